@@ -1,0 +1,1 @@
+"""The domain and its I/O. Nothing here imports Textual (tests/unit/test_import_hygiene.py)."""

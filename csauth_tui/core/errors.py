@@ -1,0 +1,123 @@
+"""Error types, each worded for a person and mapped to a CLI exit code.
+
+No message built here may contain a client secret or an access token: callers pass
+names, ids and statuses, never credentials.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+EXIT_CONFIG = 3
+EXIT_REFUSED = 4
+EXIT_NETWORK = 5
+
+
+class CsauthError(Exception):
+    """Base of every error the project raises on purpose."""
+
+    exit_code = EXIT_CONFIG
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message if not self.hint else f"{self.message} ({self.hint})"
+
+
+# --- configuration -------------------------------------------------------------------
+
+
+class ConfigError(CsauthError):
+    exit_code = EXIT_CONFIG
+
+
+class ProfilesSyntaxError(ConfigError):
+    """The profiles file is not valid TOML. Reported as path:line:col: message."""
+
+    def __init__(self, path: str, line: int, col: int, detail: str) -> None:
+        self.path, self.line, self.col, self.detail = path, line, col, detail
+        super().__init__(f"{path}:{line}:{col}: {detail}")
+
+
+class UnknownProfileError(ConfigError):
+    pass
+
+
+class ProfileInvalidError(ConfigError):
+    """A profile that failed validation was asked for by name."""
+
+
+class StoreError(ConfigError):
+    """The profiles file could not be written (permissions, disk full, lock timeout...)."""
+
+
+class SecretError(ConfigError):
+    """The client secret could not be found where the profile says it lives."""
+
+
+class KeyringUnavailableError(SecretError):
+    pass
+
+
+# --- refused by a rule or by the API ----------------------------------------------------
+
+
+class RuleError(CsauthError):
+    """Refused before any request: account-level without project_id, enrichment combined..."""
+
+    exit_code = EXIT_REFUSED
+
+
+class ApiError(CsauthError):
+    """Any failure talking to Contentsquare. `status` and `code` when the server said them."""
+
+    exit_code = EXIT_NETWORK
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        status: int | None = None,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.status = status
+        self.code = code
+
+
+class InvalidCredentialsError(ApiError):
+    exit_code = EXIT_REFUSED
+
+
+class TokenExpiredError(ApiError):
+    exit_code = EXIT_REFUSED
+
+
+class ForbiddenError(ApiError):
+    exit_code = EXIT_REFUSED
+
+
+class UntrustedEndpointError(ApiError):
+    exit_code = EXIT_REFUSED
+
+
+class RateLimitedError(ApiError):
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw) -> None:
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
+
+
+class ServerError(ApiError):
+    pass
+
+
+class NetworkError(ApiError):
+    pass
+
+
+class BadResponseError(ApiError):
+    pass

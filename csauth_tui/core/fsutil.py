@@ -1,0 +1,133 @@
+"""Atomic, private file writes and an inter-process lock. Standard library only."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from .errors import StoreError
+
+PRIVATE_FILE = 0o600
+PRIVATE_DIR = 0o700
+
+
+def ensure_private_dir(directory: Path) -> None:
+    """Create `directory` (and parents) if needed; a directory we create is 0700."""
+    if not directory.exists():
+        try:
+            directory.mkdir(parents=True, mode=PRIVATE_DIR, exist_ok=True)
+            os.chmod(directory, PRIVATE_DIR)
+        except OSError as exc:
+            raise StoreError(f"cannot create {directory}: {exc.strerror or exc}") from None
+    elif not directory.is_dir():
+        raise StoreError(f"{directory} exists and is not a directory")
+
+
+def atomic_write(path: Path, data: str | bytes, mode: int = PRIVATE_FILE) -> None:
+    """Write `data` to `path` so a reader sees the old file or the new one, never a mix.
+
+    Temp file in the same directory (created with `mode`, so it is never world-readable,
+    even for an instant), fsync, rename over the target, fsync the directory.
+    """
+    path = Path(path)
+    ensure_private_dir(path.parent)
+    if path.exists() and path.is_dir():
+        raise StoreError(f"{path} is a directory, not a file; nothing was written")
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    tmp_name = None
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            os.fchmod(fd, mode) if hasattr(os, "fchmod") else None
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(payload)
+                handle.flush()
+                os.fsync(handle.fileno())
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+            raise
+        os.replace(tmp_name, path)
+        tmp_name = None
+        _fsync_dir(path.parent)
+    except OSError as exc:
+        reason = "disk full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
+        raise StoreError(f"cannot write {path}: {reason}; the previous file is unchanged") from None
+    finally:
+        if tmp_name:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp_name)
+
+
+def _fsync_dir(directory: Path) -> None:
+    if os.name != "posix":
+        return
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+@contextlib.contextmanager
+def file_lock(target: Path, timeout: float = 10.0) -> Iterator[None]:
+    """Hold an exclusive lock on `<target>.lock` (a sidecar, so the rename keeps working)."""
+    target = Path(target)
+    ensure_private_dir(target.parent)
+    lock_path = target.with_name(target.name + ".lock")
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE)
+    except OSError as exc:
+        raise StoreError(f"cannot lock {target}: {exc.strerror or exc}") from None
+    try:
+        _acquire(fd, target, timeout)
+        try:
+            yield
+        finally:
+            _release(fd)
+    finally:
+        os.close(fd)
+
+
+if os.name == "posix":
+    import fcntl
+
+    def _acquire(fd: int, target: Path, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise StoreError(
+                        f"{target} is locked by another csauth process; try again"
+                    ) from None
+                time.sleep(0.02)
+
+    def _release(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+else:  # pragma: no cover - Windows
+    import msvcrt
+
+    def _acquire(fd: int, target: Path, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise StoreError(f"{target} is locked by another csauth process") from None
+                time.sleep(0.02)
+
+    def _release(fd: int) -> None:
+        os.lseek(fd, 0, 0)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)

@@ -1,0 +1,316 @@
+"""The profiles file: the data model, and loading + validating it.
+
+Reading uses the standard library's tomllib (tomli on 3.10) so the cached-token path of
+the CLI stays light; writes that must keep the user's formatting live in store.py.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from . import scopes as scope_rules
+from .errors import ProfileInvalidError, ProfilesSyntaxError, UnknownProfileError
+from .redact import Secret
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+DEFAULT_AUTH_URL = "https://api.contentsquare.com"
+LEVELS = ("project", "account")
+NAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+PROFILE_KEYS = {
+    "level", "client_id", "scopes", "project_id", "secret", "client_secret",
+    "created", "description", "auth_url",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    auth_url: str = DEFAULT_AUTH_URL
+    renew_before_seconds: int = 300
+    clipboard_clear_seconds: int = 30
+    token_cache: bool = True
+    ca_bundle: str | None = None
+    keys: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    client_id: str
+    level: str = "project"
+    scopes: tuple[str, ...] = ("metrics",)
+    project_id: int | None = None
+    secret: str = "keyring"  # "keyring" | "env:VAR" | "cmd:..." | "plaintext"
+    client_secret: Secret | None = field(default=None, repr=False)
+    created: date | None = None
+    description: str = ""
+    auth_url: str | None = None
+
+    @property
+    def is_account(self) -> bool:
+        return self.level == "account"
+
+    def effective_auth_url(self, settings: Settings) -> str:
+        return (self.auth_url or settings.auth_url).rstrip("/")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong (or worth knowing) about one profile or the settings."""
+
+    message: str
+    profile: str | None = None
+    field: str | None = None
+    severity: str = "error"  # "error" | "warning"
+
+    def __str__(self) -> str:
+        where = ".".join(p for p in (self.profile, self.field) if p)
+        return f"{where}: {self.message}" if where else self.message
+
+
+@dataclass
+class ProfilesFile:
+    path: Path
+    exists: bool = False
+    settings: Settings = field(default_factory=Settings)
+    profiles: dict[str, Profile] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    # the name of every profile table in file order, good or bad
+    order: list[str] = field(default_factory=list)
+
+    def errors_for(self, name: str) -> list[Problem]:
+        return [p for p in self.problems if p.profile == name and p.severity == "error"]
+
+    def get(self, name: str) -> Profile:
+        if name in self.profiles:
+            return self.profiles[name]
+        bad = self.errors_for(name)
+        if bad:
+            detail = "; ".join(str(p) for p in bad)
+            raise ProfileInvalidError(f"profile '{name}' in {self.path} is invalid: {detail}")
+        known = ", ".join(self.profiles) or "none"
+        raise UnknownProfileError(
+            f"no profile named '{name}' in {self.path} (known: {known})",
+            hint="`csauth list` shows them; `csauth add` creates one",
+        )
+
+
+def syntax_error(path: Path, exc: Exception, source: str = "") -> ProfilesSyntaxError:
+    """tomllib/tomlkit errors as `path:line:col: message`."""
+    text = str(exc)
+    if "(at end of document)" in text:
+        lines = source.splitlines() or [""]
+        text = text.replace("(at end of document)", "(unexpected end of file)")
+        return ProfilesSyntaxError(str(path), len(lines), len(lines[-1]) + 1, text)
+    line = getattr(exc, "lineno", None) or getattr(exc, "line", None)
+    col = getattr(exc, "colno", None) or getattr(exc, "col", None)
+    match = re.search(r"\(at line (\d+), column (\d+)\)", text) or re.search(
+        r"at line (\d+) col (\d+)", text
+    )
+    if match and not (line and col):
+        line, col = int(match.group(1)), int(match.group(2))
+    detail = re.sub(r"\s*\(at line \d+, column \d+\)|\s*at line \d+ col \d+", "", text)
+    return ProfilesSyntaxError(str(path), int(line or 1), int(col or 1), detail.strip() or "invalid TOML")
+
+
+def load(path: Path) -> ProfilesFile:
+    """Read and validate the profiles file. A missing file is an empty, valid one."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return ProfilesFile(path=path, exists=False)
+    except IsADirectoryError:
+        raise ProfilesSyntaxError(str(path), 1, 1, "is a directory, not a profiles file") from None
+    except OSError as exc:
+        raise ProfilesSyntaxError(str(path), 1, 1, f"cannot read: {exc.strerror or exc}") from None
+    return parse(path, raw)
+
+
+def parse(path: Path, raw: bytes | str) -> ProfilesFile:
+    text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise syntax_error(path, exc, text) from None
+    return from_mapping(path, doc)
+
+
+def from_mapping(path: Path, doc: dict[str, Any]) -> ProfilesFile:
+    result = ProfilesFile(path=Path(path), exists=True)
+    result.settings = _settings(doc.get("settings", {}), result.problems)
+    raw_keys = doc.get("keys", {})
+    if isinstance(raw_keys, dict):
+        keys = {str(k): str(v) for k, v in raw_keys.items() if isinstance(v, str)}
+        result.settings = Settings(**{**result.settings.__dict__, "keys": keys})
+    profiles = doc.get("profiles", {})
+    if not isinstance(profiles, dict):
+        result.problems.append(Problem("[profiles] must be a table of profiles", field="profiles"))
+        return result
+    for name, table in profiles.items():
+        result.order.append(name)
+        profile = validate_profile(name, table, result.problems)
+        if profile is not None:
+            result.profiles[name] = profile
+    return result
+
+
+def _settings(raw: Any, problems: list[Problem]) -> Settings:
+    if not isinstance(raw, dict):
+        problems.append(Problem("[settings] must be a table", field="settings"))
+        return Settings()
+    values: dict[str, Any] = {}
+    checks = {
+        "auth_url": str, "renew_before_seconds": int, "clipboard_clear_seconds": int,
+        "token_cache": bool, "ca_bundle": str,
+    }
+    for key, value in raw.items():
+        kind = checks.get(key)
+        if kind is None:
+            problems.append(Problem(f"unknown setting '{key}' ignored", field=f"settings.{key}",
+                                    severity="warning"))
+            continue
+        if kind is int and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+            problems.append(Problem("must be a whole number of seconds >= 0",
+                                    field=f"settings.{key}"))
+            continue
+        if kind is not int and not isinstance(value, kind):
+            problems.append(Problem(f"must be a {kind.__name__}", field=f"settings.{key}"))
+            continue
+        if key == "auth_url":
+            url_problem = url_error(value)
+            if url_problem:
+                problems.append(Problem(url_problem, field="settings.auth_url"))
+                continue
+        values[key] = value
+    return Settings(**values)
+
+
+def url_error(url: str) -> str | None:
+    """Why `url` cannot be an auth URL: https, or http on a loopback host only."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return f"'{url}' is not a URL"
+    if parts.scheme == "https" and parts.hostname:
+        return None
+    if parts.scheme == "http" and parts.hostname and is_loopback(parts.hostname):
+        return None
+    return f"'{url}' must be an https:// URL (plain http is allowed for loopback only)"
+
+
+def is_loopback(host: str) -> bool:
+    import ipaddress
+
+    host = host.strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def validate_profile(name: str, table: Any, problems: list[Problem]) -> Profile | None:
+    """A Profile, or None with the reasons appended to `problems`."""
+    errors_before = sum(1 for p in problems if p.severity == "error")
+
+    def err(fld: str | None, message: str, severity: str = "error") -> None:
+        problems.append(Problem(message, profile=name, field=fld, severity=severity))
+
+    if not NAME_RE.match(name):
+        err(None, "a profile name may use letters, digits, '-' and '_' only")
+    if not isinstance(table, dict):
+        err(None, "must be a table ([profiles.NAME])")
+        return None
+    for key in table:
+        if key not in PROFILE_KEYS:
+            err(key, f"unknown field '{key}' ignored", "warning")
+
+    level = table.get("level", "project")
+    if level not in LEVELS:
+        err("level", f"unknown level '{level}': use \"project\" or \"account\"")
+
+    client_id = table.get("client_id")
+    if not isinstance(client_id, str) or not client_id.strip():
+        err("client_id", "missing client_id (copy it from the Contentsquare console)")
+
+    raw_scopes = table.get("scopes", ["metrics"])
+    if isinstance(raw_scopes, str):
+        raw_scopes = [raw_scopes]
+    if not isinstance(raw_scopes, list) or not all(isinstance(s, str) for s in raw_scopes):
+        err("scopes", "scopes must be a list of strings, e.g. [\"metrics\"]")
+        raw_scopes = []
+    scopes = scope_rules.normalize(raw_scopes)
+    combo = scope_rules.combination_error(scopes)
+    if combo:
+        err("scopes", combo)
+    for scope in scope_rules.unknown(scopes):
+        err("scopes", f"unknown scope '{scope}' (kept; Contentsquare may have added it)", "warning")
+
+    project_id = table.get("project_id")
+    if project_id is not None and (isinstance(project_id, bool) or not isinstance(project_id, int)
+                                   or project_id <= 0):
+        err("project_id", f"project_id must be a positive integer, not {project_id!r}")
+        project_id = None
+
+    secret = table.get("secret", "keyring")
+    plaintext = table.get("client_secret")
+    if plaintext is not None:
+        if not isinstance(plaintext, str) or not plaintext:
+            err("client_secret", "client_secret must be a non-empty string")
+        else:
+            err("client_secret", "client secret stored in plaintext in the profiles file; "
+                "move it to the keyring", "warning")
+            secret = "plaintext"
+    if secret != "plaintext" and not (
+        isinstance(secret, str)
+        and (secret == "keyring" or secret.startswith("env:") or secret.startswith("cmd:"))
+    ):
+        err("secret", f"unknown secret source {secret!r}: use \"keyring\", \"env:VAR\" or "
+            "\"cmd:COMMAND\"")
+    elif isinstance(secret, str) and secret in ("env:", "cmd:"):
+        err("secret", f"'{secret}' needs a variable name or a command after the colon")
+
+    created = table.get("created")
+    if isinstance(created, datetime):
+        created = created.date()
+    if created is not None and not isinstance(created, date):
+        err("created", "created must be a TOML date, e.g. 2026-01-15")
+        created = None
+
+    description = table.get("description", "")
+    if not isinstance(description, str):
+        err("description", "description must be a string")
+        description = ""
+
+    auth_url = table.get("auth_url")
+    if auth_url is not None:
+        problem = url_error(auth_url) if isinstance(auth_url, str) else "auth_url must be a string"
+        if problem:
+            err("auth_url", problem)
+
+    if sum(1 for p in problems if p.severity == "error") > errors_before:
+        return None
+    return Profile(
+        name=name,
+        client_id=client_id.strip(),
+        level=level,
+        scopes=scopes,
+        project_id=project_id,
+        secret=secret,
+        client_secret=Secret(plaintext) if isinstance(plaintext, str) and plaintext else None,
+        created=created,
+        description=description,
+        auth_url=auth_url.rstrip("/") if auth_url else None,
+    )

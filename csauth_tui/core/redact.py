@@ -1,0 +1,55 @@
+"""Keeping secrets out of reprs, messages and screens."""
+
+from __future__ import annotations
+
+
+class Secret:
+    """A client secret or token that never shows itself by accident.
+
+    `str()`, `repr()` and f-strings give a mask; only `.reveal()` gives the value, so every
+    place that sends or prints it is easy to find with grep.
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        if isinstance(value, Secret):
+            value = value.reveal()
+        self._value = str(value)
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return "********"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(("Secret", self._value))
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __reduce__(self):  # never pickled by accident into a cache or a log
+        raise TypeError("a Secret cannot be pickled")
+
+
+def mask(value: str, keep: int = 4) -> str:
+    """`c3133d76-aaaa-...` -> `c313…aaaa`; short values are fully masked."""
+    if not value:
+        return ""
+    if len(value) <= keep * 2 + 2:
+        return "•" * min(len(value), 8)
+    return f"{value[:keep]}…{value[-keep:]}"
+
+
+def mask_token(token: str) -> str:
+    """A JWT shown masked: its first and last few characters only."""
+    return mask(token, keep=6)

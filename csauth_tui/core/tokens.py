@@ -1,0 +1,237 @@
+"""Token, JWT claim decoding, expiry maths and the on-disk token cache.
+
+Standard library only: the cached-token path of `csauth token` imports this module and
+must start fast (no httpx, tomlkit, keyring or Textual).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+DEFAULT_LIFETIME_SECONDS = 3600
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _b64url_decode(part: str) -> bytes:
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+
+def decode_jwt(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Header and claims of a JWT, without checking its signature (display only).
+
+    Returns ({}, {}) for anything that is not a decodable JWT: a token we cannot read is
+    still a token the API may accept.
+    """
+    parts = token.split(".") if isinstance(token, str) else []
+    if len(parts) != 3:
+        return {}, {}
+    try:
+        header = json.loads(_b64url_decode(parts[0]))
+        claims = json.loads(_b64url_decode(parts[1]))
+    except (ValueError, UnicodeDecodeError, TypeError):
+        return {}, {}
+    if not isinstance(header, dict) or not isinstance(claims, dict):
+        return {}, {}
+    return header, claims
+
+
+def format_remaining(seconds: float) -> str:
+    """`41:07`, `1:02:03`, or `expired`."""
+    if seconds <= 0:
+        return "expired"
+    total = int(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+def cache_key(auth_url: str, client_id: str, scopes, project_id: int | None) -> str:
+    """What a token is cached under: never the secret."""
+    scope_part = " ".join(sorted(set(scopes)))
+    project_part = "" if project_id is None else str(project_id)
+    return "|".join((auth_url.rstrip("/"), client_id, scope_part, project_part))
+
+
+@dataclass(frozen=True)
+class Token:
+    """An access token with what it was issued for. Its repr never shows the token."""
+
+    access_token: str = field(repr=False)
+    endpoint: str
+    issued_at: datetime
+    expires_at: datetime
+    client_id: str
+    auth_url: str
+    scopes: tuple[str, ...] = ()
+    project_id: int | None = None
+    profile: str | None = None
+    trusted: bool = True
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def key(self) -> str:
+        return cache_key(self.auth_url, self.client_id, self.scopes, self.project_id)
+
+    @property
+    def lifetime(self) -> float:
+        return (self.expires_at - self.issued_at).total_seconds()
+
+    def seconds_left(self, now: datetime | None = None) -> float:
+        return (self.expires_at - (now or utcnow())).total_seconds()
+
+    def is_fresh(self, min_ttl: float, now: datetime | None = None) -> bool:
+        """True while more than `min_ttl` seconds remain."""
+        return self.seconds_left(now) > min_ttl
+
+    @property
+    def header(self) -> str:
+        return f"Authorization: Bearer {self.access_token}"
+
+    def jwt(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        return decode_jwt(self.access_token)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "access_token": self.access_token,
+            "endpoint": self.endpoint,
+            "issued_at": self.issued_at.isoformat(),
+            "expires_at": self.expires_at.isoformat(),
+            "client_id": self.client_id,
+            "auth_url": self.auth_url,
+            "scopes": list(self.scopes),
+            "project_id": self.project_id,
+            "profile": self.profile,
+            "trusted": self.trusted,
+            "extra": self.extra,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Token:
+        return cls(
+            access_token=str(data["access_token"]),
+            endpoint=str(data["endpoint"]),
+            issued_at=datetime.fromisoformat(data["issued_at"]),
+            expires_at=datetime.fromisoformat(data["expires_at"]),
+            client_id=str(data["client_id"]),
+            auth_url=str(data["auth_url"]),
+            scopes=tuple(data.get("scopes") or ()),
+            project_id=data.get("project_id"),
+            profile=data.get("profile"),
+            trusted=bool(data.get("trusted", True)),
+            extra=dict(data.get("extra") or {}),
+        )
+
+
+def expiry_from_response(
+    sent_at: datetime, expires_in: Any, claims: dict[str, Any]
+) -> datetime:
+    """`expires_in` if usable, else the JWT `exp`, else one hour after sending."""
+    if isinstance(expires_in, (int, float)) and not isinstance(expires_in, bool) and expires_in > 0:
+        return sent_at + timedelta(seconds=float(expires_in))
+    if isinstance(expires_in, str):
+        with contextlib.suppress(ValueError):
+            value = float(expires_in)
+            if value > 0:
+                return sent_at + timedelta(seconds=value)
+    exp = claims.get("exp")
+    if isinstance(exp, (int, float)) and not isinstance(exp, bool):
+        with contextlib.suppress(OverflowError, OSError, ValueError):
+            return datetime.fromtimestamp(exp, timezone.utc)
+    return sent_at + timedelta(seconds=DEFAULT_LIFETIME_SECONDS)
+
+
+class TokenCache:
+    """Tokens on disk (a small 0600 JSON file), keyed by what was asked, not by secret.
+
+    Reads are lock-free (the file is replaced atomically); writes take a lock and merge
+    onto what is on disk so two processes caching tokens keep both.
+    """
+
+    VERSION = 1
+
+    def __init__(self, path: Path, clock: Clock = utcnow) -> None:
+        self.path = Path(path)
+        self.clock = clock
+
+    def _read(self) -> dict[str, dict[str, Any]]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(data, dict) or data.get("version") != self.VERSION:
+            return {}
+        tokens = data.get("tokens")
+        return tokens if isinstance(tokens, dict) else {}
+
+    def get(self, key: str, min_ttl: float = 0) -> Token | None:
+        """The cached token for `key` if more than `min_ttl` seconds remain."""
+        raw = self._read().get(key)
+        if not isinstance(raw, dict):
+            return None
+        try:
+            token = Token.from_dict(raw)
+        except (KeyError, TypeError, ValueError):
+            return None
+        if not token.trusted or not token.is_fresh(min_ttl, self.clock()):
+            return None
+        return token
+
+    def all(self) -> list[Token]:
+        out = []
+        for raw in self._read().values():
+            with contextlib.suppress(KeyError, TypeError, ValueError):
+                out.append(Token.from_dict(raw))
+        return out
+
+    def put(self, token: Token) -> None:
+        if not token.trusted:
+            return
+        self._update(lambda tokens: tokens.__setitem__(token.key, token.to_dict()))
+
+    def forget(self, client_id: str | None = None, auth_url: str | None = None) -> int:
+        """Drop every token (or those of one client_id); returns how many went."""
+        removed = 0
+
+        def drop(tokens: dict[str, Any]) -> None:
+            nonlocal removed
+            for key in list(tokens):
+                raw = tokens[key]
+                if client_id is None or (
+                    isinstance(raw, dict)
+                    and raw.get("client_id") == client_id
+                    and (auth_url is None or raw.get("auth_url") == auth_url)
+                ):
+                    del tokens[key]
+                    removed += 1
+
+        if self.path.exists():
+            self._update(drop)
+        return removed
+
+    def _update(self, change: Callable[[dict[str, Any]], None]) -> None:
+        from .fsutil import atomic_write, file_lock
+
+        with file_lock(self.path):
+            tokens = self._read()
+            now = self.clock()
+            for key in list(tokens):  # expired tokens are of no use to anyone: prune
+                with contextlib.suppress(Exception):
+                    if datetime.fromisoformat(tokens[key]["expires_at"]) <= now:
+                        del tokens[key]
+            change(tokens)
+            payload = json.dumps({"version": self.VERSION, "tokens": tokens}, indent=1)
+            atomic_write(self.path, payload)
+        with contextlib.suppress(OSError):
+            os.chmod(self.path, 0o600)

@@ -1,0 +1,33 @@
+"""Every test runs away from the developer's real config, cache and keyring."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.memkeyring import MemoryKeyring
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path, monkeypatch):
+    config = tmp_path / "config" / "profiles.toml"
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("CSAUTH_CONFIG", str(config))
+    monkeypatch.setenv("CSAUTH_CACHE_DIR", str(cache))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    # Child processes (CLI runs) get a keyring that refuses everything, never the real one,
+    # unless a test opts into the Secret Service on purpose.
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    return tmp_path
+
+
+@pytest.fixture
+def memory_keyring(monkeypatch):
+    import keyring
+
+    backend = MemoryKeyring()
+    previous = keyring.get_keyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
