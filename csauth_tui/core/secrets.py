@@ -1,0 +1,297 @@
+"""Where a profile's client secret comes from: the OS keyring, an env var, a command, or
+(discouraged) the profiles file itself.
+
+`keyring` is imported inside the functions that need it, so reading a cached token never
+pays for it. Every keyring call runs in a daemon thread and is waited on for a bounded
+time: a locked Secret Service that pops up a password prompt nobody can see must not hang
+the CLI or the app.
+
+No message built here contains a secret: keyring and command errors are reduced to their
+type, exit status and at most one scrubbed line of stderr.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import subprocess
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from .errors import KeyringUnavailableError, SecretError
+from .profiles import Profile
+from .redact import Secret, mask
+
+KEYRING_SERVICE = "csauth-tui"
+_PROBE_USER = "csauth-doctor-probe"  # looked up (never written) by keyring_status()
+
+_ELSEWHERE = ("keep the secret out of the profiles file with secret = \"env:VAR\" or "
+              "secret = \"cmd:COMMAND\" (e.g. `cmd:pass show cs/prod`)")
+KEYRING_ALTERNATIVES = ("no OS keyring works in this session, which is usual on headless "
+                        f"Linux, WSL and SSH; {_ELSEWHERE}")
+KEYRING_LOCKED_HINT = f"unlock the keyring (log in to the desktop session), or {_ELSEWHERE}"
+
+T = TypeVar("T")
+
+
+# --- public API ------------------------------------------------------------------------
+
+
+def resolve_secret(
+    profile: Profile, *, environ: Mapping[str, str] | None = None, timeout: float = 10.0
+) -> Secret:
+    """The client secret of `profile`, from wherever its `secret` field says it lives.
+
+    `environ` (default: os.environ) is where `env:VAR` is looked up and the environment a
+    `cmd:` command runs with. `timeout` bounds the keyring call or the command.
+    """
+    source = profile.secret
+    if source == "keyring":
+        return _from_keyring(profile, timeout)
+    if source.startswith("env:"):
+        return _from_env(profile, source[4:], os.environ if environ is None else environ)
+    if source.startswith("cmd:"):
+        return _from_command(profile, source[4:], os.environ if environ is None else environ,
+                             timeout)
+    if source == "plaintext":
+        if not profile.client_secret:
+            raise SecretError(f"profile '{profile.name}' says its secret is in the profiles "
+                              "file, but it has no client_secret")
+        return Secret(profile.client_secret)
+    raise SecretError(
+        f"profile '{profile.name}' has an unknown secret source",
+        hint='use secret = "keyring", "env:VAR" or "cmd:COMMAND"',
+    )
+
+
+def store_secret(client_id: str, secret: Secret, *, timeout: float = 10.0) -> None:
+    """Put `secret` in the OS keyring under `client_id` (replacing any previous one)."""
+    if not isinstance(secret, Secret):
+        raise TypeError("store_secret() takes a Secret, not a plain string")
+    if not secret:
+        raise SecretError("refusing to store an empty client secret in the keyring")
+    import keyring
+
+    def call() -> None:
+        keyring.set_password(KEYRING_SERVICE, client_id, secret.reveal())
+
+    try:
+        _bounded(call, timeout)
+    except KeyringUnavailableError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any backend failure means "no keyring"
+        raise _unavailable(exc, scrub=(secret.reveal(),)) from None
+
+
+def delete_secret(client_id: str, *, timeout: float = 10.0) -> bool:
+    """Remove the keyring entry of `client_id`. False if there was none."""
+    import keyring
+    from keyring.errors import PasswordDeleteError
+
+    try:
+        _bounded(lambda: keyring.delete_password(KEYRING_SERVICE, client_id), timeout)
+    except PasswordDeleteError:
+        return False
+    except KeyringUnavailableError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise _unavailable(exc) from None
+    return True
+
+
+def keyring_status(timeout: float = 5.0) -> tuple[bool, str]:
+    """(usable, description) of the OS keyring, for `csauth doctor`.
+
+    Usable means a lookup answered in time. The description is the backend's name, or why
+    the keyring cannot be used.
+    """
+    import keyring
+
+    try:
+        backend = _bounded(keyring.get_keyring, timeout)
+    except KeyringUnavailableError as exc:
+        return False, str(exc)
+    except Exception as exc:  # noqa: BLE001
+        return False, str(_unavailable(exc))
+    name = _backend_name(backend)
+    try:
+        _bounded(lambda: backend.get_password(KEYRING_SERVICE, _PROBE_USER), timeout)
+    except KeyringUnavailableError as exc:
+        return False, f"{name}: {exc}"
+    except Exception as exc:  # noqa: BLE001
+        from keyring.errors import NoKeyringError
+
+        if isinstance(exc, NoKeyringError):
+            return False, f"no keyring backend found ({KEYRING_ALTERNATIVES})"
+        return False, f"{name}: {_unavailable(exc)}"
+    return True, name
+
+
+def describe_source(profile: Profile) -> str:
+    """Where the secret of `profile` lives, in a few words (never the secret itself)."""
+    source = profile.secret
+    if source == "keyring":
+        return "keyring"
+    if source.startswith("env:"):
+        return f"env ${source[4:]}"
+    if source.startswith("cmd:"):
+        return "command"
+    if source == "plaintext":
+        return "plaintext in profiles file"
+    return "unknown source"
+
+
+# --- the sources -----------------------------------------------------------------------
+
+
+def _from_keyring(profile: Profile, timeout: float) -> Secret:
+    import keyring
+
+    try:
+        value = _bounded(lambda: keyring.get_password(KEYRING_SERVICE, profile.client_id),
+                         timeout)
+    except KeyringUnavailableError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise _unavailable(exc) from None
+    if not value:
+        raise SecretError(
+            f"no secret in the keyring for profile '{profile.name}' "
+            f"(client_id {mask(profile.client_id)})",
+            hint=f"store it with `csauth add {profile.name} ...` or choose secret = \"env:VAR\"",
+        )
+    return Secret(value)
+
+
+def _from_env(profile: Profile, var: str, environ: Mapping[str, str]) -> Secret:
+    value = environ.get(var, "")
+    if not value:
+        state = "is empty" if var in environ else "is not set"
+        raise SecretError(
+            f"profile '{profile.name}' reads its secret from ${var}, which {state}",
+            hint=f"export {var}=... in the environment that runs csauth",
+        )
+    return Secret(value)
+
+
+def _from_command(
+    profile: Profile, command: str, environ: Mapping[str, str], timeout: float
+) -> Secret:
+    where = f"the secret command of profile '{profile.name}'"
+    try:
+        argv = shlex.split(command)
+    except ValueError as exc:  # unbalanced quotes and the like
+        raise SecretError(f"{where} cannot be parsed: {exc}") from None
+    if not argv:
+        raise SecretError(f"{where} is empty", hint='write secret = "cmd:COMMAND ARGS..."')
+    program = argv[0]
+    env = {**environ, "CSAUTH_CLIENT_ID": profile.client_id, "CSAUTH_PROFILE": profile.name}
+    try:
+        proc = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=env, start_new_session=True,
+        )
+    except FileNotFoundError:
+        raise SecretError(f"{where} was not found: {program}") from None
+    except OSError as exc:
+        raise SecretError(f"{where} ({program}) could not start: {exc.strerror or exc}") from None
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill(proc)
+        raise SecretError(
+            f"command for profile '{profile.name}' ({program}) timed out after {timeout:g} s",
+            hint="is it waiting for a password or a touch?",
+        ) from None
+    stdout = out.decode("utf-8", errors="replace").strip()
+    if proc.returncode != 0:
+        how = (f"was killed by signal {-proc.returncode}" if proc.returncode < 0
+               else f"exited with status {proc.returncode}")
+        line = _first_line(err.decode("utf-8", errors="replace"),
+                           scrub=(stdout, *stdout.splitlines()))
+        raise SecretError(f"{where} ({program}) {how}" + (f": {line}" if line else ""))
+    if not stdout:
+        raise SecretError(f"{where} ({program}) printed nothing on stdout",
+                          hint="it must print the client secret")
+    # `pass show` and friends print the secret on the first line, then notes.
+    return Secret(stdout.splitlines()[0].strip())
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    """Kill the command and whatever it started (it runs in its own session)."""
+    try:
+        if hasattr(os, "killpg"):
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:  # pragma: no cover - Windows
+            proc.kill()
+    except OSError:
+        pass
+    try:
+        proc.communicate(timeout=5)
+    except subprocess.TimeoutExpired:  # pragma: no cover - a grandchild kept the pipes
+        pass
+
+
+# --- keyring plumbing ------------------------------------------------------------------
+
+
+def _bounded(call: Callable[[], T], timeout: float) -> T:
+    """Run `call` in a daemon thread; its result, its exception, or a timeout error.
+
+    A hung call (a keyring waiting for an unlock prompt) keeps its thread; being a daemon
+    thread it never blocks interpreter exit.
+    """
+    box: dict[str, Any] = {}
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            box["value"] = call()
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+            box["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="csauth-keyring", daemon=True).start()
+    if not done.wait(timeout):
+        raise KeyringUnavailableError(
+            f"the keyring did not answer within {timeout:g} s "
+            "(is it locked or waiting for a password prompt?)",
+            hint=KEYRING_LOCKED_HINT,
+        )
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+def _unavailable(exc: BaseException, *, scrub: tuple[str, ...] = ()) -> KeyringUnavailableError:
+    """A keyring backend's failure, worded for a person."""
+    from keyring.errors import KeyringLocked, NoKeyringError
+
+    hint = KEYRING_ALTERNATIVES
+    if isinstance(exc, NoKeyringError):
+        reason = "no keyring backend found"
+    elif isinstance(exc, KeyringLocked):
+        reason = "the keyring is locked and no unlock prompt could be answered"
+        hint = KEYRING_LOCKED_HINT
+    else:
+        detail = _first_line(str(exc), scrub=scrub)
+        reason = type(exc).__name__ + (f": {detail}" if detail else "")
+    return KeyringUnavailableError(f"the OS keyring cannot be used: {reason}", hint=hint)
+
+
+def _backend_name(backend: Any) -> str:
+    inner = getattr(backend, "backends", None)  # keyring's ChainerBackend
+    if inner:
+        return " + ".join(_backend_name(b) for b in inner)
+    return str(getattr(backend, "name", type(backend).__name__))
+
+
+def _first_line(text: str, *, scrub: tuple[str, ...] = (), limit: int = 200) -> str:
+    """The first non-blank line of `text`, with every value in `scrub` masked."""
+    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    for value in sorted((v.strip() for v in scrub if v and v.strip()), key=len, reverse=True):
+        line = line.replace(value, "********")
+    return line if len(line) <= limit else line[: limit - 1] + "…"
