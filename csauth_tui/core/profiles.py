@@ -24,7 +24,7 @@ else:  # pragma: no cover
 
 DEFAULT_AUTH_URL = "https://api.contentsquare.com"
 LEVELS = ("project", "account")
-NAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+NAME_RE = re.compile(r"^[A-Za-z0-9_-]+\Z")  # \Z: "$" would accept a final newline
 PROFILE_KEYS = {
     "level", "client_id", "scopes", "project_id", "secret", "client_secret",
     "created", "description", "auth_url",
@@ -111,7 +111,9 @@ def syntax_error(path: Path, exc: Exception, source: str = "") -> ProfilesSyntax
         text = text.replace("(at end of document)", "(unexpected end of file)")
         return ProfilesSyntaxError(str(path), len(lines), len(lines[-1]) + 1, text)
     line = getattr(exc, "lineno", None) or getattr(exc, "line", None)
-    col = getattr(exc, "colno", None) or getattr(exc, "col", None)
+    col = getattr(exc, "colno", None)
+    if col is None and isinstance(getattr(exc, "col", None), int):
+        col = exc.col + 1  # tomlkit counts columns from 0, tomllib and editors from 1
     match = re.search(r"\(at line (\d+), column (\d+)\)", text) or re.search(
         r"at line (\d+) col (\d+)", text
     )
