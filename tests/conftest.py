@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.memkeyring import MemoryKeyring
+from csauth_tui.demo import memory_keyring as make_memory_keyring
 
 
 @pytest.fixture(autouse=True)
@@ -26,7 +26,7 @@ def isolated_home(tmp_path, monkeypatch):
 def memory_keyring(monkeypatch):
     import keyring
 
-    backend = MemoryKeyring()
+    backend = make_memory_keyring()
     previous = keyring.get_keyring()
     keyring.set_keyring(backend)
     yield backend

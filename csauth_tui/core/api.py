@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from .. import __version__
-from . import scopes as scope_rules
 from .errors import (
     ApiError,
     BadResponseError,
@@ -39,6 +38,7 @@ from .errors import (
     UntrustedEndpointError,
 )
 from .profiles import Profile, Settings, is_loopback, url_error
+from .request import PROJECT_ID_HINT, plan
 from .redact import Secret
 from .tokens import Clock, Token, decode_jwt, expiry_from_response, utcnow
 
@@ -48,7 +48,6 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger("csauth.api")
 
 USER_AGENT = f"csauth-tui/{__version__}"
-PROJECT_ID_HINT = "pass --project-id N, or set project_id in the profile"
 RETRY_STATUSES = (500, 502, 503, 504)
 MASK = "********"
 SNIPPET_CHARS = 200
@@ -338,15 +337,8 @@ class AuthClient:
         project_id: int | None = None,
     ) -> Token:
         """Exchange the client credentials for an access token."""
-        wanted = scope_rules.check(profile.scopes if scopes is None else scopes)
-        project_id = profile.project_id if project_id is None else project_id
-        if project_id is not None and (isinstance(project_id, bool)
-                                       or not isinstance(project_id, int) or project_id <= 0):
-            raise RuleError(f"project_id must be a positive integer, not {project_id!r}")
-        if profile.is_account and project_id is None:
-            raise RuleError(
-                f"profile '{profile.name}' holds account-level credentials: a token needs "
-                "the project it targets", hint=PROJECT_ID_HINT)
+        request = plan(profile, self.settings, scopes, project_id)
+        wanted, project_id = request.scopes, request.project_id
         auth_url = self._auth_url(profile)
         body: dict[str, Any] = {
             "client_id": profile.client_id,

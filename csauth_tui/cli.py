@@ -1,0 +1,145 @@
+"""The `csauth` command. Imports stay lazy: `csauth token` with a cached token must not
+load httpx, tomlkit, keyring or Textual (tests/unit/test_import_hygiene.py)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import __version__
+from .core.errors import CsauthError
+
+FORMATS = ("token", "header", "json", "curl", "env")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="csauth",
+        description="Contentsquare OAuth credentials and tokens. Without a command, opens the app.",
+    )
+    parser.add_argument("--version", action="version", version=f"csauth {__version__}")
+    parser.add_argument("--config", metavar="PATH", help="profiles file (default: $CSAUTH_CONFIG "
+                        "or profiles.toml in the user config dir)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="more detail on errors, "
+                        "HTTP requests logged to stderr (never secrets)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    sub.add_parser("demo", help="the app on a built-in fake Contentsquare API (writes nothing)")
+
+    p = sub.add_parser("list", help="list profiles")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    def request_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("profile", metavar="PROFILE")
+        p.add_argument("--scope", action="append", metavar="S", dest="scopes",
+                       help="scope to request (repeatable; default: the profile's scopes)")
+        p.add_argument("--project-id", type=positive_int, metavar="N",
+                       help="target project (required for account-level credentials)")
+
+    p = sub.add_parser("token", help="print a token (cached while it has time left)")
+    request_args(p)
+    p.add_argument("--min-ttl", type=non_negative_int, metavar="SECONDS",
+                   help="renew when fewer seconds remain (default: renew_before_seconds)")
+    p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    p.add_argument("--format", choices=FORMATS, default="token")
+
+    p = sub.add_parser("me", help="what Contentsquare says about a credential (/v1/oauth/me)")
+    p.add_argument("profile", metavar="PROFILE")
+    p.add_argument("--json", action="store_true", help="the whole JSON answer")
+
+    p = sub.add_parser("exec", help="run a command with CS_ACCESS_TOKEN, CS_API_BASE_URL and "
+                       "CS_TOKEN_EXPIRES_AT in its environment")
+    request_args(p)
+    p.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD [ARGS...]")
+
+    p = sub.add_parser("add", help="add a profile; the secret is read from stdin or a prompt")
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--level", choices=("project", "account"), required=True)
+    p.add_argument("--client-id", required=True, metavar="ID")
+    p.add_argument("--project-id", type=positive_int, metavar="N")
+    p.add_argument("--scope", action="append", metavar="S", dest="scopes")
+    p.add_argument("--secret", default="keyring", metavar="SOURCE",
+                   help='keyring (default), env:VAR, cmd:COMMAND, or plaintext (discouraged)')
+    p.add_argument("--description", default="")
+    p.add_argument("--created", metavar="YYYY-MM-DD", type=iso_date,
+                   help="when the credential was created (it expires a year later)")
+    p.add_argument("--auth-url", metavar="URL")
+
+    p = sub.add_parser("rm", help="remove a profile, its keyring entry and its cached tokens")
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--keep-secret", action="store_true", help="leave the keyring entry")
+
+    p = sub.add_parser("forget", help="empty the token cache (of one profile, or all)")
+    p.add_argument("profile", nargs="?", metavar="PROFILE")
+
+    sub.add_parser("doctor", help="where things are and what works here")
+    return parser
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, not {value}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    if text == "0":
+        return 0
+    return positive_int(text)
+
+
+def iso_date(text: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2026-01-15") from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "cmd", None) and args.cmd[:1] == ["--"]:
+        args.cmd = args.cmd[1:]
+    if args.verbose:
+        import logging
+
+        logging.basicConfig(level=logging.DEBUG, format="csauth: %(name)s: %(message)s",
+                            stream=sys.stderr)
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+        logging.getLogger("httpcore").setLevel(logging.WARNING)
+    try:
+        return run(args, parser)
+    except CsauthError as exc:
+        report(exc, args.verbose)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("csauth: interrupted", file=sys.stderr)
+        return 130
+
+
+def report(exc: CsauthError, verbose: bool) -> None:
+    print(f"csauth: error: {exc}", file=sys.stderr)
+    if verbose:
+        print(f"csauth: ({type(exc).__name__}, exit status {exc.exit_code})", file=sys.stderr)
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from . import commands
+
+    command = args.command
+    if command is None:
+        return commands.open_app(args)
+    if command == "exec" and not args.cmd:
+        parser.error("exec needs a command after --, e.g. csauth exec prod -- curl ...")
+    handler = getattr(commands, f"{command}_", None) or getattr(commands, command)
+    return handler(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

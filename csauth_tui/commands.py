@@ -1,0 +1,386 @@
+"""What each `csauth` subcommand does. Heavy imports happen inside the functions that
+need them, so the cached-token path of `csauth token` stays on the standard library."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import sys
+from typing import Any
+
+from .core import paths
+from .core.errors import EXIT_OK, ConfigError, SecretError
+from .core.profiles import Profile, ProfilesFile, load
+from .core.request import TokenRequest, plan
+from .core.tokens import Token, TokenCache, utcnow
+
+
+def load_profiles(args: argparse.Namespace) -> ProfilesFile:
+    return load(paths.config_path(args.config))
+
+
+def token_cache(pf: ProfilesFile, no_cache: bool = False) -> TokenCache | None:
+    if no_cache or not pf.settings.token_cache:
+        return None
+    return TokenCache(paths.token_cache_path())
+
+
+# --- tokens ----------------------------------------------------------------------------
+
+
+def obtain(args: argparse.Namespace, *, min_ttl: int | None = None,
+           no_cache: bool = False) -> tuple[Token, TokenRequest]:
+    """The token `args` ask for: from the cache when it has time left, else fetched."""
+    pf = load_profiles(args)
+    profile = pf.get(args.profile)
+    request = plan(profile, pf.settings, args.scopes, args.project_id)
+    ttl = pf.settings.renew_before_seconds if min_ttl is None else min_ttl
+    cache = token_cache(pf, no_cache)
+    token = cache.get(request.cache_key, ttl) if cache else None
+    if token is None:
+        token = fetch(pf, request, cache)
+    if not token.trusted:
+        from .core.service import untrusted_error
+
+        raise untrusted_error(token)
+    return token, request
+
+
+def fetch(pf: ProfilesFile, request: TokenRequest, cache: TokenCache | None) -> Token:
+    import asyncio
+
+    from .core.api import AuthClient
+    from .core.service import TokenService
+
+    async def run() -> Token:
+        async with AuthClient(settings=pf.settings) as client:
+            service = TokenService(pf.settings, client, cache=cache)
+            return await service.token(request.profile, request.scopes, request.project_id,
+                                       force=True)
+
+    return asyncio.run(run())
+
+
+def probe_url(token: Token, project_id: int | None) -> str:
+    url = f"{token.endpoint.rstrip('/')}/v1/segments"
+    return f"{url}?projectId={project_id}" if project_id is not None else url
+
+
+def render(token: Token, request: TokenRequest, fmt: str) -> str:
+    if fmt == "token":
+        return token.access_token
+    if fmt == "header":
+        return token.header
+    if fmt == "curl":
+        url = probe_url(token, request.project_id)
+        return f"curl -sS -H {shlex.quote(token.header)} {shlex.quote(url)}"
+    if fmt == "env":
+        return "\n".join(
+            f"export {name}={shlex.quote(value)}" for name, value in token_env(token).items()
+        )
+    return json.dumps({
+        "profile": request.profile.name,
+        "access_token": token.access_token,
+        "token_type": "Bearer",
+        "endpoint": token.endpoint,
+        "expires_at": iso_utc(token.expires_at),
+        "expires_in": max(0, int(token.seconds_left(utcnow()))),
+        "scopes": list(token.scopes),
+        "project_id": token.project_id,
+    }, indent=2)
+
+
+def iso_utc(moment) -> str:
+    from datetime import timezone
+
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def token_env(token: Token) -> dict[str, str]:
+    return {
+        "CS_ACCESS_TOKEN": token.access_token,
+        "CS_API_BASE_URL": token.endpoint,
+        "CS_TOKEN_EXPIRES_AT": iso_utc(token.expires_at),
+    }
+
+
+def token(args: argparse.Namespace) -> int:
+    tok, request = obtain(args, min_ttl=args.min_ttl, no_cache=args.no_cache)
+    sys.stdout.write(render(tok, request, args.format) + "\n")
+    return EXIT_OK
+
+
+def exec_(args: argparse.Namespace) -> int:
+    tok, _ = obtain(args)
+    env = {**os.environ, **token_env(tok)}
+    sys.stdout.flush()
+    try:
+        if os.name == "posix":
+            os.execvpe(args.cmd[0], args.cmd, env)
+        import subprocess
+
+        return subprocess.run(args.cmd, env=env).returncode
+    except FileNotFoundError:
+        print(f"csauth: error: command not found: {args.cmd[0]}", file=sys.stderr)
+        return 127
+    except PermissionError:
+        print(f"csauth: error: cannot run {args.cmd[0]}: permission denied", file=sys.stderr)
+        return 126
+
+
+# --- /me -------------------------------------------------------------------------------
+
+
+def me(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from .core.api import AuthClient
+    from .core.secrets import resolve_secret
+
+    pf = load_profiles(args)
+    profile = pf.get(args.profile)
+    secret = resolve_secret(profile)
+
+    async def run():
+        async with AuthClient(settings=pf.settings) as client:
+            return await client.me(profile, secret)
+
+    info = asyncio.run(run())
+    if args.json:
+        print(json.dumps(info.raw, indent=2, default=str))
+        return EXIT_OK
+    print(f"profile:   {profile.name} ({profile.level}-level, client_id {profile.client_id})")
+    print(f"scopes:    {' '.join(info.scopes) if info.scopes is not None else '(not reported)'}")
+    if info.projects is None:
+        print("projects:  (not reported)")
+    else:
+        print(f"projects:  {len(info.projects)}")
+        for pid, name in info.projects:
+            print(f"  {pid:>10}  {name}")
+    if info.created:
+        print(f"created:   {info.created}")
+    return EXIT_OK
+
+
+# --- listing ---------------------------------------------------------------------------
+
+
+def describe_secret(profile: Profile) -> str:
+    if profile.secret == "plaintext":
+        return "plaintext (in file!)"
+    if profile.secret.startswith("cmd:"):
+        return "command"
+    return profile.secret
+
+
+def list_(args: argparse.Namespace) -> int:
+    pf = load_profiles(args)
+    rows: list[dict[str, Any]] = []
+    for name in pf.order:
+        profile = pf.profiles.get(name)
+        errors = [str(p.message) for p in pf.errors_for(name)]
+        rows.append({
+            "name": name,
+            "valid": profile is not None,
+            "errors": errors,
+            "level": profile.level if profile else None,
+            "client_id": profile.client_id if profile else None,
+            "project_id": profile.project_id if profile else None,
+            "scopes": list(profile.scopes) if profile else [],
+            "secret": describe_secret(profile) if profile else None,
+            "created": profile.created.isoformat() if profile and profile.created else None,
+            "description": profile.description if profile else "",
+        })
+    if args.json:
+        print(json.dumps({"path": str(pf.path), "profiles": rows}, indent=2))
+        return EXIT_OK
+    if not pf.exists:
+        print(f"No profiles file at {pf.path}.\nAdd one with: csauth add NAME --level project "
+              "--client-id ID --scope metrics", file=sys.stderr)
+        return EXIT_OK
+    if not rows:
+        print(f"No profiles in {pf.path}. Add one with `csauth add`.", file=sys.stderr)
+        return EXIT_OK
+    headers = ("NAME", "LEVEL", "PROJECT", "SCOPES", "SECRET", "CREATED")
+    table = [headers] + [
+        (r["name"], r["level"] or "-", str(r["project_id"] or "-"), " ".join(r["scopes"]) or "-",
+         r["secret"] or "-", r["created"] or "-")
+        if r["valid"] else (r["name"], "INVALID", "", "; ".join(r["errors"]), "", "")
+        for r in rows
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(len(headers) - 1)]
+    for row in table:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[-1])
+    for problem in pf.problems:
+        if problem.severity == "warning":
+            print(f"warning: {problem}", file=sys.stderr)
+    return EXIT_OK
+
+
+# --- changing profiles -----------------------------------------------------------------
+
+
+def read_secret(name: str) -> str:
+    if sys.stdin is None or not sys.stdin.isatty():
+        value = sys.stdin.read() if sys.stdin else ""
+        value = value.strip()
+    else:
+        import getpass
+
+        value = getpass.getpass(f"Client secret for {name} (not echoed): ").strip()
+    if not value:
+        raise SecretError("no client secret given: pipe it on stdin or type it at the prompt")
+    return value
+
+
+def add(args: argparse.Namespace) -> int:
+    from .core.profiles import validate_profile
+    from .core.redact import Secret
+    from .core.store import ProfileStore
+
+    fields: dict[str, Any] = {"level": args.level, "client_id": args.client_id,
+                              "scopes": args.scopes or ["metrics"]}
+    if args.project_id is not None:
+        fields["project_id"] = args.project_id
+    if args.description:
+        fields["description"] = args.description
+    if args.created:
+        fields["created"] = args.created
+    if args.auth_url:
+        fields["auth_url"] = args.auth_url
+    source = args.secret
+    if source != "plaintext":
+        fields["secret"] = source
+    problems: list = []
+    check = dict(fields, client_secret="x") if source == "plaintext" else fields
+    if validate_profile(args.name, check, problems) is None:
+        detail = "; ".join(str(p) for p in problems if p.severity == "error")
+        raise ConfigError(f"profile not added: {detail}")
+
+    store = ProfileStore(paths.config_path(args.config))
+    existing = store.load()
+    if args.name in existing.order:
+        raise ConfigError(f"a profile named '{args.name}' already exists in {store.path}",
+                          hint="pick another name, or `csauth rm` it first")
+    secret_note = source
+    stored_in_keyring = False
+    if source in ("keyring", "plaintext"):
+        secret = read_secret(args.name)
+        if source == "plaintext":
+            fields["client_secret"] = secret
+            secret_note = "plaintext in the profiles file (consider the keyring)"
+        else:
+            from .core.secrets import store_secret
+
+            store_secret(args.client_id, Secret(secret))
+            stored_in_keyring = True
+            secret_note = "keyring"
+    try:
+        store.add(args.name, fields)
+    except BaseException:
+        if stored_in_keyring:
+            from .core.secrets import delete_secret
+
+            delete_secret(args.client_id)
+        raise
+    print(f"added profile '{args.name}' to {store.path} (secret: {secret_note})", file=sys.stderr)
+    return EXIT_OK
+
+
+def rm(args: argparse.Namespace) -> int:
+    from .core.store import ProfileStore
+
+    store = ProfileStore(paths.config_path(args.config))
+    pf = store.load()
+    profile = pf.profiles.get(args.name)
+    if not store.remove(args.name):
+        pf.get(args.name)  # raises the "no profile named ..." error with the known names
+    notes = []
+    if profile is not None:
+        shared = any(p.client_id == profile.client_id for n, p in pf.profiles.items()
+                     if n != args.name)
+        if profile.secret == "keyring" and not args.keep_secret and not shared:
+            from .core.secrets import delete_secret
+
+            try:
+                if delete_secret(profile.client_id):
+                    notes.append("keyring entry deleted")
+            except SecretError as exc:
+                notes.append(f"keyring entry left: {exc.message}")
+        cache = token_cache(pf)
+        if cache is not None:
+            count = cache.forget(profile.client_id, profile.effective_auth_url(pf.settings))
+            if count:
+                notes.append(f"{count} cached token(s) forgotten")
+    extra = f" ({'; '.join(notes)})" if notes else ""
+    print(f"removed profile '{args.name}'{extra}", file=sys.stderr)
+    return EXIT_OK
+
+
+def forget(args: argparse.Namespace) -> int:
+    cache = TokenCache(paths.token_cache_path())
+    if args.profile:
+        pf = load_profiles(args)
+        profile = pf.get(args.profile)
+        count = cache.forget(profile.client_id, profile.effective_auth_url(pf.settings))
+        print(f"forgot {count} cached token(s) of '{profile.name}'", file=sys.stderr)
+    else:
+        count = cache.forget()
+        print(f"forgot {count} cached token(s)", file=sys.stderr)
+    return EXIT_OK
+
+
+# --- doctor ----------------------------------------------------------------------------
+
+
+def doctor(args: argparse.Namespace) -> int:
+    import platform
+    from importlib import metadata
+
+    from . import __version__
+    from .core.errors import ProfilesSyntaxError
+    from .core.secrets import keyring_status
+
+    path = paths.config_path(args.config)
+    print(f"csauth {__version__}, Python {platform.python_version()} on {platform.system()}")
+    try:
+        pf = load(path)
+        errors = [p for p in pf.problems if p.severity == "error"]
+        state = (f"{len(pf.profiles)} profile(s)" + (f", {len(errors)} problem(s)" if errors else "")
+                 if pf.exists else "not created yet")
+    except ProfilesSyntaxError as exc:
+        state = f"unreadable: {exc}"
+    print(f"profiles file:  {path} ({state})")
+    works, detail = keyring_status()
+    print(f"keyring:        {'works' if works else 'NOT AVAILABLE'}: {detail}")
+    cache_path = paths.token_cache_path()
+    print(f"token cache:    {cache_path} ({'present' if cache_path.exists() else 'empty'})")
+    from .core.clipboard import describe_method
+
+    print(f"clipboard:      {describe_method()}")
+    for name in ("textual", "httpx", "tomlkit", "keyring", "platformdirs"):
+        try:
+            version = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            version = "not installed"
+        print(f"  {name:<13} {version}")
+    return EXIT_OK
+
+
+# --- the app ---------------------------------------------------------------------------
+
+
+def open_app(args: argparse.Namespace) -> int:
+    from .ui.app import run_app
+
+    return run_app(config_path=paths.config_path(args.config))
+
+
+def demo(args: argparse.Namespace) -> int:
+    from .demo import demo_environment
+    from .ui.app import run_app
+
+    with demo_environment() as env:
+        return run_app(config_path=env.config_path, demo=True)

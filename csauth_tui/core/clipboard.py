@@ -1,0 +1,131 @@
+"""Copying to the clipboard and clearing it again, without Textual.
+
+Two ways out: OSC 52 (an escape sequence the terminal turns into a clipboard write; works
+over SSH, does nothing in some terminals, can never be read back) and, when the session
+is local, the platform's own tool. The secret goes to a tool on stdin, never in argv.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+
+TOOL_TIMEOUT = 3.0
+
+
+@dataclass(frozen=True)
+class NativeTool:
+    name: str
+    copy: tuple[str, ...]
+    paste: tuple[str, ...] | None
+
+
+def is_remote_session(environ=os.environ) -> bool:
+    return bool(environ.get("SSH_CONNECTION") or environ.get("SSH_TTY"))
+
+
+def native_tool(environ=os.environ, which=shutil.which) -> NativeTool | None:
+    """The platform clipboard tool to use, or None (remote session, or none installed)."""
+    if is_remote_session(environ):
+        return None
+    candidates: list[NativeTool] = []
+    if sys.platform == "darwin":
+        candidates.append(NativeTool("pbcopy", ("pbcopy",), ("pbpaste",)))
+    if sys.platform == "win32" or environ.get("WSL_DISTRO_NAME"):
+        candidates.append(NativeTool("clip.exe", ("clip.exe",), None))
+    if environ.get("WAYLAND_DISPLAY"):
+        candidates.append(NativeTool("wl-copy", ("wl-copy",), ("wl-paste", "--no-newline")))
+    if environ.get("DISPLAY"):
+        candidates.append(NativeTool("xclip", ("xclip", "-selection", "clipboard"),
+                                     ("xclip", "-selection", "clipboard", "-o")))
+        candidates.append(NativeTool("xsel", ("xsel", "--clipboard", "--input"),
+                                     ("xsel", "--clipboard", "--output")))
+    for tool in candidates:
+        if which(tool.copy[0]):
+            return tool
+    return None
+
+
+def osc52(text: str) -> str:
+    """The escape sequence that asks the terminal to put `text` on the clipboard."""
+    return "\x1b]52;c;" + base64.b64encode(text.encode("utf-8")).decode("ascii") + "\a"
+
+
+def describe_method(environ=os.environ) -> str:
+    tool = native_tool(environ)
+    remote = " (remote session: native tools skipped)" if is_remote_session(environ) else ""
+    tmux = " (inside tmux: needs `set -g set-clipboard on`)" if environ.get("TMUX") else ""
+    native = f" + {tool.name}" if tool else ""
+    return f"OSC 52 via the terminal{native}{remote}{tmux}"
+
+
+def native_copy(tool: NativeTool, text: str) -> bool:
+    try:
+        result = subprocess.run(tool.copy, input=text.encode("utf-8"), timeout=TOOL_TIMEOUT,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return result.returncode == 0
+
+
+def native_paste(tool: NativeTool) -> str | None:
+    if tool.paste is None:
+        return None
+    try:
+        result = subprocess.run(tool.paste, timeout=TOOL_TIMEOUT, capture_output=True,
+                                stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return result.stdout.decode("utf-8", "replace") if result.returncode == 0 else None
+
+
+class Clipboard:
+    """Copy and clear. `terminal_write` sends text over OSC 52 (the app passes its own
+    copy_to_clipboard); the native tool is used too when there is one."""
+
+    def __init__(self, terminal_write=None, tool: NativeTool | None = None) -> None:
+        self.terminal_write = terminal_write
+        self.tool = tool
+        self.held: str | None = None  # what we last put there
+
+    def copy(self, text: str) -> list[str]:
+        """Copy `text`; returns the names of the methods that took it."""
+        used = []
+        if self.terminal_write is not None:
+            self.terminal_write(text)
+            used.append("OSC 52")
+        if self.tool is not None and native_copy(self.tool, text):
+            used.append(self.tool.name)
+        self.held = text
+        return used
+
+    def still_holds_ours(self) -> bool | None:
+        """True/False when the native tool can read the clipboard back, else None."""
+        if self.held is None:
+            return False
+        if self.tool is None:
+            return None
+        current = native_paste(self.tool)
+        return None if current is None else current == self.held
+
+    def clear(self, force: bool = False) -> bool:
+        """Overwrite the clipboard if it still holds what we put there (or cannot tell).
+
+        Returns True when something was cleared.
+        """
+        if self.held is None:
+            return False
+        holds = self.still_holds_ours()
+        if holds is False and not force:
+            self.held = None  # the user copied something else since: leave it alone
+            return False
+        if self.terminal_write is not None:
+            self.terminal_write("")
+        if self.tool is not None and holds is not False:
+            native_copy(self.tool, "")
+        self.held = None
+        return True

@@ -1,0 +1,81 @@
+"""Getting a token for a profile: cache first, then secret + API, then cache again.
+
+The one path the CLI and the app share, so both renew, cache and refuse alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+from .errors import UntrustedEndpointError
+from .profiles import Profile, Settings
+from .redact import Secret
+from .request import TokenRequest, plan
+from .tokens import Token, TokenCache
+
+if TYPE_CHECKING:
+    from .api import AuthClient
+
+
+def untrusted_error(token: Token) -> UntrustedEndpointError:
+    from urllib.parse import urlsplit
+
+    host = urlsplit(token.endpoint).hostname or token.endpoint
+    return UntrustedEndpointError(
+        f"the token endpoint returned an API URL on an untrusted host ({host}); "
+        "the token was not used",
+        hint="expected https on contentsquare.com; check auth_url and any proxy in between",
+    )
+
+
+class TokenService:
+    def __init__(
+        self,
+        settings: Settings,
+        client: AuthClient,
+        *,
+        cache: TokenCache | None = None,
+        resolve_secret: Callable[[Profile], Secret] | None = None,
+    ) -> None:
+        if resolve_secret is None:
+            from .secrets import resolve_secret as default_resolver
+
+            resolve_secret = default_resolver
+        self.settings = settings
+        self.client = client
+        self.cache = cache if settings.token_cache else None
+        self.resolve_secret = resolve_secret
+
+    def plan(self, profile: Profile, scopes: Iterable[str] | None = None,
+             project_id: int | None = None) -> TokenRequest:
+        return plan(profile, self.settings, scopes, project_id)
+
+    def cached(self, request: TokenRequest, min_ttl: float | None = None) -> Token | None:
+        if self.cache is None:
+            return None
+        ttl = self.settings.renew_before_seconds if min_ttl is None else min_ttl
+        return self.cache.get(request.cache_key, ttl)
+
+    async def token(
+        self,
+        profile: Profile,
+        scopes: Iterable[str] | None = None,
+        project_id: int | None = None,
+        *,
+        min_ttl: float | None = None,
+        force: bool = False,
+    ) -> Token:
+        """A token with more than `min_ttl` (default renew_before_seconds) seconds left."""
+        request = self.plan(profile, scopes, project_id)
+        if not force:
+            hit = self.cached(request, min_ttl)
+            if hit is not None:
+                return hit
+        secret = self.resolve_secret(profile)
+        token = await self.client.fetch_token(
+            profile, secret, scopes=request.scopes, project_id=request.project_id
+        )
+        if self.cache is not None and token.trusted:
+            self.cache.put(token)
+        return token
