@@ -1,0 +1,651 @@
+"""The csauth Textual app: profiles on the left, the selected one's credential, request,
+token and /me on the right; one timer drives every countdown."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Header, Input, Static, Switch
+
+from ..core import paths
+from ..core.clipboard import Clipboard, native_tool
+from ..core.errors import CsauthError, ProfilesSyntaxError
+from ..core.profiles import Profile, ProfilesFile, load
+from ..core.request import plan
+from ..core.tokens import Clock, Token, TokenCache, cache_key, utcnow
+from .live import LiveToken, LiveTokens, RequestChoice
+from .palette import CsauthCommands
+from .widgets.credential_panel import CredentialPanel
+from .widgets.me_panel import MePanel
+from .widgets.profile_table import ProfileTable
+from .widgets.request_panel import RequestPanel
+from .widgets.token_panel import TokenPanel
+
+NET = "net"  # worker group of everything that talks to Contentsquare
+
+
+def error_title(exc: BaseException) -> str:
+    names = {
+        "InvalidCredentialsError": "Credentials rejected",
+        "TokenExpiredError": "Token expired",
+        "ForbiddenError": "Forbidden",
+        "RateLimitedError": "Rate limited",
+        "ServerError": "Server error",
+        "NetworkError": "Network problem",
+        "BadResponseError": "Unexpected answer",
+        "UntrustedEndpointError": "Untrusted endpoint",
+        "RuleError": "Not sent",
+        "SecretError": "Secret not found",
+        "KeyringUnavailableError": "No keyring",
+    }
+    return names.get(type(exc).__name__, "Error")
+
+
+class CsauthApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "csauth"
+    COMMANDS = App.COMMANDS | {CsauthCommands}
+    BINDINGS = [
+        Binding("enter,g", "get_token", "Get token", id="get_token", priority=False),
+        Binding("r", "renew", "Renew", id="renew"),
+        Binding("c", "copy_token", "Copy token", id="copy_token"),
+        Binding("h", "copy_header", "Copy header", id="copy_header"),
+        Binding("u", "copy_curl", "Copy curl", id="copy_curl", show=False),
+        Binding("b", "copy_base_url", "Copy base URL", id="copy_base_url", show=False),
+        Binding("v", "reveal", "Reveal/mask", id="reveal"),
+        Binding("m", "me", "/me", id="me"),
+        Binding("t", "test_token", "Test token", id="test_token"),
+        Binding("s", "focus_scopes", "Focus scopes", id="focus_scopes", show=False),
+        Binding("p", "focus_project", "Focus project", id="focus_project", show=False),
+        Binding("slash", "filter", "Filter", id="filter"),
+        Binding("o", "sort", "Sort (next column)", id="sort", show=False),
+        Binding("escape", "cancel", "Cancel request / close filter", id="cancel", show=False),
+        Binding("question_mark", "help", "Help", id="help"),
+        Binding("q", "quit", "Quit", id="quit"),
+    ]
+
+    @dataclass
+    class TokenReady(Message):
+        name: str
+        live: LiveToken
+        copy_what: str | None
+
+    @dataclass
+    class Failed(Message):
+        name: str | None
+        what: str
+        error: BaseException
+
+    def __init__(self, config_path: Path, *, clock: Clock = utcnow, transport: Any = None,
+                 demo: bool = False, native_clipboard: bool = True,
+                 today: date | None = None, cache: TokenCache | None | bool = True) -> None:
+        super().__init__()
+        self.config_path = Path(config_path)
+        self.clock = clock
+        self.transport = transport
+        self.demo = demo
+        self.today = today
+        self.pf = ProfilesFile(path=self.config_path)
+        self.load_error: str | None = None
+        self.live = LiveTokens()
+        self.choices: dict[str, RequestChoice] = {}
+        self.me_info: dict[str, Any] = {}
+        self.current: str | None = None
+        self.clip = Clipboard(self.copy_to_clipboard,
+                              native_tool() if native_clipboard else None)
+        self.clip_clear_at: datetime | None = None
+        self._cache_option = cache
+        self._client = None
+        self._service = None
+        self._sort_columns = ("name", "level", "project", "scopes", "token")
+        self._sort_index = -1
+
+    # --- layout -------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="🔑")
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                yield Input(placeholder="filter profiles (esc clears)", id="filter")
+                yield ProfileTable(id="profiles")
+                yield Static("", id="empty")
+            with VerticalScroll(id="detail"):
+                yield Static("Credential", classes="section-title")
+                yield CredentialPanel(id="credential")
+                yield Static("Request", classes="section-title", id="request-title")
+                yield RequestPanel(id="request")
+                yield Static("Token", classes="section-title", id="token-title")
+                yield TokenPanel(id="token")
+                yield Static("/me", classes="section-title", id="me-title")
+                yield MePanel(id="me")
+        yield Static("", id="clip-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = ("DEMO: fake Contentsquare API, nothing is saved" if self.demo
+                          else str(self.config_path))
+        self.query_one("#filter").display = False
+        self.reload()
+        self._apply_keymap()
+        self.set_interval(1, self._tick)
+        self.query_one(ProfileTable).focus()
+
+    def _apply_keymap(self) -> None:
+        """[keys] in the profiles file: binding id = "key" (or "key1,key2")."""
+        keys = dict(self.pf.settings.keys)
+        known = {b.id for b in self.BINDINGS if isinstance(b, Binding) and b.id}
+        known |= {"cursor_down", "cursor_up"}
+        unknown = sorted(set(keys) - known)
+        for binding_id in unknown:
+            del keys[binding_id]
+        if unknown:
+            self.notify(f"[keys] has unknown binding ids: {', '.join(unknown)} (see ? for ids)",
+                        severity="warning", markup=False, timeout=8)
+        self.set_keymap(keys)
+
+    @property
+    def settings(self):
+        return self.pf.settings
+
+    def reload(self) -> None:
+        try:
+            self.pf = load(self.config_path)
+            self.load_error = None
+        except ProfilesSyntaxError as exc:
+            self.pf = ProfilesFile(path=self.config_path, exists=True)
+            self.load_error = str(exc)
+        self._restore_cached_tokens()
+        table = self.query_one(ProfileTable)
+        table.load(self.pf, keep=self.current or (self.pf.order[0] if self.pf.order else None))
+        self._show_empty_state()
+        self._tick()
+
+    def _show_empty_state(self) -> None:
+        empty = not self.pf.order
+        self.query_one(ProfileTable).display = not empty
+        self.query_one("#detail").display = not empty
+        note = self.query_one("#empty", Static)
+        note.display = empty
+        if not empty:
+            return
+        path = self.config_path
+        if self.load_error:
+            text = (f"[b red]The profiles file cannot be read[/]\n\n{self.load_error}\n\n"
+                    "Fix the line above (nothing was changed), then restart csauth.")
+        elif not self.pf.exists:
+            text = (f"[b]No profiles file yet[/]\n\ncsauth looks for it at\n  {path}\n\n"
+                    "Add your first credential (the secret goes to the OS keyring):\n"
+                    "  csauth add prod --level project --client-id ID --scope metrics\n\n"
+                    "or point csauth at a file with --config PATH or $CSAUTH_CONFIG.\n"
+                    "To look around first: csauth demo")
+        else:
+            text = (f"[b]No profiles in[/] {path}\n\nAdd one with\n"
+                    "  csauth add NAME --level project --client-id ID --scope metrics")
+        note.update(text)
+
+    # --- selection ----------------------------------------------------------------------
+
+    @on(ProfileTable.Selected)
+    def _selected(self, event: ProfileTable.Selected) -> None:
+        self.sync_selection()
+
+    def sync_selection(self) -> None:
+        """Catch up with the table's cursor: a key can arrive before the highlight message
+        it follows, and an action must act on the row the user sees selected."""
+        table = self.query_one(ProfileTable)
+        name = table.selected_name if table.display else None
+        if name != self.current:
+            self.current = name
+            self.query_one(TokenPanel).revealed = False
+            self._show_current()
+
+    def profile(self, name: str | None = None) -> Profile | None:
+        if name is None:
+            self.sync_selection()
+        return self.pf.profiles.get(name or self.current or "")
+
+    def choice(self, profile: Profile) -> RequestChoice:
+        if profile.name not in self.choices:
+            self.choices[profile.name] = RequestChoice(profile.scopes, profile.project_id)
+        return self.choices[profile.name]
+
+    def current_key(self, profile: Profile) -> str:
+        chosen = self.choice(profile)
+        return cache_key(profile.effective_auth_url(self.settings), profile.client_id,
+                         chosen.scopes, chosen.project_id)
+
+    def current_live(self) -> LiveToken | None:
+        profile = self.profile()
+        if profile is None:
+            return None
+        live = self.live.get(self.current_key(profile))
+        if live is None:
+            tokens = self.live.for_profile(profile.name)
+            live = max(tokens, key=lambda lv: lv.token.issued_at) if tokens else None
+        return live
+
+    def _show_current(self) -> None:
+        name = self.current
+        profile = self.profile()
+        today = self.today or self.clock().astimezone().date()
+        self.query_one(CredentialPanel).show_profile(
+            profile, self.settings, [p for p in self.pf.problems if p.profile == name], today,
+            name=name)
+        for widget_id in ("#request-title", "#request", "#token-title", "#token",
+                          "#me-title", "#me"):
+            self.query_one(widget_id).display = profile is not None
+        if profile is None:
+            return
+        chosen = self.choice(profile)
+        me = self.me_info.get(profile.name)
+        self.query_one(RequestPanel).show(
+            profile, chosen.scopes,
+            "" if chosen.project_id is None else str(chosen.project_id),
+            me.projects if me is not None else None)
+        self.query_one(TokenPanel).show(self.current_live(), self.clock())
+        self.query_one(TokenPanel).status("")
+        self.query_one(MePanel).show(me)
+
+    @on(RequestPanel.Changed)
+    def _request_changed(self, event: RequestPanel.Changed) -> None:
+        profile = self.profile()
+        if profile is None:
+            return
+        self.choices[profile.name] = RequestChoice(event.scopes, event.project_id)
+        self.query_one(TokenPanel).show(self.current_live(), self.clock())
+
+    @on(DataTable.RowSelected, "#profiles")
+    def _row_entered(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.request_token()
+
+    def select_profile(self, name: str) -> None:
+        table = self.query_one(ProfileTable)
+        if name not in table.shown_names:
+            table.set_filter("")
+            self.query_one("#filter", Input).value = ""
+        table.select_name(name)
+        table.focus()
+
+    # --- the timer ----------------------------------------------------------------------
+
+    def _tick(self) -> None:
+        now = self.clock()
+        table = self.query_one(ProfileTable)
+        names = {live.token.profile for live in self.live.by_key.values()}
+        names.update(n for n, s in table._states.items() if s != "--")
+        for name in names:
+            profile = self.pf.profiles.get(name or "")
+            if profile is None:
+                continue
+            table.set_token_state(name, self.live.table_state(name, self.current_key(profile), now))
+        self.query_one(TokenPanel).tick(now)
+        renew_before = self.settings.renew_before_seconds
+        for live in list(self.live.by_key.values()):
+            if live.auto_renew and not live.renewing and live.token.seconds_left(now) <= renew_before:
+                live.renewing = True
+                token = live.token
+                self._fetch(token.profile, token.scopes, token.project_id, force=True)
+        self._tick_clipboard(now)
+
+    def _tick_clipboard(self, now: datetime) -> None:
+        status = self.query_one("#clip-status", Static)
+        if self.clip_clear_at is None:
+            if status.display:
+                status.display = False
+            return
+        left = (self.clip_clear_at - now).total_seconds()
+        if left <= 0:
+            self.clip_clear_at = None
+            cleared = self.clip.clear()
+            status.display = False
+            if cleared:
+                self.notify("clipboard cleared", timeout=3)
+            return
+        status.display = True
+        status.update(f"clipboard holds a secret: clears in {int(left) + 1} s", layout=False)
+
+    # --- tokens -------------------------------------------------------------------------
+
+    def _services(self):
+        if self._service is None:
+            from ..core.api import AuthClient
+            from ..core.service import TokenService
+
+            self._client = AuthClient(settings=self.settings, clock=self.clock,
+                                      transport=self.transport)
+            cache = None
+            if self._cache_option is True:
+                cache = TokenCache(paths.token_cache_path(), clock=self.clock)
+            elif isinstance(self._cache_option, TokenCache):
+                cache = self._cache_option
+            self._service = TokenService(self.settings, self._client, cache=cache)
+        return self._service
+
+    def _restore_cached_tokens(self) -> None:
+        """Tokens cached by earlier runs (or the CLI) show up with their countdowns."""
+        if self._cache_option is False or not self.settings.token_cache:
+            return
+        cache = (self._cache_option if isinstance(self._cache_option, TokenCache)
+                 else TokenCache(paths.token_cache_path(), clock=self.clock))
+        now = self.clock()
+        for token in cache.all():
+            if token.seconds_left(now) <= 0 or not token.trusted:
+                continue
+            for profile in self.pf.profiles.values():
+                if (profile.client_id == token.client_id
+                        and profile.effective_auth_url(self.settings) == token.auth_url):
+                    if self.live.get(token.key) is None:
+                        self.live.put(dataclasses.replace(token, profile=profile.name))
+                    break
+
+    def request_token(self, *, force: bool = False, copy_what: str | None = None) -> None:
+        profile = self.profile()
+        if profile is None:
+            self.notify("select a usable profile first", severity="warning")
+            return
+        chosen = self.choice(profile)
+        panel = self.query_one(RequestPanel)
+        if panel.project_text and chosen.project_id is None:
+            self._fail(profile.name, "token", CsauthError(
+                f"project_id '{panel.project_text}' is not a positive whole number"))
+            return
+        try:
+            request = plan(profile, self.settings, chosen.scopes, chosen.project_id)
+        except CsauthError as exc:
+            self._fail(profile.name, "token", exc)
+            return
+        if not force:
+            live = self.live.get(request.cache_key)
+            if live is not None and live.token.is_fresh(self.settings.renew_before_seconds,
+                                                         self.clock()):
+                self.query_one(TokenPanel).show(live, self.clock())
+                if copy_what:
+                    self._copy(live, copy_what)
+                return
+        self.query_one(TokenPanel).status(
+            f"[i]getting a token for {profile.name}... (esc cancels)[/]")
+        self.query_one(ProfileTable).set_token_state(profile.name, "fetching...")
+        self._fetch(profile.name, request.scopes, request.project_id, force=force,
+                    copy_what=copy_what)
+
+    @work(group=NET, exit_on_error=False, description="fetch token")
+    async def _fetch(self, name: str | None, scopes, project_id, *, force: bool,
+                     copy_what: str | None = None) -> None:
+        profile = self.profile(name)
+        if profile is None:
+            return
+        try:
+            token = await self._services().token(profile, scopes, project_id, force=force)
+        except Exception as exc:  # worded by the core; never re-raised into Textual
+            old = self.live.get(cache_key(profile.effective_auth_url(self.settings),
+                                          profile.client_id, scopes, project_id))
+            if old is not None:
+                old.renewing = False
+                old.auto_renew = False
+            self.post_message(self.Failed(profile.name, "token", exc))
+            return
+        if token.profile != profile.name:
+            token = dataclasses.replace(token, profile=profile.name)
+        live = self.live.put(token)
+        self.post_message(self.TokenReady(profile.name, live, copy_what))
+
+    @on(TokenReady)
+    def _token_ready(self, event: TokenReady) -> None:
+        live = event.live
+        if event.name == self.current:
+            panel = self.query_one(TokenPanel)
+            panel.show(self.current_live(), self.clock())
+            untrusted = "" if live.token.trusted else (
+                " [b red]but its base URL is on an untrusted host: it will not be used[/]")
+            panel.status(f"[green]token ready[/]{untrusted}")
+        self._tick()
+        if event.copy_what:
+            self._copy(live, event.copy_what)
+
+    def _fail(self, name: str | None, what: str, error: BaseException) -> None:
+        self.post_message(self.Failed(name, what, error))
+
+    @on(Failed)
+    def _failed(self, event: Failed) -> None:
+        error = event.error
+        message = str(error) if isinstance(error, CsauthError) else (
+            f"unexpected {type(error).__name__}; run `csauth -v` for details")
+        self.notify(message, title=error_title(error), severity="error", timeout=8)
+        if event.name == self.current:
+            target = self.query_one(MePanel) if event.what == "me" else None
+            if target is not None:
+                target.show(self.me_info.get(event.name), f"[red]{message}[/]")
+            else:
+                self.query_one(TokenPanel).status(f"[red]{error_title(error)}: {message}[/]")
+        if event.name:
+            table = self.query_one(ProfileTable)
+            profile = self.profile(event.name)
+            if profile is not None:
+                table.set_token_state(event.name, self.live.table_state(
+                    event.name, self.current_key(profile), self.clock()))
+
+    def action_get_token(self) -> None:
+        if isinstance(self.focused, Input) and self.focused.id == "filter":
+            self.query_one(ProfileTable).focus()
+            return
+        self.request_token()
+
+    def action_renew(self) -> None:
+        self.request_token(force=True)
+
+    def action_cancel(self) -> None:
+        filter_input = self.query_one("#filter", Input)
+        if filter_input.display:
+            filter_input.value = ""
+            filter_input.display = False
+            self.query_one(ProfileTable).set_filter("")
+            self.query_one(ProfileTable).focus()
+            return
+        running = [w for w in self.workers if w.group == NET and w.is_running]
+        if running:
+            self.workers.cancel_group(self, NET)
+            for live in self.live.by_key.values():
+                live.renewing = False
+            self.query_one(TokenPanel).status("[yellow]cancelled[/]")
+            self._tick()
+            self.notify("request cancelled", timeout=3)
+        elif self.focused is not self.query_one(ProfileTable):
+            self.query_one(ProfileTable).focus()
+
+    @on(Switch.Changed, "#auto-renew")
+    def _auto_renew(self, event: Switch.Changed) -> None:
+        live = self.query_one(TokenPanel).live
+        if live is not None:
+            live.auto_renew = event.value
+            state = "on" if event.value else "off"
+            self.notify(f"auto-renew {state} for {live.token.profile}", timeout=3)
+            self._tick()
+
+    # --- copy ---------------------------------------------------------------------------
+
+    COPY_LABELS = {"token": "token", "header": "Authorization header",
+                   "curl": "curl probe command", "base_url": "base URL"}
+
+    def _copy_request(self, what: str) -> None:
+        live = self.current_live()
+        if live is not None and not live.token.trusted:
+            self.notify("this token's base URL is on an untrusted host; not copied",
+                        severity="error")
+            return
+        profile = self.profile()
+        if (live is None or profile is None or live.token.key != self.current_key(profile)
+                or not live.token.is_fresh(self.settings.renew_before_seconds, self.clock())):
+            self.request_token(copy_what=what)  # renewed (or fetched) before it is copied
+            return
+        self._copy(live, what)
+
+    def _copy(self, live: LiveToken, what: str) -> None:
+        token = live.token
+        if what == "token":
+            text = token.access_token
+        elif what == "header":
+            text = token.header
+        elif what == "curl":
+            from ..commands import render
+            from ..core.request import TokenRequest
+
+            profile = self.profile(token.profile)
+            request = TokenRequest(profile, token.auth_url, token.scopes, token.project_id)
+            text = render(token, request, "curl")
+        else:
+            text = token.endpoint
+        self.copy_text(text, f"{self.COPY_LABELS[what]} for {token.profile}",
+                       secret=what != "base_url")
+
+    def copy_text(self, text: str, label: str, *, secret: bool = True) -> None:
+        used = self.clip.copy(text)
+        clear = self.settings.clipboard_clear_seconds
+        if secret and clear > 0:
+            self.clip_clear_at = self.clock() + timedelta(seconds=clear)
+            tail = f", clears in {clear} s"
+        else:
+            tail = ""
+        how = " + ".join(used)
+        self.notify(f"{label} copied{tail}", title=f"Copied ({how})", timeout=4)
+        self._tick_clipboard(self.clock())
+
+    def action_copy_token(self) -> None:
+        self._copy_request("token")
+
+    def action_copy_header(self) -> None:
+        self._copy_request("header")
+
+    def action_copy_curl(self) -> None:
+        self._copy_request("curl")
+
+    def action_copy_base_url(self) -> None:
+        self._copy_request("base_url")
+
+    # --- reveal, probe, /me -------------------------------------------------------------
+
+    def action_reveal(self) -> None:
+        panel = self.query_one(TokenPanel)
+        if panel.live is None:
+            self.notify("no token to reveal yet", severity="warning", timeout=3)
+            return
+        panel.toggle_reveal()
+
+    def action_test_token(self) -> None:
+        live = self.current_live()
+        if live is None:
+            self.notify("no token to test yet: press g first", severity="warning", timeout=3)
+            return
+        self.query_one(TokenPanel).status("[i]testing the token (GET /v1/segments)...[/]")
+        self._probe(live)
+
+    @work(group=NET, exit_on_error=False, description="probe token")
+    async def _probe(self, live: LiveToken) -> None:
+        self._services()
+        try:
+            result = await self._client.probe(live.token)
+        except Exception as exc:
+            self.post_message(self.Failed(live.token.profile, "probe", exc))
+            return
+        mark = "[green]works[/]" if result.ok else "[red]failed[/]"
+        live.probe = f"test: {mark}  {result.summary} ({result.elapsed * 1000:.0f} ms)"
+        if live is self.query_one(TokenPanel).live:
+            self.query_one(TokenPanel).show(live, self.clock())
+            self.query_one(TokenPanel).status("")
+        if not result.ok:
+            self.notify(result.summary, title="Token test failed", severity="error")
+
+    def action_me(self) -> None:
+        profile = self.profile()
+        if profile is None:
+            return
+        self.query_one(MePanel).show(self.me_info.get(profile.name), "[i]asking /me...[/]")
+        self._load_me(profile.name)
+
+    @work(group=NET, exit_on_error=False, description="load /me")
+    async def _load_me(self, name: str) -> None:
+        from ..core.secrets import resolve_secret
+
+        profile = self.profile(name)
+        if profile is None:
+            return
+        self._services()
+        try:
+            secret = resolve_secret(profile)
+            info = await self._client.me(profile, secret)
+        except Exception as exc:
+            self.post_message(self.Failed(name, "me", exc))
+            return
+        self.me_info[name] = info
+        if name == self.current:
+            self._show_current()
+            self.query_one("#me-title").scroll_visible()
+
+    # --- focus, filter, sort, help ------------------------------------------------------
+
+    def action_focus_scopes(self) -> None:
+        if self.profile() is not None:
+            self.query_one("#scopes").focus()
+
+    def action_focus_project(self) -> None:
+        if self.profile() is not None:
+            self.query_one("#project").focus()
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.query_one(ProfileTable).set_filter(event.value)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self, event: Input.Submitted) -> None:
+        self.query_one(ProfileTable).focus()
+
+    def action_sort(self) -> None:
+        self._sort_index = (self._sort_index + 1) % len(self._sort_columns)
+        column = self._sort_columns[self._sort_index]
+        self.query_one(ProfileTable).sort_by(column)
+        self.notify(f"sorted by {column}", timeout=2)
+
+    def action_help(self) -> None:
+        from .screens.help import HelpScreen
+
+        self.push_screen(HelpScreen())
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Letters typed into an input belong to the input, not to our single-key bindings.
+        if isinstance(self.focused, Input) and action not in ("cancel", "quit", "help"):
+            return action == "get_token" and self.focused.id == "filter"
+        return True
+
+    async def action_quit(self) -> None:
+        self.clip.clear()
+        self.exit(0)
+
+    async def on_unmount(self) -> None:
+        self.clip.clear()
+        if self._client is not None:
+            await self._client.aclose()
+
+
+def make_app(config_path: Path | str | None = None, **kwargs: Any) -> CsauthApp:
+    """The one way to build the app, for the CLI and the tests alike."""
+    return CsauthApp(paths.config_path(config_path), **kwargs)
+
+
+def run_app(config_path: Path, demo: bool = False) -> int:
+    app = make_app(config_path, demo=demo)
+    result = app.run()
+    return result or 0

@@ -1,0 +1,78 @@
+"""The tokens the app holds right now, and what each profile has asked for.
+
+Plain Python (no Textual): the app's one timer reads this to update countdowns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ..core.tokens import Token, format_remaining
+
+WARN_SECONDS = 10 * 60
+CRITICAL_SECONDS = 2 * 60
+
+
+@dataclass
+class LiveToken:
+    token: Token
+    auto_renew: bool = False
+    renewing: bool = False
+    probe: str = ""  # last "test token" result, worded
+
+    def state(self, now: datetime) -> str:
+        return format_remaining(self.token.seconds_left(now))
+
+    def urgency(self, now: datetime) -> str:
+        """'ok', 'warn' (< 10 min), 'critical' (< 2 min) or 'expired'."""
+        left = self.token.seconds_left(now)
+        if left <= 0:
+            return "expired"
+        if left < CRITICAL_SECONDS:
+            return "critical"
+        if left < WARN_SECONDS:
+            return "warn"
+        return "ok"
+
+
+@dataclass
+class RequestChoice:
+    """What the user picked for one profile: scopes and target project."""
+
+    scopes: tuple[str, ...]
+    project_id: int | None
+
+
+@dataclass
+class LiveTokens:
+    by_key: dict[str, LiveToken] = field(default_factory=dict)
+
+    def put(self, token: Token, auto_renew: bool | None = None) -> LiveToken:
+        previous = self.by_key.get(token.key)
+        keep_renew = previous.auto_renew if previous else False
+        live = LiveToken(token, auto_renew=keep_renew if auto_renew is None else auto_renew)
+        self.by_key[token.key] = live
+        return live
+
+    def get(self, key: str) -> LiveToken | None:
+        return self.by_key.get(key)
+
+    def for_profile(self, name: str) -> list[LiveToken]:
+        return [live for live in self.by_key.values() if live.token.profile == name]
+
+    def drop_profile(self, name: str) -> None:
+        for key in [k for k, v in self.by_key.items() if v.token.profile == name]:
+            del self.by_key[key]
+
+    def table_state(self, name: str, preferred_key: str | None, now: datetime) -> str:
+        """What the profile table shows: the token for the current choice, else the newest;
+        '+N' when the profile holds more tokens than that."""
+        tokens = self.for_profile(name)
+        if not tokens:
+            return "--"
+        shown = self.by_key.get(preferred_key) if preferred_key else None
+        if shown is None or shown.token.profile != name:
+            shown = max(tokens, key=lambda live: live.token.issued_at)
+        text = "renewing" if shown.renewing else shown.state(now)
+        return f"{text} +{len(tokens) - 1}" if len(tokens) > 1 else text

@@ -1,0 +1,124 @@
+"""The token for the current request: masked value, base URL, expiry, a countdown bar,
+decoded claims, auto-renew and the last probe. Updated per second by the app's timer,
+touching only the countdown widgets."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Label, ProgressBar, Static, Switch
+
+from ...core.redact import mask_token
+from ..live import LiveToken
+
+
+def when(moment: datetime) -> str:
+    local = moment.astimezone()
+    utc = moment.astimezone(timezone.utc)
+    return f"{local:%Y-%m-%d %H:%M:%S} local ({utc:%H:%M:%S} UTC)"
+
+
+class TokenPanel(Vertical):
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.live: LiveToken | None = None
+        self.revealed = False
+        self._countdown = ""
+        self._urgency = ""
+
+    def compose(self) -> ComposeResult:
+        yield Static("[dim]No token yet: press [b]g[/] (or enter) to get one.[/]", id="token-empty")
+        with Vertical(id="token-body"):
+            yield Static("", id="token-value")
+            yield Static("", id="token-meta")
+            with Horizontal(id="token-life"):
+                yield ProgressBar(total=3600, show_eta=False, show_percentage=False,
+                                  id="token-bar")
+                yield Label("", id="token-countdown")
+            with Horizontal(id="renew-row"):
+                yield Switch(value=False, id="auto-renew")
+                yield Label("auto-renew before expiry", id="auto-renew-label")
+            yield Static("", id="token-probe")
+            yield Static("", id="token-claims")
+        yield Static("", id="token-status")
+
+    def on_mount(self) -> None:
+        self.query_one("#token-body").display = False
+
+    def status(self, text: str) -> None:
+        self.query_one("#token-status", Static).update(text)
+
+    def show(self, live: LiveToken | None, now: datetime) -> None:
+        self.live = live
+        self.query_one("#token-empty").display = live is None
+        self.query_one("#token-body").display = live is not None
+        if live is None:
+            return
+        token = live.token
+        self._render_value()
+        trust = "" if token.trusted else "  [b red]UNTRUSTED HOST: never sent there[/]"
+        scope = " ".join(token.scopes)
+        project = f"  project {token.project_id}" if token.project_id is not None else ""
+        self.query_one("#token-meta", Static).update(
+            f"base URL  {token.endpoint}{trust}\n"
+            f"scopes    {scope}{project}\n"
+            f"issued    {when(token.issued_at)}\n"
+            f"expires   {when(token.expires_at)}"
+        )
+        header, claims = token.jwt()
+        self.query_one("#token-claims", Static).update(
+            "[b]JWT claims[/] (decoded, not verified)\n" + _pretty(claims)
+            + (f"\n[dim]header {json.dumps(header)}[/]" if header else "")
+            if claims else "[dim]the token is not a JWT we can decode[/]"
+        )
+        switch = self.query_one("#auto-renew", Switch)
+        with switch.prevent(Switch.Changed):
+            switch.value = live.auto_renew
+        bar = self.query_one("#token-bar", ProgressBar)
+        bar.update(total=max(token.lifetime, 1))
+        self.query_one("#token-probe", Static).update(live.probe)
+        self._countdown = ""
+        self.tick(now)
+
+    def _render_value(self) -> None:
+        if self.live is None:
+            return
+        value = self.live.token.access_token
+        shown = value if self.revealed else f"{mask_token(value)}  [dim](masked: v reveals)[/]"
+        self.query_one("#token-value", Static).update(f"[b]token[/]  {shown}", layout=True)
+
+    def toggle_reveal(self) -> bool:
+        self.revealed = not self.revealed
+        self._render_value()
+        return self.revealed
+
+    def tick(self, now: datetime) -> None:
+        """Per-second update: only the bar and the countdown label, only on change."""
+        if self.live is None:
+            return
+        left = max(0.0, self.live.token.seconds_left(now))
+        text = "renewing..." if self.live.renewing else self.live.state(now)
+        urgency = self.live.urgency(now)
+        if text == self._countdown and urgency == self._urgency:
+            return
+        self._countdown = text
+        label = self.query_one("#token-countdown", Label)
+        label.update(f"{text} left" if text[0].isdigit() else text)
+        self.query_one("#token-bar", ProgressBar).update(progress=left)
+        if urgency != self._urgency:
+            for name in ("ok", "warn", "critical", "expired"):
+                self.query_one("#token-life").set_class(name == urgency, f"-{name}")
+            self._urgency = urgency
+
+
+def _pretty(claims: dict) -> str:
+    lines = []
+    for key, value in claims.items():
+        if key in ("exp", "iat", "nbf") and isinstance(value, (int, float)):
+            stamp = datetime.fromtimestamp(value, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+            value = f"{value}  ({stamp})"
+        lines.append(f"  {key}: {value}")
+    return "\n".join(lines)
