@@ -72,6 +72,23 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("forget", help="empty the token cache (of one profile, or all)")
     p.add_argument("profile", nargs="?", metavar="PROFILE")
 
+    p = sub.add_parser("import", help="merge profiles from a TOML, JSON or CSV file")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--format", choices=("toml", "json", "csv"),
+                   help="default: from the file's extension or content")
+    p.add_argument("--dry-run", action="store_true", help="report what would happen, change nothing")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace profiles with the same name (and allow a reused client_id)")
+    p.add_argument("--secrets", choices=("keyring", "skip", "plaintext"), default="keyring",
+                   help="what to do with client_secret values found in the file "
+                        "(default: store them in the keyring)")
+
+    p = sub.add_parser("export", help="print profiles without any secret, for sharing")
+    p.add_argument("--format", choices=("toml", "json", "csv"), default="toml")
+    p.add_argument("--profile", action="append", metavar="GLOB", dest="profiles",
+                   help="only profiles whose name matches (repeatable)")
+    p.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
+
     sub.add_parser("doctor", help="where things are and what works here")
     return parser
 

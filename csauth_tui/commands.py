@@ -332,6 +332,59 @@ def forget(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --- import / export -------------------------------------------------------------------
+
+ACTION_WORDS = {"add": "add", "overwrite": "replace", "conflict": "skip", "invalid": "reject"}
+
+
+def import_(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .core.errors import EXIT_CONFIG
+    from .core.store import ProfileStore
+    from .core.transfer import apply_import, plan_import, read_rows
+
+    store = ProfileStore(paths.config_path(args.config))
+    rows = read_rows(Path(args.file), args.format)
+    plan = plan_import(rows, store.load(), args.overwrite)
+    for outcome in plan.outcomes:
+        word = ACTION_WORDS[outcome.action]
+        if args.dry_run and outcome.action in ("add", "overwrite"):
+            word = f"would {word}"
+        detail = f": {outcome.detail}" if outcome.detail else ""
+        print(f"{outcome.where}: {word} {outcome.name or '(no name)'}{detail}", file=sys.stderr)
+    done = len(plan.outcomes) - len(plan.failed)
+    if args.dry_run:
+        print(f"dry run: {done} to import, {len(plan.failed)} not; nothing was changed",
+              file=sys.stderr)
+    else:
+        for note in apply_import(plan, store, args.secrets):
+            print(note, file=sys.stderr)
+        print(f"imported {done} profile(s) into {store.path}"
+              + (f"; {len(plan.failed)} not imported" if plan.failed else ""), file=sys.stderr)
+    return EXIT_CONFIG if plan.failed else EXIT_OK
+
+
+def export(args: argparse.Namespace) -> int:
+    from fnmatch import fnmatchcase
+
+    from .core.fsutil import atomic_write
+    from .core.transfer import export_profiles
+
+    pf = load_profiles(args)
+    chosen = [p for p in pf.profiles.values()
+              if not args.profiles or any(fnmatchcase(p.name, g) for g in args.profiles)]
+    text = export_profiles(chosen, args.format)
+    if args.output:
+        from pathlib import Path
+
+        atomic_write(Path(args.output), text)
+        print(f"exported {len(chosen)} profile(s) to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
 # --- doctor ----------------------------------------------------------------------------
 
 

@@ -125,6 +125,37 @@ class ProfileStore:
                 ]
             self._commit(cur, expected, candidates, check=_profile_check(name))
 
+    def add_many(self, entries: Iterable[tuple[str, Mapping[str, Any]]]) -> None:
+        """Add several new profiles in one locked write (an import): all or none."""
+        prepared = []
+        for name, fields in entries:
+            _check_name(name)
+            prepared.append((name, {k: v for k, v in _plain_fields(fields).items()
+                                    if v is not None}))
+        if not prepared:
+            return
+        with self._locked() as cur:
+            clashes = [name for name, _ in prepared if name in cur.profiles]
+            if clashes:
+                raise ConfigError(f"profiles already in {self.path}: {', '.join(clashes)}")
+            expected = _copy(cur)
+            for name, values in prepared:
+                expected.setdefault("profiles", {})[name] = values
+
+            def append_all() -> str:
+                text = cur.text
+                for name, values in prepared:
+                    text = _append_block(text, _render_new_profile(name, values))
+                return text
+
+            def via_document(doc: tomlkit.TOMLDocument) -> None:
+                for name, values in prepared:
+                    _add_table(doc, name, values)
+
+            checks = [_profile_check(name) for name, _ in prepared]
+            self._commit(cur, expected, [append_all, lambda: _edited(cur.text, via_document)],
+                         check=lambda result: [check(result) for check in checks])
+
     def update(self, name: str, changes: Mapping[str, Any]) -> None:
         """Set the given fields; a value of None removes that key from the profile."""
         changes = _plain_fields(changes)

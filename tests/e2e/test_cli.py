@@ -290,3 +290,38 @@ def test_version_and_help():
                               capture_output=True, text=True).stdout
     for command in ("token", "exec", "add", "rm", "forget", "doctor", "demo", "list", "me"):
         assert command in helptext
+
+
+def test_import_dry_run_then_import_then_export(cli, tmp_path):
+    team = tmp_path / "team.csv"
+    team.write_text(
+        "name,level,client_id,project_id,scopes,created,description\n"
+        "team-a,project,team-client-a,1001,metrics,2026-03-01,Team A\n"
+        "prod,project,other-client,,metrics,,clashes with an existing name\n"
+        "broken,galaxy,team-client-b,,metrics,,\n"
+    )
+    before = cli.config.read_text()
+    dry = cli.run("import", str(team), "--dry-run")
+    assert dry.returncode == 3  # some rows would not be imported
+    assert "would add team-a" in dry.stderr
+    assert "line 3: skip prod" in dry.stderr and "--overwrite" in dry.stderr
+    assert "line 4: reject broken" in dry.stderr and "level" in dry.stderr
+    assert cli.config.read_text() == before
+
+    real = cli.run("import", str(team))
+    assert real.returncode == 3
+    assert "imported 1 profile(s)" in real.stderr
+    text = cli.config.read_text()
+    assert text.startswith(before)  # appended; the user's file untouched above
+    assert "[profiles.team-a]" in text and "[profiles.broken]" not in text
+
+    exported = cli.run("export", "--format", "json", "--profile", "team-*")
+    assert exported.returncode == 0
+    assert [p["name"] for p in json.loads(exported.stdout)] == ["team-a"]
+
+    out = tmp_path / "shared.toml"
+    assert cli.run("export", "--output", str(out)).returncode == 0
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    shared = out.read_text()
+    assert "[profiles.prod]" in shared and "[profiles.team-a]" in shared
+    no_secret_in(shared)
