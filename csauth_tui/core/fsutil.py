@@ -44,14 +44,15 @@ def atomic_write(path: Path, data: str | bytes, mode: int = PRIVATE_FILE) -> Non
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         try:
             os.fchmod(fd, mode) if hasattr(os, "fchmod") else None
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(payload)
-                handle.flush()
-                os.fsync(handle.fileno())
+            handle = os.fdopen(fd, "wb")
         except BaseException:
             with contextlib.suppress(OSError):
                 os.close(fd)
             raise
+        with handle:  # owns fd from here: closing it again could close another file
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(tmp_name, path)
         tmp_name = None
         _fsync_dir(path.parent)

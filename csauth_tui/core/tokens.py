@@ -40,7 +40,7 @@ def decode_jwt(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     try:
         header = json.loads(_b64url_decode(parts[0]))
         claims = json.loads(_b64url_decode(parts[1]))
-    except (ValueError, UnicodeDecodeError, TypeError):
+    except (ValueError, UnicodeDecodeError, TypeError, RecursionError):
         return {}, {}
     if not isinstance(header, dict) or not isinstance(claims, dict):
         return {}, {}
@@ -139,9 +139,10 @@ def expiry_from_response(
 ) -> datetime:
     """`expires_in` if usable, else the JWT `exp`, else one hour after sending."""
     if isinstance(expires_in, (int, float)) and not isinstance(expires_in, bool) and expires_in > 0:
-        return sent_at + timedelta(seconds=float(expires_in))
+        with contextlib.suppress(OverflowError):  # inf, 1e400, 10**20: not usable
+            return sent_at + timedelta(seconds=float(expires_in))
     if isinstance(expires_in, str):
-        with contextlib.suppress(ValueError):
+        with contextlib.suppress(ValueError, OverflowError):
             value = float(expires_in)
             if value > 0:
                 return sent_at + timedelta(seconds=value)
@@ -182,9 +183,10 @@ class TokenCache:
             return None
         try:
             token = Token.from_dict(raw)
+            fresh = token.is_fresh(min_ttl, self.clock())  # TypeError: no timezone
         except (KeyError, TypeError, ValueError):
             return None
-        if not token.trusted or not token.is_fresh(min_ttl, self.clock()):
+        if not token.trusted or not fresh:
             return None
         return token
 
