@@ -260,10 +260,13 @@ def response_error(
         return ApiError(f"{host} rejected the access token ({said})",
                         hint="fetch a new token", **kw)
     if status == 403:
-        return ForbiddenError(
-            f"{host} refused access ({said})",
-            hint="the token may lack the scope this API needs, or the API is not enabled "
-                 "for the project", **kw)
+        if kind == "probe":
+            hint = ("the token may lack the scope this API needs, or the API is not enabled "
+                    "for the project")
+        else:
+            hint = ("this credential may not reach that project or scope; `csauth me` "
+                    "lists what it can reach")
+        return ForbiddenError(f"{host} refused access ({said})", hint=hint, **kw)
     if status >= 500:
         return ServerError(f"{host} had a server error ({said})",
                            hint="try again later", **kw)

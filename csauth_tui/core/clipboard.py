@@ -83,13 +83,48 @@ def native_paste(tool: NativeTool) -> str | None:
     return result.stdout.decode("utf-8", "replace") if result.returncode == 0 else None
 
 
+def inside_tmux(environ=os.environ) -> bool:
+    return bool(environ.get("TMUX")) and shutil.which("tmux") is not None
+
+
+def forget_tmux_buffers(text: str) -> int:
+    """Delete tmux paste buffers holding `text` (OSC 52 copies land there inside tmux, and
+    an empty OSC 52 cannot clear them). Buffers are read back and compared here, so the
+    secret never goes into a command line. Returns how many were deleted."""
+    try:
+        names = subprocess.run(["tmux", "list-buffers", "-F", "#{buffer_name}"],
+                               capture_output=True, timeout=TOOL_TIMEOUT, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError):
+        return 0
+    deleted = 0
+    for name in names.stdout.decode("utf-8", "replace").split():
+        try:
+            shown = subprocess.run(["tmux", "show-buffer", "-b", name], capture_output=True,
+                                   timeout=TOOL_TIMEOUT, stdin=subprocess.DEVNULL)
+            if shown.returncode == 0 and shown.stdout.decode("utf-8", "replace") == text:
+                subprocess.run(["tmux", "delete-buffer", "-b", name], capture_output=True,
+                               timeout=TOOL_TIMEOUT, stdin=subprocess.DEVNULL)
+                deleted += 1
+        except (OSError, subprocess.SubprocessError):
+            continue
+    return deleted
+
+
+# What a clear writes over OSC 52: terminals differ on an empty payload (tmux ignores it),
+# a single space replaces the clipboard everywhere.
+BLANK = " "
+
+
 class Clipboard:
     """Copy and clear. `terminal_write` sends text over OSC 52 (the app passes its own
-    copy_to_clipboard); the native tool is used too when there is one."""
+    copy_to_clipboard); the native tool is used too when there is one; inside tmux the
+    paste buffers that received the secret are deleted on clear."""
 
-    def __init__(self, terminal_write=None, tool: NativeTool | None = None) -> None:
+    def __init__(self, terminal_write=None, tool: NativeTool | None = None,
+                 tmux: bool = False) -> None:
         self.terminal_write = terminal_write
         self.tool = tool
+        self.tmux = tmux
         self.held: str | None = None  # what we last put there
 
     def copy(self, text: str) -> list[str]:
@@ -124,8 +159,10 @@ class Clipboard:
             self.held = None  # the user copied something else since: leave it alone
             return False
         if self.terminal_write is not None:
-            self.terminal_write("")
+            self.terminal_write(BLANK)
         if self.tool is not None and holds is not False:
             native_copy(self.tool, "")
+        if self.tmux:
+            forget_tmux_buffers(self.held)
         self.held = None
         return True

@@ -280,7 +280,7 @@ def oauth(error, description, status):
          "expired"),
         (cs("Forbidden", "FORBIDDEN", 403), ForbiddenError, "FORBIDDEN", "scope"),
         (oauth("insufficient_scope", "no", 403), ForbiddenError, "insufficient_scope",
-         "not enabled"),
+         "csauth me"),
         (cs("project_id is required", "PROJECT_ID_REQUIRED", 400), ApiError,
          "PROJECT_ID_REQUIRED", "--project-id"),
         (oauth("invalid_scope", "unknown scope 'foo'", 400), ApiError, "invalid_scope",

@@ -12,6 +12,7 @@ import pytest
 
 from csauth_tui.core import clipboard
 from csauth_tui.core.clipboard import (
+    BLANK,
     Clipboard,
     NativeTool,
     describe_method,
@@ -150,7 +151,7 @@ def test_clear_wipes_the_clipboard_while_it_still_holds_ours(board):
     assert cb.still_holds_ours() is True
     assert cb.clear() is True
     assert board.clip.read_text() == ""
-    assert written == [SECRET, ""]
+    assert written == [SECRET, BLANK]
     assert cb.held is None
 
 
@@ -175,7 +176,7 @@ def test_clear_wipes_when_it_cannot_tell(board):
     assert cb.still_holds_ours() is None
     assert cb.clear() is True
     assert board.clip.read_text() == ""
-    assert written == [SECRET, ""]
+    assert written == [SECRET, BLANK]
 
 
 def test_clear_with_only_osc52_wipes_the_terminal_clipboard():
@@ -183,7 +184,7 @@ def test_clear_with_only_osc52_wipes_the_terminal_clipboard():
     cb = Clipboard(terminal_write=written.append)
     cb.copy(SECRET)
     assert cb.clear() is True
-    assert written == [SECRET, ""]
+    assert written == [SECRET, BLANK]
 
 
 def test_clear_with_nothing_held_does_nothing(board):
@@ -195,3 +196,36 @@ def test_clear_with_nothing_held_does_nothing(board):
     assert written == []
     assert board.clip.read_text() == "someone else's"
     assert argv_seen(board.argv_log) == []
+
+
+def test_clear_inside_tmux_deletes_the_paste_buffers_holding_the_secret(tmp_path):
+    """A real tmux server: OSC 52 copies land in its paste buffers; clearing removes the
+    one holding the secret and leaves the user's own buffers alone."""
+    import os
+    import shutil
+    import subprocess
+
+    import pytest
+
+    if shutil.which("tmux") is None:
+        if os.environ.get("CI", "").lower() in ("true", "1"):
+            pytest.fail("tmux is required in CI")
+        pytest.skip("tmux not installed")
+    sock = tmp_path / "sock"
+    tmux = ["tmux", "-S", str(sock), "-f", "/dev/null"]
+    subprocess.run([*tmux, "new-session", "-d", "-s", "t", "sleep 30"], check=True)
+    try:
+        subprocess.run([*tmux, "set-buffer", "-b", "mine", "the user's own text"], check=True)
+        subprocess.run([*tmux, "set-buffer", "-b", "ours", SECRET], check=True)
+        env = {**os.environ, "TMUX": f"{sock},1,0"}
+        from unittest import mock
+
+        with mock.patch.dict(os.environ, env):
+            board = Clipboard(terminal_write=None, tool=None, tmux=True)
+            board.held = SECRET
+            assert board.clear() is True
+        names = subprocess.run([*tmux, "list-buffers", "-F", "#{buffer_name}"],
+                               capture_output=True, text=True).stdout.split()
+        assert names == ["mine"]
+    finally:
+        subprocess.run([*tmux, "kill-server"], capture_output=True)
