@@ -4,6 +4,7 @@ token and /me on the right; one timer drives every countdown."""
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -17,7 +18,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Static, Switch
 
 from ..core import paths
-from ..core.clipboard import Clipboard, native_tool
+from ..core.clipboard import Clipboard, inside_tmux, native_tool
 from ..core.errors import CsauthError, ProfilesSyntaxError
 from ..core.profiles import Profile, ProfilesFile, load
 from ..core.request import plan
@@ -101,7 +102,8 @@ class CsauthApp(App[int]):
         self.me_info: dict[str, Any] = {}
         self.current: str | None = None
         self.clip = Clipboard(self.copy_to_clipboard,
-                              native_tool() if native_clipboard else None)
+                              native_tool() if native_clipboard else None,
+                              tmux=native_clipboard and inside_tmux())
         self.clip_clear_at: datetime | None = None
         self._cache_option = cache
         self._client = None
@@ -312,7 +314,7 @@ class CsauthApp(App[int]):
                 self.notify("clipboard cleared", timeout=3)
             return
         status.display = True
-        status.update(f"clipboard holds a secret: clears in {int(left) + 1} s", layout=False)
+        status.update(f"clipboard holds a secret: clears in {math.ceil(left)} s", layout=False)
 
     # --- tokens -------------------------------------------------------------------------
 
@@ -408,6 +410,11 @@ class CsauthApp(App[int]):
             untrusted = "" if live.token.trusted else (
                 " [b red]but its base URL is on an untrusted host: it will not be used[/]")
             panel.status(f"[green]token ready[/]{untrusted}")
+        if not live.token.trusted:
+            from ..core.service import untrusted_error
+
+            error = untrusted_error(live.token)
+            self.notify(str(error), title=error_title(error), severity="error", timeout=8)
         self._tick()
         if event.copy_what:
             self._copy(live, event.copy_what)

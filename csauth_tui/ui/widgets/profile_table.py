@@ -133,7 +133,7 @@ class ProfileTable(DataTable):
             return
         self._states[name] = state
         if name in self.rows:
-            self.update_cell(name, "token", _styled(state))
+            self.update_cell(name, "token", _styled(state), update_width=True)
 
     # --- events -------------------------------------------------------------------------
 
