@@ -14,16 +14,19 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.markup import escape
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Static, Switch
 
 from ..core import paths
 from ..core.clipboard import Clipboard, inside_tmux, native_tool
-from ..core.errors import CsauthError, ProfilesSyntaxError
+from ..core.errors import CsauthError, ProfilesSyntaxError, RuleError
 from ..core.profiles import Profile, ProfilesFile, load
-from ..core.request import plan
+from ..core.request import TokenRequest, plan
 from ..core.tokens import Clock, Token, TokenCache, cache_key, utcnow
 from .live import LiveToken, LiveTokens, RequestChoice
+from .manage import BINDINGS as MANAGE_BINDINGS
+from .manage import ManageProfiles
 from .palette import CsauthCommands
 from .widgets.credential_panel import CredentialPanel
 from .widgets.me_panel import MePanel
@@ -51,25 +54,26 @@ def error_title(exc: BaseException) -> str:
     return names.get(type(exc).__name__, "Error")
 
 
-class CsauthApp(App[int]):
+class CsauthApp(ManageProfiles, App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "csauth"
     COMMANDS = App.COMMANDS | {CsauthCommands}
     BINDINGS = [
         Binding("enter,g", "get_token", "Get token", id="get_token", priority=False),
         Binding("r", "renew", "Renew", id="renew"),
-        Binding("c", "copy_token", "Copy token", id="copy_token"),
-        Binding("h", "copy_header", "Copy header", id="copy_header"),
+        Binding("c", "copy_token", "Copy", id="copy_token"),
+        Binding("h", "copy_header", "Copy header", id="copy_header", show=False),
         Binding("u", "copy_curl", "Copy curl", id="copy_curl", show=False),
         Binding("b", "copy_base_url", "Copy base URL", id="copy_base_url", show=False),
-        Binding("v", "reveal", "Reveal/mask", id="reveal"),
+        Binding("v", "reveal", "Reveal", id="reveal"),
         Binding("m", "me", "/me", id="me"),
-        Binding("t", "test_token", "Test token", id="test_token"),
+        Binding("t", "test_token", "Test", id="test_token"),
         Binding("s", "focus_scopes", "Focus scopes", id="focus_scopes", show=False),
         Binding("p", "focus_project", "Focus project", id="focus_project", show=False),
         Binding("slash", "filter", "Filter", id="filter"),
         Binding("o", "sort", "Sort (next column)", id="sort", show=False),
         Binding("escape", "cancel", "Cancel request / close filter", id="cancel", show=False),
+        *MANAGE_BINDINGS,
         Binding("question_mark", "help", "Help", id="help"),
         Binding("q", "quit", "Quit", id="quit"),
     ]
@@ -159,12 +163,17 @@ class CsauthApp(App[int]):
         return self.pf.settings
 
     def reload(self) -> None:
+        self.remember_file()
+        previous = self.pf.settings
         try:
             self.pf = load(self.config_path)
             self.load_error = None
         except ProfilesSyntaxError as exc:
             self.pf = ProfilesFile(path=self.config_path, exists=True)
             self.load_error = str(exc)
+        if self._service is not None and self.pf.settings != previous:
+            old, self._client, self._service = self._client, None, None
+            self.run_worker(old.aclose(), exit_on_error=False, description="close client")
         self._restore_cached_tokens()
         table = self.query_one(ProfileTable)
         table.load(self.pf, keep=self.current or (self.pf.order[0] if self.pf.order else None))
@@ -173,10 +182,12 @@ class CsauthApp(App[int]):
 
     def _show_empty_state(self) -> None:
         empty = not self.pf.order
+        self.query_one("#left").set_class(empty, "-empty")
         self.query_one(ProfileTable).display = not empty
         self.query_one("#detail").display = not empty
         note = self.query_one("#empty", Static)
         note.display = empty
+        self.refresh_bindings()
         if not empty:
             return
         path = self.config_path
@@ -185,12 +196,15 @@ class CsauthApp(App[int]):
                     "Fix the line above (nothing was changed), then restart csauth.")
         elif not self.pf.exists:
             text = (f"[b]No profiles file yet[/]\n\ncsauth looks for it at\n  {path}\n\n"
-                    "Add your first credential (the secret goes to the OS keyring):\n"
+                    "Press [b]a[/] to add your first credential (the secret goes to the OS "
+                    "keyring), or [b]i[/] to import a team's TOML, JSON or CSV file.\n\n"
+                    "From the shell:\n"
                     "  csauth add prod --level project --client-id ID --scope metrics\n\n"
-                    "or point csauth at a file with --config PATH or $CSAUTH_CONFIG.\n"
+                    "Or point csauth at another file with --config PATH or $CSAUTH_CONFIG.\n"
                     "To look around first: csauth demo")
         else:
-            text = (f"[b]No profiles in[/] {path}\n\nAdd one with\n"
+            text = (f"[b]No profiles in[/] {path}\n\nPress [b]a[/] to add one, [b]i[/] to import, "
+                    "or from the shell:\n"
                     "  csauth add NAME --level project --client-id ID --scope metrics")
         note.update(text)
 
@@ -209,6 +223,7 @@ class CsauthApp(App[int]):
             self.current = name
             self.query_one(TokenPanel).revealed = False
             self._show_current()
+            self.query_one("#detail").scroll_home(animate=False)
 
     def profile(self, name: str | None = None) -> Profile | None:
         if name is None:
@@ -220,10 +235,22 @@ class CsauthApp(App[int]):
             self.choices[profile.name] = RequestChoice(profile.scopes, profile.project_id)
         return self.choices[profile.name]
 
-    def current_key(self, profile: Profile) -> str:
+    def request_for(self, profile: Profile) -> TokenRequest:
+        """The token request the panel describes now, or RuleError saying what is missing.
+        An emptied project field means no project (never the profile's default)."""
         chosen = self.choice(profile)
-        return cache_key(profile.effective_auth_url(self.settings), profile.client_id,
-                         chosen.scopes, chosen.project_id)
+        if profile.is_account and chosen.project_id is None:
+            raise RuleError(f"profile '{profile.name}' is an account-level credential: type "
+                            "the project_id the token is for (p focuses it)")
+        return plan(profile, self.settings, chosen.scopes, chosen.project_id)
+
+    def current_key(self, profile: Profile) -> str:
+        try:
+            return self.request_for(profile).cache_key
+        except CsauthError:
+            chosen = self.choice(profile)
+            return cache_key(profile.effective_auth_url(self.settings), profile.client_id,
+                             chosen.scopes, chosen.project_id)
 
     def current_live(self) -> LiveToken | None:
         profile = self.profile()
@@ -270,6 +297,11 @@ class CsauthApp(App[int]):
         event.stop()
         self.request_token()
 
+    @on(Input.Submitted, "#project")
+    def _project_entered(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.request_token()
+
     def select_profile(self, name: str) -> None:
         table = self.query_one(ProfileTable)
         if name not in table.shown_names:
@@ -281,6 +313,9 @@ class CsauthApp(App[int]):
     # --- the timer ----------------------------------------------------------------------
 
     def _tick(self) -> None:
+        if not self.screen_stack or not self.query(ProfileTable):
+            return  # starting up or shutting down
+        self.check_file()
         now = self.clock()
         table = self.query_one(ProfileTable)
         names = {live.token.profile for live in self.live.by_key.values()}
@@ -325,20 +360,21 @@ class CsauthApp(App[int]):
 
             self._client = AuthClient(settings=self.settings, clock=self.clock,
                                       transport=self.transport)
-            cache = None
-            if self._cache_option is True:
-                cache = TokenCache(paths.token_cache_path(), clock=self.clock)
-            elif isinstance(self._cache_option, TokenCache):
-                cache = self._cache_option
-            self._service = TokenService(self.settings, self._client, cache=cache)
+            self._service = TokenService(self.settings, self._client, cache=self._token_cache())
         return self._service
+
+    def _token_cache(self) -> TokenCache | None:
+        if self._cache_option is False or not self.settings.token_cache:
+            return None
+        if isinstance(self._cache_option, TokenCache):
+            return self._cache_option
+        return TokenCache(paths.token_cache_path(), clock=self.clock)
 
     def _restore_cached_tokens(self) -> None:
         """Tokens cached by earlier runs (or the CLI) show up with their countdowns."""
-        if self._cache_option is False or not self.settings.token_cache:
+        cache = self._token_cache()
+        if cache is None:
             return
-        cache = (self._cache_option if isinstance(self._cache_option, TokenCache)
-                 else TokenCache(paths.token_cache_path(), clock=self.clock))
         now = self.clock()
         for token in cache.all():
             if token.seconds_left(now) <= 0 or not token.trusted:
@@ -362,7 +398,7 @@ class CsauthApp(App[int]):
                 f"project_id '{panel.project_text}' is not a positive whole number"))
             return
         try:
-            request = plan(profile, self.settings, chosen.scopes, chosen.project_id)
+            request = self.request_for(profile)
         except CsauthError as exc:
             self._fail(profile.name, "token", exc)
             return
@@ -376,7 +412,7 @@ class CsauthApp(App[int]):
                 return
         self.query_one(TokenPanel).status(
             f"[i]getting a token for {profile.name}... (esc cancels)[/]")
-        self.query_one(ProfileTable).set_token_state(profile.name, "fetching...")
+        self.query_one(ProfileTable).set_token_state(profile.name, "fetching")
         self._fetch(profile.name, request.scopes, request.project_id, force=force,
                     copy_what=copy_what)
 
@@ -414,7 +450,8 @@ class CsauthApp(App[int]):
             from ..core.service import untrusted_error
 
             error = untrusted_error(live.token)
-            self.notify(str(error), title=error_title(error), severity="error", timeout=8)
+            self.notify(str(error), title=error_title(error), severity="error", timeout=8,
+                        markup=False)
         self._tick()
         if event.copy_what:
             self._copy(live, event.copy_what)
@@ -427,13 +464,15 @@ class CsauthApp(App[int]):
         error = event.error
         message = str(error) if isinstance(error, CsauthError) else (
             f"unexpected {type(error).__name__}; run `csauth -v` for details")
-        self.notify(message, title=error_title(error), severity="error", timeout=8)
+        self.notify(message, title=error_title(error), severity="error", timeout=8,
+                    markup=False)
         if event.name == self.current:
             target = self.query_one(MePanel) if event.what == "me" else None
             if target is not None:
-                target.show(self.me_info.get(event.name), f"[red]{message}[/]")
+                target.show(self.me_info.get(event.name), f"[red]{escape(message)}[/]")
             else:
-                self.query_one(TokenPanel).status(f"[red]{error_title(error)}: {message}[/]")
+                self.query_one(TokenPanel).status(
+                    f"[red]{error_title(error)}: {escape(message)}[/]")
         if event.name:
             table = self.query_one(ProfileTable)
             profile = self.profile(event.name)
@@ -564,12 +603,12 @@ class CsauthApp(App[int]):
             self.post_message(self.Failed(live.token.profile, "probe", exc))
             return
         mark = "[green]works[/]" if result.ok else "[red]failed[/]"
-        live.probe = f"test: {mark}  {result.summary} ({result.elapsed * 1000:.0f} ms)"
+        live.probe = f"test: {mark}  {escape(result.summary)} ({result.elapsed * 1000:.0f} ms)"
         if live is self.query_one(TokenPanel).live:
             self.query_one(TokenPanel).show(live, self.clock())
             self.query_one(TokenPanel).status("")
         if not result.ok:
-            self.notify(result.summary, title="Token test failed", severity="error")
+            self.notify(result.summary, title="Token test failed", severity="error", markup=False)
 
     def action_me(self) -> None:
         profile = self.profile()
@@ -631,7 +670,15 @@ class CsauthApp(App[int]):
 
         self.push_screen(HelpScreen())
 
+    NEEDS_A_PROFILE = {
+        "get_token", "renew", "copy_token", "copy_header", "copy_curl", "copy_base_url",
+        "reveal", "me", "test_token", "focus_scopes", "focus_project", "filter", "sort",
+        "edit_profile", "duplicate_profile", "delete_profile",
+    }
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in self.NEEDS_A_PROFILE and not self.pf.order:
+            return False  # nothing to act on: keep the footer to what can be done
         # Letters typed into an input belong to the input, not to our single-key bindings.
         if isinstance(self.focused, Input) and action not in ("cancel", "quit", "help"):
             return action == "get_token" and self.focused.id == "filter"

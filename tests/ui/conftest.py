@@ -185,13 +185,32 @@ def screen_text(app) -> str:
     return console.export_text()
 
 
+def widget_text(widget) -> str:
+    """A widget's content as plain text, whether markup, Content or a Rich renderable
+    (a Rich table would otherwise show up as its repr and hide what it holds)."""
+    import io
+
+    from rich.console import Console
+    from textual.content import Content
+
+    if widget.children:  # a container: the text of what it holds
+        return "\n".join(widget_text(child) for child in widget.children)
+    rendered = widget.render()
+    renderable = getattr(rendered, "_renderable", rendered)
+    if isinstance(renderable, (str, Content)):
+        return str(renderable)
+    console = Console(width=500, record=True, file=io.StringIO(), color_system=None)
+    console.print(renderable)
+    return console.export_text()
+
+
 def all_widget_text(app) -> str:
     """What every widget of every screen renders, including what is scrolled out of view."""
     parts = []
     for screen in app.screen_stack:
         for widget in screen.walk_children(with_self=False):
             try:
-                parts.append(str(widget.render()))
+                parts.append(widget_text(widget))
             except Exception:  # containers without content of their own
                 continue
     return "\n".join(parts)
@@ -206,7 +225,7 @@ def toasts(app) -> str:
     """The text of the toasts on screen now, whitespace collapsed (toasts wrap)."""
     from textual.widgets._toast import Toast
 
-    return " ".join(" ".join(str(t.render()).split()) for t in app.screen.query(Toast))
+    return " ".join(" ".join(widget_text(t).split()) for t in app.screen.query(Toast))
 
 
 def assert_no_secret(app, extra: tuple[str, ...] = ()) -> None:
@@ -219,7 +238,7 @@ def assert_no_secret(app, extra: tuple[str, ...] = ()) -> None:
 
 
 def status(app) -> str:
-    return str(app.query_one("#token-status").render())
+    return widget_text(app.query_one("#token-status"))
 
 
 def token_cell(app, name: str) -> str:

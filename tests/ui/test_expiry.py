@@ -9,6 +9,7 @@ from csauth_tui.core.profiles import load
 from csauth_tui.core.tokens import Token, TokenCache, cache_key
 
 from .conftest import (
+    widget_text,
     SIZE,
     current_token,
     get_token,
@@ -47,7 +48,7 @@ async def test_countdown_follows_the_clock_and_turns_expired(env):
         await pilot.pause()
         assert token_cell(app, "prod") == "expired"
         assert "expired" in table_line(app, "prod")
-        assert "expired" in str(app.query_one("#token-countdown").render())
+        assert "expired" in widget_text(app.query_one("#token-countdown"))
         assert app.query_one("#token-life").has_class("-expired")
         # copying an expired token fetches a new one first
         await pilot.press("c")

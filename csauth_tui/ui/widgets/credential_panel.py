@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from textual.widgets import Static
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.markup import escape
+from textual.widgets import Label, Static
 
 from ...core.profiles import Problem, Profile, Settings
 from ...core.redact import mask
@@ -38,28 +41,50 @@ def secret_text(profile: Profile) -> str:
     return "OS keyring"
 
 
-class CredentialPanel(Static):
+ROWS = (("profile", "profile"), ("about", "about"), ("client_id", "client_id"),
+        ("secret", "secret"), ("auth", "auth URL"), ("lifetime", "lifetime"),
+        ("warnings", "warning"))
+
+
+class CredentialPanel(Vertical):
+    """Label / value rows; a long value wraps under itself, not under the label."""
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="cred-problem")
+        for key, label in ROWS:
+            with Horizontal(id=f"cred-{key}", classes="cred-row"):
+                yield Label(label, classes="cred-key")
+                yield Static("", classes="cred-value")
+
+    def _set(self, key: str, text: str | None) -> None:
+        row = self.query_one(f"#cred-{key}")
+        row.display = bool(text)
+        row.query_one(".cred-value", Static).update(text or "")
+
     def show_profile(self, profile: Profile | None, settings: Settings,
                      problems: list[Problem], today: date, name: str | None = None) -> None:
+        problem = self.query_one("#cred-problem", Static)
         if profile is None:
+            for key, _ in ROWS:
+                self._set(key, None)
             if name is None:
-                self.update("")
+                problem.update("")
                 return
             lines = [f"[b]{name}[/]: [b red]this profile cannot be used[/]"]
             lines += [f"  • {p.field or 'profile'}: {p.message}" for p in problems
                       if p.severity == "error"]
             lines.append("[dim]Fix it in the profiles file; the other profiles still work.[/]")
-            self.update("\n".join(lines))
+            problem.update("\n".join(lines))
+            problem.display = True
             return
-        lines = [
-            f"[b]{profile.name}[/]  {profile.level}-level"
-            + (f"  [dim]{profile.description}[/]" if profile.description else ""),
-            f"client_id  {mask(profile.client_id)}",
-            f"secret     {secret_text(profile)}",
-            f"auth URL   {profile.effective_auth_url(settings)}",
-            f"lifetime   {age_text(profile.created, today)}",
-        ]
-        for problem in problems:
-            if problem.severity == "warning" and problem.field != "client_secret":
-                lines.append(f"[yellow]warning[/]    {problem.message}")
-        self.update("\n".join(lines))
+        problem.display = False
+        warnings = [p.message for p in problems
+                    if p.severity == "warning" and p.field != "client_secret"]
+        self._set("profile", f"[b]{profile.name}[/]  {profile.level}-level")
+        self._set("about", escape(profile.description) if profile.description else None)
+        self._set("client_id", mask(profile.client_id))
+        self._set("secret", secret_text(profile))
+        self._set("auth", escape(profile.effective_auth_url(settings)))
+        self._set("lifetime", age_text(profile.created, today))
+        self._set("warnings", "[yellow]" + escape("; ".join(warnings)) + "[/]" if warnings
+                  else None)

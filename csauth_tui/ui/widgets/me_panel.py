@@ -37,5 +37,6 @@ class MePanel(Vertical):
         tree.clear()
         tree.root.expand()
         tree.add_json(info.raw)
+        tree.root.set_label("/v1/oauth/me")
         tree.root.expand_all()
         tree.display = True

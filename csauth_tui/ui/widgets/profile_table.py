@@ -13,6 +13,7 @@ from textual.widgets import DataTable
 
 from ...core.profiles import ProfilesFile
 
+TOKEN_WIDTH = 8
 COLUMNS = (("Profile", "name"), ("Token", "token"), ("Level", "level"),
            ("Project", "project"), ("Scopes", "scopes"))
 
@@ -28,8 +29,8 @@ class ProfileRow:
 
     def cells(self, token_state: str) -> tuple:
         if not self.valid:
-            return (self.name, "", Text("invalid", style="bold red"), "", self.scopes)
-        return (self.name, token_state, self.level, self.project, self.scopes)
+            return (Text(self.name), "", Text("invalid", style="bold red"), "", Text(self.scopes))
+        return (self.name, token_state, self.level, self.project, Text(self.scopes))
 
 
 def rows_from(pf: ProfilesFile) -> list[ProfileRow]:
@@ -69,7 +70,9 @@ class ProfileTable(DataTable):
 
     def on_mount(self) -> None:
         for label, key in COLUMNS:
-            self.add_column(label, key=key)
+            # the token column is sized for its usual widest state ("fetching", "59:59 +1")
+            # so per-second updates never re-measure the table
+            self.add_column(label, key=key, width=TOKEN_WIDTH if key == "token" else None)
 
     # --- content ------------------------------------------------------------------------
 
@@ -133,7 +136,7 @@ class ProfileTable(DataTable):
             return
         self._states[name] = state
         if name in self.rows:
-            self.update_cell(name, "token", _styled(state), update_width=True)
+            self.update_cell(name, "token", _styled(state))
 
     # --- events -------------------------------------------------------------------------
 

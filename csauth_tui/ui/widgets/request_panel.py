@@ -9,10 +9,10 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.validation import Integer
-from textual.widgets import Input, Label, Select, SelectionList, Static
+from textual.widgets import Input, Label, Select, Static
 
 from ...core.profiles import Profile
-from ...core.scopes import EXCLUSIVE_SCOPE, KNOWN_SCOPES
+from .scope_picker import ScopePicker
 
 
 class RequestPanel(Vertical):
@@ -26,10 +26,9 @@ class RequestPanel(Vertical):
         super().__init__(**kwargs)
         self._profile: Profile | None = None
         self._loading = False
-        self._previous: set[str] = set()
 
     def compose(self) -> ComposeResult:
-        yield SelectionList[str](id="scopes")
+        yield ScopePicker(id="scopes")
         with Horizontal(id="project-row"):
             yield Label("project_id", id="project-label")
             yield Input(placeholder="project id", id="project", type="integer",
@@ -43,13 +42,7 @@ class RequestPanel(Vertical):
         self._profile = profile
         self._loading = True
         try:
-            options = list(KNOWN_SCOPES) + [s for s in profile.scopes if s not in KNOWN_SCOPES]
-            options += [s for s in scopes if s not in options]
-            picker = self.query_one("#scopes", SelectionList)
-            picker.clear_options()
-            picker.add_options([(f"{s}  [dim]{KNOWN_SCOPES.get(s, 'custom scope')}[/]", s,
-                                 s in scopes) for s in options])
-            self._previous = set(scopes)
+            self.query_one(ScopePicker).set_scopes(scopes, extra=profile.scopes)
             self.query_one("#project", Input).value = project_text
             pick = self.query_one("#project-pick", Select)
             usable = [(f"{pid}  {name}", int(pid)) for pid, name in projects or ()
@@ -69,7 +62,7 @@ class RequestPanel(Vertical):
 
     @property
     def scopes(self) -> tuple[str, ...]:
-        return tuple(self.query_one("#scopes", SelectionList).selected)
+        return self.query_one(ScopePicker).scopes
 
     @property
     def project_text(self) -> str:
@@ -83,28 +76,9 @@ class RequestPanel(Vertical):
         self._note(self._profile)
         self.post_message(self.Changed(self.scopes, project_id, text))
 
-    @on(SelectionList.SelectedChanged, "#scopes")
-    def _scopes_changed(self, event: SelectionList.SelectedChanged) -> None:
+    @on(ScopePicker.SelectedChanged, "#scopes")
+    def _scopes_changed(self, event: ScopePicker.SelectedChanged) -> None:
         event.stop()
-        if self._loading:
-            return
-        picker = self.query_one("#scopes", SelectionList)
-        now = set(picker.selected)
-        added = now - self._previous
-        if EXCLUSIVE_SCOPE in added and len(now) > 1:
-            self._loading = True
-            for scope in now - {EXCLUSIVE_SCOPE}:
-                picker.deselect(scope)
-            self._loading = False
-            self.notify("enrichment cannot be combined with other scopes: the others were "
-                        "cleared", title="Scopes")
-        elif EXCLUSIVE_SCOPE in now and added - {EXCLUSIVE_SCOPE}:
-            self._loading = True
-            picker.deselect(EXCLUSIVE_SCOPE)
-            self._loading = False
-            self.notify("enrichment cannot be combined with other scopes: it was cleared",
-                        title="Scopes")
-        self._previous = set(picker.selected)
         self._emit()
 
     @on(Input.Changed, "#project")

@@ -30,6 +30,7 @@ class TokenPanel(Vertical):
         self._urgency = ""
 
     def compose(self) -> ComposeResult:
+        yield Static("", id="token-status")
         yield Static("[dim]No token yet: press [b]g[/] (or enter) to get one.[/]", id="token-empty")
         with Vertical(id="token-body"):
             yield Static("", id="token-value")
@@ -43,13 +44,15 @@ class TokenPanel(Vertical):
                 yield Label("auto-renew before expiry", id="auto-renew-label")
             yield Static("", id="token-probe")
             yield Static("", id="token-claims")
-        yield Static("", id="token-status")
 
     def on_mount(self) -> None:
         self.query_one("#token-body").display = False
+        self.query_one("#token-status").display = False
 
     def status(self, text: str) -> None:
-        self.query_one("#token-status", Static).update(text)
+        status = self.query_one("#token-status", Static)
+        status.update(text)
+        status.display = bool(text)
 
     def show(self, live: LiveToken | None, now: datetime) -> None:
         self.live = live

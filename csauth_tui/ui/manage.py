@@ -1,0 +1,239 @@
+"""Adding, editing, duplicating, renaming, deleting and importing profiles from the app,
+and noticing when the profiles file changes on disk. A mixin of CsauthApp: every write
+goes through the core store (locked, atomic, 0600, merged onto what is on disk)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from typing import TYPE_CHECKING, Any
+
+from textual.binding import Binding
+
+from ..core.errors import ConfigError, CsauthError
+from ..core.profiles import Profile
+from ..core.redact import Secret
+from .screens.confirm_delete import ConfirmDelete, DeleteChoice
+from .screens.import_screen import ImportScreen
+from .screens.profile_form import FormValues, ProfileForm, ProfileFormResult
+
+if TYPE_CHECKING:
+    from ..core.store import ProfileStore
+
+EDITABLE = ("level", "client_id", "scopes", "project_id", "secret", "client_secret",
+            "created", "description")
+
+BINDINGS = [
+    Binding("a", "add_profile", "Add", id="add_profile"),
+    Binding("e", "edit_profile", "Edit", id="edit_profile"),
+    Binding("d", "duplicate_profile", "Duplicate", id="duplicate_profile", show=False),
+    Binding("delete,x", "delete_profile", "Delete", id="delete_profile", show=False),
+    Binding("i", "import_profiles", "Import", id="import_profiles", show=False),
+]
+
+
+def file_signature(path) -> tuple | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+class ManageProfiles:
+    """Mixed into CsauthApp; uses its pf, config_path, reload(), notify(), push_screen()."""
+
+    _store_obj: ProfileStore | None = None
+    _file_seen: tuple | None = None
+    _writing = 0  # our own writes in flight: the file changing then is not news
+
+    def store(self) -> ProfileStore:
+        if self._store_obj is None:
+            from ..core.store import ProfileStore
+
+            self._store_obj = ProfileStore(self.config_path)
+        return self._store_obj
+
+    # --- noticing outside changes ---------------------------------------------------------
+
+    def remember_file(self) -> None:
+        self._file_seen = file_signature(self.config_path)
+
+    @contextlib.asynccontextmanager
+    async def writing(self):
+        self._writing += 1
+        try:
+            yield self.store()
+        finally:
+            self._writing -= 1
+            self.remember_file()
+
+    def check_file(self) -> None:
+        """Called by the app's timer: reload when someone else changed the file."""
+        if self._writing:
+            return
+        now = file_signature(self.config_path)
+        if now == self._file_seen:
+            return
+        self._file_seen = now
+        self.reload()
+        self.notify("the profiles file changed on disk: reloaded", timeout=4)
+
+    # --- add / edit / duplicate ---------------------------------------------------------
+
+    def _open_form(self, title: str, values: FormValues, original: str | None,
+                   base: Profile | None, has_stored_secret: bool) -> None:
+        taken = set(self.pf.order)
+        form = ProfileForm(title, values, taken=taken, original=original,
+                           has_stored_secret=has_stored_secret, verify=self._verify_credential,
+                           save=lambda result: self._save_form(result, base),
+                           auth_url=(base.effective_auth_url(self.settings) if base
+                                     else self.settings.auth_url))
+        self.push_screen(form, self._after_form)
+
+    def action_add_profile(self) -> None:
+        self._open_form("Add a profile", FormValues(), None, None, False)
+
+    def action_edit_profile(self) -> None:
+        profile = self.profile()
+        if profile is None:
+            self.notify("select a valid profile to edit (fix invalid ones in the file)",
+                        severity="warning")
+            return
+        self._open_form(f"Edit {profile.name}", FormValues.from_profile(profile), profile.name,
+                        profile, has_stored_secret=profile.secret in ("keyring", "plaintext"))
+
+    def action_duplicate_profile(self) -> None:
+        profile = self.profile()
+        if profile is None:
+            return
+        name = f"{profile.name}-copy"
+        while name in self.pf.order:
+            name += "-copy"
+        self._open_form(f"Duplicate {profile.name}", FormValues.from_profile(profile, name),
+                        None, profile, has_stored_secret=profile.secret in ("keyring", "plaintext"))
+
+    def _after_form(self, result: ProfileFormResult | None) -> None:
+        if result is None:
+            return
+        self.reload()
+        self.select_profile(result.values.name)
+        verb = "added" if result.original is None else "saved"
+        self.notify(f"profile {result.values.name} {verb}", timeout=3)
+
+    async def _save_form(self, result: ProfileFormResult, base: Profile | None) -> None:
+        from ..core.secrets import resolve_secret, store_secret
+
+        values = result.values
+        fields: dict[str, Any] = values.fields()
+        if values.source == "plaintext":
+            secret = values.secret or (base.client_secret if base else None)
+            if secret is None:
+                raise ConfigError("type the client secret to store it in plaintext")
+            fields["client_secret"] = secret
+        elif values.source == "keyring":
+            if values.secret is not None:
+                await asyncio.to_thread(store_secret, values.client_id, values.secret)
+            elif base is not None and base.client_id != values.client_id:
+                # the client_id changed: carry its secret over so the profile keeps working
+                old = await asyncio.to_thread(resolve_secret, base)
+                await asyncio.to_thread(store_secret, values.client_id, old)
+        try:
+            async with self.writing() as store:
+                if result.original is None:
+                    await asyncio.to_thread(store.add, values.name, fields)
+                else:
+                    if values.name != result.original:
+                        await asyncio.to_thread(store.rename, result.original, values.name)
+                        self.choices.pop(result.original, None)
+                        self.live.drop_profile(result.original)
+                    changes = {key: fields.get(key) for key in EDITABLE}
+                    await asyncio.to_thread(store.update, values.name, changes)
+                    self.choices.pop(values.name, None)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+
+    async def _verify_credential(self, profile: Profile, secret: Secret | None):
+        from ..core.secrets import resolve_secret
+
+        if secret is None:
+            secret = await asyncio.to_thread(resolve_secret, profile)
+        self._services()
+        return await self._client.me(profile, secret)
+
+    # --- delete -------------------------------------------------------------------------
+
+    def action_delete_profile(self) -> None:
+        name = self.current
+        if name is None:
+            return
+        profile = self.pf.profiles.get(name)
+        shared = [n for n, p in self.pf.profiles.items()
+                  if profile is not None and n != name and p.client_id == profile.client_id]
+        keyring_entry = profile is not None and profile.secret == "keyring"
+        self.push_screen(ConfirmDelete(name, keyring_entry=keyring_entry, shared_with=shared),
+                         self._after_delete_choice)
+
+    def _after_delete_choice(self, choice: DeleteChoice | None) -> None:
+        if choice is not None:
+            self.run_worker(self._delete(choice), group="store", exit_on_error=False,
+                            description="delete profile")
+
+    async def _delete(self, choice: DeleteChoice) -> None:
+        from ..core.secrets import delete_secret
+
+        profile = self.pf.profiles.get(choice.name)
+        notes = []
+        try:
+            async with self.writing() as store:
+                removed = await asyncio.to_thread(store.remove, choice.name)
+        except CsauthError as exc:
+            self.notify(str(exc), title="Not deleted", severity="error", markup=False)
+            return
+        if profile is not None and choice.delete_secret:
+            try:
+                if await asyncio.to_thread(delete_secret, profile.client_id):
+                    notes.append("keyring entry deleted")
+            except CsauthError as exc:
+                notes.append(f"keyring entry kept: {exc.message}")
+        if profile is not None and choice.forget_tokens:
+            cache = self._token_cache()
+            if cache is not None:
+                count = cache.forget(profile.client_id, profile.effective_auth_url(self.settings))
+                notes.append(f"{count} cached token(s) forgotten")
+        self.live.drop_profile(choice.name)
+        self.choices.pop(choice.name, None)
+        self.me_info.pop(choice.name, None)
+        self.reload()
+        extra = f" ({'; '.join(notes)})" if notes else ""
+        self.notify(f"profile {choice.name} deleted{extra}" if removed
+                    else f"profile {choice.name} was already gone", timeout=5)
+
+    # --- import -------------------------------------------------------------------------
+
+    def action_import_profiles(self) -> None:
+        from pathlib import Path
+
+        self.push_screen(ImportScreen(self.pf, Path.cwd()), self._after_import_choice)
+
+    def _after_import_choice(self, chosen) -> None:
+        if chosen is not None:
+            self.run_worker(self._import(*chosen), group="store", exit_on_error=False,
+                            description="import profiles")
+
+    async def _import(self, plan, secrets: str) -> None:
+        from ..core.transfer import apply_import
+
+        try:
+            async with self.writing() as store:
+                notes = await asyncio.to_thread(apply_import, plan, store, secrets)
+        except (CsauthError, ValueError) as exc:
+            self.notify(str(exc), title="Import failed", severity="error", markup=False)
+            return
+        self.reload()
+        done = len(plan.outcomes) - len(plan.failed)
+        summary = f"imported {done} profile(s)"
+        if plan.failed:
+            summary += f"; {len(plan.failed)} not imported"
+        self.notify("\n".join([summary, *notes[:5]]), title="Import", timeout=8, markup=False)

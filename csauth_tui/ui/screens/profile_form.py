@@ -1,0 +1,362 @@
+"""Add / edit / duplicate a profile in a modal form, validated as you type.
+
+The secret is typed into a password field and handed back as a Secret for the app to
+put in its store (the keyring by default); the form never shows or logs it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.markup import escape
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, Static
+
+from ...core.errors import CsauthError
+from ...core.profiles import NAME_RE, Problem, Profile, validate_profile
+from ...core.redact import Secret
+from ..widgets.scope_picker import ScopePicker
+
+SOURCES = (("OS keyring (recommended)", "keyring"), ("environment variable", "env"),
+           ("command output", "cmd"), ("plaintext in the profiles file (not recommended)",
+                                       "plaintext"))
+FIELDS = ("name", "level", "client_id", "scopes", "project_id", "secret", "created",
+          "description")
+LABELS = {"name": "name", "level": "level", "client_id": "client ID", "scopes": "scopes",
+          "project_id": "project ID", "secret": "secret", "created": "created",
+          "description": "description"}
+WIDGET_FIELDS = {"f-name": "name", "f-level": "level", "f-client-id": "client_id",
+                 "f-scopes": "scopes", "f-project": "project_id", "f-project-pick": "project_id",
+                 "f-source": "secret", "f-source-arg": "secret", "f-secret": "secret",
+                 "f-created": "created", "f-description": "description"}
+
+Verifier = Callable[[Profile, Secret | None], Awaitable[Any]]
+Saver = Callable[["ProfileFormResult"], Awaitable[None]]
+
+
+@dataclass
+class FormValues:
+    name: str = ""
+    level: str = "project"
+    client_id: str = ""
+    scopes: tuple[str, ...] = ("metrics",)
+    project: str = ""
+    source: str = "keyring"
+    source_arg: str = ""  # env var name or command
+    secret: Secret | None = field(default=None, repr=False)
+    created: str = ""
+    description: str = ""
+
+    @classmethod
+    def from_profile(cls, profile: Profile, name: str | None = None) -> FormValues:
+        source, arg = profile.secret, ""
+        if source.startswith(("env:", "cmd:")):
+            source, arg = source[:3], source[4:]
+        return cls(name=profile.name if name is None else name, level=profile.level,
+                   client_id=profile.client_id, scopes=profile.scopes,
+                   project="" if profile.project_id is None else str(profile.project_id),
+                   source=source, source_arg=arg,
+                   created=profile.created.isoformat() if profile.created else "",
+                   description=profile.description)
+
+    def fields(self) -> dict[str, Any]:
+        """The profile table to write (no plaintext secret: the app adds it if chosen)."""
+        out: dict[str, Any] = {"level": self.level, "client_id": self.client_id.strip(),
+                               "scopes": list(self.scopes)}
+        if self.project.strip():
+            out["project_id"] = int(self.project) if self.project.strip().isdigit() else self.project
+        if self.source in ("env", "cmd"):
+            out["secret"] = f"{self.source}:{self.source_arg.strip()}"
+        elif self.source == "keyring":
+            out["secret"] = "keyring"
+        if self.created.strip():
+            out["created"] = date.fromisoformat(self.created.strip())
+        if self.description.strip():
+            out["description"] = self.description.strip()
+        return out
+
+
+def form_errors(values: FormValues, taken: set[str], original: str | None,
+                secret_required: bool) -> dict[str, str]:
+    """What is wrong, by field: the profile file's own rules plus what only a form knows."""
+    errors: dict[str, str] = {}
+    name = values.name.strip()
+    if not name:
+        errors["name"] = "a name is required"
+    elif not NAME_RE.fullmatch(name):
+        errors["name"] = "letters, digits, '-' and '_' only"
+    elif name != original and name in taken:
+        errors["name"] = f"'{name}' already exists"
+    project = values.project.strip()
+    if project and not (project.isdigit() and int(project) > 0):
+        errors["project_id"] = "a positive whole number"
+    elif values.level == "account" and not project:
+        errors["project_id"] = "required for account-level credentials"
+    if values.created.strip():
+        try:
+            date.fromisoformat(values.created.strip())
+        except ValueError:
+            errors["created"] = "a date like 2026-01-15"
+    if values.source in ("env", "cmd") and not values.source_arg.strip():
+        errors["secret"] = ("the variable name" if values.source == "env" else "the command") \
+            + " is required"
+    elif values.source in ("keyring", "plaintext") and secret_required and not values.secret:
+        errors["secret"] = "type the client secret"
+    if not values.scopes:
+        errors["scopes"] = "pick at least one scope"
+    check = {k: v for k, v in values.fields().items() if k not in errors}
+    if "created" in errors:
+        check.pop("created", None)
+    problems: list[Problem] = []
+    validate_profile(name if "name" not in errors else "x", check, problems)
+    for problem in problems:
+        if problem.severity == "error" and problem.field in FIELDS and problem.field not in errors:
+            errors[problem.field] = problem.message
+    return errors
+
+
+@dataclass
+class ProfileFormResult:
+    original: str | None  # the name being edited; None for a new profile
+    values: FormValues
+    secret_changed: bool
+
+
+class ProfileForm(ModalScreen[ProfileFormResult | None]):
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="form_cancel"),
+        Binding("ctrl+s", "save", "Save", id="form_save"),
+    ]
+
+    def __init__(self, title: str, values: FormValues, *, taken: set[str],
+                 original: str | None, has_stored_secret: bool, verify: Verifier | None,
+                 save: Saver, auth_url: str) -> None:
+        super().__init__()
+        self.saver = save
+        self.form_title = title
+        self.initial = values
+        self.taken = taken
+        self.original = original
+        self.has_stored_secret = has_stored_secret
+        self.touched: set[str] = set()
+        self.verifier = verify
+        self.auth_url = auth_url
+
+    def compose(self) -> ComposeResult:
+        v = self.initial
+        with Vertical(id="form-box"):
+            yield Static(f"[b]{self.form_title}[/]", id="form-title")
+            with VerticalScroll(id="form-fields"):
+                yield from self._row("name", "Name", Input(v.name, id="f-name", compact=True,
+                                                           placeholder="e.g. prod-metrics"))
+                yield from self._row("level", "Level", Select(
+                    [("project-level", "project"), ("account-level", "account")],
+                    value=v.level, allow_blank=False, id="f-level", compact=True))
+                yield from self._row("client_id", "Client ID", Input(
+                    v.client_id, id="f-client-id", compact=True,
+                    placeholder="from the Contentsquare console"))
+                yield from self._row("scopes", "Scopes", ScopePicker(id="f-scopes"))
+                with Horizontal(classes="form-row"):
+                    yield Label("Project ID", classes="form-label")
+                    with Vertical(classes="form-field"):
+                        yield Input(v.project, id="f-project", type="integer", compact=True,
+                                    placeholder="required for account-level")
+                        yield Select([], prompt="projects reported by /me (Verify)",
+                                     id="f-project-pick", compact=True)
+                        yield Static("", id="e-project_id", classes="field-error")
+                with Horizontal(classes="form-row"):
+                    yield Label("Secret", classes="form-label")
+                    with Vertical(classes="form-field"):
+                        yield Select(SOURCES, value=v.source, allow_blank=False, id="f-source",
+                                     compact=True)
+                        yield Input(v.source_arg, id="f-source-arg", compact=True)
+                        yield Input("", id="f-secret", password=True, compact=True,
+                                    placeholder=self._secret_placeholder())
+                        yield Static("", id="e-secret", classes="field-error")
+                yield from self._row("created", "Created", Input(
+                    v.created, id="f-created", compact=True,
+                    placeholder="YYYY-MM-DD (credentials last 1 year)"))
+                yield from self._row("description", "Description", Input(
+                    v.description, id="f-description", compact=True))
+            yield Static("", id="verify-status")
+            with Horizontal(id="form-buttons"):
+                yield Static("", id="form-hint")
+                yield Button("Save", id="save", variant="primary")
+                yield Button("Verify (/me)", id="verify")
+                yield Button("Cancel", id="cancel")
+
+    def _row(self, key: str, label: str, widget) -> ComposeResult:
+        with Horizontal(classes="form-row"):
+            yield Label(label, classes="form-label")
+            with Vertical(classes="form-field"):
+                yield widget
+                yield Static("", id=f"e-{key}", classes="field-error")
+
+    def _secret_placeholder(self) -> str:
+        if self.has_stored_secret:
+            return "leave empty to keep the stored secret"
+        return "client secret (not echoed)"
+
+    def on_mount(self) -> None:
+        self.query_one(ScopePicker).set_scopes(self.initial.scopes)
+        self.query_one("#f-project-pick").display = False
+        self._sync_source()
+        self._validate()
+        self.query_one("#f-name").focus()
+
+    # --- values and validation ----------------------------------------------------------
+
+    def values(self) -> FormValues:
+        secret_text = self.query_one("#f-secret", Input).value
+        return FormValues(
+            name=self.query_one("#f-name", Input).value.strip(),
+            level=str(self.query_one("#f-level", Select).value),
+            client_id=self.query_one("#f-client-id", Input).value.strip(),
+            scopes=self.query_one(ScopePicker).scopes,
+            project=self.query_one("#f-project", Input).value.strip(),
+            source=str(self.query_one("#f-source", Select).value),
+            source_arg=self.query_one("#f-source-arg", Input).value.strip(),
+            secret=Secret(secret_text) if secret_text else None,
+            created=self.query_one("#f-created", Input).value.strip(),
+            description=self.query_one("#f-description", Input).value.strip(),
+        )
+
+    def _secret_required(self, values: FormValues) -> bool:
+        if values.source == "plaintext":
+            return not (self.has_stored_secret and self.initial.source == "plaintext")
+        if values.source == "keyring":
+            return not self.has_stored_secret or values.client_id != self.initial.client_id
+        return False
+
+    def _validate(self) -> dict[str, str]:
+        values = self.values()
+        errors = form_errors(values, self.taken, self.original, self._secret_required(values))
+        for key in FIELDS:
+            shown = key in errors and (key in self.touched or "*" in self.touched)
+            label = self.query_one(f"#e-{key}", Static)
+            label.update(f"[red]{errors[key]}[/]" if shown else "")
+            label.display = shown
+        if values.source == "plaintext" and "secret" not in errors:
+            warning = self.query_one("#e-secret", Static)
+            warning.update("[yellow]the secret will be stored in the profiles file in "
+                           "plaintext[/]")
+            warning.display = True
+        self.query_one("#save", Button).disabled = bool(errors)
+        missing = ", ".join(LABELS[k] for k in FIELDS if k in errors)
+        self.query_one("#form-hint", Static).update(
+            f"[dim]to save, complete: {missing}[/]" if missing else "[dim]ctrl+s saves[/]")
+        return errors
+
+    def _sync_source(self) -> None:
+        source = str(self.query_one("#f-source", Select).value)
+        arg = self.query_one("#f-source-arg", Input)
+        arg.display = source in ("env", "cmd")
+        arg.placeholder = ("variable name, e.g. CS_PROD_SECRET" if source == "env"
+                           else "command printing the secret, e.g. pass show cs/prod")
+        self.query_one("#f-secret").display = source in ("keyring", "plaintext")
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    @on(ScopePicker.SelectedChanged)
+    def _changed(self, event) -> None:
+        widget = getattr(event, "control", None)
+        if widget is not None and widget.id in WIDGET_FIELDS and self.is_mounted:
+            if getattr(widget, "has_focus", False):
+                self.touched.add(WIDGET_FIELDS[widget.id])
+        if getattr(event, "select", None) is not None and event.select.id == "f-source":
+            self._sync_source()
+        if getattr(event, "select", None) is not None and event.select.id == "f-project-pick":
+            if event.value is not Select.NULL:
+                self.query_one("#f-project", Input).value = str(event.value)
+        self._validate()
+
+    # --- buttons ------------------------------------------------------------------------
+
+    @on(Button.Pressed, "#save")
+    def action_save(self) -> None:
+        self.touched.add("*")
+        if self._validate():
+            self.notify("fix the fields marked in red first", severity="warning", timeout=3)
+            return
+        values = self.values()
+        self.query_one("#save", Button).disabled = True
+        self.query_one("#verify-status", Static).update("[i]saving...[/]")
+        self._save(ProfileFormResult(self.original, values, values.secret is not None))
+
+    @work(exclusive=True, group="save", exit_on_error=False, description="save profile")
+    async def _save(self, result: ProfileFormResult) -> None:
+        """The form stays open (nothing typed is lost) until the save has worked."""
+        try:
+            await self.saver(result)
+        except CsauthError as exc:
+            self.query_one("#verify-status", Static).update(
+                f"[red]not saved: {escape(str(exc))}[/]")
+            self._validate()
+            return
+        except Exception as exc:
+            self.query_one("#verify-status", Static).update(
+                f"[red]not saved: unexpected {type(exc).__name__}[/]")
+            self._validate()
+            return
+        self.dismiss(result)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#verify")
+    def _verify_pressed(self) -> None:
+        values = self.values()
+        self.touched.update(("client_id", "secret"))
+        errors = self._validate()
+        blocking = {k for k in errors if k in ("client_id", "secret")}
+        if blocking or not values.client_id:
+            self.query_one("#verify-status", Static).update(
+                "[yellow]Verify needs a client ID and a secret[/]")
+            return
+        self.query_one("#verify-status", Static).update("[i]asking /me...[/]")
+        self._verify(values)
+
+    @work(exclusive=True, group="verify", exit_on_error=False, description="verify credential")
+    async def _verify(self, values: FormValues) -> None:
+        status = self.query_one("#verify-status", Static)
+        if self.verifier is None:
+            status.update("[yellow]verification is not available here[/]")
+            return
+        source = values.source
+        secret_spec = {"env": f"env:{values.source_arg}", "cmd": f"cmd:{values.source_arg}"}
+        profile = Profile(name=values.name or "new", client_id=values.client_id,
+                          level=values.level, scopes=values.scopes or ("metrics",),
+                          secret=secret_spec.get(source, source if source != "plaintext"
+                                                 else "keyring"),
+                          auth_url=self.auth_url)
+        try:
+            info = await self.verifier(profile, values.secret)
+        except CsauthError as exc:
+            status.update(f"[red]not verified: {escape(str(exc))}[/]")
+            return
+        except Exception as exc:  # never let one bad answer close the form
+            status.update(f"[red]not verified: unexpected {type(exc).__name__}[/]")
+            return
+        notes = ["[green]verified: Contentsquare accepted these credentials[/]"]
+        raw = info.raw if isinstance(info.raw, dict) else {}
+        level = raw.get("level")
+        if level in ("project", "account"):
+            self.query_one("#f-level", Select).value = level
+            notes.append(f"level: {level}")
+        if info.projects:
+            pick = self.query_one("#f-project-pick", Select)
+            pick.set_options([(f"{pid}  {name}", int(pid)) for pid, name in info.projects
+                              if str(pid).isdigit()])
+            pick.display = True
+            notes.append(f"{len(info.projects)} project(s): pick one below the project ID")
+        if info.scopes:
+            notes.append("scopes granted: " + " ".join(info.scopes))
+        status.update("\n".join(notes))
