@@ -89,6 +89,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="only profiles whose name matches (repeatable)")
     p.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
 
+    p = sub.add_parser("audit", help="check every credential: secrets, tokens, /me, age, "
+                       "duplicates (exit 1 on any error)")
+    p.add_argument("--profile", action="append", metavar="GLOB", dest="profiles",
+                   help="only profiles whose name matches (repeatable)")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", dest="format", action="store_const", const="json")
+    fmt.add_argument("--csv", dest="format", action="store_const", const="csv")
+    fmt.add_argument("--markdown", dest="format", action="store_const", const="markdown")
+    p.add_argument("--output", metavar="FILE", help="write the report to FILE (0600)")
+    p.add_argument("--concurrency", type=positive_int, default=8, metavar="N",
+                   help="profiles audited at once (default 8; never more than 10 requests "
+                        "per project)")
+
     sub.add_parser("doctor", help="where things are and what works here")
     return parser
 

@@ -385,6 +385,76 @@ def export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --- audit -------------------------------------------------------------------------------
+
+
+class Progress:
+    """A one-line progress bar on stderr, only when stderr is a terminal."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.done = total, 0
+        self.enabled = sys.stderr.isatty() and total > 0
+
+    def step(self, result) -> None:
+        self.done += 1
+        if not self.enabled:
+            return
+        width = 30
+        filled = int(width * self.done / self.total)
+        sys.stderr.write(f"\raudit [{'#' * filled}{'.' * (width - filled)}] "
+                         f"{self.done}/{self.total} {result.profile[:30]:<30}")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\r" + " " * 80 + "\r")
+            sys.stderr.flush()
+
+
+def audit(args: argparse.Namespace) -> int:
+    import asyncio
+    from fnmatch import fnmatchcase
+
+    from .core.api import AuthClient
+    from .core.audit import run_audit
+    from .core.audit_report import render
+    from .core.service import TokenService
+
+    pf = load_profiles(args)
+    names = [n for n in pf.order
+             if not args.profiles or any(fnmatchcase(n, g) for g in args.profiles)]
+    if args.profiles and not names:
+        raise ConfigError(f"no profile matches {' '.join(args.profiles)}")
+    progress = Progress(sum(1 for n in names if n in pf.profiles))
+    cache = token_cache(pf)
+
+    async def run():
+        async with AuthClient(settings=pf.settings) as client:
+            service = TokenService(pf.settings, client, cache=cache)
+            return await run_audit(pf, service=service, client=client, names=names,
+                                   concurrency=args.concurrency,
+                                   cache_path=cache.path if cache else None,
+                                   on_result=progress.step)
+
+    try:
+        report = asyncio.run(run())
+    finally:
+        progress.close()
+    text = render(report, args.format or "text")
+    if args.output:
+        from pathlib import Path
+
+        from .core.fsutil import atomic_write
+
+        atomic_write(Path(args.output), text)
+        counts = report.counts()
+        print(f"audit report written to {args.output}: {counts['error']} errors, "
+              f"{counts['warning']} warnings", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return report.exit_code
+
+
 # --- doctor ----------------------------------------------------------------------------
 
 

@@ -1,0 +1,338 @@
+"""Checking every credential at once: secrets, tokens, /me, age, duplicates, limits.
+
+Each profile is audited independently (one failure never stops the rest), at most
+`concurrency` at a time and never more than 10 requests in flight for one project (the
+documented Contentsquare limit). Results arrive through `on_result` as they finish, so a
+screen or a progress bar can fill in row by row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import stat
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from .errors import CsauthError
+from .profiles import Profile, ProfilesFile
+from .redact import Secret
+
+SEVERITIES = ("error", "warning", "info")
+CREDENTIAL_LIFETIME = timedelta(days=365)
+EXPIRY_WARNING_DAYS = 30
+MAX_CREDENTIALS = 10  # documented: per project and per account
+MAX_CONCURRENT_PER_PROJECT = 10
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str  # stable id, e.g. "secret.missing" (part of the JSON schema)
+    severity: str  # "error" | "warning" | "info"
+    message: str
+    fix: str
+    profile: str | None = None  # None for findings about the file or several profiles
+
+
+@dataclass
+class ProfileResult:
+    profile: str
+    level: str = ""
+    client_id: str = ""
+    project_id: int | None = None
+    secret_source: str = ""
+    token_ok: bool | None = None  # None: not tried
+    token_ms: float | None = None
+    endpoint: str | None = None
+    endpoint_trusted: bool | None = None
+    me_ok: bool | None = None
+    me_scopes: tuple[str, ...] | None = None
+    me_projects: tuple[tuple[Any, str], ...] | None = None
+    account_id: Any = None
+    findings: list[Finding] = field(default_factory=list)
+
+    def add(self, check: str, severity: str, message: str, fix: str) -> None:
+        self.findings.append(Finding(check, severity, message, fix, self.profile))
+
+    @property
+    def worst(self) -> str:
+        for severity in SEVERITIES:
+            if any(f.severity == severity for f in self.findings):
+                return severity
+        return "ok"
+
+
+@dataclass
+class AuditReport:
+    profiles_file: str
+    started_at: datetime
+    finished_at: datetime | None = None
+    results: list[ProfileResult] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)  # file-level and cross-profile
+
+    def all_findings(self) -> list[Finding]:
+        out = list(self.findings)
+        for result in self.results:
+            out.extend(result.findings)
+        return out
+
+    def counts(self) -> dict[str, int]:
+        found = self.all_findings()
+        return {severity: sum(1 for f in found if f.severity == severity)
+                for severity in SEVERITIES}
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.counts()["error"] else 0
+
+
+# --- checks that need no network ---------------------------------------------------------
+
+
+def file_findings(path: Path, what: str, holds_secrets: bool) -> list[Finding]:
+    """A file readable by group or others."""
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        return []
+    if not mode & 0o077:
+        return []
+    severity = "error" if holds_secrets else "warning"
+    return [Finding(f"file.{what}.permissions", severity,
+                    f"the {what} file {path} is readable by group or others "
+                    f"(mode {mode:04o})", f"chmod 600 {path}")]
+
+
+def age_finding(result: ProfileResult, created: date | None, today: date,
+                source: str) -> None:
+    if created is None:
+        result.add("age.unknown", "info", "creation date unknown: the one-year expiry "
+                   "cannot be tracked", "add created = YYYY-MM-DD to the profile")
+        return
+    expires = created + CREDENTIAL_LIFETIME
+    left = (expires - today).days
+    if left < 0:
+        result.add("age.expired", "error", f"credential expired {-left} days ago "
+                   f"(created {created.isoformat()}, from {source})",
+                   "create a new credential in the Contentsquare console and update the profile")
+    elif left <= EXPIRY_WARNING_DAYS:
+        result.add("age.expiring", "warning", f"credential expires in {left} days "
+                   f"({expires.isoformat()}, created {created.isoformat()}, from {source})",
+                   "create its replacement now and switch the profile before it expires")
+
+
+def parse_date(value: Any) -> date | None:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and len(value) >= 10:
+        try:
+            return date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return None
+
+
+def cross_findings(results: list[ProfileResult]) -> list[Finding]:
+    """Findings about several profiles together: duplicates and the 10-credential limit."""
+    out: list[Finding] = []
+    by_client: dict[str, list[str]] = defaultdict(list)
+    for result in results:
+        by_client[result.client_id].append(result.profile)
+    for client_id, names in by_client.items():
+        if len(names) > 1:
+            out.append(Finding("duplicate.client_id", "warning",
+                               f"client_id {client_id} is used by {len(names)} profiles: "
+                               f"{', '.join(names)}",
+                               "keep one profile per credential (scopes and project can be "
+                               "chosen per request)"))
+    per_project: dict[Any, set[str]] = defaultdict(set)
+    per_account: dict[Any, set[str]] = defaultdict(set)
+    for result in results:
+        if result.level == "project" and result.project_id is not None:
+            per_project[result.project_id].add(result.client_id)
+        if result.level == "account" and result.account_id is not None:
+            per_account[result.account_id].add(result.client_id)
+    for where, groups in (("project", per_project), ("account", per_account)):
+        for key, clients in groups.items():
+            if len(clients) > MAX_CREDENTIALS:
+                out.append(Finding(f"limit.{where}", "warning",
+                                   f"{len(clients)} credentials on {where} {key}: "
+                                   f"Contentsquare allows at most {MAX_CREDENTIALS}",
+                                   "delete the credentials no longer used in the console"))
+    return out
+
+
+# --- the audit ---------------------------------------------------------------------------
+
+
+class Limits:
+    """At most `concurrency` profiles at once, and never more than 10 requests in flight for
+    one project."""
+
+    def __init__(self, concurrency: int) -> None:
+        self.profiles = asyncio.Semaphore(max(1, concurrency))
+        self._projects: dict[Any, asyncio.Semaphore] = {}
+
+    def project(self, key: Any) -> asyncio.Semaphore:
+        if key not in self._projects:
+            self._projects[key] = asyncio.Semaphore(MAX_CONCURRENT_PER_PROJECT)
+        return self._projects[key]
+
+
+def project_key(profile: Profile) -> Any:
+    """Which project's request budget a profile's requests count against."""
+    if profile.project_id is not None:
+        return profile.project_id
+    return ("client", profile.client_id)  # unknown project: at least bound per credential
+
+
+async def audit_profile(
+    profile: Profile,
+    pf: ProfilesFile,
+    service: Any,
+    client: Any,
+    limits: Limits,
+    today: date,
+    resolve_secret: Callable[[Profile], Secret],
+) -> ProfileResult:
+    result = ProfileResult(profile.name, profile.level, profile.client_id, profile.project_id,
+                           describe(profile))
+    if profile.secret == "plaintext":
+        result.add("secret.plaintext", "warning", "the client secret is stored in plaintext "
+                   "in the profiles file", f"csauth rm {profile.name}, then csauth add it "
+                   "again with the secret in the keyring")
+    try:
+        secret = await asyncio.to_thread(resolve_secret, profile)
+    except CsauthError as exc:
+        result.add("secret.missing", "error", f"secret not found: {exc.message}",
+                   exc.hint or "store it with csauth add, or use env:/cmd:")
+        age_finding(result, profile.created, today, "the profile")
+        return result
+
+    slot = limits.project(project_key(profile))
+    if profile.is_account and profile.project_id is None:
+        result.add("project.missing", "warning", "account-level profile without a "
+                   "project_id: every token request needs --project-id",
+                   "set project_id in the profile (csauth me lists the projects)")
+    else:
+        started = time.perf_counter()
+        try:
+            async with slot:
+                token = await service.token(profile)
+            result.token_ok = token.trusted
+            result.endpoint = token.endpoint
+            result.endpoint_trusted = token.trusted
+            if not token.trusted:
+                result.add("token.untrusted_endpoint", "error", "the token came with an API "
+                           f"URL on an untrusted host: {token.endpoint}",
+                           "check auth_url and any proxy between you and Contentsquare")
+        except CsauthError as exc:
+            result.token_ok = False
+            result.add("token.failed", "error", f"no token for scopes "
+                       f"{' '.join(profile.scopes)}: {exc.message}",
+                       exc.hint or "check the credential, its scopes and project")
+        result.token_ms = (time.perf_counter() - started) * 1000
+
+    created = profile.created
+    created_from = "the profile"
+    try:
+        async with slot:
+            info = await client.me(profile, secret)
+        result.me_ok = True
+        result.me_scopes = info.scopes
+        result.me_projects = info.projects
+        raw = info.raw if isinstance(info.raw, dict) else {}
+        result.account_id = raw.get("account_id", raw.get("accountId"))
+        if created is None and parse_date(info.created):
+            created, created_from = parse_date(info.created), "/me"
+        me_checks(result, profile, info)
+    except CsauthError as exc:
+        result.me_ok = False
+        result.add("me.failed", "warning" if result.token_ok else "error",
+                   f"/me did not answer: {exc.message}", exc.hint or "try again later")
+    age_finding(result, created, today, created_from)
+    return result
+
+
+def me_checks(result: ProfileResult, profile: Profile, info: Any) -> None:
+    if info.scopes is not None:
+        missing = [s for s in profile.scopes if s not in info.scopes]
+        if missing:
+            result.add("scopes.not_granted", "error",
+                       f"default scope(s) {' '.join(missing)} not granted to this credential "
+                       f"(it has: {' '.join(info.scopes) or 'none'})",
+                       f"set scopes to what it has, or grant {' '.join(missing)} in the console")
+    if info.projects is not None and profile.project_id is not None:
+        reachable = {str(pid) for pid, _ in info.projects}
+        if str(profile.project_id) not in reachable:
+            result.add("project.unreachable", "error",
+                       f"project_id {profile.project_id} is not among the credential's "
+                       f"projects ({', '.join(sorted(reachable)) or 'none'})",
+                       "set project_id to one it can reach (csauth me lists them)")
+
+
+def describe(profile: Profile) -> str:
+    if profile.secret.startswith("env:"):
+        return f"env ${profile.secret[4:]}"
+    if profile.secret.startswith("cmd:"):
+        return "command"
+    return profile.secret
+
+
+async def run_audit(
+    pf: ProfilesFile,
+    *,
+    service: Any,
+    client: Any,
+    names: list[str] | None = None,
+    concurrency: int = 8,
+    today: date | None = None,
+    cache_path: Path | None = None,
+    resolve_secret: Callable[[Profile], Secret] | None = None,
+    on_result: Callable[[ProfileResult], None] | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> AuditReport:
+    from .secrets import resolve_secret as default_resolver
+    from .tokens import utcnow
+
+    clock = clock or utcnow
+    today = today or clock().astimezone().date()
+    resolver = resolve_secret or default_resolver
+    report = AuditReport(str(pf.path), clock())
+    plaintext = any(p.secret == "plaintext" for p in pf.profiles.values())
+    report.findings += file_findings(pf.path, "profiles", plaintext)
+    if cache_path is not None:
+        report.findings += file_findings(cache_path, "token cache", True)
+    chosen = [pf.profiles[n] for n in (names if names is not None else list(pf.profiles))
+              if n in pf.profiles]
+    for name in (names if names is not None else pf.order):
+        if name not in pf.profiles:
+            for problem in pf.errors_for(name):
+                report.findings.append(Finding("profile.invalid", "error", str(problem),
+                                               "fix it in the profiles file", name))
+    limits = Limits(concurrency)
+
+    async def one(profile: Profile) -> ProfileResult:
+        async with limits.profiles:
+            try:
+                result = await audit_profile(profile, pf, service, client, limits, today,
+                                             resolver)
+            except Exception as exc:  # one profile's surprise never stops the audit
+                result = ProfileResult(profile.name, profile.level, profile.client_id,
+                                       profile.project_id, describe(profile))
+                result.add("audit.crashed", "error",
+                           f"could not be audited: unexpected {type(exc).__name__}",
+                           "run csauth -v token for this profile")
+        if on_result is not None:
+            on_result(result)
+        return result
+
+    report.results = list(await asyncio.gather(*(one(p) for p in chosen)))
+    report.findings += cross_findings(report.results)
+    report.finished_at = clock()
+    return report

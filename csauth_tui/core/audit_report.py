@@ -1,0 +1,144 @@
+"""The audit report as JSON (a documented, versioned schema), CSV and Markdown.
+
+JSON schema "csauth-audit/1" (fields are only ever added, never renamed or removed,
+within a version):
+
+    {
+      "schema": "csauth-audit/1",
+      "profiles_file": str, "started_at": ISO 8601 UTC, "finished_at": ISO 8601 UTC,
+      "summary": {"profiles": int, "error": int, "warning": int, "info": int},
+      "findings": [Finding],            # about the file or several profiles
+      "profiles": [{
+        "name": str, "level": "project"|"account", "client_id": str,
+        "project_id": int|null, "secret_source": str, "status": "ok"|"error"|"warning"|"info",
+        "token": {"ok": bool|null, "ms": float|null, "endpoint": str|null,
+                  "endpoint_trusted": bool|null},
+        "me": {"ok": bool|null, "scopes": [str]|null,
+               "projects": [{"id": int|str, "name": str}]|null},
+        "findings": [Finding]
+      }]
+    }
+    Finding = {"check": str, "severity": "error"|"warning"|"info", "message": str,
+               "fix": str, "profile": str|null}
+
+No secret or token is ever part of a report.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+from .audit import AuditReport, Finding, ProfileResult
+
+SCHEMA = "csauth-audit/1"
+FORMATS = ("text", "json", "csv", "markdown")
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def finding_dict(finding: Finding) -> dict[str, Any]:
+    return {"check": finding.check, "severity": finding.severity, "message": finding.message,
+            "fix": finding.fix, "profile": finding.profile}
+
+
+def result_dict(result: ProfileResult) -> dict[str, Any]:
+    projects = None if result.me_projects is None else [
+        {"id": pid, "name": name} for pid, name in result.me_projects]
+    return {
+        "name": result.profile, "level": result.level, "client_id": result.client_id,
+        "project_id": result.project_id, "secret_source": result.secret_source,
+        "status": result.worst,
+        "token": {"ok": result.token_ok,
+                  "ms": None if result.token_ms is None else round(result.token_ms, 1),
+                  "endpoint": result.endpoint, "endpoint_trusted": result.endpoint_trusted},
+        "me": {"ok": result.me_ok,
+               "scopes": None if result.me_scopes is None else list(result.me_scopes),
+               "projects": projects},
+        "findings": [finding_dict(f) for f in result.findings],
+    }
+
+
+def to_json(report: AuditReport) -> str:
+    return json.dumps({
+        "schema": SCHEMA,
+        "profiles_file": report.profiles_file,
+        "started_at": _iso(report.started_at),
+        "finished_at": _iso(report.finished_at),
+        "summary": {"profiles": len(report.results), **report.counts()},
+        "findings": [finding_dict(f) for f in report.findings],
+        "profiles": [result_dict(r) for r in report.results],
+    }, indent=2) + "\n"
+
+
+def to_csv(report: AuditReport) -> str:
+    """One row per finding (a profile with none gets one 'ok' row)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["profile", "severity", "check", "message", "fix"])
+    for finding in report.findings:
+        writer.writerow([finding.profile or "", finding.severity, finding.check,
+                         finding.message, finding.fix])
+    for result in report.results:
+        if not result.findings:
+            writer.writerow([result.profile, "ok", "", "all checks passed", ""])
+        for finding in result.findings:
+            writer.writerow([result.profile, finding.severity, finding.check,
+                             finding.message, finding.fix])
+    return out.getvalue()
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def to_markdown(report: AuditReport) -> str:
+    counts = report.counts()
+    lines = [f"# csauth audit of {_md(report.profiles_file)}", "",
+             f"{len(report.results)} profiles: {counts['error']} errors, "
+             f"{counts['warning']} warnings, {counts['info']} notes.", "",
+             "| profile | status | token | finding | fix |", "| --- | --- | --- | --- | --- |"]
+    for finding in report.findings:
+        lines.append(f"| {_md(finding.profile or '(file)')} | {finding.severity} | | "
+                     f"{_md(finding.message)} | {_md(finding.fix)} |")
+    for result in report.results:
+        token = ("ok" if result.token_ok else "failed" if result.token_ok is False else "-")
+        if result.token_ms is not None and result.token_ok:
+            token += f" ({result.token_ms:.0f} ms)"
+        rows = result.findings or [None]
+        for finding in rows:
+            message = _md(finding.message) if finding else "all checks passed"
+            fix = _md(finding.fix) if finding else ""
+            severity = finding.severity if finding else "ok"
+            lines.append(f"| {_md(result.profile)} | {severity} | {token} | {message} | {fix} |")
+    return "\n".join(lines) + "\n"
+
+
+def to_text(report: AuditReport) -> str:
+    counts = report.counts()
+    lines = []
+    for finding in report.findings:
+        lines.append(f"{finding.severity.upper():7} {finding.profile or '(file)'}: "
+                     f"{finding.message}\n        fix: {finding.fix}")
+    for result in report.results:
+        token = ("token ok" if result.token_ok else "token FAILED" if result.token_ok is False
+                 else "token not tried")
+        if result.token_ok and result.token_ms is not None:
+            token += f" in {result.token_ms:.0f} ms"
+        lines.append(f"{result.worst.upper():7} {result.profile} ({result.level}, {token})")
+        for finding in result.findings:
+            lines.append(f"  {finding.severity:7} {finding.message}\n          fix: {finding.fix}")
+    lines.append(f"{len(report.results)} profiles audited: {counts['error']} errors, "
+                 f"{counts['warning']} warnings, {counts['info']} notes")
+    return "\n".join(lines) + "\n"
+
+
+def render(report: AuditReport, fmt: str) -> str:
+    return {"text": to_text, "json": to_json, "csv": to_csv, "markdown": to_markdown}[fmt](report)
