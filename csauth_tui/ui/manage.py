@@ -135,8 +135,10 @@ class ManageProfiles:
         elif values.source == "keyring":
             if values.secret is not None:
                 await asyncio.to_thread(store_secret, values.client_id, values.secret)
-            elif base is not None and base.client_id != values.client_id:
-                # the client_id changed: carry its secret over so the profile keeps working
+            elif base is not None and (base.client_id != values.client_id
+                                       or base.secret != "keyring"):
+                # a new client_id, or a secret that was in the file: carry it over to the
+                # keyring so the profile keeps working
                 old = await asyncio.to_thread(resolve_secret, base)
                 await asyncio.to_thread(store_secret, values.client_id, old)
         try:
@@ -144,7 +146,10 @@ class ManageProfiles:
                 if result.original is None:
                     await asyncio.to_thread(store.add, values.name, fields)
                 else:
-                    if values.name != result.original:
+                    current = (await asyncio.to_thread(store.load)).order
+                    renamed_already = (result.original not in current
+                                       and values.name in current)  # a retry after a failure
+                    if values.name != result.original and not renamed_already:
                         await asyncio.to_thread(store.rename, result.original, values.name)
                         self.choices.pop(result.original, None)
                         self.live.drop_profile(result.original)

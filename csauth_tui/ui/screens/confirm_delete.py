@@ -33,11 +33,12 @@ class ConfirmDelete(ModalScreen[DeleteChoice | None]):
             yield Static(f"[b]Delete profile '{self.profile_name}'?[/]\n"
                          "It is removed from the profiles file; other profiles are untouched.")
             if self.keyring_entry:
-                shared = (f" (also used by {', '.join(self.shared_with)}: kept)"
-                          if self.shared_with else "")
-                yield Checkbox("also delete its secret from the keyring" + shared,
+                yield Checkbox("also delete its secret from the keyring",
                                value=not self.shared_with, id="delete-secret",
                                disabled=bool(self.shared_with))
+                if self.shared_with:  # on its own line: a long checkbox label is cut off
+                    yield Static(f"   (kept: also used by {', '.join(self.shared_with)})",
+                                 id="delete-shared", markup=False)
             yield Checkbox("also forget its cached tokens", value=True, id="forget-tokens")
             with Horizontal(id="delete-buttons"):
                 yield Button("Delete", id="delete", variant="error")

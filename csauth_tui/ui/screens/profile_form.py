@@ -77,7 +77,10 @@ class FormValues:
         elif self.source == "keyring":
             out["secret"] = "keyring"
         if self.created.strip():
-            out["created"] = date.fromisoformat(self.created.strip())
+            try:
+                out["created"] = date.fromisoformat(self.created.strip())
+            except ValueError:  # half typed: form_errors says so, saving is disabled
+                out["created"] = self.created.strip()
         if self.description.strip():
             out["description"] = self.description.strip()
         return out
@@ -232,7 +235,7 @@ class ProfileForm(ModalScreen[ProfileFormResult | None]):
         if values.source == "plaintext":
             return not (self.has_stored_secret and self.initial.source == "plaintext")
         if values.source == "keyring":
-            return not self.has_stored_secret or values.client_id != self.initial.client_id
+            return not self.has_stored_secret  # a new client_id takes the stored one along
         return False
 
     def _validate(self) -> dict[str, str]:
@@ -270,6 +273,8 @@ class ProfileForm(ModalScreen[ProfileFormResult | None]):
         if widget is not None and widget.id in WIDGET_FIELDS and self.is_mounted:
             if getattr(widget, "has_focus", False):
                 self.touched.add(WIDGET_FIELDS[widget.id])
+                if widget.id == "f-level":  # account-level needs a project: say so there
+                    self.touched.add("project_id")
         if getattr(event, "select", None) is not None and event.select.id == "f-source":
             self._sync_source()
         if getattr(event, "select", None) is not None and event.select.id == "f-project-pick":
