@@ -74,6 +74,7 @@ class CsauthApp(ManageProfiles, App[int]):
         Binding("o", "sort", "Sort (next column)", id="sort", show=False),
         Binding("escape", "cancel", "Cancel request / close filter", id="cancel", show=False),
         *MANAGE_BINDINGS,
+        Binding("A", "audit", "Audit all", id="audit", show=False),
         Binding("question_mark", "help", "Help", id="help"),
         Binding("q", "quit", "Quit", id="quit"),
     ]
@@ -665,11 +666,21 @@ class CsauthApp(ManageProfiles, App[int]):
         self.query_one(ProfileTable).sort_by(column)
         self.notify(f"sorted by {column}", timeout=2)
 
+    def action_audit(self) -> None:
+        from .screens.audit_screen import AuditScreen
+
+        if not self.pf.profiles:
+            self.notify("no usable profile to audit", severity="warning", timeout=3)
+            return
+        self.push_screen(AuditScreen())
+
     def action_help(self) -> None:
         from .screens.help import HelpScreen
 
         self.push_screen(HelpScreen())
 
+    MAIN_SCREEN_ACTIONS = {b.action for b in BINDINGS if isinstance(b, Binding)}
+    SINGLE_KEY_ACTIONS = MAIN_SCREEN_ACTIONS - {"cancel", "quit", "help"}
     NEEDS_A_PROFILE = {
         "get_token", "renew", "copy_token", "copy_header", "copy_curl", "copy_base_url",
         "reveal", "me", "test_token", "focus_scopes", "focus_project", "filter", "sort",
@@ -677,10 +688,13 @@ class CsauthApp(ManageProfiles, App[int]):
     }
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if len(self.screen_stack) > 1 and action in self.MAIN_SCREEN_ACTIONS:
+            return False  # a form, the help or the audit is on top: its own keys only
         if action in self.NEEDS_A_PROFILE and not self.pf.order:
             return False  # nothing to act on: keep the footer to what can be done
-        # Letters typed into an input belong to the input, not to our single-key bindings.
-        if isinstance(self.focused, Input) and action not in ("cancel", "quit", "help"):
+        # Letters typed into an input belong to the input, not to our single-key bindings;
+        # Textual's own actions (tab, ctrl+p...) keep working.
+        if (isinstance(self.focused, Input) and action in self.SINGLE_KEY_ACTIONS):
             return action == "get_token" and self.focused.id == "filter"
         return True
 

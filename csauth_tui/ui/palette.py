@@ -18,6 +18,10 @@ ACTIONS = (
     ("Reveal / mask token", "reveal", "show or hide the token value"),
     ("Filter profiles", "filter", "type to filter the profile list"),
     ("Sort profiles", "sort", "cycle the sort column"),
+    ("Audit every profile", "audit", "secrets, tokens, /me, age, duplicates: a report"),
+    ("Add a profile", "add_profile", "a form; the secret goes to the keyring"),
+    ("Edit profile", "edit_profile", "change or rename the selected profile"),
+    ("Import profiles", "import_profiles", "from a TOML, JSON or CSV file"),
     ("Help: keys", "help", "every key binding"),
 )
 

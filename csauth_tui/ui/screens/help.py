@@ -29,6 +29,7 @@ LONG = {
     "duplicate_profile": "duplicate the selected profile",
     "delete_profile": "delete the selected profile",
     "import_profiles": "import profiles from a TOML, JSON or CSV file",
+    "audit": "audit every profile: secrets, tokens, /me, age, duplicates",
     "help": "this help",
     "quit": "quit (clears the clipboard if it holds a token)",
 }
