@@ -124,14 +124,32 @@ async def show_help(pilot, clock: FrozenClock) -> None:
 
 async def project_out_of_reach(pilot, clock: FrozenClock) -> None:
     """agency-account asked for project 1004, which its credential cannot reach: g is
-    answered 403 by the API. (An emptied project_id field is no error: the profile's own
-    project_id is used then.)"""
+    answered 403 by the API."""
     app = pilot.app
     app.select_profile("agency-account")
     await settle(pilot)
     await pilot.press("p")
     await pilot.press(*["backspace"] * len(app.query_one("#project").value), *"1004")
     await pilot.press("escape", "g")
+
+
+async def add_form(pilot, clock: FrozenClock) -> None:
+    await pilot.press("a")
+    await settle(pilot)
+    await pilot.press(*"prod-exports", "tab", "tab")
+    await pilot.press(*"c3133d76-0000-4c8e-9b1a-5f2e8d7c6b4a")
+
+
+async def audit(pilot, clock: FrozenClock) -> None:
+    from csauth_tui.ui.screens.audit_screen import AuditScreen
+
+    screen = AuditScreen(timings=False)  # milliseconds would change every regeneration
+    await pilot.app.push_screen(screen)
+    deadline = time.monotonic() + 60
+    while screen.report is None and time.monotonic() < deadline:
+        await pilot.pause(0.1)
+    if screen.report is None:
+        raise RuntimeError("the audit did not finish")
 
 
 SHOTS = (
@@ -142,6 +160,8 @@ SHOTS = (
     Shot("help", "? : every key and its binding id", show_help),
     Shot("error", "a project the credential cannot reach: 403 from the API",
          project_out_of_reach),
+    Shot("add", "a: the add-profile form, validated as you type", add_form),
+    Shot("audit", "A: every profile audited, findings with their fixes", audit),
     Shot("main-80x24", "the main view in an 80x24 terminal", size=(80, 24)),
 )
 
@@ -176,6 +196,7 @@ async def take_all(shots: tuple[Shot, ...], out: Path) -> list[Path]:
             text, secrets = demo_profiles_toml(fake.url, today=TODAY)
             config = Path(tmp) / "profiles.toml"
             config.write_text(text)
+            config.chmod(0o600)  # as `csauth demo` writes it (the audit would flag 0644)
             env = {**secrets, "CSAUTH_CONFIG": str(config),
                    "CSAUTH_CACHE_DIR": str(Path(tmp) / "cache")}
             keyring.set_keyring(memory_keyring())

@@ -13,6 +13,7 @@ from typing import Any
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.markup import escape
 from textual.message import Message
@@ -314,8 +315,12 @@ class CsauthApp(ManageProfiles, App[int]):
     # --- the timer ----------------------------------------------------------------------
 
     def _tick(self) -> None:
-        if not self.screen_stack or not self.query(ProfileTable):
-            return  # starting up or shutting down
+        try:
+            self._tick_now()
+        except NoMatches:
+            pass  # starting up or shutting down: the widgets come and go
+
+    def _tick_now(self) -> None:
         self.check_file()
         now = self.clock()
         table = self.query_one(ProfileTable)
