@@ -12,7 +12,7 @@ from typing import Any
 
 from .core import paths
 from .core.errors import EXIT_OK, ConfigError, SecretError
-from .core.profiles import Profile, ProfilesFile, load
+from .core.profiles import ProfilesFile, load
 from .core.request import TokenRequest, plan
 from .core.tokens import Token, TokenCache, utcnow
 
@@ -167,15 +167,9 @@ def me(args: argparse.Namespace) -> int:
 # --- listing ---------------------------------------------------------------------------
 
 
-def describe_secret(profile: Profile) -> str:
-    if profile.secret == "plaintext":
-        return "plaintext (in file!)"
-    if profile.secret.startswith("cmd:"):
-        return "command"
-    return profile.secret
-
-
 def list_(args: argparse.Namespace) -> int:
+    from .core.secrets import describe_source
+
     pf = load_profiles(args)
     rows: list[dict[str, Any]] = []
     for name in pf.order:
@@ -189,7 +183,7 @@ def list_(args: argparse.Namespace) -> int:
             "client_id": profile.client_id if profile else None,
             "project_id": profile.project_id if profile else None,
             "scopes": list(profile.scopes) if profile else [],
-            "secret": describe_secret(profile) if profile else None,
+            "secret": describe_source(profile) if profile else None,
             "created": profile.created.isoformat() if profile and profile.created else None,
             "description": profile.description if profile else "",
         })

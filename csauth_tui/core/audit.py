@@ -22,6 +22,7 @@ from typing import Any
 from .errors import CsauthError
 from .profiles import Profile, ProfilesFile
 from .redact import Secret
+from .secrets import describe_source
 
 SEVERITIES = ("error", "warning", "info")
 CREDENTIAL_LIFETIME = timedelta(days=365)
@@ -201,7 +202,7 @@ async def audit_profile(
     resolve_secret: Callable[[Profile], Secret],
 ) -> ProfileResult:
     result = ProfileResult(profile.name, profile.level, profile.client_id, profile.project_id,
-                           describe(profile))
+                           describe_source(profile))
     if profile.secret == "plaintext":
         result.add("secret.plaintext", "warning", "the client secret is stored in plaintext "
                    "in the profiles file", f"csauth rm {profile.name}, then csauth add it "
@@ -276,14 +277,6 @@ def me_checks(result: ProfileResult, profile: Profile, info: Any) -> None:
                        "set project_id to one it can reach (csauth me lists them)")
 
 
-def describe(profile: Profile) -> str:
-    if profile.secret.startswith("env:"):
-        return f"env ${profile.secret[4:]}"
-    if profile.secret.startswith("cmd:"):
-        return "command"
-    return profile.secret
-
-
 async def run_audit(
     pf: ProfilesFile,
     *,
@@ -324,7 +317,7 @@ async def run_audit(
                                              resolver)
             except Exception as exc:  # one profile's surprise never stops the audit
                 result = ProfileResult(profile.name, profile.level, profile.client_id,
-                                       profile.project_id, describe(profile))
+                                       profile.project_id, describe_source(profile))
                 result.add("audit.crashed", "error",
                            f"could not be audited: unexpected {type(exc).__name__}",
                            "run csauth -v token for this profile")

@@ -9,14 +9,13 @@ Regenerate with `pytest tests/snapshots --snapshot-update`, then read the SVGs.
 
 from __future__ import annotations
 
-import os
-import time
 from pathlib import Path
 
 import pytest
 from textual.widgets import Input
 
-from .test_snapshots import BIG, PLAIN_SECRET, PROD_SECRET, SECRETS, AGENCY_SECRET, build
+from .test_snapshots import AGENCY_SECRET, BIG, PLAIN_SECRET, PROD_SECRET, build
+from .test_snapshots import snapshot_world  # noqa: F401 (used by form_world)
 
 CSV_SECRET = "sentinel-snap-csv-secret-3e9a51"
 TYPED_SECRET = "sentinel-snap-typed-secret-c4d7f0"
@@ -33,20 +32,9 @@ TEAM_CSV = (
 
 
 @pytest.fixture(autouse=True)
-def form_world(tmp_path, monkeypatch):
+def form_world(snapshot_world):
     """UTC local time, the profiles file (and the CSV to import) in the cwd."""
-    saved = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    monkeypatch.chdir(tmp_path)
-    for name, value in SECRETS.items():
-        monkeypatch.setenv(name, value)
-    yield tmp_path
-    if saved is None:
-        os.environ.pop("TZ", None)
-    else:
-        os.environ["TZ"] = saved
-    time.tzset()
+    return snapshot_world
 
 
 async def steady(pilot) -> None:
