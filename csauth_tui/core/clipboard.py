@@ -87,8 +87,8 @@ def inside_tmux(environ=os.environ) -> bool:
     return bool(environ.get("TMUX")) and shutil.which("tmux") is not None
 
 
-def forget_tmux_buffers(text: str) -> int:
-    """Delete tmux paste buffers holding `text` (OSC 52 copies land there inside tmux, and
+def forget_tmux_buffers(texts) -> int:
+    """Delete tmux paste buffers holding any of `texts` (OSC 52 copies land there in tmux;
     an empty OSC 52 cannot clear them). Buffers are read back and compared here, so the
     secret never goes into a command line. Returns how many were deleted."""
     try:
@@ -101,7 +101,7 @@ def forget_tmux_buffers(text: str) -> int:
         try:
             shown = subprocess.run(["tmux", "show-buffer", "-b", name], capture_output=True,
                                    timeout=TOOL_TIMEOUT, stdin=subprocess.DEVNULL)
-            if shown.returncode == 0 and shown.stdout.decode("utf-8", "replace") == text:
+            if shown.returncode == 0 and shown.stdout.decode("utf-8", "replace") in texts:
                 subprocess.run(["tmux", "delete-buffer", "-b", name], capture_output=True,
                                timeout=TOOL_TIMEOUT, stdin=subprocess.DEVNULL)
                 deleted += 1
@@ -126,6 +126,7 @@ class Clipboard:
         self.tool = tool
         self.tmux = tmux
         self.held: str | None = None  # what we last put there
+        self._copied: set[str] = set()  # everything copied since the last clear (tmux keeps all)
 
     def copy(self, text: str) -> list[str]:
         """Copy `text`; returns the names of the methods that took it."""
@@ -136,6 +137,7 @@ class Clipboard:
         if self.tool is not None and native_copy(self.tool, text):
             used.append(self.tool.name)
         self.held = text
+        self._copied.add(text)
         return used
 
     def still_holds_ours(self) -> bool | None:
@@ -157,12 +159,16 @@ class Clipboard:
         holds = self.still_holds_ours()
         if holds is False and not force:
             self.held = None  # the user copied something else since: leave it alone
+            if self.tmux:  # but tmux's own buffer list still holds what we copied
+                forget_tmux_buffers(self._copied)
+            self._copied.clear()
             return False
         if self.terminal_write is not None:
             self.terminal_write(BLANK)
         if self.tool is not None and holds is not False:
             native_copy(self.tool, "")
         if self.tmux:
-            forget_tmux_buffers(self.held)
+            forget_tmux_buffers(self._copied)
+        self._copied.clear()
         self.held = None
         return True

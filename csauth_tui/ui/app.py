@@ -3,6 +3,7 @@ token and /me on the right; one timer drives every countdown."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import math
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.markup import escape
+from .text import escape
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Static, Switch
 
@@ -173,14 +174,21 @@ class CsauthApp(ManageProfiles, App[int]):
         except ProfilesSyntaxError as exc:
             self.pf = ProfilesFile(path=self.config_path, exists=True)
             self.load_error = str(exc)
-        if self._service is not None and self.pf.settings != previous:
+        if self._service is not None and _without_keys(self.pf.settings) != _without_keys(previous):
             old, self._client, self._service = self._client, None, None
-            self.run_worker(old.aclose(), exit_on_error=False, description="close client")
+            self.run_worker(self._close_when_idle(old), exit_on_error=False,
+                            description="close the previous client")
         self._restore_cached_tokens()
         table = self.query_one(ProfileTable)
         table.load(self.pf, keep=self.current or (self.pf.order[0] if self.pf.order else None))
         self._show_empty_state()
         self._tick()
+
+    async def _close_when_idle(self, client) -> None:
+        """The settings changed: requests already under way finish on the old client."""
+        while any(w.group == NET and w.is_running for w in self.workers):
+            await asyncio.sleep(0.2)
+        await client.aclose()
 
     def _show_empty_state(self) -> None:
         empty = not self.pf.order
@@ -459,7 +467,7 @@ class CsauthApp(ManageProfiles, App[int]):
             self.notify(str(error), title=error_title(error), severity="error", timeout=8,
                         markup=False)
         self._tick()
-        if event.copy_what:
+        if event.copy_what and live.token.trusted:  # an untrusted token is never copied
             self._copy(live, event.copy_what)
 
     def _fail(self, name: str | None, what: str, error: BaseException) -> None:
@@ -543,6 +551,10 @@ class CsauthApp(ManageProfiles, App[int]):
 
     def _copy(self, live: LiveToken, what: str) -> None:
         token = live.token
+        if not token.trusted:
+            self.notify("this token's base URL is on an untrusted host; not copied",
+                        severity="error")
+            return
         if what == "token":
             text = token.access_token
         elif what == "header":
@@ -632,7 +644,7 @@ class CsauthApp(ManageProfiles, App[int]):
             return
         self._services()
         try:
-            secret = resolve_secret(profile)
+            secret = await asyncio.to_thread(resolve_secret, profile)  # keyring/cmd may block
             info = await self._client.me(profile, secret)
         except Exception as exc:
             self.post_message(self.Failed(name, "me", exc))
@@ -711,6 +723,10 @@ class CsauthApp(ManageProfiles, App[int]):
         self.clip.clear()
         if self._client is not None:
             await self._client.aclose()
+
+
+def _without_keys(settings):
+    return dataclasses.replace(settings, keys={})
 
 
 def make_app(config_path: Path | str | None = None, **kwargs: Any) -> CsauthApp:

@@ -33,6 +33,21 @@ BINDINGS = [
 ]
 
 
+def edited_fields(base: Profile | None, values: FormValues,
+                  fields: dict[str, Any]) -> dict[str, Any]:
+    """Only what the user changed in the form (None removes a key): a field another
+    process changed on disk while the form was open is left as that process wrote it."""
+    before = FormValues.from_profile(base).fields() if base is not None else {}
+    changes = {key: fields.get(key) for key in EDITABLE
+               if key != "client_secret" and fields.get(key) != before.get(key)}
+    if values.source == "plaintext":
+        changes["client_secret"] = fields["client_secret"]
+        changes["secret"] = None
+    elif base is not None and base.secret == "plaintext":
+        changes["client_secret"] = None  # moved out of the file
+    return changes
+
+
 def file_signature(path) -> tuple | None:
     try:
         st = os.stat(path)
@@ -153,8 +168,9 @@ class ManageProfiles:
                         await asyncio.to_thread(store.rename, result.original, values.name)
                         self.choices.pop(result.original, None)
                         self.live.drop_profile(result.original)
-                    changes = {key: fields.get(key) for key in EDITABLE}
-                    await asyncio.to_thread(store.update, values.name, changes)
+                    changes = edited_fields(base, values, fields)
+                    if changes:
+                        await asyncio.to_thread(store.update, values.name, changes)
                     self.choices.pop(values.name, None)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None

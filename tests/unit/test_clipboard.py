@@ -222,10 +222,45 @@ def test_clear_inside_tmux_deletes_the_paste_buffers_holding_the_secret(tmp_path
 
         with mock.patch.dict(os.environ, env):
             board = Clipboard(terminal_write=None, tool=None, tmux=True)
-            board.held = SECRET
+            board.copy(SECRET)
             assert board.clear() is True
         names = subprocess.run([*tmux, "list-buffers", "-F", "#{buffer_name}"],
                                capture_output=True, text=True).stdout.split()
         assert names == ["mine"]
+    finally:
+        subprocess.run([*tmux, "kill-server"], capture_output=True)
+
+
+def test_clear_inside_tmux_forgets_every_value_copied_since_the_last_clear(tmp_path):
+    """Copy A, then B, then clear: tmux keeps both in its buffer list; both must go."""
+    import os
+    import shutil
+    import subprocess
+    from unittest import mock
+
+    import pytest
+
+    if shutil.which("tmux") is None:
+        if os.environ.get("CI", "").lower() in ("true", "1"):
+            pytest.fail("tmux is required in CI")
+        pytest.skip("tmux not installed")
+    sock = tmp_path / "sock"
+    tmux = ["tmux", "-S", str(sock), "-f", "/dev/null"]
+    subprocess.run([*tmux, "new-session", "-d", "-s", "t", "sleep 30"], check=True)
+    try:
+        written = []
+
+        def terminal_write(text):  # what tmux does with an OSC 52 copy
+            written.append(text)
+            subprocess.run([*tmux, "set-buffer", text or " "], check=True)
+
+        with mock.patch.dict(os.environ, {"TMUX": f"{sock},1,0"}):
+            board = Clipboard(terminal_write=terminal_write, tool=None, tmux=True)
+            board.copy("token-A-" + SECRET)
+            board.copy("token-B-" + SECRET)
+            assert board.clear() is True
+        left = subprocess.run([*tmux, "list-buffers", "-F", "#{buffer_sample}"],
+                              capture_output=True, text=True).stdout
+        assert SECRET not in left
     finally:
         subprocess.run([*tmux, "kill-server"], capture_output=True)

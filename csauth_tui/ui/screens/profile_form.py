@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.markup import escape
+from ..text import escape
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
@@ -358,10 +359,10 @@ class ProfileForm(ModalScreen[ProfileFormResult | None]):
             notes.append(f"level: {level}")
         if info.projects:
             pick = self.query_one("#f-project-pick", Select)
-            pick.set_options([(f"{pid}  {name}", int(pid)) for pid, name in info.projects
+            pick.set_options([(Text(f"{pid}  {name}"), int(pid)) for pid, name in info.projects
                               if str(pid).isdigit()])
             pick.display = True
             notes.append(f"{len(info.projects)} project(s): pick one below the project ID")
         if info.scopes:
-            notes.append("scopes granted: " + " ".join(info.scopes))
+            notes.append("scopes granted: " + escape(" ".join(info.scopes)))
         status.update("\n".join(notes))

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.markup import escape
+from ..text import escape
 from textual.widgets import Label, Static
 
 from ...core.profiles import Problem, Profile, Settings
@@ -71,8 +71,8 @@ class CredentialPanel(Vertical):
                 problem.update("")
                 return
             lines = [f"[b]{name}[/]: [b red]this profile cannot be used[/]"]
-            lines += [f"  • {p.field or 'profile'}: {p.message}" for p in problems
-                      if p.severity == "error"]
+            lines += [f"  • {escape(p.field or 'profile')}: {escape(p.message)}"
+                      for p in problems if p.severity == "error"]
             lines.append("[dim]Fix it in the profiles file; the other profiles still work.[/]")
             problem.update("\n".join(lines))
             problem.display = True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from ..text import escape
 from textual.widgets import Static, Tree
 
 from ...core.api import MeInfo
@@ -25,14 +26,15 @@ class MePanel(Vertical):
             summary.update(status or "[dim]/me not loaded: press [b]m[/] to load it.[/]")
             tree.display = False
             return
-        scopes = " ".join(info.scopes) if info.scopes is not None else "[dim](not reported)[/]"
+        scopes = (escape(" ".join(info.scopes)) if info.scopes is not None
+                  else "[dim](not reported)[/]")
         if info.projects is None:
             projects = "[dim](not reported)[/]"
         else:
-            projects = ", ".join(f"{pid} {name}" for pid, name in info.projects) or "none"
+            projects = escape(", ".join(f"{pid} {name}" for pid, name in info.projects)) or "none"
         lines = [f"scopes    {scopes}", f"projects  {projects}"]
         if info.created:
-            lines.append(f"created   {info.created}")
+            lines.append(f"created   {escape(info.created)}")
         summary.update("\n".join(lines) + (f"\n{status}" if status else ""))
         tree.clear()
         tree.root.expand()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -45,7 +46,7 @@ class RequestPanel(Vertical):
             self.query_one(ScopePicker).set_scopes(scopes, extra=profile.scopes)
             self.query_one("#project", Input).value = project_text
             pick = self.query_one("#project-pick", Select)
-            usable = [(f"{pid}  {name}", int(pid)) for pid, name in projects or ()
+            usable = [(Text(f"{pid}  {name}"), int(pid)) for pid, name in projects or ()
                       if str(pid).isdigit()]
             pick.set_options(usable)
             pick.display = bool(usable)

@@ -9,10 +9,20 @@ from datetime import datetime, timezone
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from ..text import escape
 from textual.widgets import Label, ProgressBar, Static, Switch
 
 from ...core.redact import mask_token
 from ..live import LiveToken
+
+
+def host_of(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    try:
+        return urlsplit(url).hostname or "an unparsable URL"
+    except ValueError:
+        return "an unparsable URL"
 
 
 def when(moment: datetime) -> str:
@@ -62,19 +72,22 @@ class TokenPanel(Vertical):
             return
         token = live.token
         self._render_value()
-        trust = "" if token.trusted else "  [b red]UNTRUSTED HOST: never sent there[/]"
-        scope = " ".join(token.scopes)
+        if token.trusted:
+            base = escape(token.endpoint)
+        else:  # only the host: the URL itself may carry anything, the token included
+            base = f"{escape(host_of(token.endpoint))}  [b red]UNTRUSTED HOST: never sent there[/]"
+        scope = escape(" ".join(token.scopes))
         project = f"  project {token.project_id}" if token.project_id is not None else ""
         self.query_one("#token-meta", Static).update(
-            f"base URL  {token.endpoint}{trust}\n"
+            f"base URL  {base}\n"
             f"scopes    {scope}{project}\n"
             f"issued    {when(token.issued_at)}\n"
             f"expires   {when(token.expires_at)}"
         )
         header, claims = token.jwt()
         self.query_one("#token-claims", Static).update(
-            "[b]JWT claims[/] (decoded, not verified)\n" + _pretty(claims)
-            + (f"\n[dim]header {json.dumps(header)}[/]" if header else "")
+            "[b]JWT claims[/] (decoded, not verified)\n" + escape(_pretty(claims))
+            + (f"\n[dim]header {escape(json.dumps(header))}[/]" if header else "")
             if claims else "[dim]the token is not a JWT we can decode[/]"
         )
         switch = self.query_one("#auto-renew", Switch)
@@ -90,7 +103,8 @@ class TokenPanel(Vertical):
         if self.live is None:
             return
         value = self.live.token.access_token
-        shown = value if self.revealed else f"{mask_token(value)}  [dim](masked: v reveals)[/]"
+        shown = (escape(value) if self.revealed
+                 else f"{escape(mask_token(value))}  [dim](masked: v reveals)[/]")
         self.query_one("#token-value", Static).update(f"[b]token[/]  {shown}", layout=True)
 
     def toggle_reveal(self) -> bool:
@@ -121,7 +135,11 @@ def _pretty(claims: dict) -> str:
     lines = []
     for key, value in claims.items():
         if key in ("exp", "iat", "nbf") and isinstance(value, (int, float)):
-            stamp = datetime.fromtimestamp(value, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
-            value = f"{value}  ({stamp})"
+            try:
+                stamp = datetime.fromtimestamp(value, timezone.utc).strftime(
+                    "%Y-%m-%d %H:%M:%S UTC")
+                value = f"{value}  ({stamp})"
+            except (OverflowError, OSError, ValueError):
+                pass  # not a time in seconds (milliseconds?): shown as it came
         lines.append(f"  {key}: {value}")
     return "\n".join(lines)
