@@ -8,8 +8,7 @@ import sys
 
 from . import __version__
 from .core.errors import CsauthError
-
-FORMATS = ("token", "header", "json", "curl", "env")
+from .core.formats import FORMATS
 
 
 def build_parser() -> argparse.ArgumentParser:

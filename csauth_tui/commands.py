@@ -6,15 +6,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shlex
 import sys
 from typing import Any
 
 from .core import paths
 from .core.errors import EXIT_OK, ConfigError, SecretError
+from .core.formats import render, token_env
 from .core.profiles import ProfilesFile, load
 from .core.request import TokenRequest, plan
-from .core.tokens import Token, TokenCache, utcnow
+from .core.tokens import Token, TokenCache
 
 
 def load_profiles(args: argparse.Namespace) -> ProfilesFile:
@@ -61,49 +61,6 @@ def fetch(pf: ProfilesFile, request: TokenRequest, cache: TokenCache | None) -> 
                                        force=True)
 
     return asyncio.run(run())
-
-
-def probe_url(token: Token, project_id: int | None) -> str:
-    url = f"{token.endpoint.rstrip('/')}/v1/segments"
-    return f"{url}?projectId={project_id}" if project_id is not None else url
-
-
-def render(token: Token, request: TokenRequest, fmt: str) -> str:
-    if fmt == "token":
-        return token.access_token
-    if fmt == "header":
-        return token.header
-    if fmt == "curl":
-        url = probe_url(token, request.project_id)
-        return f"curl -sS -H {shlex.quote(token.header)} {shlex.quote(url)}"
-    if fmt == "env":
-        return "\n".join(
-            f"export {name}={shlex.quote(value)}" for name, value in token_env(token).items()
-        )
-    return json.dumps({
-        "profile": request.profile.name,
-        "access_token": token.access_token,
-        "token_type": "Bearer",
-        "endpoint": token.endpoint,
-        "expires_at": iso_utc(token.expires_at),
-        "expires_in": max(0, int(token.seconds_left(utcnow()))),
-        "scopes": list(token.scopes),
-        "project_id": token.project_id,
-    }, indent=2)
-
-
-def iso_utc(moment) -> str:
-    from datetime import timezone
-
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def token_env(token: Token) -> dict[str, str]:
-    return {
-        "CS_ACCESS_TOKEN": token.access_token,
-        "CS_API_BASE_URL": token.endpoint,
-        "CS_TOKEN_EXPIRES_AT": iso_utc(token.expires_at),
-    }
 
 
 def token(args: argparse.Namespace) -> int:
@@ -411,7 +368,7 @@ def audit(args: argparse.Namespace) -> int:
 
     from .core.api import AuthClient
     from .core.audit import run_audit
-    from .core.audit_report import render
+    from .core.audit_report import render as render_report
     from .core.service import TokenService
 
     pf = load_profiles(args)
@@ -434,7 +391,7 @@ def audit(args: argparse.Namespace) -> int:
         report = asyncio.run(run())
     finally:
         progress.close()
-    text = render(report, args.format or "text")
+    text = render_report(report, args.format or "text")
     if args.output:
         from pathlib import Path
 

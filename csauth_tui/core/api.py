@@ -32,6 +32,7 @@ from .errors import (
     InvalidCredentialsError,
     NetworkError,
     RateLimitedError,
+    RefusedError,
     RuleError,
     ServerError,
     TokenExpiredError,
@@ -273,7 +274,9 @@ def response_error(
     hint = PROJECT_ID_HINT if code and "PROJECT_ID" in code.upper() else None
     if success:
         return ApiError(f"{host} reported a failure ({said})", hint=hint, **kw)
-    return ApiError(f"{host} refused the request ({said})", hint=hint, **kw)
+    # a 4xx is a mistake in the request (exit 4): retrying it will not help
+    kind_of_error = RefusedError if 400 <= status < 500 else ApiError
+    return kind_of_error(f"{host} refused the request ({said})", hint=hint, **kw)
 
 
 # --- the client ----------------------------------------------------------------------

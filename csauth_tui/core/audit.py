@@ -15,18 +15,17 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from .errors import CsauthError
+from .errors import CsauthError, InvalidCredentialsError
+from .lifetime import credential_expiry
 from .profiles import Profile, ProfilesFile
 from .redact import Secret
 from .secrets import describe_source
 
 SEVERITIES = ("error", "warning", "info")
-CREDENTIAL_LIFETIME = timedelta(days=365)
-EXPIRY_WARNING_DAYS = 30
 MAX_CREDENTIALS = 10  # documented: per project and per account
 MAX_CONCURRENT_PER_PROJECT = 10
 
@@ -115,13 +114,12 @@ def age_finding(result: ProfileResult, created: date | None, today: date,
         result.add("age.unknown", "info", "creation date unknown: the one-year expiry "
                    "cannot be tracked", "add created = YYYY-MM-DD to the profile")
         return
-    expires = created + CREDENTIAL_LIFETIME
-    left = (expires - today).days
-    if left < 0:
+    expires, left, severity = credential_expiry(created, today)
+    if severity == "error":
         result.add("age.expired", "error", f"credential expired {-left} days ago "
                    f"(created {created.isoformat()}, from {source})",
                    "create a new credential in the Contentsquare console and update the profile")
-    elif left <= EXPIRY_WARNING_DAYS:
+    elif severity == "warning":
         result.add("age.expiring", "warning", f"credential expires in {left} days "
                    f"({expires.isoformat()}, created {created.isoformat()}, from {source})",
                    "create its replacement now and switch the profile before it expires")
@@ -223,14 +221,17 @@ async def audit_profile(
     else:
         started = time.perf_counter()
         try:
-            async with slot:
-                token = await service.token(profile)
+            async with slot:  # the secret resolved above: a cmd: prompt runs only once
+                token = await service.token(profile, secret=secret)
             result.token_ok = token.trusted
-            result.endpoint = token.endpoint
+            # an untrusted endpoint may carry the token in its query: only its host is shown
+            result.endpoint = token.endpoint if token.trusted else None
             result.endpoint_trusted = token.trusted
             if not token.trusted:
+                from .api import _host
+
                 result.add("token.untrusted_endpoint", "error", "the token came with an API "
-                           f"URL on an untrusted host: {token.endpoint}",
+                           f"URL on an untrusted host: {_host(token.endpoint)}",
                            "check auth_url and any proxy between you and Contentsquare")
         except CsauthError as exc:
             result.token_ok = False
@@ -252,6 +253,12 @@ async def audit_profile(
         if created is None and parse_date(info.created):
             created, created_from = parse_date(info.created), "/me"
         me_checks(result, profile, info)
+    except InvalidCredentialsError as exc:
+        # an error even when a token came from the cache: the secret is wrong or revoked,
+        # and the next token request will fail the same way
+        result.me_ok = False
+        result.add("me.failed", "error", f"the credentials are rejected: {exc.message}",
+                   exc.hint or "check the profile's client_id and secret")
     except CsauthError as exc:
         result.me_ok = False
         result.add("me.failed", "warning" if result.token_ok else "error",

@@ -11,7 +11,8 @@ within a version):
       "profiles": [{
         "name": str, "level": "project"|"account", "client_id": str,
         "project_id": int|null, "secret_source": str, "status": "ok"|"error"|"warning"|"info",
-        "token": {"ok": bool|null, "ms": float|null, "endpoint": str|null,
+        "token": {"ok": bool|null, "ms": float|null,
+                  "endpoint": str|null,        # endpoint: null when untrusted
                   "endpoint_trusted": bool|null},
         "me": {"ok": bool|null, "scopes": [str]|null,
                "projects": [{"id": int|str, "name": str}]|null},
@@ -29,19 +30,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import datetime, timezone
 from typing import Any
 
 from .audit import AuditReport, Finding, ProfileResult
+from .tokens import iso_utc
 
 SCHEMA = "csauth-audit/1"
 FORMATS = ("text", "json", "csv", "markdown")
-
-
-def _iso(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def finding_dict(finding: Finding) -> dict[str, Any]:
@@ -70,8 +65,8 @@ def to_json(report: AuditReport) -> str:
     return json.dumps({
         "schema": SCHEMA,
         "profiles_file": report.profiles_file,
-        "started_at": _iso(report.started_at),
-        "finished_at": _iso(report.finished_at),
+        "started_at": iso_utc(report.started_at),
+        "finished_at": iso_utc(report.finished_at),
         "summary": {"profiles": len(report.results), **report.counts()},
         "findings": [finding_dict(f) for f in report.findings],
         "profiles": [result_dict(r) for r in report.results],

@@ -105,6 +105,13 @@ class UntrustedEndpointError(ApiError):
     exit_code = EXIT_REFUSED
 
 
+class RefusedError(ApiError):
+    """A 4xx refusal that is not about credentials, access or rate (400 INVALID_SCOPE,
+    PROJECT_ID_REQUIRED, 404...): a mistake in what was asked, so retrying will not help."""
+
+    exit_code = EXIT_REFUSED
+
+
 class RateLimitedError(ApiError):
     def __init__(self, message: str, *, retry_after: float | None = None, **kw) -> None:
         super().__init__(message, **kw)

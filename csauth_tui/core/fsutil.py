@@ -32,9 +32,10 @@ def atomic_write(path: Path, data: str | bytes, mode: int = PRIVATE_FILE) -> Non
     """Write `data` to `path` so a reader sees the old file or the new one, never a mix.
 
     Temp file in the same directory (created with `mode`, so it is never world-readable,
-    even for an instant), fsync, rename over the target, fsync the directory.
+    even for an instant), fsync, rename over the target, fsync the directory. A symlink
+    (dotfiles managed with stow) is followed: its target is replaced, the link stays.
     """
-    path = Path(path)
+    path = Path(path).resolve()
     ensure_private_dir(path.parent)
     if path.exists() and path.is_dir():
         raise StoreError(f"{path} is a directory, not a file; nothing was written")
@@ -78,8 +79,9 @@ def _fsync_dir(directory: Path) -> None:
 
 @contextlib.contextmanager
 def file_lock(target: Path, timeout: float = 10.0) -> Iterator[None]:
-    """Hold an exclusive lock on `<target>.lock` (a sidecar, so the rename keeps working)."""
-    target = Path(target)
+    """Hold an exclusive lock on `<target>.lock` (a sidecar, so the rename keeps working),
+    beside the file a symlink points to, so every link to one file shares one lock."""
+    target = Path(target).resolve()
     ensure_private_dir(target.parent)
     lock_path = target.with_name(target.name + ".lock")
     try:

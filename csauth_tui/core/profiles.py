@@ -25,6 +25,7 @@ else:  # pragma: no cover
 DEFAULT_AUTH_URL = "https://api.contentsquare.com"
 LEVELS = ("project", "account")
 NAME_RE = re.compile(r"^[A-Za-z0-9_-]+\Z")  # \Z: "$" would accept a final newline
+ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")  # what `secret = "env:NAME"` may name
 PROFILE_KEYS = {
     "level", "client_id", "scopes", "project_id", "secret", "client_secret",
     "created", "description", "auth_url",
@@ -275,14 +276,19 @@ def validate_profile(name: str, table: Any, problems: list[Problem]) -> Profile 
             err("client_secret", "client secret stored in plaintext in the profiles file; "
                 "move it to the keyring", "warning")
             secret = "plaintext"
+    # never quote the value in these messages: a user may have pasted the secret itself
     if secret != "plaintext" and not (
         isinstance(secret, str)
         and (secret == "keyring" or secret.startswith("env:") or secret.startswith("cmd:"))
     ):
-        err("secret", f"unknown secret source {secret!r}: use \"keyring\", \"env:VAR\" or "
-            "\"cmd:COMMAND\"")
+        err("secret", "unknown secret source (value not shown): use \"keyring\", "
+            "\"env:VAR\" or \"cmd:COMMAND\"")
     elif isinstance(secret, str) and secret in ("env:", "cmd:"):
         err("secret", f"'{secret}' needs a variable name or a command after the colon")
+    elif isinstance(secret, str) and secret.startswith("env:") and not ENV_NAME_RE.match(
+            secret[4:]):
+        err("secret", "env: must be followed by a variable name made of letters, digits and "
+            "'_', not starting with a digit (value not shown)")
 
     created = table.get("created")
     if isinstance(created, datetime):

@@ -5,6 +5,7 @@ The one path the CLI and the app share, so both renew, cache and refuse alike.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
@@ -69,14 +70,20 @@ class TokenService:
         *,
         min_ttl: float | None = None,
         force: bool = False,
+        secret: Secret | None = None,
     ) -> Token:
-        """A token with more than `min_ttl` (default renew_before_seconds) seconds left."""
+        """A token with more than `min_ttl` (default renew_before_seconds) seconds left.
+
+        `secret`: one the caller already resolved (so a `cmd:` prompt runs once); else it
+        is resolved here, in a worker thread (the keyring or a command can block seconds).
+        """
         request = self.plan(profile, scopes, project_id)
         if not force:
             hit = self.cached(request, min_ttl)
             if hit is not None:
                 return hit
-        secret = self.resolve_secret(profile)
+        if secret is None:
+            secret = await asyncio.to_thread(self.resolve_secret, profile)
         token = await self.client.fetch_token(
             profile, secret, scopes=request.scopes, project_id=request.project_id
         )

@@ -28,7 +28,9 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 FORMATS = ("toml", "json", "csv")
-CSV_COLUMNS = ("name", "level", "client_id", "project_id", "scopes", "created", "description")
+# secret (env:/cmd: only, never a secret value) and auth_url may be left empty or out
+CSV_COLUMNS = ("name", "level", "client_id", "project_id", "scopes", "created", "description",
+               "secret", "auth_url")
 SECRET_MODES = ("keyring", "skip", "plaintext")
 
 
@@ -70,10 +72,12 @@ def detect_format(path: Path, text: str) -> str:
     suffix = path.suffix.lower().lstrip(".")
     if suffix in FORMATS:
         return suffix
-    stripped = text.lstrip()
-    if stripped.startswith(("[", "{")) and not stripped.startswith("[profiles"):
+    try:  # TOML starts with "[" too ([settings]): only text that parses is JSON
+        json.loads(text)
         return "json"
-    if stripped.split("\n", 1)[0].lower().startswith("name,"):
+    except ValueError:
+        pass
+    if text.lstrip().split("\n", 1)[0].lower().startswith("name,"):
         return "csv"
     return "toml"
 
@@ -159,8 +163,9 @@ def _rows_from_csv(path: Path, text: str) -> list[ImportRow]:
     header = [h.strip() for h in reader.fieldnames or []]
     missing = [c for c in ("name", "level", "client_id") if c not in header]
     if missing:
-        raise ConfigError(f"{path}: the header row lacks {', '.join(missing)} (expected "
-                          f"{','.join(CSV_COLUMNS)}[,client_secret])")
+        raise ConfigError(f"{path}: the header row lacks {', '.join(missing)} (columns: "
+                          f"{','.join(CSV_COLUMNS)}[,client_secret]; only name, level and "
+                          "client_id are required)")
     rows = []
     for number, record in enumerate(reader, start=2):  # line 1 is the header
         record = {(k or "").strip(): (v or "").strip() for k, v in record.items()
@@ -169,7 +174,7 @@ def _rows_from_csv(path: Path, text: str) -> list[ImportRow]:
         raw: dict[str, Any] = {}
         errors = []
         for key, value in record.items():
-            if value == "" or key not in (*CSV_COLUMNS, "client_secret", "secret", "auth_url"):
+            if value == "" or key not in (*CSV_COLUMNS, "client_secret"):
                 continue
             if key == "project_id":
                 raw[key] = int(value) if value.isdigit() else value
@@ -314,7 +319,8 @@ def export_profiles(selected: Iterable[Profile], fmt: str) -> str:
             writer.writerow([r["name"], r["level"], r["client_id"], r.get("project_id", ""),
                              " ".join(r["scopes"]),
                              r["created"].isoformat() if "created" in r else "",
-                             r.get("description", "")])
+                             r.get("description", ""), r.get("secret", ""),
+                             r.get("auth_url", "")])
         return out.getvalue()
     if fmt == "toml":
         import tomlkit

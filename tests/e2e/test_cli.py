@@ -148,6 +148,24 @@ def test_errors_have_exit_codes_and_one_clear_line(cli):
     assert usage.returncode == 2
 
 
+def test_a_request_refused_with_a_4xx_is_exit_4_not_5(cli):
+    """A wrong auth_url path answers 404: a configuration mistake, not worth retrying."""
+    cli.write_profiles(profiles_text(cli.fake.url + "/wrong-prefix"))
+    result = cli.run("token", "prod")
+    assert result.returncode == 4, result.stderr
+    assert "refused the request" in result.stderr and "NOT_FOUND" in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+def test_untrusted_endpoint_is_one_error_line_without_a_stray_log_warning(cli):
+    cli.fake.inject("foreign_endpoint")
+    result = cli.run("token", "prod")
+    assert result.returncode == 4
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1, result.stderr  # no unprefixed log line first
+    assert result.stderr.startswith("csauth: error: ") and "untrusted" in result.stderr
+
+
 def test_server_down_is_a_network_error(cli):
     url = cli.fake.url
     cli.fake.stop()
@@ -256,6 +274,24 @@ def test_add_refuses_bad_input(cli):
                   "--scope", "enrichment", "--scope", "metrics")
     assert enr.returncode == 3 and "enrichment" in enr.stderr
     assert cli.config.read_text() == before
+
+
+def test_add_refuses_a_bad_env_name_and_a_pasted_secret_without_echoing_them(cli):
+    before = cli.config.read_text()
+    for source in ("env:my-secret-var", f"env:{PROJECT_SECRET}", PROJECT_SECRET):
+        result = cli.run("add", "x", "--level", "project", "--client-id", "x",
+                         "--secret", source)
+        assert result.returncode == 3, result.stderr
+        assert "value not shown" in result.stderr
+        assert source[4:] not in result.stderr
+    assert cli.config.read_text() == before
+
+    cli.write_profiles(profiles_text(cli.fake.url).replace(
+        'secret = "env:CS_TEST_PROD_SECRET"', f'secret = "{PROJECT_SECRET}"'))
+    listed = cli.run("list")
+    token = cli.run("token", "prod")
+    assert token.returncode == 3 and "value not shown" in token.stderr
+    no_secret_in(listed.stdout, listed.stderr, token.stdout, token.stderr)
 
 
 def test_forget(cli):

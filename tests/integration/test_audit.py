@@ -16,7 +16,7 @@ from csauth_tui.core.audit import MAX_CONCURRENT_PER_PROJECT, run_audit
 from csauth_tui.core.audit_report import SCHEMA, to_csv, to_json, to_markdown
 from csauth_tui.core.profiles import load
 from csauth_tui.core.service import TokenService
-from csauth_tui.core.tokens import TokenCache
+from csauth_tui.core.tokens import Token, TokenCache
 from csauth_tui.fake.server import FakeContentsquare, FakeCredential
 
 TODAY = date.today()
@@ -132,14 +132,17 @@ def world(tmp_path, monkeypatch, memory_keyring):
         yield fake, path
 
 
-async def audit(path, concurrency=8, cache=None):
+async def audit(path, concurrency=8, cache=None, names=None, resolve_secret=None,
+                service_type=TokenService):
     pf = load(path)
     seen = []
     async with AuthClient(settings=pf.settings, backoff_base=0.01, backoff_cap=0.05,
                           retry_budget=5) as client:
-        service = TokenService(pf.settings, client, cache=cache)
+        kw = {} if resolve_secret is None else {"resolve_secret": resolve_secret}
+        service = service_type(pf.settings, client, cache=cache, **kw)
         report = await run_audit(pf, service=service, client=client, concurrency=concurrency,
-                                 on_result=seen.append)
+                                 on_result=seen.append, names=names,
+                                 resolve_secret=resolve_secret)
     return report, seen
 
 
@@ -223,6 +226,67 @@ async def test_cached_tokens_are_reused(world, tmp_path):
     # good, acct and slow got tokens the first time and reuse them now; the failing ones
     # are asked again (a failure is never cached)
     assert after - before <= before - 3
+
+
+async def test_each_secret_is_resolved_once(world):
+    """A `cmd:` secret may prompt (a password manager): the audit asks once per profile."""
+    from csauth_tui.core.secrets import resolve_secret
+
+    fake, path = world
+    calls = []
+
+    def counting(profile):
+        calls.append(profile.name)
+        return resolve_secret(profile)
+
+    report, _ = await audit(path, names=["good", "acct"], resolve_secret=counting)
+    assert sorted(calls) == ["acct", "good"]
+    assert checks(report, "good") == {} and checks(report, "acct") == {}
+
+
+async def test_a_cached_token_does_not_hide_a_rejected_secret(world, tmp_path, monkeypatch):
+    fake, path = world
+    os.chmod(path, 0o600)
+    cache = TokenCache(tmp_path / "cache" / "tokens.json")
+    first, _ = await audit(path, cache=cache, names=["good"])
+    assert first.exit_code == 0 and cache.all()  # a valid token is cached
+
+    monkeypatch.setenv("AUDIT_GOOD", "revoked-or-wrong-secret")
+    report, _ = await audit(path, cache=cache, names=["good"])
+    [good] = report.results
+    assert good.token_ok is True  # still from the cache
+    failed = checks(report, "good")["me.failed"]
+    assert failed.severity == "error" and "credentials are rejected" in failed.message
+    assert report.exit_code == 1  # `csauth audit` fails, as it must
+
+
+class UntrustedService:
+    """A token whose API URL is off contentsquare.com and carries the token in its query."""
+
+    def __init__(self, settings, client, cache=None, resolve_secret=None):
+        self.settings = settings
+
+    async def token(self, profile, *, secret=None):
+        from datetime import datetime, timedelta, timezone
+
+        now = datetime.now(timezone.utc)
+        return Token(access_token="leaky-token-sentinel",
+                     endpoint="https://evil.example.com/api?access_token=leaky-token-sentinel",
+                     issued_at=now, expires_at=now + timedelta(hours=1), client_id="c-good",
+                     auth_url=self.settings.auth_url, trusted=False)
+
+
+async def test_an_untrusted_endpoint_is_named_by_its_host_only(world):
+    fake, path = world
+    report, _ = await audit(path, names=["good"], service_type=UntrustedService)
+    finding = checks(report, "good")["token.untrusted_endpoint"]
+    assert finding.severity == "error" and "evil.example.com" in finding.message
+    [good] = report.results
+    assert good.endpoint is None and good.endpoint_trusted is False
+    data = json.loads(to_json(report))
+    assert data["profiles"][0]["token"]["endpoint"] is None
+    for text in (to_json(report), to_csv(report), to_markdown(report)):
+        assert "leaky-token-sentinel" not in text and "access_token=" not in text
 
 
 async def test_never_more_than_ten_requests_in_flight_per_project(tmp_path, monkeypatch):

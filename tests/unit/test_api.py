@@ -22,6 +22,7 @@ from csauth_tui.core.errors import (
     InvalidCredentialsError,
     NetworkError,
     RateLimitedError,
+    RefusedError,
     RuleError,
     ServerError,
     TokenExpiredError,
@@ -281,13 +282,13 @@ def oauth(error, description, status):
         (cs("Forbidden", "FORBIDDEN", 403), ForbiddenError, "FORBIDDEN", "scope"),
         (oauth("insufficient_scope", "no", 403), ForbiddenError, "insufficient_scope",
          "csauth me"),
-        (cs("project_id is required", "PROJECT_ID_REQUIRED", 400), ApiError,
+        (cs("project_id is required", "PROJECT_ID_REQUIRED", 400), RefusedError,
          "PROJECT_ID_REQUIRED", "--project-id"),
-        (oauth("invalid_scope", "unknown scope 'foo'", 400), ApiError, "invalid_scope",
+        (oauth("invalid_scope", "unknown scope 'foo'", 400), RefusedError, "invalid_scope",
          "unknown scope 'foo'"),
-        (httpx.Response(404, html="<html><h1>Not found</h1></html>"), ApiError, None,
+        (httpx.Response(404, html="<html><h1>Not found</h1></html>"), RefusedError, None,
          "HTML page"),
-        (httpx.Response(418, text="short and stout"), ApiError, None, "short and stout"),
+        (httpx.Response(418, text="short and stout"), RefusedError, None, "short and stout"),
         (httpx.Response(302, headers={"location": "https://x.test"}), ApiError, None, "302"),
         (httpx.Response(502), ServerError, None, "502 Bad Gateway"),
         (cs("Too much concurrent calls", "CONCURRENT_API_CALL", 400), RateLimitedError,
@@ -305,6 +306,24 @@ async def test_token_errors_are_typed_and_worded(response, kind, code, words):
     assert info.value.status == response.status_code
     assert info.value.code == code
     assert words in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("response", "exit_code"),
+    [
+        (cs("The enrichment scope cannot be combined", "INVALID_SCOPE", 400), 4),
+        (oauth("invalid_scope", "unknown scope 'foo'", 400), 4),
+        (httpx.Response(404, text="no such route"), 4),
+        (cs("Internal error", "INTERNAL", 500), 5),
+        (httpx.Response(503), 5),
+    ],
+)
+def test_a_4xx_refusal_is_exit_4_and_a_server_error_stays_5(response, exit_code):
+    """A script that retries on 5 must not retry a configuration mistake forever."""
+    response.request = httpx.Request("POST", "https://api.contentsquare.com/v1/oauth/token")
+    error = api.response_error(response, kind="token", secrets=[], now=NOW)
+    assert error.exit_code == exit_code
+    assert isinstance(error, RefusedError) == (exit_code == 4)
 
 
 async def test_401_on_probe_is_not_blamed_on_credentials():

@@ -32,6 +32,16 @@ def test_credential_age_against_one_year():
     assert age(None) == [("age.unknown", "info")]
 
 
+def test_credential_expiry_is_the_one_rule_for_the_audit_and_the_app():
+    from csauth_tui.core.lifetime import credential_expiry
+
+    assert credential_expiry(date(2026, 6, 1), TODAY) == (date(2027, 6, 1), 184, None)
+    assert credential_expiry(date(2025, 12, 30), TODAY) == (date(2026, 12, 30), 31, None)
+    assert credential_expiry(date(2025, 12, 29), TODAY) == (date(2026, 12, 29), 30, "warning")
+    assert credential_expiry(date(2025, 11, 29), TODAY) == (date(2026, 11, 29), 0, "warning")
+    assert credential_expiry(date(2025, 11, 28), TODAY) == (date(2026, 11, 28), -1, "error")
+
+
 def test_file_modes(tmp_path):
     path = tmp_path / "f.toml"
     path.write_text("x")

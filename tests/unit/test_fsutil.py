@@ -180,3 +180,22 @@ def test_file_lock_is_released_when_the_block_raises(tmp_path):
         raise RuntimeError("boom")
     with file_lock(target, timeout=0.5):
         pass
+
+
+def test_a_symlinked_file_stays_a_symlink_and_its_target_is_written(tmp_path):
+    """Dotfiles managed with stow: profiles.toml -> ../dot/profiles.toml."""
+    real = tmp_path / "dot" / "profiles.toml"
+    real.parent.mkdir()
+    real.write_text("old = 1\n")
+    link = tmp_path / "config" / "profiles.toml"
+    link.parent.mkdir()
+    link.symlink_to(Path("..") / "dot" / "profiles.toml")
+
+    with file_lock(link):
+        atomic_write(link, "new = 2\n")
+    assert link.is_symlink()
+    assert real.read_text() == "new = 2\n" and link.read_text() == "new = 2\n"
+    assert leftovers(link.parent) == [] and leftovers(real.parent) == []
+    # the lock sits beside the real file, so two links to it share one lock
+    assert (real.parent / "profiles.toml.lock").exists()
+    assert not (link.parent / "profiles.toml.lock").exists()

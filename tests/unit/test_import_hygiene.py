@@ -55,3 +55,11 @@ def test_cached_token_path_stays_on_the_standard_library(tmp_path):
     heavy = sorted(m for m in loaded if m.split(".")[0] in HEAVY)
     assert heavy == []
     assert "csauth_tui.core.tokens" in loaded
+
+
+def test_token_formats_live_in_core_without_the_cli():
+    """The app prints tokens with core.formats: no CLI module, no third-party import."""
+    loaded = modules_after("from csauth_tui.core.formats import probe_url, render, token_env\n"
+                           "from csauth_tui.core.tokens import iso_utc")
+    assert "csauth_tui.commands" not in loaded and "csauth_tui.cli" not in loaded
+    assert sorted(m for m in loaded if m.split(".")[0] in HEAVY) == []

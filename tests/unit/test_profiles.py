@@ -189,6 +189,29 @@ def test_a_bad_secret_source_is_an_error(tmp_path, secret, words):
     assert problem.field == "secret" and words in problem.message
 
 
+@pytest.mark.parametrize(
+    "secret",
+    ["pasted-the-real-secret-4f2a", "env:MY-VAR", "env:1ABC", "env:A B", "env:$X",
+     "env:pasted-the-real-secret-4f2a"],
+)
+def test_a_bad_secret_source_is_never_echoed(tmp_path, secret):
+    """Someone who pasted the secret itself into `secret = ...` must not see it printed
+    back by `csauth list`, `token`, the app or the audit."""
+    loaded = load_text(tmp_path, f'[profiles.p]\nclient_id = "x"\nsecret = "{secret}"\n')
+    [problem] = loaded.errors_for("p")
+    assert problem.field == "secret" and "value not shown" in problem.message
+    assert secret not in str(problem) and secret[4:] not in str(problem)
+    with pytest.raises(ProfileInvalidError) as info:
+        loaded.get("p")
+    assert secret[4:] not in str(info.value)
+
+
+@pytest.mark.parametrize("name", ["CS_SECRET", "_x", "a1"])
+def test_env_secret_names_that_a_shell_can_export_are_accepted(tmp_path, name):
+    loaded = load_text(tmp_path, f'[profiles.p]\nclient_id = "x"\nsecret = "env:{name}"\n')
+    assert loaded.get("p").secret == f"env:{name}"
+
+
 def test_auth_url_must_be_https_except_on_loopback(tmp_path):
     loaded = load_text(tmp_path, """\
 [profiles.plain-http]

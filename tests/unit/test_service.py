@@ -149,6 +149,37 @@ async def test_an_untrusted_token_is_returned_but_never_cached(cache):
     assert cache.all() == []
 
 
+async def test_a_slow_secret_source_does_not_freeze_the_event_loop(cache):
+    """The keyring or a `cmd:` password manager may take seconds: the app must keep
+    drawing meanwhile, so the resolver runs off the event loop."""
+    import asyncio
+    import threading
+
+    loop_ran = threading.Event()
+
+    def slow_resolver(profile: Profile) -> Secret:
+        if not loop_ran.wait(timeout=10):  # generous: only a frozen loop gets here
+            raise AssertionError("the event loop was blocked while resolving the secret")
+        return Secret(SECRET_VALUE)
+
+    async def meanwhile() -> None:
+        await asyncio.sleep(0)
+        loop_ran.set()
+
+    client = FakeClient()
+    svc = service(cache, client, slow_resolver)
+    token, _ = await asyncio.gather(svc.token(PROFILE), meanwhile())
+    assert token.access_token == "TOKEN-1"
+
+
+async def test_an_already_resolved_secret_is_used_without_resolving_again(cache):
+    client, resolver = FakeClient(), FakeResolver()
+    given = Secret("given-secret-value")
+    await service(cache, client, resolver).token(PROFILE, secret=given)
+    assert resolver.calls == []
+    assert client.calls[0]["secret"] == given
+
+
 @pytest.mark.parametrize(
     "profile, kw",
     [

@@ -534,3 +534,20 @@ def test_when_no_edit_is_faithful_nothing_is_written(store, path, monkeypatch):
     with pytest.raises(StoreError, match="without disturbing other entries; nothing was written"):
         store.remove("staging")
     assert_untouched(path)
+
+
+def test_a_symlinked_profiles_file_is_edited_through_the_link(tmp_path):
+    real = tmp_path / "dot" / "profiles.toml"
+    real.parent.mkdir()
+    real.write_text('# mine\n\n[profiles.a]\nclient_id = "cid-a"\n')
+    link = tmp_path / "config" / "profiles.toml"
+    link.parent.mkdir()
+    link.symlink_to(Path("..") / "dot" / "profiles.toml")
+
+    store = ProfileStore(link)
+    store.add("b", {"client_id": "cid-b"})
+    store.remove("a")
+    assert link.is_symlink()
+    assert real.read_text().startswith("# mine\n") and "[profiles.b]" in real.read_text()
+    assert "[profiles.a]" not in real.read_text()
+    assert list(store.load().profiles) == ["b"]

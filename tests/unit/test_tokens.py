@@ -387,3 +387,11 @@ def test_two_processes_caching_at_once_keep_every_token(cache_path):
     ids = sorted(t.client_id for t in TokenCache(cache_path).all())
     assert ids == sorted(f"{who}-{i}" for who in ("p1", "p2") for i in range(20))
     assert len(ids) == 40
+
+
+def test_iso_utc_is_one_format_for_the_cli_and_the_reports():
+    from csauth_tui.core.tokens import iso_utc
+
+    paris = timezone(timedelta(hours=1))
+    assert iso_utc(datetime(2026, 3, 1, 13, 0, 5, tzinfo=paris)) == "2026-03-01T12:00:05Z"
+    assert iso_utc(None) is None

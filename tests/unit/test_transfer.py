@@ -13,6 +13,7 @@ from csauth_tui.core.profiles import load
 from csauth_tui.core.store import ProfileStore
 from csauth_tui.core.transfer import (
     apply_import,
+    detect_format,
     export_profiles,
     plan_import,
     read_rows,
@@ -24,6 +25,13 @@ SECRET = "transfer-sentinel-secret-9d1"
 
 def demo_file(tmp_path: Path) -> Path:
     text, _ = demo_profiles_toml("https://api.contentsquare.com", today=date(2026, 11, 29))
+    # one profile on another auth host, and one whose secret comes from a command
+    text = text.replace('secret = "env:CSAUTH_DEMO_SECRET_ENRICHMENT_EU"\n',
+                        'secret = "env:CSAUTH_DEMO_SECRET_ENRICHMENT_EU"\n'
+                        'auth_url = "https://api.eu-west-1.production.contentsquare.com"\n')
+    text = text.replace('secret = "env:CSAUTH_DEMO_SECRET_LEGACY_REPORTING"',
+                        'secret = "cmd:pass show cs/legacy, reporting"')
+    assert "auth_url = \"https://api.eu-west-1" in text and "cmd:pass" in text
     path = tmp_path / "demo.toml"
     path.write_text(text)
     return path
@@ -49,10 +57,10 @@ def test_export_then_import_into_an_empty_file_gives_the_same_profiles(tmp_path,
     result = target.load()
     assert [comparable(p) for p in result.profiles.values()] == \
         [comparable(p) for p in source.profiles.values()]
-    if fmt != "csv":  # CSV has no column for env:/cmd: secret sources
-        for name, profile in source.profiles.items():
-            expected = "keyring" if profile.secret == "plaintext" else profile.secret
-            assert result.profiles[name].secret == expected
+    assert any(p.auth_url for p in result.profiles.values())
+    for name, profile in source.profiles.items():  # env: and cmd: survive, CSV included
+        expected = "keyring" if profile.secret == "plaintext" else profile.secret
+        assert result.profiles[name].secret == expected
 
 
 def test_csv_bad_rows_reported_by_line_and_the_rest_imported(tmp_path, memory_keyring):
@@ -165,3 +173,28 @@ def test_duplicate_names_inside_one_import(tmp_path):
                              {"name": "x", "level": "project", "client_id": "2"}]))
     plan = plan_import(read_rows(f), ProfileStore(tmp_path / "p.toml").load(), False)
     assert [o.action for o in plan.outcomes] == ["add", "conflict"]
+
+
+@pytest.mark.parametrize(
+    ("text", "fmt"),
+    [
+        ('[settings]\nauth_url = "https://api.contentsquare.com"\n\n'
+         '[profiles.a]\nclient_id = "cid-a"\n', "toml"),
+        ('[profiles.a]\nclient_id = "cid-a"\n', "toml"),
+        ('# team\n[profiles.a]\nclient_id = "cid-a"\n', "toml"),
+        ('[{"name": "a", "level": "project", "client_id": "cid-a"}]\n', "json"),
+        ('  {"profiles": []}\n', "json"),
+        ("name,level,client_id\na,project,cid-a\n", "csv"),
+    ],
+)
+def test_format_sniffed_from_the_content_without_an_extension(tmp_path, text, fmt):
+    path = tmp_path / "team-profiles"
+    path.write_text(text)
+    assert detect_format(path, text) == fmt
+
+
+def test_a_toml_file_without_extension_starting_with_settings_imports(tmp_path):
+    path = tmp_path / "shared.conf"
+    path.write_text('[settings]\ntoken_cache = true\n\n[profiles.a]\nclient_id = "cid-a"\n')
+    [row] = read_rows(path)
+    assert row.name == "a" and row.errors == []
