@@ -560,7 +560,7 @@ class CsauthApp(ManageProfiles, App[int]):
         elif what == "header":
             text = token.header
         elif what == "curl":
-            from ..commands import render
+            from ..core.formats import render
             from ..core.request import TokenRequest
 
             profile = self.profile(token.profile)

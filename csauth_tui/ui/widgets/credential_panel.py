@@ -2,28 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from ..text import escape
 from textual.widgets import Label, Static
 
+from ...core.lifetime import credential_expiry
 from ...core.profiles import Problem, Profile, Settings
 from ...core.redact import mask
-
-CREDENTIAL_LIFETIME = timedelta(days=365)
-
 
 def age_text(created: date | None, today: date) -> str:
     if created is None:
         return "[dim]created: unknown (add `created = YYYY-MM-DD` to track the 1-year expiry)[/]"
-    expires = created + CREDENTIAL_LIFETIME
-    days_left = (expires - today).days
+    expires, days_left, severity = credential_expiry(created, today)
     age = (today - created).days
-    if days_left < 0:
+    if severity == "error":
         tail = f"[b red]expired {-days_left} days ago[/] (credentials last one year)"
-    elif days_left <= 30:
+    elif severity == "warning":
         tail = f"[b yellow]expires in {days_left} days[/] ({expires.isoformat()})"
     else:
         tail = f"expires {expires.isoformat()} (in {days_left} days)"
