@@ -198,69 +198,61 @@ def test_clear_with_nothing_held_does_nothing(board):
     assert argv_seen(board.argv_log) == []
 
 
-def test_clear_inside_tmux_deletes_the_paste_buffers_holding_the_secret(tmp_path):
+@pytest.fixture
+def tmux_server(tmp_path):
+    """A private tmux server; yields the tmux command prefix and the TMUX value of a pane."""
+    import os
+    import shutil
+    import subprocess
+
+    if shutil.which("tmux") is None:
+        if os.environ.get("CI", "").lower() in ("true", "1"):
+            pytest.fail("tmux is required in CI")
+        pytest.skip("tmux not installed")
+    sock = tmp_path / "sock"
+    tmux = ["tmux", "-S", str(sock), "-f", "/dev/null"]
+    subprocess.run([*tmux, "new-session", "-d", "-s", "t", "sleep 30"], check=True)
+    try:
+        yield tmux, f"{sock},1,0"
+    finally:
+        subprocess.run([*tmux, "kill-server"], capture_output=True)
+
+
+def test_clear_inside_tmux_deletes_the_paste_buffers_holding_the_secret(tmux_server):
     """A real tmux server: OSC 52 copies land in its paste buffers; clearing removes the
     one holding the secret and leaves the user's own buffers alone."""
     import os
-    import shutil
-    import subprocess
-
-    import pytest
-
-    if shutil.which("tmux") is None:
-        if os.environ.get("CI", "").lower() in ("true", "1"):
-            pytest.fail("tmux is required in CI")
-        pytest.skip("tmux not installed")
-    sock = tmp_path / "sock"
-    tmux = ["tmux", "-S", str(sock), "-f", "/dev/null"]
-    subprocess.run([*tmux, "new-session", "-d", "-s", "t", "sleep 30"], check=True)
-    try:
-        subprocess.run([*tmux, "set-buffer", "-b", "mine", "the user's own text"], check=True)
-        subprocess.run([*tmux, "set-buffer", "-b", "ours", SECRET], check=True)
-        env = {**os.environ, "TMUX": f"{sock},1,0"}
-        from unittest import mock
-
-        with mock.patch.dict(os.environ, env):
-            board = Clipboard(terminal_write=None, tool=None, tmux=True)
-            board.copy(SECRET)
-            assert board.clear() is True
-        names = subprocess.run([*tmux, "list-buffers", "-F", "#{buffer_name}"],
-                               capture_output=True, text=True).stdout.split()
-        assert names == ["mine"]
-    finally:
-        subprocess.run([*tmux, "kill-server"], capture_output=True)
-
-
-def test_clear_inside_tmux_forgets_every_value_copied_since_the_last_clear(tmp_path):
-    """Copy A, then B, then clear: tmux keeps both in its buffer list; both must go."""
-    import os
-    import shutil
     import subprocess
     from unittest import mock
 
-    import pytest
+    tmux, pane = tmux_server
+    subprocess.run([*tmux, "set-buffer", "-b", "mine", "the user's own text"], check=True)
+    subprocess.run([*tmux, "set-buffer", "-b", "ours", SECRET], check=True)
+    with mock.patch.dict(os.environ, {"TMUX": pane}):
+        board = Clipboard(terminal_write=None, tool=None, tmux=True)
+        board.copy(SECRET)
+        assert board.clear() is True
+    names = subprocess.run([*tmux, "list-buffers", "-F", "#{buffer_name}"],
+                           capture_output=True, text=True).stdout.split()
+    assert names == ["mine"]
 
-    if shutil.which("tmux") is None:
-        if os.environ.get("CI", "").lower() in ("true", "1"):
-            pytest.fail("tmux is required in CI")
-        pytest.skip("tmux not installed")
-    sock = tmp_path / "sock"
-    tmux = ["tmux", "-S", str(sock), "-f", "/dev/null"]
-    subprocess.run([*tmux, "new-session", "-d", "-s", "t", "sleep 30"], check=True)
-    try:
-        written = []
 
-        def terminal_write(text):  # what tmux does with an OSC 52 copy
-            written.append(text)
-            subprocess.run([*tmux, "set-buffer", text or " "], check=True)
+def test_clear_inside_tmux_forgets_every_value_copied_since_the_last_clear(tmux_server):
+    """Copy A, then B, then clear: tmux keeps both in its buffer list; both must go."""
+    import os
+    import subprocess
+    from unittest import mock
 
-        with mock.patch.dict(os.environ, {"TMUX": f"{sock},1,0"}):
-            board = Clipboard(terminal_write=terminal_write, tool=None, tmux=True)
-            board.copy("token-A-" + SECRET)
-            board.copy("token-B-" + SECRET)
-            assert board.clear() is True
-        left = subprocess.run([*tmux, "list-buffers", "-F", "#{buffer_sample}"],
-                              capture_output=True, text=True).stdout
-        assert SECRET not in left
-    finally:
-        subprocess.run([*tmux, "kill-server"], capture_output=True)
+    tmux, pane = tmux_server
+
+    def terminal_write(text):  # what tmux does with an OSC 52 copy
+        subprocess.run([*tmux, "set-buffer", text or " "], check=True)
+
+    with mock.patch.dict(os.environ, {"TMUX": pane}):
+        board = Clipboard(terminal_write=terminal_write, tool=None, tmux=True)
+        board.copy("token-A-" + SECRET)
+        board.copy("token-B-" + SECRET)
+        assert board.clear() is True
+    left = subprocess.run([*tmux, "list-buffers", "-F", "#{buffer_sample}"],
+                          capture_output=True, text=True).stdout
+    assert SECRET not in left
