@@ -332,7 +332,7 @@ class CsauthApp(ManageProfiles, App[int]):
         self.check_file()
         now = self.clock()
         table = self.query_one(ProfileTable)
-        names = {live.token.profile for live in self.live.by_key.values()}
+        names = self.live.profiles()
         names.update(n for n, s in table._states.items() if s != "--")
         for name in names:
             profile = self.pf.profiles.get(name or "")
@@ -390,15 +390,16 @@ class CsauthApp(ManageProfiles, App[int]):
         if cache is None:
             return
         now = self.clock()
+        owner: dict[tuple[str, str], str] = {}  # the first profile of a credential owns it
+        for profile in self.pf.profiles.values():
+            owner.setdefault((profile.client_id, profile.effective_auth_url(self.settings)),
+                             profile.name)
         for token in cache.all():
             if token.seconds_left(now) <= 0 or not token.trusted:
                 continue
-            for profile in self.pf.profiles.values():
-                if (profile.client_id == token.client_id
-                        and profile.effective_auth_url(self.settings) == token.auth_url):
-                    if self.live.get(token.key) is None:
-                        self.live.put(dataclasses.replace(token, profile=profile.name))
-                    break
+            name = owner.get((token.client_id, token.auth_url))
+            if name is not None and self.live.get(token.key) is None:
+                self.live.put(dataclasses.replace(token, profile=name))
 
     def request_token(self, *, force: bool = False, copy_what: str | None = None) -> None:
         profile = self.profile()

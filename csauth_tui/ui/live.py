@@ -47,23 +47,31 @@ class RequestChoice:
 @dataclass
 class LiveTokens:
     by_key: dict[str, LiveToken] = field(default_factory=dict)
+    # profile name -> its tokens by key: the timer asks per profile every second
+    _by_profile: dict[str | None, dict[str, LiveToken]] = field(default_factory=dict)
 
     def put(self, token: Token, auto_renew: bool | None = None) -> LiveToken:
         previous = self.by_key.get(token.key)
         keep_renew = previous.auto_renew if previous else False
         live = LiveToken(token, auto_renew=keep_renew if auto_renew is None else auto_renew)
+        if previous is not None:
+            self._by_profile.get(previous.token.profile, {}).pop(token.key, None)
         self.by_key[token.key] = live
+        self._by_profile.setdefault(token.profile, {})[token.key] = live
         return live
 
     def get(self, key: str) -> LiveToken | None:
         return self.by_key.get(key)
 
+    def profiles(self) -> set[str | None]:
+        return {name for name, tokens in self._by_profile.items() if tokens}
+
     def for_profile(self, name: str) -> list[LiveToken]:
-        return [live for live in self.by_key.values() if live.token.profile == name]
+        return list(self._by_profile.get(name, {}).values())
 
     def drop_profile(self, name: str) -> None:
-        for key in [k for k, v in self.by_key.items() if v.token.profile == name]:
-            del self.by_key[key]
+        for key in self._by_profile.pop(name, {}):
+            self.by_key.pop(key, None)
 
     def table_state(self, name: str, preferred_key: str | None, now: datetime) -> str:
         """What the profile table shows: the token for the current choice, else the newest;
