@@ -138,7 +138,7 @@ class ManageProfiles:
         self.notify(f"profile {result.values.name} {verb}", timeout=3)
 
     async def _save_form(self, result: ProfileFormResult, base: Profile | None) -> None:
-        from ..core.secrets import resolve_secret, store_secret
+        from ..core.secrets import delete_secret, resolve_secret, store_secret
 
         values = result.values
         fields: dict[str, Any] = values.fields()
@@ -147,8 +147,14 @@ class ManageProfiles:
             if secret is None:
                 raise ConfigError("type the client secret to store it in plaintext")
             fields["client_secret"] = secret
-        elif values.source == "keyring":
+        stored_new_entry = False
+        if values.source == "keyring":
             if values.secret is not None:
+                probe = Profile(name=values.name or "new", client_id=values.client_id)
+                try:
+                    await asyncio.to_thread(resolve_secret, probe)
+                except CsauthError:
+                    stored_new_entry = True  # nothing was there: ours to remove on failure
                 await asyncio.to_thread(store_secret, values.client_id, values.secret)
             elif base is not None and (base.client_id != values.client_id
                                        or base.secret != "keyring"):
@@ -172,8 +178,14 @@ class ManageProfiles:
                     if changes:
                         await asyncio.to_thread(store.update, values.name, changes)
                     self.choices.pop(values.name, None)
-        except ValueError as exc:
-            raise ConfigError(str(exc)) from None
+        except (CsauthError, ValueError) as exc:
+            if stored_new_entry and result.original is None:
+                # the profile was not written: do not leave its secret behind
+                with contextlib.suppress(CsauthError):
+                    await asyncio.to_thread(delete_secret, values.client_id)
+            if isinstance(exc, ValueError):
+                raise ConfigError(str(exc)) from None
+            raise
 
     async def _verify_credential(self, profile: Profile, secret: Secret | None):
         from ..core.secrets import resolve_secret

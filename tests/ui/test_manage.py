@@ -768,10 +768,13 @@ async def test_a_failed_save_keeps_the_form_and_what_was_typed(world, monkeypatc
         assert f.query_one("#f-secret").value == NEW_SECRET  # no need to type it again
         assert not save_disabled(app)  # the user can try again
         assert_no_secret(app, TYPED)
+        # the profile was not written, so its new keyring entry was not left behind
+        assert world.keyring.get_password("csauth-tui", "new-client-0020") is None
 
         disk_full[0] = False  # the disk has room again: the same form now saves
         await save(pilot)
         assert saved(world).profiles["fresh"].description == "kept after a failure"
+        assert world.keyring.get_password("csauth-tui", "new-client-0020") == NEW_SECRET
     assert world.config.read_bytes() != before
 
 
