@@ -537,6 +537,8 @@ def _cut_table(text: str, name: str) -> str | None:
     end = last_key + 1
     while end < following and _is_comment(lines[end]):
         end += 1
+    if end == following < len(lines):
+        end = last_key + 1  # comments running into the next header are that table's own
     while end < following and _is_blank(lines[end]):
         end += 1
     start = header

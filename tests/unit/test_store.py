@@ -551,3 +551,11 @@ def test_a_symlinked_profiles_file_is_edited_through_the_link(tmp_path):
     assert real.read_text().startswith("# mine\n") and "[profiles.b]" in real.read_text()
     assert "[profiles.a]" not in real.read_text()
     assert list(store.load().profiles) == ["b"]
+
+
+def test_remove_keeps_the_comment_written_right_above_the_next_table(tmp_path):
+    path = tmp_path / "profiles.toml"
+    path.write_text('[profiles.a]\nclient_id = "a"\n# about b: the nightly export\n'
+                    '[profiles.b]\nclient_id = "b"\n')
+    ProfileStore(path).remove("a")
+    assert path.read_text() == '# about b: the nightly export\n[profiles.b]\nclient_id = "b"\n'
