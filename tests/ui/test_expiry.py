@@ -195,3 +195,22 @@ async def test_cached_tokens_show_up_on_start(env, tmp_path):
         await pilot.pause()
         assert app.clipboard == "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.sig"
         assert env.token_requests() == []
+
+
+async def test_a_token_about_to_expire_is_renewed_before_it_is_copied(env):
+    app = env.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await get_token(pilot)
+        first = current_token(app)
+        await pilot.press("c")
+        await settle(pilot)
+        assert app.clipboard == first.access_token and len(env.token_requests()) == 1
+
+        env.clock.advance(3600 - 299)  # 299 s left: under renew_before_seconds (300)
+        await pilot.press("c")
+        await settle(pilot)
+        await wait_until(pilot, lambda: app.clipboard != first.access_token,
+                         what="the renewed token on the clipboard")
+        assert len(env.token_requests()) == 2
+        assert app.clipboard == current_token(app).access_token
+        assert current_token(app).seconds_left(env.clock()) == 3600
