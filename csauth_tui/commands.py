@@ -285,7 +285,6 @@ def forget(args: argparse.Namespace) -> int:
 
 # --- import / export -------------------------------------------------------------------
 
-ACTION_WORDS = {"add": "add", "overwrite": "replace", "conflict": "skip", "invalid": "reject"}
 
 
 def import_(args: argparse.Namespace) -> int:
@@ -293,7 +292,7 @@ def import_(args: argparse.Namespace) -> int:
 
     from .core.errors import EXIT_CONFIG
     from .core.store import ProfileStore
-    from .core.transfer import apply_import, plan_import, read_rows
+    from .core.transfer import ACTION_WORDS, apply_import, plan_import, read_rows
 
     store = ProfileStore(paths.config_path(args.config))
     rows = read_rows(Path(args.file), args.format)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -242,5 +241,3 @@ class TokenCache:
             change(tokens)
             payload = json.dumps({"version": self.VERSION, "tokens": tokens}, indent=1)
             atomic_write(self.path, payload)
-        with contextlib.suppress(OSError):
-            os.chmod(self.path, 0o600)

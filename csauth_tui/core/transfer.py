@@ -32,6 +32,8 @@ FORMATS = ("toml", "json", "csv")
 CSV_COLUMNS = ("name", "level", "client_id", "project_id", "scopes", "created", "description",
                "secret", "auth_url")
 SECRET_MODES = ("keyring", "skip", "plaintext")
+# how each planned action is said to a person (CLI report and the app's preview)
+ACTION_WORDS = {"add": "add", "overwrite": "replace", "conflict": "skip", "invalid": "reject"}
 
 
 @dataclass

@@ -638,14 +638,12 @@ class CsauthApp(ManageProfiles, App[int]):
 
     @work(group=NET, exit_on_error=False, description="load /me")
     async def _load_me(self, name: str) -> None:
-        from ..core.secrets import resolve_secret
-
         profile = self.profile(name)
         if profile is None:
             return
-        self._services()
+        resolve = self._services().resolve_secret  # the one resolver the app uses
         try:
-            secret = await asyncio.to_thread(resolve_secret, profile)  # keyring/cmd may block
+            secret = await asyncio.to_thread(resolve, profile)  # keyring/cmd may block
             info = await self._client.me(profile, secret)
         except Exception as exc:
             self.post_message(self.Failed(name, "me", exc))

@@ -50,10 +50,10 @@ class LiveTokens:
     # profile name -> its tokens by key: the timer asks per profile every second
     _by_profile: dict[str | None, dict[str, LiveToken]] = field(default_factory=dict)
 
-    def put(self, token: Token, auto_renew: bool | None = None) -> LiveToken:
+    def put(self, token: Token) -> LiveToken:
+        """Hold `token`; a token replacing one for the same request keeps its auto-renew."""
         previous = self.by_key.get(token.key)
-        keep_renew = previous.auto_renew if previous else False
-        live = LiveToken(token, auto_renew=keep_renew if auto_renew is None else auto_renew)
+        live = LiveToken(token, auto_renew=previous.auto_renew if previous else False)
         if previous is not None:
             self._by_profile.get(previous.token.profile, {}).pop(token.key, None)
         self.by_key[token.key] = live

@@ -188,11 +188,9 @@ class ManageProfiles:
             raise
 
     async def _verify_credential(self, profile: Profile, secret: Secret | None):
-        from ..core.secrets import resolve_secret
-
+        service = self._services()
         if secret is None:
-            secret = await asyncio.to_thread(resolve_secret, profile)
-        self._services()
+            secret = await asyncio.to_thread(service.resolve_secret, profile)
         return await self._client.me(profile, secret)
 
     # --- delete -------------------------------------------------------------------------

@@ -15,9 +15,8 @@ from textual.widgets import Button, Checkbox, DataTable, Input, Select, Static
 
 from ...core.errors import CsauthError
 from ...core.profiles import ProfilesFile
-from ...core.transfer import ImportPlan, plan_import, read_rows
+from ...core.transfer import ACTION_WORDS, ImportPlan, plan_import, read_rows
 
-WORDS = {"add": "add", "overwrite": "replace", "conflict": "skip", "invalid": "reject"}
 
 
 class ImportScreen(ModalScreen[tuple[ImportPlan, str] | None]):
@@ -79,7 +78,7 @@ class ImportScreen(ModalScreen[tuple[ImportPlan, str] | None]):
         overwrite = self.query_one("#import-overwrite", Checkbox).value
         self.plan = plan_import(rows, self.existing, overwrite)
         for outcome in self.plan.outcomes:
-            table.add_row(Text(outcome.where), Text(outcome.name), WORDS[outcome.action],
+            table.add_row(Text(outcome.where), Text(outcome.name), ACTION_WORDS[outcome.action],
                           Text(outcome.detail))
         good = len(self.plan.outcomes) - len(self.plan.failed)
         summary.update(f"{good} to import, {len(self.plan.failed)} not"

@@ -130,7 +130,6 @@ def form_errors(values: FormValues, taken: set[str], original: str | None,
 class ProfileFormResult:
     original: str | None  # the name being edited; None for a new profile
     values: FormValues
-    secret_changed: bool
 
 
 class ProfileForm(ModalScreen[ProfileFormResult | None]):
@@ -294,7 +293,7 @@ class ProfileForm(ModalScreen[ProfileFormResult | None]):
         values = self.values()
         self.query_one("#save", Button).disabled = True
         self.query_one("#verify-status", Static).update("[i]saving...[/]")
-        self._save(ProfileFormResult(self.original, values, values.secret is not None))
+        self._save(ProfileFormResult(self.original, values))
 
     @work(exclusive=True, group="save", exit_on_error=False, description="save profile")
     async def _save(self, result: ProfileFormResult) -> None:
