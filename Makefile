@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-unit screenshots bench clean
+.PHONY: demo test test-unit reliability screenshots bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,11 @@ demo: $(STAMP)
 # starts a private session bus and an unlocked keyring around pytest.
 test: $(STAMP)
 	./tests/run-suite $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The whole suite with the reliability loops at full size (fuzzing, kill -9 rounds, ...);
+# prints the figures table at the end. `make test` (and CI) runs the same tests, shorter.
+reliability: $(STAMP)
+	CSAUTH_RELIABILITY=full ./tests/run-suite $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)

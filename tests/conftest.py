@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from csauth_tui.demo import memory_keyring as make_memory_keyring
+from tests import figures
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print the reliability figures (tests/figures.py) after the run, if any were recorded."""
+    text = figures.table()
+    if text:
+        terminalreporter.write_line("")
+        for line in text.splitlines():
+            terminalreporter.write_line(line)
+    target = os.environ.get("CSAUTH_FIGURES_JSON")
+    if target and text:
+        figures.write_json(target)
 
 
 @pytest.fixture(autouse=True)
