@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import tempfile
 import time
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ from .errors import StoreError
 
 PRIVATE_FILE = 0o600
 PRIVATE_DIR = 0o700
+TEMP_SUFFIX = ".tmp"
 
 
 def ensure_private_dir(directory: Path) -> None:
@@ -23,9 +25,10 @@ def ensure_private_dir(directory: Path) -> None:
             directory.mkdir(parents=True, mode=PRIVATE_DIR, exist_ok=True)
             os.chmod(directory, PRIVATE_DIR)
         except OSError as exc:
-            raise StoreError(f"cannot create {directory}: {exc.strerror or exc}") from None
+            raise StoreError(f"cannot create {directory}: {exc.strerror or exc}; "
+                             "nothing was written") from None
     elif not directory.is_dir():
-        raise StoreError(f"{directory} exists and is not a directory")
+        raise StoreError(f"{directory} exists and is not a directory; nothing was written")
 
 
 def atomic_write(path: Path, data: str | bytes, mode: int = PRIVATE_FILE) -> None:
@@ -34,6 +37,8 @@ def atomic_write(path: Path, data: str | bytes, mode: int = PRIVATE_FILE) -> Non
     Temp file in the same directory (created with `mode`, so it is never world-readable,
     even for an instant), fsync, rename over the target, fsync the directory. A symlink
     (dotfiles managed with stow) is followed: its target is replaced, the link stays.
+    A writer killed mid-write leaves its temp file behind (readers never look at it);
+    the next `file_lock` on the same target removes it.
     """
     path = Path(path).resolve()
     ensure_private_dir(path.parent)
@@ -42,7 +47,8 @@ def atomic_write(path: Path, data: str | bytes, mode: int = PRIVATE_FILE) -> Non
     payload = data.encode("utf-8") if isinstance(data, str) else data
     tmp_name = None
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX,
+                                        dir=path.parent)
         try:
             os.fchmod(fd, mode) if hasattr(os, "fchmod") else None
             handle = os.fdopen(fd, "wb")
@@ -58,8 +64,12 @@ def atomic_write(path: Path, data: str | bytes, mode: int = PRIVATE_FILE) -> Non
         tmp_name = None
         _fsync_dir(path.parent)
     except OSError as exc:
-        reason = "disk full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
-        raise StoreError(f"cannot write {path}: {reason}; the previous file is unchanged") from None
+        reason = exc.strerror or str(exc)
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            reason += " (disk full)"
+        raise StoreError(
+            f"cannot write {path}: {reason}; the previous file is unchanged"
+        ) from None
     finally:
         if tmp_name:
             with contextlib.suppress(OSError):
@@ -87,15 +97,33 @@ def file_lock(target: Path, timeout: float = 10.0) -> Iterator[None]:
     try:
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE)
     except OSError as exc:
-        raise StoreError(f"cannot lock {target}: {exc.strerror or exc}") from None
+        raise StoreError(f"cannot write {target}: {exc.strerror or exc} (creating its lock "
+                         f"file {lock_path.name}); nothing was written") from None
     try:
         _acquire(fd, target, timeout)
         try:
+            remove_stale_temp_files(target)
             yield
         finally:
             _release(fd)
     finally:
         os.close(fd)
+
+
+def remove_stale_temp_files(target: Path) -> None:
+    """Remove the temp files `atomic_write` left beside `target` when killed mid-write.
+
+    Call it only while holding `file_lock(target)`: every writer of a locked file writes
+    under the lock, so a temp file that exists while we hold it belongs to a dead writer.
+    """
+    target = Path(target).resolve()  # atomic_write writes beside a symlink's target
+    # mkstemp names: ".NAME." + 8 characters from [a-z0-9_] + ".tmp"
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.[a-z0-9_]{{8}}{re.escape(TEMP_SUFFIX)}")
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(target.parent):
+            if pattern.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
 
 
 if os.name == "posix":

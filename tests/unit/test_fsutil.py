@@ -79,8 +79,13 @@ def test_writing_over_a_directory_is_refused(tmp_path):
 
 def test_a_parent_that_is_a_file_is_refused(tmp_path):
     (tmp_path / "blocker").write_text("i am a file")
-    with pytest.raises(StoreError, match="not a directory"):
-        atomic_write(tmp_path / "blocker" / "f", "x")
+    for attempt in (lambda: atomic_write(tmp_path / "blocker" / "f", "x"),
+                    lambda: file_lock(tmp_path / "blocker" / "f").__enter__()):
+        with pytest.raises(StoreError) as info:
+            attempt()
+        blocker = (tmp_path / "blocker").resolve()
+        assert str(info.value) == f"{blocker} exists and is not a directory; nothing was written"
+    assert (tmp_path / "blocker").read_text() == "i am a file"
 
 
 class _FullDisk:
@@ -108,8 +113,10 @@ def test_disk_full_says_so_and_keeps_the_old_file(tmp_path, monkeypatch):
     real_fdopen = os.fdopen
     monkeypatch.setattr(fsutil.os, "fdopen",
                         lambda fd, *a, **k: _FullDisk(real_fdopen(fd, *a, **k)))
-    with pytest.raises(StoreError, match="disk full"):
+    with pytest.raises(StoreError) as info:
         atomic_write(target, "new")
+    assert str(info.value) == (f"cannot write {target.resolve()}: No space left on device "
+                               "(disk full); the previous file is unchanged")
     assert target.read_text() == "old"
     assert leftovers(tmp_path) == []
 
@@ -199,3 +206,43 @@ def test_a_symlinked_file_stays_a_symlink_and_its_target_is_written(tmp_path):
     # the lock sits beside the real file, so two links to it share one lock
     assert (real.parent / "profiles.toml.lock").exists()
     assert not (link.parent / "profiles.toml.lock").exists()
+
+
+def test_the_next_lock_removes_temp_files_a_killed_writer_left(tmp_path):
+    """kill -9 between creating the temp file and renaming it leaves the temp file; the next
+    writer (which holds the lock, so no live writer can own it) removes it."""
+    target = tmp_path / "profiles.toml"
+    atomic_write(target, "old = 1\n")
+    stale = [tmp_path / ".profiles.toml.k1ll_d00.tmp", tmp_path / ".profiles.toml.zzzzzzzz.tmp"]
+    for path in stale:
+        path.write_text("new = 2\n[half")
+    keep = [
+        tmp_path / ".tokens.json.k1ll_d00.tmp",  # another file's temp: its own lock cleans it
+        tmp_path / ".profiles.toml.notes.tmp",  # not a name mkstemp makes
+        tmp_path / "profiles.toml.bak",
+    ]
+    for path in keep:
+        path.write_text("mine")
+    (tmp_path / ".profiles.toml.dirdirdi.tmp").mkdir()  # not a file: not ours
+
+    with file_lock(target):
+        assert not any(path.exists() for path in stale)
+    assert all(path.read_text() == "mine" for path in keep)
+    assert (tmp_path / ".profiles.toml.dirdirdi.tmp").is_dir()
+    assert target.read_text() == "old = 1\n"
+
+
+def test_a_read_only_directory_names_the_file_and_the_reason(tmp_path, monkeypatch):
+    target = tmp_path / "profiles.toml"
+    real_open = os.open
+
+    def refuse_lock_file(path, flags, *args, **kwargs):
+        if str(path).endswith(".lock"):
+            raise PermissionError(errno.EACCES, "Permission denied")
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(fsutil.os, "open", refuse_lock_file)
+    with pytest.raises(StoreError) as info, file_lock(target):
+        pass
+    assert str(info.value) == (f"cannot write {target.resolve()}: Permission denied "
+                               "(creating its lock file profiles.toml.lock); nothing was written")

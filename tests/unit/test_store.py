@@ -394,10 +394,21 @@ def test_a_failed_rename_leaves_the_old_file_and_no_temp_file(store, path, monke
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(os, "replace", full_disk)
-    with pytest.raises(StoreError, match="disk full; the previous file is unchanged"):
+    with pytest.raises(StoreError) as caught:
         store.add("x", {"client_id": "x"})
+    assert str(caught.value) == (f"cannot write {path.resolve()}: No space left on device "
+                                 "(disk full); the previous file is unchanged")
     assert_untouched(path)
     assert leftovers(path.parent) == []
+
+
+def test_a_temp_file_left_by_a_killed_save_is_ignored_then_removed(store, path):
+    stale = path.parent / ".profiles.toml.k1ll3d00.tmp"
+    stale.write_text(HAND_WRITTEN[:100])  # the half a killed save had written
+    assert list(store.load().profiles) == ["prod", "staging", "enrich"]
+    store.add("x", {"client_id": "x"})
+    assert leftovers(path.parent) == []
+    assert list(store.load().profiles) == ["prod", "staging", "enrich", "x"]
 
 
 def test_a_directory_in_place_of_the_file_is_a_clear_error(tmp_path):
