@@ -41,7 +41,7 @@ from .errors import (
 from .profiles import Profile, Settings, is_loopback, url_error
 from .request import PROJECT_ID_HINT, plan
 from .redact import Secret
-from .tokens import Clock, Token, decode_jwt, expiry_from_response, utcnow
+from .tokens import Clock, Token, decode_jwt, expiry_from_response, numeric_claim, utcnow
 
 if TYPE_CHECKING:  # pragma: no cover
     import httpx
@@ -279,6 +279,31 @@ def response_error(
     return kind_of_error(f"{host} refused the request ({said})", hint=hint, **kw)
 
 
+def _duration(seconds: float) -> str:
+    seconds = abs(seconds)
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _expired_on_arrival(host: str, claims: dict[str, Any], sent_at: datetime,
+                        status: int) -> TokenExpiredError:
+    """A token whose own claims say it was dead before it reached us."""
+    exp, iat = numeric_claim(claims, "exp") or 0.0, numeric_claim(claims, "iat")
+    if iat is not None:
+        return TokenExpiredError(
+            f"the token from {host} was already expired when it was issued (its exp is "
+            f"{_duration(iat - exp)} before its iat)",
+            hint="the server issued an unusable token: try again later", status=status)
+    return TokenExpiredError(
+        f"the token from {host} had already expired by this machine's clock (its exp is "
+        f"{_duration(sent_at.timestamp() - exp)} before the request was sent)",
+        hint="check this machine's clock: one running ahead of the server's makes fresh "
+             "tokens look expired", status=status)
+
+
 # --- the client ----------------------------------------------------------------------
 
 
@@ -383,13 +408,16 @@ class AuthClient:
         if not trusted:
             log.warning("token endpoint %s is not trusted: the token will not be used",
                         _redact(_host(endpoint), [access_token]))
+        expires_at = expiry_from_response(sent_at, data.get("expires_in"), claims)
+        if expires_at <= sent_at:
+            raise _expired_on_arrival(host, claims, sent_at, response.status_code)
         extra = {k: v for k, v in data.items()
                  if k not in ("access_token", "endpoint") and v != access_token}
         return Token(
             access_token=access_token,
             endpoint=endpoint,
             issued_at=sent_at,
-            expires_at=expiry_from_response(sent_at, data.get("expires_in"), claims),
+            expires_at=expires_at,
             client_id=profile.client_id,
             auth_url=auth_url,
             scopes=wanted,
@@ -461,6 +489,10 @@ class AuthClient:
             raise RuleError(f"profile '{profile.name}': {problem}")
         return auth_url
 
+    @property
+    def _attempt_deadline(self) -> float:
+        return self.connect_timeout + self.timeout
+
     def _backoff(self, attempt: int) -> float:
         """Full jitter: uniform in [0, min(cap, base * 2**attempt)]."""
         return self._jitter() * min(self.backoff_cap, self.backoff_base * 2 ** attempt)
@@ -480,7 +512,10 @@ class AuthClient:
 
         Retried: 429 / CONCURRENT_API_CALL (after Retry-After when given), 500/502/503/504,
         connect errors and connect timeouts up to `max_retries`; read timeouts and dropped
-        connections once. Waits never add up past `retry_budget` seconds.
+        connections once. Waits never add up past `retry_budget` seconds. httpx's timeouts
+        bound each read, not a whole answer, so one attempt is also cut off after
+        `connect_timeout + timeout` seconds: a server sending a byte now and then cannot
+        hold the client for ever.
         """
         import httpx
 
@@ -489,9 +524,11 @@ class AuthClient:
             sent_at = self._clock()
             started = time.perf_counter()
             try:
-                response = await self._http.request(
-                    method, url, json=json_body, params=params, headers=headers)
-            except httpx.TransportError as exc:
+                response = await asyncio.wait_for(
+                    self._http.request(method, url, json=json_body, params=params,
+                                       headers=headers),
+                    self._attempt_deadline)
+            except (httpx.TransportError, asyncio.TimeoutError) as exc:
                 used += time.perf_counter() - started
                 error, retry_class = self._network_error(exc, url)
                 log.debug("%s %s failed after %.3fs: %s", method, url,
@@ -530,6 +567,9 @@ class AuthClient:
         import httpx
 
         host = _host(url)
+        if isinstance(exc, asyncio.TimeoutError):  # our own deadline, not one of httpx's
+            return NetworkError(f"{host} timed out after {self._attempt_deadline:g} s: its "
+                                "answer came too slowly"), "read"
         if isinstance(exc, httpx.ConnectTimeout):
             return NetworkError(f"cannot reach {host}: connection timed out after "
                                 f"{self.connect_timeout:g} s"), "connect"
@@ -552,6 +592,9 @@ class AuthClient:
                 ), None
             if any(s in text for s in ("name or service", "nodename", "getaddrinfo",
                                        "name resolution", "no address")):
+                if any(isinstance(c, socket.gaierror) and c.errno == socket.EAI_NONAME
+                       for c in causes):  # the name does not exist: asking again won't help
+                    return NetworkError(f"cannot reach {host}: name not resolved"), None
                 reason = "name not resolved"
             elif "refused" in text:
                 reason = "connection refused"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -140,23 +141,53 @@ class Token:
         )
 
 
+def _finite(value: Any) -> float | None:
+    """A number (or a numeric string) as a finite float, else None. Never a bool."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    try:
+        number = float(value)
+    except (ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def numeric_claim(claims: dict[str, Any], name: str) -> float | None:
+    """A JWT date claim (`exp`, `iat`) as a finite number, else None (a string is not one)."""
+    value = claims.get(name)
+    return None if isinstance(value, str) else _finite(value)
+
+
+def _after(moment: datetime, seconds: float) -> datetime | None:
+    with contextlib.suppress(OverflowError):
+        return moment + timedelta(seconds=seconds)
+    return None
+
+
 def expiry_from_response(
     sent_at: datetime, expires_in: Any, claims: dict[str, Any]
 ) -> datetime:
-    """`expires_in` if usable, else the JWT `exp`, else one hour after sending."""
-    if isinstance(expires_in, (int, float)) and not isinstance(expires_in, bool) and expires_in > 0:
-        with contextlib.suppress(OverflowError):  # inf, 1e400, 10**20: not usable
-            return sent_at + timedelta(seconds=float(expires_in))
-    if isinstance(expires_in, str):
-        with contextlib.suppress(ValueError, OverflowError):
-            value = float(expires_in)
-            if value > 0:
-                return sent_at + timedelta(seconds=value)
-    exp = claims.get("exp")
-    if isinstance(exp, (int, float)) and not isinstance(exp, bool):
+    """When a token stops working: the earliest of what its answer says.
+
+    Two sources may disagree: `expires_in`, and the JWT's `exp`. The JWT is read as a
+    lifetime, `exp - iat`, counted from when the request was sent, so a clock here that
+    differs from the server's changes nothing; without `iat`, `exp` is read by our clock.
+    The earlier of the two wins (a token never looks fresher than either source says).
+    Neither usable: one hour. The result is at or before `sent_at` when the token was
+    already dead on arrival.
+    """
+    found: list[datetime] = []
+    lifetime = _finite(expires_in)
+    if lifetime is not None and lifetime > 0:
+        found.append(_after(sent_at, lifetime))
+    exp, iat = numeric_claim(claims, "exp"), numeric_claim(claims, "iat")
+    if exp is not None and iat is not None:
+        found.append(_after(sent_at, exp - iat))
+    elif exp is not None:
         with contextlib.suppress(OverflowError, OSError, ValueError):
-            return datetime.fromtimestamp(exp, timezone.utc)
-    return sent_at + timedelta(seconds=DEFAULT_LIFETIME_SECONDS)
+            found.append(datetime.fromtimestamp(exp, timezone.utc))
+    usable = [moment for moment in found if moment is not None]
+    return min(usable) if usable else sent_at + timedelta(seconds=DEFAULT_LIFETIME_SECONDS)
 
 
 class TokenCache:

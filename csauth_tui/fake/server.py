@@ -47,13 +47,24 @@ DEFAULT_PROJECT_NAMES: dict[int, str] = {
 }
 
 # Faults that replace the answer, faults that change a successful token answer, and "slow".
+#   malformed_json: 200, a JSON body cut short (its Content-Length is right)
+#   not_json:       200, an HTML sign-in page, as a captive portal or proxy answers
+#   truncated:      200, Content-Length promises more than is sent, then the socket closes
+#   stall:          200, part of the body, then nothing for `delay` seconds, then close
+#   trickle:        200, the body one byte every `delay` seconds (default 0.5): no single
+#                   read ever waits long, the whole answer takes minutes
+#   drop:           the socket closes without an answer
+#   skew_early / skew_late: the JWT's exp is `delay` seconds (default 600) earlier / later
+#                   than `expires_in` says
 RESPONSE_FAULTS = (
-    "500", "502", "503", "429", "concurrent", "malformed_json", "html", "drop", "stall",
-    "wrong_shape",
+    "500", "502", "503", "429", "concurrent", "malformed_json", "not_json", "html", "drop",
+    "truncated", "stall", "trickle", "wrong_shape",
 )
-TOKEN_FAULTS = ("no_endpoint", "foreign_endpoint", "past_exp")
+TOKEN_FAULTS = ("no_endpoint", "foreign_endpoint", "past_exp", "skew_early", "skew_late")
 FAULT_KINDS = (*RESPONSE_FAULTS, *TOKEN_FAULTS, "slow")
 DEFAULT_FAULT_DELAY = 2.0
+DEFAULT_SKEW = 600.0
+DEFAULT_TRICKLE = 0.5
 
 SEGMENTS = [
     {"id": 1, "name": "New visitors"},
@@ -428,9 +439,17 @@ class FakeContentsquare:
             exp: float = math.ceil(now) + int(lifetime)  # never shorter than the lifetime
         else:
             exp = round(now + lifetime, 3)
-        modifiers = {k for k in TOKEN_FAULTS if self._take_fault([k], TOKEN_PATH, project)}
+        modifiers: dict[str, Fault] = {}
+        for kind in TOKEN_FAULTS:
+            fault = self._take_fault([kind], TOKEN_PATH, project)
+            if fault is not None:
+                modifiers[kind] = fault
         if "past_exp" in modifiers:
             exp = int(now) - 60
+        for kind, sign in (("skew_early", -1), ("skew_late", 1)):
+            if kind in modifiers:
+                skew = modifiers[kind].delay
+                exp += sign * (DEFAULT_SKEW if skew is None else skew)
         jti = secrets.token_hex(12)
         claims = {
             "iss": ISSUER, "sub": cred.client_id, "iat": int(now), "exp": exp,
@@ -684,6 +703,11 @@ class _Handler(BaseHTTPRequestHandler):
                              "errorMessage": "Too much concurrent calls"}, retry)
         elif kind == "malformed_json":
             self._send(200, self._truncated(path), "application/json")
+        elif kind == "not_json":
+            page = ("<!DOCTYPE html><html><head><title>Sign in to continue</title></head>"
+                    "<body><form method=\"post\" action=\"/login\">Sign in to use this "
+                    "network</form></body></html>")
+            self._send(200, page.encode(), "text/html; charset=utf-8")
         elif kind == "html":
             page = ("<!DOCTYPE html><html><head><title>Something went wrong</title></head>"
                     "<body><h1>Something went wrong</h1><p>Please try again later.</p>"
@@ -693,8 +717,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(200, ["unexpected", {"shape": "list instead of object"}])
         elif kind == "drop":
             self.close_connection = True  # nothing written: the client sees the socket close
+        elif kind == "truncated":
+            self._partial(path, 0.0)
         elif kind == "stall":
-            self._stall(fault.delay if fault.delay is not None else DEFAULT_FAULT_DELAY)
+            self._partial(path, fault.delay if fault.delay is not None else DEFAULT_FAULT_DELAY)
+        elif kind == "trickle":
+            self._trickle(path, fault.delay if fault.delay is not None else DEFAULT_TRICKLE)
 
     @staticmethod
     def _truncated(path: str) -> bytes:
@@ -702,8 +730,18 @@ class _Handler(BaseHTTPRequestHandler):
             return b'{"access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3Mi'
         return b'{"success": true, "payload": [{"id": 1, "name": "New vis'
 
-    def _stall(self, delay: float) -> None:
-        whole = json.dumps({"success": True, "payload": SEGMENTS}).encode()
+    @staticmethod
+    def _whole_body(path: str) -> bytes:
+        """What a full answer on `path` would look like (never a usable token)."""
+        if path == TOKEN_PATH:
+            return json.dumps({"access_token": "never-sent-" + "x" * 400,
+                               "token_type": "Bearer", "expires_in": 3600}).encode()
+        return json.dumps({"success": True, "payload": SEGMENTS}).encode()
+
+    def _partial(self, path: str, delay: float) -> None:
+        """Headers promising the whole body, a third of it, `delay` seconds of silence,
+        then the socket closes."""
+        whole = self._whole_body(path)
         self._finish(200)
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -712,6 +750,23 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(whole[: len(whole) // 3])
         self.wfile.flush()
         self.server.fake._sleep(delay)
+        self.close_connection = True
+
+    def _trickle(self, path: str, every: float) -> None:
+        whole = self._whole_body(path)
+        fake = self.server.fake
+        self._finish(200)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(whole)))
+        self.end_headers()
+        self.wfile.flush()
+        for i in range(len(whole)):
+            fake._sleep(every)
+            if fake._stopping.is_set():
+                break
+            self.wfile.write(whole[i:i + 1])
+            self.wfile.flush()
         self.close_connection = True
 
     # --- writing --------------------------------------------------------------------------

@@ -419,8 +419,8 @@ class CsauthApp(ManageProfiles, App[int]):
             return
         if not force:
             live = self.live.get(request.cache_key)
-            if live is not None and live.token.is_fresh(self.settings.renew_before_seconds,
-                                                         self.clock()):
+            if live is not None and live.token.trusted and live.token.is_fresh(
+                    self.settings.renew_before_seconds, self.clock()):
                 self.query_one(TokenPanel).show(live, self.clock())
                 if copy_what:
                     self._copy(live, copy_what)

@@ -46,7 +46,7 @@ def jwt(claims: dict) -> str:
     return f"{part({'alg': 'RS256', 'typ': 'JWT'})}.{part(claims)}.c2lnbmF0dXJl"
 
 
-JWT = jwt({"exp": int((NOW + timedelta(minutes=50)).timestamp()), "sub": "client"})
+JWT = jwt({"exp": int((NOW + timedelta(hours=2)).timestamp()), "sub": "client"})
 SENTINELS = (SECRET_VALUE, PLAIN_TOKEN, JWT)
 
 
