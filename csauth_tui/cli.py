@@ -4,6 +4,7 @@ load httpx, tomlkit, keyring or Textual (tests/unit/test_import_hygiene.py)."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 
 from . import __version__
@@ -29,8 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
     def request_args(p: argparse.ArgumentParser) -> None:
-        p.add_argument("profile", metavar="PROFILE")
-        p.add_argument("--scope", action="append", metavar="S", dest="scopes",
+        p.add_argument("profile", metavar="PROFILE", type=utf8_text)
+        p.add_argument("--scope", action="append", metavar="S", dest="scopes", type=utf8_text,
                        help="scope to request (repeatable; default: the profile's scopes)")
         p.add_argument("--project-id", type=positive_int, metavar="N",
                        help="target project (required for account-level credentials)")
@@ -43,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=FORMATS, default="token")
 
     p = sub.add_parser("me", help="what Contentsquare says about a credential (/v1/oauth/me)")
-    p.add_argument("profile", metavar="PROFILE")
+    p.add_argument("profile", metavar="PROFILE", type=utf8_text)
     p.add_argument("--json", action="store_true", help="the whole JSON answer")
 
     p = sub.add_parser("exec", help="run a command with CS_ACCESS_TOKEN, CS_API_BASE_URL and "
@@ -52,24 +53,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD [ARGS...]")
 
     p = sub.add_parser("add", help="add a profile; the secret is read from stdin or a prompt")
-    p.add_argument("name", metavar="NAME")
+    p.add_argument("name", metavar="NAME", type=utf8_text)
     p.add_argument("--level", choices=("project", "account"), required=True)
-    p.add_argument("--client-id", required=True, metavar="ID")
+    p.add_argument("--client-id", required=True, metavar="ID", type=utf8_text)
     p.add_argument("--project-id", type=positive_int, metavar="N")
-    p.add_argument("--scope", action="append", metavar="S", dest="scopes")
-    p.add_argument("--secret", default="keyring", metavar="SOURCE",
+    p.add_argument("--scope", action="append", metavar="S", dest="scopes", type=utf8_text)
+    p.add_argument("--secret", default="keyring", metavar="SOURCE", type=utf8_text,
                    help='keyring (default), env:VAR, cmd:COMMAND, or plaintext (discouraged)')
-    p.add_argument("--description", default="")
+    p.add_argument("--description", default="", type=utf8_text)
     p.add_argument("--created", metavar="YYYY-MM-DD", type=iso_date,
                    help="when the credential was created (it expires a year later)")
-    p.add_argument("--auth-url", metavar="URL")
+    p.add_argument("--auth-url", metavar="URL", type=utf8_text)
 
     p = sub.add_parser("rm", help="remove a profile, its keyring entry and its cached tokens")
-    p.add_argument("name", metavar="NAME")
+    p.add_argument("name", metavar="NAME", type=utf8_text)
     p.add_argument("--keep-secret", action="store_true", help="leave the keyring entry")
 
     p = sub.add_parser("forget", help="empty the token cache (of one profile, or all)")
-    p.add_argument("profile", nargs="?", metavar="PROFILE")
+    p.add_argument("profile", nargs="?", metavar="PROFILE", type=utf8_text)
 
     p = sub.add_parser("import", help="merge profiles from a TOML, JSON or CSV file")
     p.add_argument("file", metavar="FILE")
@@ -105,6 +106,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def utf8_text(value: str) -> str:
+    """An argument that goes into the profiles file or a request: it must be text. (Bytes
+    that are not UTF-8 reach Python as lone surrogates, which cannot be written anywhere.)"""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise argparse.ArgumentTypeError(f"{ascii(value)} is not valid UTF-8 text") from None
+    return value
+
+
 def positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -130,9 +141,25 @@ def iso_date(text: str):
         raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2026-01-15") from None
 
 
+def option_without_value(args: argparse.Namespace, argv: list[str]) -> str | None:
+    """The option given as `--opt=--`, which argparse (seen on Python 3.11) takes as an
+    empty list, skipping its type and choices, instead of refusing it."""
+    values = [value for name, value in vars(args).items() if name != "cmd"]
+    if not any(v == [] or (isinstance(v, list) and [] in v) for v in values):
+        return None
+    return next((a.split("=", 1)[0] for a in argv if a.startswith("-") and a.endswith("=--")),
+                "an option")
+
+
 def main(argv: list[str] | None = None) -> int:
+    # A path that is not UTF-8 (from argv or the environment) must print, not crash.
+    with contextlib.suppress(AttributeError, ValueError):
+        sys.stdout.reconfigure(errors="surrogateescape")
     parser = build_parser()
     args = parser.parse_args(argv)
+    empty = option_without_value(args, sys.argv[1:] if argv is None else argv)
+    if empty:
+        parser.error(f"argument {empty}: expected one argument")
     if getattr(args, "cmd", None) and args.cmd[:1] == ["--"]:
         args.cmd = args.cmd[1:]
     if args.verbose:

@@ -170,7 +170,7 @@ def _snippet(text: str, secrets: Iterable[str]) -> str:
 def _json_body(response: httpx.Response) -> tuple[Any, bool]:
     try:
         return json.loads(response.content), True
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: deep nesting
         return None, False
 
 
@@ -238,7 +238,7 @@ def response_error(
         detail = None
     said = ": ".join(p for p in (code, detail) if p) or f"{status} {response.reason_phrase}"
     said = _redact(said, secrets)
-    kw = {"status": status, "code": code}
+    kw = {"status": status, "code": _redact(code, secrets) if code else None}
     # OAuth says invalid_client may come as 400 or 401; a 500 has been reported too
     says_invalid_client = bool(_INVALID_CLIENT_RE.search(f"{code or ''} {message or ''}"))
 

@@ -20,14 +20,15 @@ TEMP_SUFFIX = ".tmp"
 
 def ensure_private_dir(directory: Path) -> None:
     """Create `directory` (and parents) if needed; a directory we create is 0700."""
-    if not directory.exists():
-        try:
+    try:
+        exists = directory.exists()
+        if not exists:
             directory.mkdir(parents=True, mode=PRIVATE_DIR, exist_ok=True)
             os.chmod(directory, PRIVATE_DIR)
-        except OSError as exc:
-            raise StoreError(f"cannot create {directory}: {exc.strerror or exc}; "
-                             "nothing was written") from None
-    elif not directory.is_dir():
+    except OSError as exc:  # ENAMETOOLONG, EACCES, ... from the check as well as mkdir
+        raise StoreError(f"cannot create {directory}: {exc.strerror or exc}; "
+                         "nothing was written") from None
+    if exists and not directory.is_dir():
         raise StoreError(f"{directory} exists and is not a directory; nothing was written")
 
 
@@ -42,7 +43,12 @@ def atomic_write(path: Path, data: str | bytes, mode: int = PRIVATE_FILE) -> Non
     """
     path = Path(path).resolve()
     ensure_private_dir(path.parent)
-    if path.exists() and path.is_dir():
+    try:
+        is_dir = path.is_dir()
+    except OSError as exc:  # a name too long for the file system
+        raise StoreError(f"cannot write {path}: {exc.strerror or exc}; "
+                         "nothing was written") from None
+    if is_dir:
         raise StoreError(f"{path} is a directory, not a file; nothing was written")
     payload = data.encode("utf-8") if isinstance(data, str) else data
     tmp_name = None

@@ -140,11 +140,21 @@ def load(path: Path) -> ProfilesFile:
 
 def parse(path: Path, raw: bytes | str) -> ProfilesFile:
     text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+    return from_mapping(path, read_toml(path, text))
+
+
+def read_toml(path: Path, text: str) -> dict[str, Any]:
+    """tomllib.loads, with every way it can give up reported as a ProfilesSyntaxError."""
     try:
-        doc = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise syntax_error(path, exc, text) from None
-    return from_mapping(path, doc)
+    except RecursionError:  # tomllib recurses once per level of [ or {
+        raise ProfilesSyntaxError(str(path), 1, 1, "arrays or inline tables nested too "
+                                  "deeply to read") from None
+    except ValueError as exc:  # int() refuses numbers of more than 4300 digits
+        detail = "a number has too many digits to read" if "digits" in str(exc) else str(exc)
+        raise ProfilesSyntaxError(str(path), 1, 1, detail) from None
 
 
 def from_mapping(path: Path, doc: dict[str, Any]) -> ProfilesFile:

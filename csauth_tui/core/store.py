@@ -256,10 +256,10 @@ class ProfileStore:
             raise profiles.syntax_error(
                 self.path, ValueError(f"not valid UTF-8 (at line {line}, column {col})")
             ) from None
+        data = profiles.read_toml(self.path, text)
         try:
-            data = tomllib.loads(text)
             tomlkit.parse(text)
-        except (tomllib.TOMLDecodeError, ParseError) as exc:
+        except ParseError as exc:
             raise profiles.syntax_error(self.path, exc, text) from None
         if not isinstance(data.get("profiles", {}), dict):
             raise ConfigError(f"'profiles' in {self.path} is not a table; fix it by hand")

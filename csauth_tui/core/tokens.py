@@ -206,7 +206,7 @@ class TokenCache:
     def _read(self) -> dict[str, dict[str, Any]]:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):  # unreadable: a cache starts empty
             return {}
         if not isinstance(data, dict) or data.get("version") != self.VERSION:
             return {}

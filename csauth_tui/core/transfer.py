@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -21,11 +20,6 @@ from . import profiles as profile_rules
 from .errors import ConfigError, SecretError
 from .profiles import Problem, Profile, ProfilesFile
 from .redact import Secret
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 FORMATS = ("toml", "json", "csv")
 # secret (env:/cmd: only, never a secret value) and auth_url may be left empty or out
@@ -77,6 +71,8 @@ def detect_format(path: Path, text: str) -> str:
     try:  # TOML starts with "[" too ([settings]): only text that parses is JSON
         json.loads(text)
         return "json"
+    except RecursionError:  # JSON so far, only nested too deeply: the JSON reader says so
+        return "json"
     except ValueError:
         pass
     if text.lstrip().split("\n", 1)[0].lower().startswith("name,"):
@@ -121,10 +117,7 @@ def _split_secret(where: str, name: str, raw: dict[str, Any]) -> ImportRow:
 
 
 def _rows_from_toml(path: Path, text: str) -> list[ImportRow]:
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise profile_rules.syntax_error(path, exc, text) from None
+    doc = profile_rules.read_toml(path, text)
     tables = doc.get("profiles", {})
     if not isinstance(tables, dict):
         raise ConfigError(f"{path}: [profiles] must be a table of profiles")
@@ -145,6 +138,8 @@ def _rows_from_json(path: Path, text: str) -> list[ImportRow]:
     except ValueError as exc:
         line, col = getattr(exc, "lineno", 1), getattr(exc, "colno", 1)
         raise ConfigError(f"{path}:{line}:{col}: not valid JSON ({getattr(exc, 'msg', exc)})") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: JSON nested too deeply to read") from None
     items = doc.get("profiles") if isinstance(doc, dict) else doc
     if not isinstance(items, list):
         raise ConfigError(f"{path}: expected a JSON list of profiles (or {{\"profiles\": [...]}})")
@@ -162,6 +157,13 @@ def _rows_from_json(path: Path, text: str) -> list[ImportRow]:
 
 def _rows_from_csv(path: Path, text: str) -> list[ImportRow]:
     reader = csv.DictReader(io.StringIO(text))
+    try:
+        return _csv_rows(path, reader)
+    except csv.Error as exc:  # a field over the size limit, a stray quote in strict dialects...
+        raise ConfigError(f"{path}:{reader.line_num + 1}: not valid CSV ({exc})") from None
+
+
+def _csv_rows(path: Path, reader: csv.DictReader) -> list[ImportRow]:
     header = [h.strip() for h in reader.fieldnames or []]
     missing = [c for c in ("name", "level", "client_id") if c not in header]
     if missing:
@@ -179,7 +181,7 @@ def _rows_from_csv(path: Path, text: str) -> list[ImportRow]:
             if value == "" or key not in (*CSV_COLUMNS, "client_secret"):
                 continue
             if key == "project_id":
-                raw[key] = int(value) if value.isdigit() else value
+                raw[key] = _whole_number(value)
             elif key == "scopes":
                 raw[key] = value.replace(";", " ").replace(",", " ").split()
             elif key == "created":
@@ -193,6 +195,17 @@ def _rows_from_csv(path: Path, text: str) -> list[ImportRow]:
         row.errors.extend(errors)
         rows.append(row)
     return rows
+
+
+def _whole_number(value: str) -> int | str:
+    """An int for plain ASCII digits that int() accepts; else the text, for the profile
+    check to refuse by name (str.isdigit is also true for '²' and other non-ASCII digits)."""
+    if value.isascii() and value.isdigit():
+        try:
+            return int(value)
+        except ValueError:  # more digits than int() converts
+            pass
+    return value
 
 
 def _validate(row: ImportRow) -> None:

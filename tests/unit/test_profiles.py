@@ -309,3 +309,21 @@ def test_tomlkit_errors_count_columns_like_tomllib(tmp_path):
     error = profiles.syntax_error(tmp_path / "p.toml", caught.value, text)
     assert (error.line, error.col) == (2, 13)
     assert "at line" not in error.detail
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("a = " + "[" * 1100 + "]" * 1100 + "\n", "nested too deeply"),
+        ("a = " + "{b = " * 600 + "1" + "}" * 600 + "\n", "nested too deeply"),
+        ('[profiles.p]\nclient_id = "c"\nproject_id = ' + "9" * 4400 + "\n", "too many digits"),
+    ],
+    ids=["deep-arrays", "deep-inline-tables", "4400-digit-number"],
+)
+def test_what_tomllib_gives_up_on_is_a_syntax_error_too(tmp_path, text, words):
+    # found by tests/reliability/test_fuzz_profiles.py: RecursionError / ValueError escaped
+    path = tmp_path / "profiles.toml"
+    path.write_text(text)
+    with pytest.raises(ProfilesSyntaxError, match=words) as caught:
+        profiles.load(path)
+    assert str(caught.value).startswith(f"{path}:1:1: ")

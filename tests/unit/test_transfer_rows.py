@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+from csauth_tui.core.errors import ConfigError, ProfilesSyntaxError
 from csauth_tui.core.store import ProfileStore
 from csauth_tui.core.transfer import apply_import, plan_import, read_rows
 
@@ -43,3 +46,40 @@ def test_toml_bad_tables_reported_by_name_rest_imported(tmp_path):
     assert "project_id" in failed["profiles.acct"]
     apply_import(plan, store, secrets="skip")
     assert list(store.load().profiles) == ["good"]
+
+
+# --- inputs the fuzz tests found (tests/reliability/test_fuzz_transfer.py) -------------
+
+
+@pytest.mark.parametrize("project_id", ["²", "١٢", "9" * 5000])
+def test_a_csv_project_id_that_int_would_refuse_is_a_row_error(tmp_path, project_id):
+    # '²'.isdigit() is True, and int() refuses '²' and numbers of over 4300 digits
+    f = tmp_path / "team.csv"
+    f.write_text(f"name,level,client_id,project_id\nok,project,c1,7\nodd,project,c2,{project_id}\n")
+    rows = read_rows(f)
+    assert rows[0].errors == [] and rows[0].fields["project_id"] == 7
+    assert any("project_id" in e for e in rows[1].errors)
+
+
+def test_a_csv_field_over_the_size_limit_is_a_config_error_with_its_line(tmp_path):
+    f = tmp_path / "team.csv"
+    f.write_text("name,level,client_id\nok,project,c1\nbig,project," + "x" * 200_000 + "\n")
+    with pytest.raises(ConfigError, match=r"team.csv:3: not valid CSV \(field larger"):
+        read_rows(f)
+
+
+@pytest.mark.parametrize("suffix", [".json", ""])
+def test_json_nested_too_deeply_is_a_config_error(tmp_path, suffix):
+    f = tmp_path / f"team{suffix}"
+    f.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(ConfigError, match="nested too deeply"):
+        read_rows(f)
+
+
+@pytest.mark.parametrize("text", ["a = " + "[" * 1100 + "]" * 1100,
+                                  '[profiles.p]\nclient_id = "c"\nproject_id = ' + "9" * 4400])
+def test_toml_that_tomllib_gives_up_on_is_a_syntax_error(tmp_path, text):
+    f = tmp_path / "team.toml"
+    f.write_text(text)
+    with pytest.raises(ProfilesSyntaxError):
+        read_rows(f)
