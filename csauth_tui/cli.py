@@ -48,9 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="the whole JSON answer")
 
     p = sub.add_parser("exec", help="run a command with CS_ACCESS_TOKEN, CS_API_BASE_URL and "
-                       "CS_TOKEN_EXPIRES_AT in its environment")
+                       "CS_TOKEN_EXPIRES_AT in its environment",
+                       usage="csauth exec PROFILE [options] -- CMD [ARGS...]")
     request_args(p)
-    p.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD [ARGS...]")
+    p.set_defaults(cmd=[])  # filled by main() with what follows the first --
 
     p = sub.add_parser("add", help="add a profile; the secret is read from stdin or a prompt")
     p.add_argument("name", metavar="NAME", type=utf8_text)
@@ -151,17 +152,30 @@ def option_without_value(args: argparse.Namespace, argv: list[str]) -> str | Non
                 "an option")
 
 
+def split_at_double_dash(argv: list[str]) -> tuple[list[str], list[str] | None]:
+    if "--" not in argv:
+        return argv, None
+    cut = argv.index("--")
+    return argv[:cut], argv[cut + 1:]
+
+
 def main(argv: list[str] | None = None) -> int:
     # A path that is not UTF-8 (from argv or the environment) must print, not crash.
     with contextlib.suppress(AttributeError, ValueError):
         sys.stdout.reconfigure(errors="surrogateescape")
     parser = build_parser()
-    args = parser.parse_args(argv)
-    empty = option_without_value(args, sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # `csauth exec PROFILE [options] -- CMD`: options may follow PROFILE; the command is
+    # everything after the first --. For other commands -- keeps its usual meaning.
+    words, command = split_at_double_dash(argv)
+    args = parser.parse_args(words)
+    if args.command == "exec":
+        args.cmd = command or []
+    elif command is not None:
+        args = parser.parse_args(argv)
+    empty = option_without_value(args, argv)
     if empty:
         parser.error(f"argument {empty}: expected one argument")
-    if getattr(args, "cmd", None) and args.cmd[:1] == ["--"]:
-        args.cmd = args.cmd[1:]
     if args.verbose:
         import logging
 

@@ -122,6 +122,22 @@ def test_exec_passes_the_token_and_exit_status(cli):
     assert lines[1].endswith("Z")
 
 
+def test_exec_takes_options_after_the_profile_and_the_command_after_double_dash(cli):
+    import sys
+
+    script = "import os; print(os.environ['CS_API_BASE_URL'])"
+    result = cli.run("exec", "agency", "--project-id", "1002", "--", sys.executable, "-c",
+                     script)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().startswith("http://127.0.0.1")
+    assert cli.fake.requests[-1].body.get("project_id") == 1002
+
+    # without --, the words after PROFILE are not silently run as a command
+    result = cli.run("exec", "prod", "--scope", "metrics")
+    assert result.returncode == 2
+    assert "exec needs a command after --" in result.stderr
+
+
 def test_exec_unknown_command(cli):
     result = cli.run("exec", "prod", "--", "no-such-command-csauth")
     assert result.returncode == 127
