@@ -9,6 +9,9 @@ import pytest
 from csauth_tui.demo import memory_keyring as make_memory_keyring
 from tests import figures
 
+# Every run scans what the suite shows for client secrets and tokens (tests/leakscan.py).
+pytest_plugins = ("tests.leakscan",)
+
 
 def pytest_terminal_summary(terminalreporter):
     """Print the reliability figures (tests/figures.py) after the run, if any were recorded."""

@@ -167,6 +167,15 @@ def _snippet(text: str, secrets: Iterable[str]) -> str:
     return text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1] + "…"
 
 
+def _mentions(value: Any, needles: Iterable[str]) -> bool:
+    """Whether any string inside a JSON value (keys included) contains one of `needles`."""
+    if isinstance(value, dict):
+        return any(_mentions(k, needles) or _mentions(v, needles) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_mentions(v, needles) for v in value)
+    return any(n and n in str(value) for n in needles)
+
+
 def _json_body(response: httpx.Response) -> tuple[Any, bool]:
     try:
         return json.loads(response.content), True
@@ -411,8 +420,11 @@ class AuthClient:
         expires_at = expiry_from_response(sent_at, data.get("expires_in"), claims)
         if expires_at <= sent_at:
             raise _expired_on_arrival(host, claims, sent_at, response.status_code)
+        # Whatever else the answer holds goes to the cache file, except what echoes the
+        # token or the client secret.
+        known = (access_token, body["client_secret"])
         extra = {k: v for k, v in data.items()
-                 if k not in ("access_token", "endpoint") and v != access_token}
+                 if k not in ("access_token", "endpoint") and not _mentions(v, known)}
         return Token(
             access_token=access_token,
             endpoint=endpoint,

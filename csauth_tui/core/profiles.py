@@ -15,7 +15,7 @@ from typing import Any
 
 from . import scopes as scope_rules
 from .errors import ProfileInvalidError, ProfilesSyntaxError, UnknownProfileError
-from .redact import Secret
+from .redact import Secret, looks_like_a_secret
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -211,15 +211,17 @@ def url_error(url: str) -> str | None:
     """Why `url` cannot be an auth URL: https, or http on a loopback host only."""
     from urllib.parse import urlsplit
 
+    shown = "the URL (not shown: it looks like a secret)" if looks_like_a_secret(url) \
+        else f"'{url}'"
     try:
         parts = urlsplit(url)
     except ValueError:
-        return f"'{url}' is not a URL"
+        return f"{shown} is not a URL"
     if parts.scheme == "https" and parts.hostname:
         return None
     if parts.scheme == "http" and parts.hostname and is_loopback(parts.hostname):
         return None
-    return f"'{url}' must be an https:// URL (plain http is allowed for loopback only)"
+    return f"{shown} must be an https:// URL (plain http is allowed for loopback only)"
 
 
 def is_loopback(host: str) -> bool:

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
+# a long run of letters and digits: how client secrets and tokens look, and how variable
+# names (UPPER_SNAKE), words and paths do not
+_RUN = re.compile(r"[A-Za-z0-9]{16,}")
+_HEX = re.compile(r"[0-9a-f]{24,}")
+
 
 class Secret:
     """A client secret or token that never shows itself by accident.
@@ -53,3 +60,17 @@ def mask(value: str, keep: int = 4) -> str:
 def mask_token(token: str) -> str:
     """A JWT shown masked: its first and last few characters only."""
     return mask(token, keep=6)
+
+
+def looks_like_a_secret(text: str) -> bool:
+    """True for text holding what looks like a pasted secret: 16+ letters and digits in a
+    row with mixed case, or 24+ hex digits. Used where a user's setting is quoted back (an
+    env var name, a command) in case they pasted the secret itself there."""
+    for run in _RUN.findall(text or ""):
+        digits = sum(c.isdigit() for c in run)
+        if digits == 0 or digits == len(run):
+            continue
+        mixed_case = any(c.islower() for c in run) and any(c.isupper() for c in run)
+        if mixed_case or _HEX.search(run):
+            return True
+    return False

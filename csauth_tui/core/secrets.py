@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 from .errors import KeyringUnavailableError, SecretError
 from .profiles import Profile
-from .redact import Secret, mask
+from .redact import Secret, looks_like_a_secret, mask
 
 KEYRING_SERVICE = "csauth-tui"
 _PROBE_USER = "csauth-doctor-probe"  # looked up (never written) by keyring_status()
@@ -135,7 +135,7 @@ def describe_source(profile: Profile) -> str:
     if source == "keyring":
         return "keyring"
     if source.startswith("env:"):
-        return f"env ${source[4:]}"
+        return f"env {_variable(source[4:])}"
     if source.startswith("cmd:"):
         return "command"
     if source == "plaintext":
@@ -165,13 +165,30 @@ def _from_keyring(profile: Profile, timeout: float) -> Secret:
     return Secret(value)
 
 
+# Quoting back a variable name or a command helps, unless the user pasted the secret
+# itself there (`env:<the secret>` is a valid variable name): then it is not shown.
+_HIDDEN_NAME = "(name hidden: it looks like a secret)"
+
+
+def _variable(var: str) -> str:
+    return _HIDDEN_NAME if looks_like_a_secret(var) else f"${var}"
+
+
+def _program(program: str) -> str:
+    return _HIDDEN_NAME if looks_like_a_secret(program) else program
+
+
 def _from_env(profile: Profile, var: str, environ: Mapping[str, str]) -> Secret:
     value = environ.get(var, "")
     if not value:
         state = "is empty" if var in environ else "is not set"
+        if looks_like_a_secret(var):
+            hint = 'write secret = "env:NAME" with the name of a variable, not the secret'
+        else:
+            hint = f"export {var}=... in the environment that runs csauth"
         raise SecretError(
-            f"profile '{profile.name}' reads its secret from ${var}, which {state}",
-            hint=f"export {var}=... in the environment that runs csauth",
+            f"profile '{profile.name}' reads its secret from {_variable(var)}, which {state}",
+            hint=hint,
         )
     return Secret(value)
 
@@ -186,7 +203,7 @@ def _from_command(
         raise SecretError(f"{where} cannot be parsed: {exc}") from None
     if not argv:
         raise SecretError(f"{where} is empty", hint='write secret = "cmd:COMMAND ARGS..."')
-    program = argv[0]
+    program = _program(argv[0])
     env = {**environ, "CSAUTH_CLIENT_ID": profile.client_id, "CSAUTH_PROFILE": profile.name}
     try:
         proc = subprocess.Popen(
@@ -210,7 +227,8 @@ def _from_command(
         how = (f"was killed by signal {-proc.returncode}" if proc.returncode < 0
                else f"exited with status {proc.returncode}")
         line = _first_line(err.decode("utf-8", errors="replace"),
-                           scrub=(stdout, *stdout.splitlines()))
+                           scrub=(stdout, *stdout.splitlines(),
+                                  *(word for word in argv if looks_like_a_secret(word))))
         raise SecretError(f"{where} ({program}) {how}" + (f": {line}" if line else ""))
     if not stdout:
         raise SecretError(f"{where} ({program}) printed nothing on stdout",

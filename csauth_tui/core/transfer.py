@@ -107,7 +107,8 @@ def _split_secret(where: str, name: str, raw: dict[str, Any]) -> ImportRow:
         try:
             fields["created"] = date.fromisoformat(fields["created"])
         except ValueError:
-            row.errors.append(f"created '{fields['created']}' is not a date like 2026-01-15")
+            row.errors.append("created is not a date like 2026-01-15 (value not shown: a "
+                              "shifted row may have put a secret there)")
     if isinstance(secret, str) and secret.strip():
         row.secret = Secret(secret.strip())
         fields.pop("secret", None)
@@ -188,7 +189,8 @@ def _csv_rows(path: Path, reader: csv.DictReader) -> list[ImportRow]:
                 try:
                     raw[key] = date.fromisoformat(value)
                 except ValueError:
-                    errors.append(f"created '{value}' is not a date like 2026-01-15")
+                    errors.append("created is not a date like 2026-01-15 (value not shown: "
+                                  "a shifted row may have put a secret there)")
             else:
                 raw[key] = value
         row = _split_secret(where, record.get("name", ""), raw)

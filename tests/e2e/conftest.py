@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from csauth_tui.fake.server import FakeContentsquare, FakeCredential
+from tests import leakscan
 
 PROJECT_SECRET = "sentinel-project-secret-7f3a9c"
 ACCOUNT_SECRET = "sentinel-account-secret-51be02"
@@ -64,11 +65,16 @@ class CliEnv:
     def run(self, *args: str, input: str | None = None, env: dict | None = None,
             timeout: float = 60) -> Result:
         full_env = {**os.environ, **(env or {})}
+        before = leakscan.file_states(self.config, self.cache_dir)
         proc = subprocess.run(
             [sys.executable, "-m", "csauth_tui.cli", *args],
             input=input, capture_output=True, text=True, timeout=timeout, env=full_env,
             stdin=None if input is not None else subprocess.DEVNULL,
         )
+        # stderr never shows a secret or a token, stdout only the token it is asked for,
+        # and what the run wrote is 0600 and holds no client secret (tests/leakscan.py)
+        leakscan.cli_run(args, proc.stdout, proc.stderr, before=before, config=self.config,
+                         cache_dir=self.cache_dir)
         return Result(proc.returncode, proc.stdout, proc.stderr)
 
     def token_requests(self) -> int:

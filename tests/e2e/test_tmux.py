@@ -29,7 +29,7 @@ except ModuleNotFoundError:  # Python 3.10
 
 from csauth_tui.core.clipboard import BLANK
 from csauth_tui.core.tokens import decode_jwt
-from csauth_tui.fake.demo import demo_profiles_toml
+from csauth_tui.fake.demo import DEMO_CREDENTIALS, demo_profiles_toml
 
 pytestmark = pytest.mark.tmux
 
@@ -41,6 +41,9 @@ STEP_SECONDS = 45  # any one reaction to a key press
 JWT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 COUNTDOWN = re.compile(r"^\s*prod-metrics\s+((?:\d+:)?\d\d:\d\d)\b", re.MULTILINE)
 OSC52 = re.compile(rb"\x1b\]52;c;([A-Za-z0-9+/=]*)(?:\x07|\x1b\\)")
+ESCAPES = re.compile(r"\x1b\[[0-9;:?<=>]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b.")
+TOKEN_RUN = re.compile(r"[A-Za-z0-9_.-]{8,}")
+DEMO_SECRETS = tuple(cred.client_secret for cred in DEMO_CREDENTIALS)
 # Variables that would let the app reach the developer's real desktop clipboard, or make
 # tmux think it is nested.
 DROPPED = ("TMUX", "TMUX_PANE", "DISPLAY", "WAYLAND_DISPLAY", "SSH_CONNECTION", "SSH_TTY")
@@ -86,6 +89,7 @@ class Pane:
         self.env.pop("NO_COLOR", None)
         self.passed = passed
         self.last_screen = ""
+        self.hidden: set[str] = set()  # never quoted in a failure message (the token)
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
@@ -153,8 +157,22 @@ class Pane:
                 return value
             if time.monotonic() > deadline:
                 raise AssertionError(
-                    f"waited {timeout:.0f} s for {what}; last screen:\n{self.screen()}")
+                    f"waited {timeout:.0f} s for {what}; last screen:\n"
+                    f"{self.masked(self.screen())}")
             time.sleep(0.25)
+
+    def masked(self, text: str) -> str:
+        """`text` with every run of 8+ characters of a hidden string replaced (a revealed
+        token wraps over several lines, so pieces are masked, not just whole values)."""
+        return TOKEN_RUN.sub(
+            lambda m: "<hidden>" if any(m.group() in h for h in self.hidden) else m.group(),
+            text)
+
+    def written_text(self) -> str:
+        """Every character the app wrote to the terminal, escape sequences (OSC 52 copies
+        included) taken out."""
+        data = self.output.read_bytes() if self.output.exists() else b""
+        return ESCAPES.sub("", data.decode("utf-8", "replace"))
 
     def exit_status(self) -> str | None:
         text = self.status_file.read_text() if self.status_file.exists() else ""
@@ -196,6 +214,7 @@ def get_and_copy_token(pane: Pane) -> str:
     pane.wait_for("a countdown in the prod-metrics row", pane.countdown, STEP_SECONDS)
     pane.keys("c")
     copied = pane.wait_for("tmux's paste buffer (OSC 52)", pane.newest_buffer, STEP_SECONDS)
+    pane.hidden.add(copied)
     pane.wait_for("the clipboard notice", lambda: "clipboard holds a secret" in pane.screen(),
                   STEP_SECONDS)
     return copied
@@ -205,7 +224,7 @@ def quit_app(pane: Pane) -> None:
     pane.keys("q")
     pane.wait_for("the app to exit", lambda: pane.show("#{pane_dead}") == "1", STEP_SECONDS)
     status = pane.wait_for("the exit status", pane.exit_status, STEP_SECONDS)
-    assert status == "0", f"csauth demo exited with status {status}:\n{pane.screen()}"
+    assert status == "0", f"csauth demo exited with status {status}:\n{pane.masked(pane.screen())}"
 
 
 def test_demo_token_counts_down_stays_masked_copies_and_clears_on_quit(pane):
@@ -223,16 +242,22 @@ def test_demo_token_counts_down_stays_masked_copies_and_clears_on_quit(pane):
 
     pane.keys("c")
     copied = pane.wait_for("tmux's paste buffer (OSC 52)", pane.newest_buffer, STEP_SECONDS)
+    pane.hidden.add(copied)
     assert JWT.fullmatch(copied), f"not a JWT: {copied[:12]}..."
     assert decode_jwt(copied)[1]["sub"] == prod_metrics_client_id()
     pane.wait_for("the clipboard notice", lambda: "clipboard holds a secret" in pane.screen(),
                   STEP_SECONDS)
 
-    # Masked by default: no run of 16 characters of the token is on the screen...
+    # Masked by default: no run of 16 characters of the token is on the screen, nor was
+    # it ever written to the terminal so far...
     chunks = {copied[i:i + 16] for i in range(len(copied) - 15)}
     screen = pane.screen()
-    assert not any(chunk in screen for chunk in chunks), screen
-    # ...while v (reveal) does show it, so the check above can fail.
+    shown = any(chunk in screen for chunk in chunks)  # booleans: never quote the screen
+    assert not shown, "16 characters of the masked token are on the screen"
+    written = pane.written_text()
+    shown = any(chunk in written for chunk in chunks)
+    assert not shown, "the app wrote 16 characters of the token to the terminal unasked"
+    # ...while v (reveal) does show it, so the checks above can fail.
     pane.keys("v")
     pane.wait_for("the revealed token", lambda: any(c in pane.screen() for c in chunks),
                   STEP_SECONDS)
@@ -247,6 +272,17 @@ def test_demo_token_counts_down_stays_masked_copies_and_clears_on_quit(pane):
                            STEP_SECONDS)
     sent = copied in writes  # booleans: a failed assert must not print the token
     assert sent, "the copy itself went out over OSC 52"
+    held = [name for name in pane.buffer_names() if copied in (pane.buffer(name) or "")]
+    assert held == [], "a tmux paste buffer still holds the token"  # names only, never it
+    assert_no_demo_secret_shown(pane)
+
+
+def assert_no_demo_secret_shown(pane: Pane) -> None:
+    """No client secret of the demo (one of them sits in plaintext in its profiles file)
+    was ever written to the terminal or left in a tmux buffer."""
+    seen = pane.written_text() + "".join(pane.buffer(n) or "" for n in pane.buffer_names())
+    leaked = [i for i, secret in enumerate(DEMO_SECRETS) if secret in seen]
+    assert leaked == [], f"demo client secret(s) #{leaked} reached the terminal"
 
 
 def test_tmux_buffers_no_longer_hold_the_token_after_quit(pane):
@@ -257,5 +293,11 @@ def test_tmux_buffers_no_longer_hold_the_token_after_quit(pane):
     quit_app(pane)
     pane.wait_for("the clear on quit to be written",
                   lambda: (w := pane.osc52_writes()) and w[-1] == BLANK, STEP_SECONDS)
-    held = [name for name in pane.buffer_names() if pane.buffer(name) == copied]
+    held = [name for name in pane.buffer_names() if copied in (pane.buffer(name) or "")]
     assert held == [], "a tmux paste buffer still holds the token"  # names only, never it
+    # never revealed: not one 16-character run of the token ever reached the terminal
+    chunks = {copied[i:i + 16] for i in range(len(copied) - 15)}
+    written = pane.written_text()
+    shown = any(chunk in written for chunk in chunks)
+    assert not shown, "the app wrote 16 characters of the never-revealed token to the terminal"
+    assert_no_demo_secret_shown(pane)

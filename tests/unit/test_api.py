@@ -101,7 +101,7 @@ def assert_clean(exc: BaseException, sentinels=SENTINELS) -> None:
     """No sentinel secret or token anywhere a person or a log could see."""
     for text in (str(exc), repr(exc), exc.args.__repr__(), str(getattr(exc, "hint", ""))):
         for sentinel in sentinels:
-            assert sentinel not in text, f"{sentinel!r} leaked into {text!r}"
+            assert sentinel not in text, f"sentinel #{sentinels.index(sentinel)} leaked"
 
 
 async def fetch(server: Server, profile: Profile | None = None, **kw) -> Token:

@@ -224,6 +224,7 @@ def _token(endpoint: str, access: str = "eyJsecret.eyJtoken.sig") -> Token:
         ("https://user:pw@evil.example.net/eyJsecret.eyJtoken.sig?t=eyJsecret",
          "evil.example.net"),
     ],
+    ids=["foreign-host", "http-not-https", "userinfo-path-and-query"],
 )
 def test_untrusted_error_names_the_host_and_never_the_token(endpoint, host):
     error = untrusted_error(_token(endpoint))
@@ -239,6 +240,7 @@ def test_untrusted_error_names_the_host_and_never_the_token(endpoint, host):
     "endpoint",
     ["eyJsecret.eyJtoken.sig", "/relative/eyJsecret.eyJtoken.sig",
      "Bearer eyJsecret.eyJtoken.sig", "https://[eyJsecret.eyJtoken.sig"],
+    ids=["bare-token", "relative-path", "bearer-header", "broken-ipv6"],
 )
 def test_untrusted_error_on_an_endpoint_without_host_does_not_quote_it(endpoint):
     error = untrusted_error(_token(endpoint))

@@ -11,7 +11,8 @@ from textual.widgets import Label, Static
 
 from ...core.lifetime import credential_expiry
 from ...core.profiles import Problem, Profile, Settings
-from ...core.redact import mask
+from ...core.redact import looks_like_a_secret, mask
+
 
 def age_text(created: date | None, today: date) -> str:
     if created is None:
@@ -32,6 +33,8 @@ def secret_text(profile: Profile) -> str:
     if source == "plaintext":
         return "[b red]plaintext in the profiles file[/] (move it to the keyring)"
     if source.startswith("env:"):
+        if looks_like_a_secret(source[4:]):
+            return "environment variable (name hidden: it looks like a secret)"
         return f"environment variable ${source[4:]}"
     if source.startswith("cmd:"):
         return "command output (cmd:)"
