@@ -152,11 +152,20 @@ def option_without_value(args: argparse.Namespace, argv: list[str]) -> str | Non
                 "an option")
 
 
-def split_at_double_dash(argv: list[str]) -> tuple[list[str], list[str] | None]:
-    if "--" not in argv:
-        return argv, None
-    cut = argv.index("--")
-    return argv[:cut], argv[cut + 1:]
+def split_exec(argv: list[str]) -> tuple[list[str], list[str]] | None:
+    """For `csauth [options] exec PROFILE [options] -- CMD...`: the words to parse and the
+    command (what follows the first -- after exec). None when the command is not exec,
+    whose -- then keeps its usual meaning ("no more options")."""
+    at = 0
+    while at < len(argv) and argv[at].startswith("-") and argv[at] != "--":
+        at += 2 if argv[at] == "--config" else 1
+    if at >= len(argv) or argv[at] != "exec":
+        return None
+    rest, lead = argv[at + 1:], []
+    if rest[:1] == ["--"] and len(rest) > 1:  # exec -- -odd-name -- CMD
+        lead, rest = ["--", rest[1]], rest[2:]
+    cut = rest.index("--") if "--" in rest else len(rest)
+    return argv[:at + 1] + rest[:cut] + lead, rest[cut + 1:]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -165,14 +174,15 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.reconfigure(errors="surrogateescape")
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else list(argv)
-    # `csauth exec PROFILE [options] -- CMD`: options may follow PROFILE; the command is
-    # everything after the first --. For other commands -- keeps its usual meaning.
-    words, command = split_at_double_dash(argv)
-    args = parser.parse_args(words)
-    if args.command == "exec":
-        args.cmd = command or []
-    elif command is not None:
+    split = split_exec(argv)
+    if split is None:
         args = parser.parse_args(argv)
+    else:
+        args, extra = parser.parse_known_args(split[0])
+        if extra:
+            parser.error(f"unrecognized arguments: {' '.join(extra)} (exec runs only what "
+                         "follows --: csauth exec PROFILE [options] -- CMD)")
+        args.cmd = split[1]
     empty = option_without_value(args, argv)
     if empty:
         parser.error(f"argument {empty}: expected one argument")

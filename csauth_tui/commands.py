@@ -187,7 +187,7 @@ def read_secret(name: str) -> str:
 
 
 def add(args: argparse.Namespace) -> int:
-    from .core.profiles import validate_profile
+    from .core.profiles import Profile, validate_profile
     from .core.redact import Secret
     from .core.store import ProfileStore
 
@@ -215,7 +215,10 @@ def add(args: argparse.Namespace) -> int:
     if args.name in existing.order:
         raise ConfigError(f"a profile named '{args.name}' already exists in {store.path}",
                           hint="pick another name, or `csauth rm` it first")
-    secret_note = source
+    from .core.secrets import describe_source
+
+    secret_note = describe_source(Profile(name=args.name, client_id=args.client_id,
+                                          secret=source))
     stored_in_keyring = False
     if source in ("keyring", "plaintext"):
         secret = read_secret(args.name)

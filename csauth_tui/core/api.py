@@ -300,7 +300,11 @@ def _duration(seconds: float) -> str:
 def _expired_on_arrival(host: str, claims: dict[str, Any], sent_at: datetime,
                         status: int) -> TokenExpiredError:
     """A token whose own claims say it was dead before it reached us."""
-    exp, iat = numeric_claim(claims, "exp") or 0.0, numeric_claim(claims, "iat")
+    exp, iat = numeric_claim(claims, "exp"), numeric_claim(claims, "iat")
+    if exp is None:
+        return TokenExpiredError(f"the token from {host} came with no time left to use it",
+                                 hint="the server issued an unusable token: try again later",
+                                 status=status)
     if iat is not None:
         return TokenExpiredError(
             f"the token from {host} was already expired when it was issued (its exp is "

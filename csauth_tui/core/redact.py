@@ -8,6 +8,7 @@ import re
 # names (UPPER_SNAKE), words and paths do not
 _RUN = re.compile(r"[A-Za-z0-9]{16,}")
 _HEX = re.compile(r"[0-9a-f]{24,}")
+_URLSAFE_RUN = re.compile(r"[A-Za-z0-9_-]{24,}")
 
 
 class Secret:
@@ -63,14 +64,28 @@ def mask_token(token: str) -> str:
 
 
 def looks_like_a_secret(text: str) -> bool:
-    """True for text holding what looks like a pasted secret: 16+ letters and digits in a
-    row with mixed case, or 24+ hex digits. Used where a user's setting is quoted back (an
-    env var name, a command) in case they pasted the secret itself there."""
+    """True for text holding what looks like a pasted secret (see `secret_parts`). Used
+    where a user's setting is quoted back (an env var name, a command) in case they pasted
+    the secret itself there."""
+    return bool(secret_parts(text))
+
+
+def secret_parts(text: str) -> list[str]:
+    """The runs of `text` that look like a pasted secret: 16+ letters and digits with mixed
+    case, 24+ hex digits, 20+ letters and digits with at least 3 of each, or 24+ URL-safe
+    characters (as token_urlsafe makes) with mixed case and digits. Names such as
+    CS_PROD_CLIENT_SECRET, paths and UUIDs do not match."""
+    found = []
     for run in _RUN.findall(text or ""):
         digits = sum(c.isdigit() for c in run)
-        if digits == 0 or digits == len(run):
+        letters = len(run) - digits
+        if digits == 0 or letters == 0:
             continue
         mixed_case = any(c.islower() for c in run) and any(c.isupper() for c in run)
-        if mixed_case or _HEX.search(run):
-            return True
-    return False
+        if mixed_case or _HEX.search(run) or (len(run) >= 20 and min(digits, letters) >= 3):
+            found.append(run)
+    for run in _URLSAFE_RUN.findall(text or ""):
+        if (any(c.isdigit() for c in run) and any(c.islower() for c in run)
+                and any(c.isupper() for c in run) and run not in found):
+            found.append(run)
+    return found

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 from .errors import KeyringUnavailableError, SecretError
 from .profiles import Profile
-from .redact import Secret, looks_like_a_secret, mask
+from .redact import Secret, looks_like_a_secret, mask, secret_parts
 
 KEYRING_SERVICE = "csauth-tui"
 _PROBE_USER = "csauth-doctor-probe"  # looked up (never written) by keyring_status()
@@ -228,7 +228,7 @@ def _from_command(
                else f"exited with status {proc.returncode}")
         line = _first_line(err.decode("utf-8", errors="replace"),
                            scrub=(stdout, *stdout.splitlines(),
-                                  *(word for word in argv if looks_like_a_secret(word))))
+                                  *(part for word in argv for part in secret_parts(word))))
         raise SecretError(f"{where} ({program}) {how}" + (f": {line}" if line else ""))
     if not stdout:
         raise SecretError(f"{where} ({program}) printed nothing on stdout",

@@ -171,8 +171,9 @@ def expiry_from_response(
 
     Two sources may disagree: `expires_in`, and the JWT's `exp`. The JWT is read as a
     lifetime, `exp - iat`, counted from when the request was sent, so a clock here that
-    differs from the server's changes nothing; without `iat`, `exp` is read by our clock.
-    The earlier of the two wins (a token never looks fresher than either source says).
+    differs from the server's changes nothing. The earlier of the two wins (a token never
+    looks fresher than either source says). Without `iat`, `exp` could only be read by
+    our clock, which may be off by hours: it is used only when `expires_in` is unusable.
     Neither usable: one hour. The result is at or before `sent_at` when the token was
     already dead on arrival.
     """
@@ -183,7 +184,7 @@ def expiry_from_response(
     exp, iat = numeric_claim(claims, "exp"), numeric_claim(claims, "iat")
     if exp is not None and iat is not None:
         found.append(_after(sent_at, exp - iat))
-    elif exp is not None:
+    elif exp is not None and not [moment for moment in found if moment is not None]:
         with contextlib.suppress(OverflowError, OSError, ValueError):
             found.append(datetime.fromtimestamp(exp, timezone.utc))
     usable = [moment for moment in found if moment is not None]

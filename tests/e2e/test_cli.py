@@ -136,6 +136,14 @@ def test_exec_takes_options_after_the_profile_and_the_command_after_double_dash(
     result = cli.run("exec", "prod", "--scope", "metrics")
     assert result.returncode == 2
     assert "exec needs a command after --" in result.stderr
+    result = cli.run("exec", "prod", "env")
+    assert result.returncode == 2
+    assert "unrecognized arguments: env" in result.stderr and "-- CMD" in result.stderr
+
+    # for other commands, -- still just ends the options
+    result = cli.run("token", "--", "prod")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("eyJ")
 
 
 def test_exec_unknown_command(cli):

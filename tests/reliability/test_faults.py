@@ -385,13 +385,16 @@ def test_a_clock_that_differs_from_the_servers_does_not_change_the_lifetime(skew
     assert expiry_from_response(NOW, 3600, claims) == NOW + timedelta(seconds=3600)
 
 
-def test_without_iat_exp_is_read_by_our_clock_and_the_earlier_still_wins():
+def test_without_iat_exp_is_read_by_our_clock_only_when_expires_in_is_unusable():
+    """Our clock may be hours off (a dual-boot RTC, WSL drift): exp alone must not turn a
+    working token into an expired one while expires_in says how long it lives."""
     soon = {"exp": int(NOW.timestamp()) + 1200}
     later = {"exp": int(NOW.timestamp()) + 7200}
     past = {"exp": int(NOW.timestamp()) - 30}
-    assert expiry_from_response(NOW, 3600, soon) == NOW + timedelta(seconds=1200)
-    assert expiry_from_response(NOW, 3600, later) == NOW + timedelta(seconds=3600)
-    assert expiry_from_response(NOW, 3600, past) == NOW - timedelta(seconds=30)
+    for claims in (soon, later, past):
+        assert expiry_from_response(NOW, 3600, claims) == NOW + timedelta(seconds=3600)
+    assert expiry_from_response(NOW, None, soon) == NOW + timedelta(seconds=1200)
+    assert expiry_from_response(NOW, "junk", past) == NOW - timedelta(seconds=30)
 
 
 @pytest.mark.parametrize(
@@ -405,7 +408,8 @@ def test_unusable_exp_leaves_expires_in_alone(claims):
 @pytest.mark.parametrize("iat", [True, "x", float("-inf"), float("nan"), None])
 def test_without_a_usable_iat_exp_is_read_by_our_clock(iat):
     claims = {"iat": iat, "exp": int(NOW.timestamp()) + 600}
-    assert expiry_from_response(NOW, 900, claims) == NOW + timedelta(seconds=600)
+    assert expiry_from_response(NOW, None, claims) == NOW + timedelta(seconds=600)
+    assert expiry_from_response(NOW, 900, claims) == NOW + timedelta(seconds=900)
 
 
 def unsigned_jwt(claims: dict) -> str:
@@ -416,16 +420,20 @@ def unsigned_jwt(claims: dict) -> str:
 
 
 async def test_a_token_dead_on_arrival_by_our_clock_names_the_clock():
-    """No iat: the only reading of exp is by our clock; one far ahead must be named."""
+    """No iat and no expires_in: the only reading of exp is by our clock; one far ahead
+    must be named. With expires_in, the token is used for what expires_in says."""
     import httpx
 
     sent = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
     body = {"access_token": unsigned_jwt({"exp": int(sent.timestamp()) - 7200}),
-            "endpoint": "https://api.contentsquare.com", "expires_in": 3600}
+            "endpoint": "https://api.contentsquare.com"}
     transport = httpx.MockTransport(lambda request: httpx.Response(200, json=body))
     async with AuthClient(transport=transport, clock=lambda: sent, max_retries=0) as client:
         with pytest.raises(TokenExpiredError) as info:
             await client.fetch_token(PROFILE, Secret(SECRET))
+        body["expires_in"] = 3600
+        token = await client.fetch_token(PROFILE, Secret(SECRET))
+    assert token.expires_at == sent + timedelta(seconds=3600)
     message = str(info.value)
     assert "already expired by this machine's clock" in message
     assert "2.0 h before the request was sent" in message

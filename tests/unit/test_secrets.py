@@ -334,6 +334,16 @@ def test_cmd_source_error_scrubs_stdout_echoed_on_stderr():
     assert_no_secret(info.value)
 
 
+def test_cmd_source_error_scrubs_a_secret_given_inside_an_option_of_the_command():
+    script = ("import sys; key = sys.argv[1].split('=', 1)[1]; "
+              "sys.stderr.write('invalid key ' + key + '\\n'); sys.exit(2)")
+    pasted = "AbCdEf1234567890XyZq"
+    with pytest.raises(SecretError) as info:
+        resolve_secret(profile(cmd(script, f"--api-key={pasted}")))
+    assert "invalid key ********" in str(info.value)
+    assert pasted not in str(info.value)
+
+
 def test_cmd_source_error_names_program_but_not_arguments(tmp_path):
     with pytest.raises(SecretError) as info:
         resolve_secret(profile(cmd("import sys; sys.exit(2)", "--vault-token=abc123")))
