@@ -54,6 +54,11 @@ def _attempt(row: str, target: str, call: Callable[..., T], args: tuple, kw: dic
         raise
 
 
+async def no_sleep(_seconds: float) -> None:
+    """AuthClient's wait between retries, made instant: no example waits out a backoff."""
+    return None
+
+
 # --- values --------------------------------------------------------------------------
 
 KNOWN_SCOPES = ["metrics", "data-export", "enrichment", "surveys", "speed-analysis"]
@@ -81,6 +86,14 @@ def unique_secrets(raw: bytes, found: list[str]) -> tuple[bytes, list[str]]:
     tag = f"{SECRET_PREFIX}{uuid.uuid4().hex[:8]}-"
     return (raw.replace(SECRET_PREFIX.encode(), tag.encode()),
             [s.replace(SECRET_PREFIX, tag, 1) for s in found])
+
+# what json.loads may hand a parser
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12),
+    lambda kids: st.lists(kids, max_size=3) | st.dictionaries(st.text(max_size=8), kids,
+                                                              max_size=3),
+    max_leaves=8,
+)
 
 toml_scalars = st.one_of(
     st.booleans(), st.integers(-(2 ** 63), 2 ** 63 - 1), st.integers(-5, 5),

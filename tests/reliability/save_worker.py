@@ -31,6 +31,7 @@ from typing import Any
 from csauth_tui.core import fsutil
 from csauth_tui.core.errors import CsauthError
 from csauth_tui.core.store import ProfileStore
+from tests.files import HandleStandIn
 
 ORIGINAL = """\
 # csauth profiles, kept by hand: this comment must survive every save.
@@ -199,17 +200,12 @@ class Probe:
         os.fdopen, os.fsync, os.replace = fdopen, fsync, replace
 
 
-class _HalfThenPause:
+class _HalfThenPause(HandleStandIn):
     """The temp file's handle: the first half reaches the file, then the child stops."""
 
     def __init__(self, handle, probe: Probe) -> None:
-        self.handle, self.probe = handle, probe
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.handle.close()
+        super().__init__(handle)
+        self.probe = probe
 
     def write(self, data: bytes) -> int:
         half = len(data) // 2
@@ -217,9 +213,6 @@ class _HalfThenPause:
         self.handle.flush()
         self.probe.maybe_pause("temp file half written")
         return half + self.handle.write(data[half:])
-
-    def __getattr__(self, name):
-        return getattr(self.handle, name)
 
 
 def loop(path: Path, start: int, phase_file: Path, pause_point: str | None,

@@ -8,15 +8,18 @@ client must absorb, the token cached with the right expiry).
 
 Time limits: quick mode gives the client short timeouts and a short retry budget
 (QUICK_LIMITS) so the whole table runs in seconds; full mode (`make reliability`) runs the
-core and the CLI with the client's real defaults, so the bounds checked there are the ones
-a user lives with (minutes: a stalled server holds a client for two read timeouts).
+core with the client's real defaults, so the bounds checked there are the ones a user lives
+with (minutes: a stalled server holds a client for two read timeouts). The CLI and the app
+run with QUICK_LIMITS in both modes: they build the same AuthClient, and the full table at
+real timeouts through them would take most of an hour.
+
+A DNS failure is made the same on every machine: `.invalid` names are answered "no such
+name" by a stand-in for socket.getaddrinfo (tests/reliability/resolver.py).
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import json
 import socket
 import threading
 import time
@@ -52,6 +55,8 @@ from csauth_tui.fake.server import (
     FakeCredential,
 )
 from tests import figures
+from tests.reliability import resolver
+from tests.reliability.jwt_bits import unsigned_jwt
 
 # --- limits and bounds ---------------------------------------------------------------------
 
@@ -81,6 +86,25 @@ CREDENTIALS = [FakeCredential(CLIENT_ID, SECRET, project_ids=(1001,),
                               scopes=("metrics", "data-export"))]
 PROFILE = Profile(name="prod", client_id=CLIENT_ID, scopes=("metrics",))
 LIFETIME = 3600
+
+
+def profiles_text(auth_url: str) -> str:
+    """The profiles file the CLI and the app read: prod, and another one to move to."""
+    return f"""[settings]
+auth_url = "{auth_url}"
+
+[profiles.prod]
+level = "project"
+client_id = "{CLIENT_ID}"
+scopes = ["metrics"]
+secret = "env:CS_FAULTS_SECRET"
+
+[profiles.other]
+level = "project"
+client_id = "other-client"
+scopes = ["metrics"]
+secret = "env:CS_FAULTS_SECRET"
+"""
 
 
 @dataclass(frozen=True)
@@ -221,28 +245,34 @@ def hanging_dns(monkeypatch) -> Iterator[str]:
     real = socket.getaddrinfo
 
     def getaddrinfo(host, *args, **kwargs):
-        name = host.decode("ascii", "replace") if isinstance(host, bytes) else str(host)
-        if name.endswith(".invalid"):  # anyio hands over the name IDNA-encoded, as bytes
+        if resolver.host_name(host).endswith(resolver.SUFFIX):
             release.wait(HANG)
             raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
         return real(host, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     try:
-        yield "https://csauth-fault.invalid"
+        yield f"https://{resolver.NO_SUCH_HOST}"
     finally:
         release.set()  # the resolver thread ends, so the event loop can close
 
 
+def no_such_names(monkeypatch) -> str:
+    """`.invalid` names fail to resolve at once, in this process: the URL of one."""
+    monkeypatch.setattr(socket, "getaddrinfo",
+                        resolver.answering_no_such_name(socket.getaddrinfo))
+    return f"https://{resolver.NO_SUCH_HOST}"
+
+
 @contextlib.contextmanager
-def auth_url_for(case: FaultCase, fake: FakeContentsquare, monkeypatch=None) -> Iterator[str]:
+def auth_url_for(case: FaultCase, fake: FakeContentsquare, monkeypatch) -> Iterator[str]:
     if case.target == "fake":
         case.inject_into(fake)
         yield fake.url
     elif case.target == "refused":
         yield f"http://127.0.0.1:{free_port()}"
     elif case.target == "dns":
-        yield "https://csauth-fault.invalid"  # .invalid never resolves (RFC 6761)
+        yield no_such_names(monkeypatch)
     elif case.target == "dns_hang":
         with hanging_dns(monkeypatch) as url:
             yield url
@@ -347,10 +377,10 @@ async def check_core(case: FaultCase, fake, tmp_path, monkeypatch) -> None:
         assert not [r for r in fake.requests if r.path == "/v1/segments"]
 
 
-async def test_a_name_that_does_not_exist_is_asked_for_once(caplog):
+async def test_a_name_that_does_not_exist_is_asked_for_once(caplog, monkeypatch):
     """NXDOMAIN is an answer, not a hiccup: no retries, no backoff waits."""
     caplog.set_level("DEBUG", logger="csauth.api")
-    settings = Settings(auth_url="https://csauth-fault.invalid")
+    settings = Settings(auth_url=no_such_names(monkeypatch))
     async with AuthClient(settings=settings, **QUICK_LIMITS) as client:
         with pytest.raises(NetworkError, match="name not resolved"):
             await client.fetch_token(PROFILE, Secret(SECRET))
@@ -410,13 +440,6 @@ def test_without_a_usable_iat_exp_is_read_by_our_clock(iat):
     claims = {"iat": iat, "exp": int(NOW.timestamp()) + 600}
     assert expiry_from_response(NOW, None, claims) == NOW + timedelta(seconds=600)
     assert expiry_from_response(NOW, 900, claims) == NOW + timedelta(seconds=900)
-
-
-def unsigned_jwt(claims: dict) -> str:
-    def part(obj) -> str:
-        return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
-
-    return f"{part({'alg': 'RS256', 'typ': 'JWT'})}.{part(claims)}.c2lnbmF0dXJl"
 
 
 async def test_a_token_dead_on_arrival_by_our_clock_names_the_clock():

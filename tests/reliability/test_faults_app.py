@@ -41,7 +41,6 @@ from tests.ui.conftest import (
 )
 
 from .test_faults import (
-    CLIENT_ID,
     CREDENTIALS,
     LIFETIME,
     QUICK_LIMITS,
@@ -51,6 +50,7 @@ from .test_faults import (
     cases,
     check_message,
     other_token,
+    profiles_text,
     recorded,
     time_bound,
 )
@@ -65,36 +65,16 @@ TITLES = {
 }
 
 
-def profiles_text(auth_url: str) -> str:
-    return f"""[settings]
-auth_url = "{auth_url}"
-
-[profiles.prod]
-level = "project"
-client_id = "{CLIENT_ID}"
-scopes = ["metrics"]
-secret = "env:CS_FAULTS_SECRET"
-
-[profiles.other]
-level = "project"
-client_id = "other-client"
-scopes = ["metrics"]
-secret = "env:CS_FAULTS_SECRET"
-"""
-
-
 @pytest.fixture
 def fake(monkeypatch):
     monkeypatch.setenv("CS_FAULTS_SECRET", SECRET)
     monkeypatch.delenv("TMUX", raising=False)  # never touch a developer's tmux buffers
     # The app builds its AuthClient with the defaults: shorten them, in full mode too (the
-    # core and CLI tests check the real ones; here what matters is what the user sees).
+    # core tests check the real ones; here what matters is what the user sees).
     for name, value in QUICK_LIMITS.items():
         monkeypatch.setitem(AuthClient.__init__.__kwdefaults__, name, value)
     with FakeContentsquare(CREDENTIALS, token_lifetime=LIFETIME) as server:
         yield server
-
-
 
 
 @pytest.mark.parametrize("case", cases("app"))

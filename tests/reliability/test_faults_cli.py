@@ -5,10 +5,12 @@ For each fault: the documented exit code, nothing on stdout, one `csauth: error:
 on stderr that says what went wrong and where, no traceback, no secret, no token, the
 token cache untouched, and the command back within a bounded time.
 
-The CLI has no setting for its HTTP timeouts yet, so quick mode starts it through a
-five-line launcher that gives AuthClient the same short LIMITS as the core tests before
-calling the real `csauth_tui.cli.main`; full mode passes no limits, so the command runs
-with the timeouts a user gets.
+The command runs with the short QUICK_LIMITS in quick and in full mode alike: the CLI has
+no setting for its HTTP timeouts, so a small launcher sets AuthClient's defaults to them
+before calling the real `csauth_tui.cli.main`. The real defaults are proved through the
+core only (test_faults.py in full mode); here, the bound is the one QUICK_LIMITS allow.
+The launcher also makes `.invalid` names fail to resolve at once in the child
+(tests/reliability/resolver.py), as test_faults.py does in-process.
 """
 
 from __future__ import annotations
@@ -37,13 +39,17 @@ from .test_faults import (
     cases,
     check_message,
     other_token,
+    profiles_text,
     recorded,
     time_bound,
 )
 
+REPO = Path(__file__).resolve().parents[2]
 STARTUP = 10.0  # a fresh interpreter importing httpx on a loaded machine
 LAUNCHER = (
     "import json, sys\n"
+    "from tests.reliability import resolver\n"
+    "resolver.install()\n"
     "from csauth_tui.core.api import AuthClient\n"
     "AuthClient.__init__.__kwdefaults__.update(json.loads(sys.argv.pop(1)))\n"
     "from csauth_tui.cli import main\n"
@@ -51,24 +57,13 @@ LAUNCHER = (
 )
 
 
-def profiles_text(auth_url: str) -> str:
-    return f"""[settings]
-auth_url = "{auth_url}"
-
-[profiles.prod]
-level = "project"
-client_id = "{CLIENT_ID}"
-scopes = ["metrics"]
-secret = "env:CS_FAULTS_SECRET"
-"""
-
-
 def csauth(*args: str) -> tuple[subprocess.CompletedProcess, float]:
     started = time.monotonic()
     proc = subprocess.run(
         [sys.executable, "-c", LAUNCHER, json.dumps(QUICK_LIMITS), *args],
         capture_output=True, text=True, stdin=subprocess.DEVNULL,
-        timeout=time_bound(QUICK_LIMITS, startup=STARTUP) + 30, env={**os.environ},
+        timeout=time_bound(QUICK_LIMITS, startup=STARTUP) + 30,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
     )
     return proc, time.monotonic() - started
 
@@ -81,17 +76,17 @@ def fake(monkeypatch):
 
 
 @pytest.mark.parametrize("case", cases("cli"))
-def test_cli(case, fake):
+def test_cli(case, fake, monkeypatch):
     with recorded("CLI"):
-        check_cli(case, fake)
+        check_cli(case, fake, monkeypatch)
 
 
-def check_cli(case: FaultCase, fake: FakeContentsquare) -> None:
+def check_cli(case: FaultCase, fake: FakeContentsquare, monkeypatch) -> None:
     config = Path(os.environ["CSAUTH_CONFIG"])
     cache = TokenCache(Path(os.environ["CSAUTH_CACHE_DIR"]) / "tokens.json")
     cache.put(other_token(utcnow()))
     before = cache.path.read_bytes()
-    with auth_url_for(case, fake) as auth_url:
+    with auth_url_for(case, fake, monkeypatch) as auth_url:
         config.parent.mkdir(parents=True, exist_ok=True)
         config.write_text(profiles_text(auth_url))
         profiles = config.read_bytes()

@@ -24,6 +24,7 @@ from tests.reliability.fuzzing import (
     bent_text,
     fuzz_settings,
     good_names,
+    json_values,
     near_valid_profiles,
     odd_names,
     secrets,
@@ -31,12 +32,6 @@ from tests.reliability.fuzzing import (
 )
 
 SUFFIXES = [".toml", ".json", ".csv", "", ".txt"]
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12),
-    lambda kids: st.lists(kids, max_size=3) | st.dictionaries(st.text(max_size=8), kids,
-                                                              max_size=3),
-    max_leaves=6,
-)
 # a string client_secret is a secret whatever it says (tests/leakscan.py tracks it): only
 # `secrets` go there as strings
 not_a_secret = st.just("") | json_values.filter(lambda v: not isinstance(v, str))

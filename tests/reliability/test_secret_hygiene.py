@@ -1,340 +1,47 @@
-"""Secret hygiene: what a user (or an attacker reading over their shoulder, their `ps`, their
-files, their clipboard) could see of a client secret or an access token.
+"""Secret hygiene, part 2: what a user (or an attacker reading over their shoulder, their
+`ps`, their files, their clipboard) could see of a client secret or an access token.
 
-1. repr()/str() of every class that can hold one, found by walking the package: a new
-   dataclass is built and checked without anyone listing it here.
-2. argv: a secret or a token never goes on the command line of a process csauth starts
+1. argv: a secret or a token never goes on the command line of a process csauth starts
    (`csauth exec`, a `cmd:` secret source, the clipboard tools, tmux): `exec` hands the token
    over in the environment only, a tool gets the text on stdin.
-3. The profiles file and the token cache that csauth writes are 0600 (their directories
+2. The profiles file and the token cache that csauth writes are 0600 (their directories
    0700), from the CLI and from the app.
-4. Quitting the app leaves no token on the clipboard: the native tool's, OSC 52's.
+3. Quitting the app leaves no token on the clipboard: the native tool's, OSC 52's.
+4. What the suite cannot see for itself: audit reports, an echoed secret, a shifted CSV row.
 
-tests/leakscan.py (loaded for every run) scans everything else the suite produces.
+test_secret_reprs.py checks repr() and str(); tests/leakscan.py (loaded for every run)
+scans everything else the suite produces.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
-import importlib
-import inspect
 import json
 import os
-import pkgutil
-import re
-import stat
 import subprocess
 import sys
-import types
-import typing
-from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-import csauth_tui
 from csauth_tui.core import clipboard, paths
 from csauth_tui.core.clipboard import Clipboard, NativeTool, forget_tmux_buffers
-from csauth_tui.core.errors import CsauthError
 from csauth_tui.core.profiles import Profile
-from csauth_tui.core.redact import Secret, looks_like_a_secret
-from csauth_tui.core.secrets import describe_source, resolve_secret
-from csauth_tui.core.tokens import Token, TokenCache
+from csauth_tui.core.redact import Secret
+from csauth_tui.core.secrets import resolve_secret
+from csauth_tui.core.tokens import TokenCache
 from csauth_tui.fake.server import FakeContentsquare, FakeCredential
-from tests import figures
 from tests.e2e.conftest import CliEnv
+from tests.files import mode
+from tests.reliability.hygiene import CLIENT_ID, IN_THE_APP, SECRET, TOKEN, clean
+from tests.ui.conftest import wait_until
 
-SECRET = "sentinel-hygiene-secret-3b7e19c2"
 ADDED_SECRET = "sentinel-hygiene-added-secret-9e2d51"
-TOKEN = "sentinel-hygiene-token-8d04af61"
-PASTED = "SentinelKx7fG2hQ9mZ3pL5vB8nR1tW4"  # a secret pasted where a name belongs
-CLIENT_ID = "hygiene-client-0001"
-FIXED = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 ON_LINUX = Path("/proc/self/cmdline").exists()
 
 
-def clean(text: str) -> bool:
-    """No sentinel secret or token in `text` (a boolean: a failing assert must not quote)."""
-    return not any(value in text for value in (SECRET, TOKEN, PASTED))
-
-
-def token(value: str = TOKEN, **changes) -> Token:
-    fields = dict(access_token=value, endpoint="http://127.0.0.1:1", issued_at=FIXED,
-                  expires_at=FIXED + timedelta(hours=1), client_id=CLIENT_ID,
-                  auth_url="http://127.0.0.1:1", scopes=("metrics",), project_id=1001,
-                  profile="prod")
-    return Token(**{**fields, **changes})
-
-
-# --- 1. repr() and str() ----------------------------------------------------------------------
-
-# str fields holding a value (client_secret, access_token); a bare `secret` is a source
-# ("keyring", "env:VAR") and a Secret-typed field is filled whatever its name
-SECRET_FIELD = re.compile(r"_(secret|token)$|password")
-
-
-def package_classes() -> list[type]:
-    """Every class csauth_tui defines (nested ones too), Textual UI included."""
-    found: dict[str, type] = {}
-
-    def visit(cls: type) -> None:
-        key = f"{cls.__module__}.{cls.__qualname__}"
-        if cls.__module__.startswith("csauth_tui") and key not in found:
-            found[key] = cls
-            for inner in vars(cls).values():
-                if inspect.isclass(inner):
-                    visit(inner)
-
-    for info in pkgutil.walk_packages(csauth_tui.__path__, "csauth_tui."):
-        if info.name.endswith("__main__"):
-            continue
-        for value in vars(importlib.import_module(info.name)).values():
-            if inspect.isclass(value):
-                visit(value)
-    return sorted(found.values(), key=lambda c: f"{c.__module__}.{c.__qualname__}")
-
-
-def field_types(cls: type) -> dict[str, Any]:
-    """Each field's type, resolved where possible (Any where an annotation cannot be)."""
-    namespace = {**vars(typing), **vars(sys.modules[cls.__module__])}
-    out = {}
-    for f in dataclasses.fields(cls):
-        try:
-            out[f.name] = eval(f.type, namespace) if isinstance(f.type, str) else f.type
-        except Exception:  # a name only imported for type checkers
-            out[f.name] = Any
-    return out
-
-
-def build(kind: Any, name: str, depth: int = 0) -> Any:
-    """A value of type `kind` for a field called `name`: a sentinel where a field of that
-    name or type holds a secret or a token, something plain elsewhere."""
-    secret_named = bool(SECRET_FIELD.search(name))
-    origin = typing.get_origin(kind)
-    args = [a for a in typing.get_args(kind) if a is not type(None)]
-    if origin in (typing.Union, types.UnionType):
-        return build(args[0], name, depth)
-    if kind is Secret:
-        return Secret(SECRET)
-    if kind in (str, Any, object):
-        if secret_named:
-            return TOKEN if "token" in name else SECRET
-        return f"plain-{name}"
-    if kind is bool:
-        return False
-    if kind in (int, float):
-        return kind(1)
-    if kind is datetime:
-        return FIXED
-    if kind is date:
-        return FIXED.date()
-    if kind is Path:
-        return Path("plain.toml")
-    if origin is tuple:
-        return tuple(build(a, name, depth + 1) for a in args if a is not Ellipsis)
-    if origin in (list, set):
-        return origin([build(args[0], name, depth + 1)]) if args else origin()
-    if origin is dict:
-        return {build(args[0], "key", depth + 1): build(args[1], name, depth + 1)} \
-            if len(args) == 2 else {}
-    if inspect.isclass(kind) and issubclass(kind, BaseException):
-        return CsauthError("plain error")
-    if origin is not None and "Callable" in str(origin):
-        return lambda *args, **kwargs: None
-    if dataclasses.is_dataclass(kind) and depth < 8:
-        return build_dataclass(kind, depth + 1)
-    if kind in (tuple, list, dict, set):
-        return kind()
-    raise TypeError(f"no plain value for {kind!r}")
-
-
-def can_hold_a_secret(kind: Any, name: str) -> bool:
-    """A field named like a secret, or typed Secret or a dataclass (directly or inside a
-    container): one the factory must fill even when it has a default."""
-    if SECRET_FIELD.search(name) or kind is Secret or dataclasses.is_dataclass(kind):
-        return True
-    return any(can_hold_a_secret(arg, "") for arg in typing.get_args(kind))
-
-
-def build_dataclass(cls: type, depth: int = 0) -> Any:
-    """`cls` with every field that can hold a secret filled (sentinels where one would
-    live), the others left at their defaults (or plain values when they have none)."""
-    kinds = field_types(cls)
-    values = {}
-    for f in dataclasses.fields(cls):
-        has_default = not (f.default is dataclasses.MISSING
-                           and f.default_factory is dataclasses.MISSING)
-        if f.init and not (has_default and not can_hold_a_secret(kinds[f.name], f.name)):
-            values[f.name] = build(kinds[f.name], f.name, depth)
-    return cls(**values)
-
-
-def holds_a_sentinel(value: Any, depth: int = 0) -> bool:
-    if depth > 6:
-        return False
-    if isinstance(value, Secret):
-        return value.reveal() in (SECRET, TOKEN)
-    if isinstance(value, str):
-        return value in (SECRET, TOKEN)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return any(holds_a_sentinel(getattr(value, f.name, None), depth + 1)
-                   for f in dataclasses.fields(value))
-    if isinstance(value, dict):
-        return any(holds_a_sentinel(v, depth + 1) for v in (*value, *value.values()))
-    if isinstance(value, (list, tuple, set)):
-        return any(holds_a_sentinel(v, depth + 1) for v in value)
-    return False
-
-
-DATACLASSES = [c for c in package_classes() if dataclasses.is_dataclass(c)]
-# Built from what their fields say: these must come out holding a sentinel, or the
-# factory above has stopped putting secrets where they live.
-MUST_HOLD = {"Token", "Profile", "FakeCredential", "ImportRow", "FormValues", "TokenRequest",
-             "LiveToken", "LiveTokens", "ProfileFormResult", "CsauthApp.TokenReady"}
-
-
-@pytest.mark.parametrize("cls", DATACLASSES, ids=lambda c: c.__qualname__)
-def test_no_dataclass_shows_a_secret_or_token_it_holds(cls):
-    obj = build_dataclass(cls)
-    shown = f"{obj!r}\n{obj!s}\n{obj}"
-    assert clean(shown), f"repr/str of {cls.__qualname__} shows a secret or token it holds"
-    if cls.__qualname__ in MUST_HOLD:
-        assert holds_a_sentinel(obj), f"the factory put no sentinel in {cls.__qualname__}"
-    figures.count("secrets", "classes whose repr was checked", 1)
-
-
-def test_the_dataclass_walk_finds_the_classes_that_hold_secrets():
-    names = {c.__qualname__ for c in DATACLASSES}
-    assert MUST_HOLD <= names, sorted(MUST_HOLD - names)
-
-
-def held_objects(tmp_path: Path) -> dict[str, Any]:
-    """Objects of the classes that are not dataclasses, each holding a sentinel."""
-    from csauth_tui.core.api import AuthClient
-    from csauth_tui.core.service import TokenService
-    from csauth_tui.core.store import ProfileStore
-    from csauth_tui.core.profiles import Settings
-
-    cache = TokenCache(tmp_path / "cache" / "tokens.json")
-    cache.put(token(expires_at=datetime.now(timezone.utc) + timedelta(hours=1)))
-    config = tmp_path / "profiles.toml"
-    config.write_text(f'[profiles.p]\nclient_id = "{CLIENT_ID}"\nclient_secret = "{SECRET}"\n')
-    store = ProfileStore(config)
-    store.load()
-    board = Clipboard(terminal_write=lambda text: None)
-    board.copy(TOKEN)
-    fake = FakeContentsquare([FakeCredential(CLIENT_ID, SECRET)])
-    settings = Settings()
-    client = AuthClient(settings=settings)
-    service = TokenService(settings, client, cache=cache, resolve_secret=lambda p: Secret(SECRET))
-    return {"Secret": Secret(SECRET), "TokenCache": cache, "ProfileStore": store,
-            "Clipboard": board, "FakeContentsquare": fake, "AuthClient": client,
-            "TokenService": service, "Secret of a token": Secret(TOKEN)}
-
-
-# Classes that are not dataclasses but can hold a secret or a token (by their name or the
-# parameters they take): each must be in held_objects() above, or in the app walk below.
-HOLDER_NAME = re.compile(r"secret|token|credential|clipboard|cache", re.I)
-IN_THE_APP = {"TokenPanel", "CredentialPanel", "CsauthApp", "ProfileForm"}
-
-
-def test_every_class_that_takes_a_secret_is_checked(tmp_path):
-    covered = set(held_objects(tmp_path)) | IN_THE_APP
-    missing = []
-    for cls in package_classes():
-        if dataclasses.is_dataclass(cls) or issubclass(cls, BaseException):
-            continue  # dataclasses: above; error messages: scanned by tests/leakscan.py
-        try:
-            params = " ".join(inspect.signature(cls.__init__).parameters)
-        except (TypeError, ValueError):
-            params = ""
-        if HOLDER_NAME.search(cls.__name__) or HOLDER_NAME.search(params):
-            if cls.__name__ not in covered:
-                missing.append(cls.__qualname__)
-    assert missing == [], f"add these to held_objects(): {missing}"
-
-
-async def test_objects_holding_a_secret_never_show_it(tmp_path):
-    objects = held_objects(tmp_path)
-    try:
-        for name, obj in objects.items():
-            shown = f"{obj!r}\n{obj!s}\n{obj}\n{obj:>10}" if isinstance(obj, Secret) \
-                else f"{obj!r}\n{obj!s}"
-            assert clean(shown), f"{name} shows the secret or token it holds"
-        secret = objects["Secret"]
-        assert clean("%s %r" % (secret, secret))  # noqa: UP031 - what logging does
-        with pytest.raises(TypeError) as refused:
-            json.dumps({"secret": secret})
-        assert clean(str(refused.value))
-        with pytest.raises(TypeError) as refused:
-            import pickle
-
-            pickle.dumps(secret)
-        assert clean(str(refused.value))
-    finally:
-        await objects["AuthClient"].aclose()
-
-
-def test_a_secret_pasted_where_a_name_belongs_is_never_quoted_back(tmp_path):
-    """`secret = "env:<the secret>"` is a valid variable name; `cmd:<the secret>` a command.
-    The errors and descriptions that quote names and commands must not quote it."""
-    assert looks_like_a_secret(PASTED)
-    for ordinary in ("CS_PROD_SECRET", "CONTENTSQUARE_CLIENT_SECRET_2026", "pass", "op",
-                     "/usr/local/bin/get-cs-secret", "aws-vault", "MY_TOKEN_V2"):
-        assert not looks_like_a_secret(ordinary), ordinary
-    messages = []
-    for source in (f"env:{PASTED}", f"cmd:{PASTED}", f"cmd:/opt/bin/{PASTED} --json",
-                   f"cmd:sh -c {PASTED}"):
-        profile = Profile(name="pasted", client_id=CLIENT_ID, secret=source)
-        with pytest.raises(CsauthError) as error:
-            resolve_secret(profile, environ={"PATH": os.environ.get("PATH", "")}, timeout=30)
-        messages += [str(error.value), describe_source(profile)]
-    assert all(clean(text) for text in messages), "a pasted secret was quoted back"
-    # an ordinary name is still quoted: that is what helps
-    profile = Profile(name="plain", client_id=CLIENT_ID, secret="env:CS_NOT_SET_ANYWHERE")
-    with pytest.raises(CsauthError, match=r"\$CS_NOT_SET_ANYWHERE, which is not set"):
-        resolve_secret(profile, environ={})
-    assert describe_source(profile) == "env $CS_NOT_SET_ANYWHERE"
-
-
-def test_import_rows_and_plans_never_show_a_secret(tmp_path):
-    from csauth_tui.core.profiles import ProfilesFile
-    from csauth_tui.core.transfer import plan_import, read_rows
-
-    team = tmp_path / "team.csv"
-    team.write_text("name,level,client_id,project_id,scopes,client_secret\n"
-                    f"prod,project,{CLIENT_ID},1001,metrics,{SECRET}\n")
-    rows = read_rows(team)
-    plan = plan_import(rows, ProfilesFile(path=tmp_path / "none.toml"), overwrite=False)
-    assert rows[0].secret == Secret(SECRET)  # it is there...
-    assert clean(f"{rows!r}\n{plan!r}\n{plan.outcomes!r}")  # ...and never shown
-
-
-async def test_audit_results_and_reports_never_show_a_secret_or_token(fake_api, tmp_path):
-    """An audit fetches a token for each profile; its results and every report format
-    (the ones shared with a team) show neither the secret nor the token."""
-    from csauth_tui.core.api import AuthClient
-    from csauth_tui.core.audit import run_audit
-    from csauth_tui.core.audit_report import FORMATS, render
-    from csauth_tui.core.profiles import load
-    from csauth_tui.core.service import TokenService
-
-    config = write_profiles(fake_api, f'client_secret = "{SECRET}"')
-    pf = load(config)
-    cache = TokenCache(tmp_path / "tokens.json")
-    async with AuthClient(settings=pf.settings) as client:
-        service = TokenService(pf.settings, client, cache=cache)
-        report = await run_audit(pf, service=service, client=client, cache_path=cache.path)
-    issued = cache.all()[0].access_token
-    assert report.results[0].token_ok  # the audit did hold a token
-    shown = [repr(report), *(render(report, fmt) for fmt in FORMATS)]
-    assert all(clean(text) and issued not in text for text in shown), \
-        "an audit result or report shows the secret or the token"
-
-
-# --- 2. argv of the processes csauth starts ---------------------------------------------------
+# --- 1. argv of the processes csauth starts ---------------------------------------------------
 
 
 class Started:
@@ -532,11 +239,7 @@ def test_real_cli_children_never_see_a_secret_or_token_in_any_argv(cli_env, tmp_
     assert issued not in cmd_child["environ"]
 
 
-# --- 3. 0600 ----------------------------------------------------------------------------------
-
-
-def mode(path: Path) -> int:
-    return stat.S_IMODE(path.stat().st_mode)
+# --- 2. 0600 ----------------------------------------------------------------------------------
 
 
 def test_cli_add_and_token_write_0600_files_in_0700_dirs(cli_env, monkeypatch):
@@ -576,7 +279,7 @@ async def test_the_app_writes_0600_profiles_and_cache(fake_api, memory_keyring, 
     app = make_app(config, native_clipboard=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("a")
-        await until(pilot, lambda: isinstance(app.screen, ProfileForm))
+        await wait_until(pilot, lambda: isinstance(app.screen, ProfileForm), what="the form")
         for selector, text in (("#f-name", "added"), ("#f-client-id", "hygiene-client-0002"),
                                ("#f-secret", ADDED_SECRET)):
             app.screen.query_one(selector).value = text
@@ -585,12 +288,14 @@ async def test_the_app_writes_0600_profiles_and_cache(fake_api, memory_keyring, 
         assert "ProfileForm" in shown  # the form holding the typed secret was looked at
         assert ADDED_SECRET not in shown, "a repr shows the secret typed into the form"
         await pilot.press("ctrl+s")
-        await until(pilot, lambda: not isinstance(app.screen, ProfileForm))
+        await wait_until(pilot, lambda: not isinstance(app.screen, ProfileForm),
+                         what="the form to close")
         await app.workers.wait_for_complete()
         assert "added" in config.read_text()
         assert mode(config) == 0o600
         await pilot.press("g")  # a token for prod, cached
-        await until(pilot, lambda: (paths.token_cache_path()).exists())
+        await wait_until(pilot, lambda: paths.token_cache_path().exists(),
+                         what="the token cache")
         await app.workers.wait_for_complete()
     cache = paths.token_cache_path()
     assert (mode(cache), mode(cache.parent)) == (0o600, 0o700)
@@ -623,17 +328,7 @@ def workers(monkeypatch) -> list[str]:
     return seen
 
 
-async def until(pilot, predicate, timeout: float = 20.0) -> None:
-    import asyncio
-
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        assert loop.time() < deadline, "timed out waiting for the app"
-        await pilot.pause(0.05)
-
-
-# --- 4. the clipboard after quitting ----------------------------------------------------------
+# --- 3. the clipboard after quitting ----------------------------------------------------------
 
 
 @pytest.mark.parametrize("how", ["q", "ctrl+q", "app.exit()"])
@@ -654,10 +349,11 @@ async def test_quitting_the_app_leaves_no_token_on_any_clipboard(fake_api, tmp_p
     assert app.clip.tool is not None and app.clip.tool.name == "xclip"
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("g")
-        await until(pilot, lambda: app.query_one("#token").live is not None)
+        await wait_until(pilot, lambda: app.query_one("#token").live is not None,
+                         what="a token")
         copied = app.query_one("#token").live.token.access_token
         await pilot.press("c")
-        await until(pilot, lambda: store.read_text() == copied)
+        await wait_until(pilot, lambda: store.read_text() == copied, what="the copy")
         assert app.clipboard == copied
         shown = app_reprs(app, workers)
         # what holds the token was looked at
@@ -675,7 +371,29 @@ async def test_quitting_the_app_leaves_no_token_on_any_clipboard(fake_api, tmp_p
     assert copied not in log.read_text()  # the tool only ever got it on stdin
 
 
-# --- 5. what the suite cannot see for itself --------------------------------------------------
+# --- 4. what the suite cannot see for itself --------------------------------------------------
+
+
+async def test_audit_results_and_reports_never_show_a_secret_or_token(fake_api, tmp_path):
+    """An audit fetches a token for each profile; its results and every report format
+    (the ones shared with a team) show neither the secret nor the token."""
+    from csauth_tui.core.api import AuthClient
+    from csauth_tui.core.audit import run_audit
+    from csauth_tui.core.audit_report import FORMATS, render
+    from csauth_tui.core.profiles import load
+    from csauth_tui.core.service import TokenService
+
+    config = write_profiles(fake_api, f'client_secret = "{SECRET}"')
+    pf = load(config)
+    cache = TokenCache(tmp_path / "tokens.json")
+    async with AuthClient(settings=pf.settings) as client:
+        service = TokenService(pf.settings, client, cache=cache)
+        report = await run_audit(pf, service=service, client=client, cache_path=cache.path)
+    issued = cache.all()[0].access_token
+    assert report.results[0].token_ok  # the audit did hold a token
+    shown = [repr(report), *(render(report, fmt) for fmt in FORMATS)]
+    assert all(clean(text) and issued not in text for text in shown), \
+        "an audit result or report shows the secret or the token"
 
 
 async def test_a_client_secret_echoed_in_a_token_answer_never_reaches_the_cache(tmp_path):
@@ -708,90 +426,3 @@ def test_an_import_report_never_quotes_a_secret_from_a_shifted_csv_row(cli_env, 
     result = cli_env.run("import", str(team), "--dry-run")
     assert "line 2" in result.stderr  # the row is reported...
     assert clean(result.stderr), "the import report quotes the client secret"  # ...quietly
-
-
-def test_the_credential_panel_never_shows_a_secret_pasted_as_a_variable_name():
-    from csauth_tui.ui.widgets.credential_panel import secret_text
-
-    shown = secret_text(Profile(name="p", client_id=CLIENT_ID, secret=f"env:{PASTED}"))
-    assert clean(shown), "the credential panel shows a secret pasted after env:"
-
-
-pytest_plugins = ("pytester",)
-
-LEAKY_TESTS = '''
-import logging, os, subprocess
-import pytest
-from csauth_tui.core import clipboard, secrets
-from csauth_tui.core.clipboard import Clipboard, NativeTool
-from csauth_tui.core.profiles import Profile
-from csauth_tui.core.tokens import Token, TokenCache
-from csauth_tui.fake.server import FakeContentsquare, FakeCredential
-from datetime import datetime, timedelta, timezone
-
-SECRET = "Leaky_Kx7fG2hQ9mZ3pL5vB8nR1tW4"  # a valid env var name, on purpose
-NOW = datetime.now(timezone.utc)
-
-@pytest.fixture(autouse=True)
-def fake():
-    return FakeContentsquare([FakeCredential("c1", SECRET)])
-
-def a_token(**extra):
-    return Token(access_token="leaky-access-token-5f01", endpoint="https://x", issued_at=NOW,
-                 expires_at=NOW + timedelta(hours=1), client_id="c1", auth_url="https://x",
-                 extra=extra)
-
-def test_prints_it():
-    print("the secret is", SECRET)
-
-def test_logs_it():
-    logging.getLogger("csauth.leaky").debug("token %s", a_token().access_token)
-
-def test_an_error_quotes_it(monkeypatch):
-    monkeypatch.setattr(secrets, "looks_like_a_secret", lambda text: False)
-    with pytest.raises(secrets.SecretError):
-        secrets.resolve_secret(Profile(name="p", client_id="c1", secret="env:" + SECRET),
-                               environ={})
-
-def test_puts_it_in_argv():
-    tool = NativeTool("echo", ("echo", a_token().access_token), None)
-    Clipboard(tool=tool).copy("anything")
-
-def test_caches_it(tmp_path):
-    TokenCache(tmp_path / "tokens.json").put(a_token(debug=SECRET))
-
-def test_writes_a_readable_cache(tmp_path, monkeypatch):
-    real = os.replace
-    def replace(src, dst):
-        real(src, dst)
-        os.chmod(dst, 0o644)
-    monkeypatch.setattr(os, "replace", replace)
-    TokenCache(tmp_path / "tokens.json").put(a_token())
-
-def test_fails_showing_it():
-    assert SECRET == "something else"
-
-def test_keeps_it_to_itself():
-    assert len(SECRET) > 8
-'''
-
-
-def test_the_leak_scanner_fails_each_kind_of_leak_and_never_prints_one(pytester, monkeypatch):
-    """tests/leakscan.py on a file of deliberately leaky tests, in a pytest of its own."""
-    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).resolve().parents[2]))
-    pytester.makepyfile(test_leaky=LEAKY_TESTS)
-    result = pytester.runpytest_subprocess("-p", "tests.leakscan", "-p", "no:cacheprovider",
-                                           "-rf", timeout=120)
-    output = result.stdout.str() + result.stderr.str()
-    result.assert_outcomes(failed=7, passed=1)
-    for test, where in (
-            ("test_prints_it", "captured stdout call"),
-            ("test_logs_it", "a DEBUG record of logger 'csauth.leaky'"),
-            ("test_an_error_quotes_it", "the message of a SecretError"),
-            ("test_puts_it_in_argv", "the argv of a child process csauth started (echo)"),
-            ("test_caches_it", "tokens.json as csauth wrote it (cache file)"),
-            ("test_writes_a_readable_cache", "mode 0644 instead of 0600"),
-            ("test_fails_showing_it", "the failure report")):
-        assert re.search(rf"_+ {test} _+\n(?:.*\n)*?.*{re.escape(where)}", output), test
-    assert "Leaky_Kx7fG2hQ9mZ3pL5vB8nR1tW4" not in output
-    assert "leaky-access-token-5f01" not in output

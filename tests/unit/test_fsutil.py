@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import errno
 import os
-import stat
 import subprocess
 import sys
 import textwrap
@@ -15,12 +14,9 @@ import pytest
 from csauth_tui.core import fsutil
 from csauth_tui.core.errors import StoreError
 from csauth_tui.core.fsutil import atomic_write, file_lock
+from tests.files import HandleStandIn, mode
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def mode(path: Path) -> int:
-    return stat.S_IMODE(path.stat().st_mode)
 
 
 def leftovers(directory: Path) -> list[str]:
@@ -88,23 +84,11 @@ def test_a_parent_that_is_a_file_is_refused(tmp_path):
     assert (tmp_path / "blocker").read_text() == "i am a file"
 
 
-class _FullDisk:
+class _FullDisk(HandleStandIn):
     """A file object whose write fails like a full disk; closing closes the real file."""
-
-    def __init__(self, handle) -> None:
-        self.handle = handle
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.handle.close()
 
     def write(self, data) -> int:
         raise OSError(errno.ENOSPC, "No space left on device")
-
-    def __getattr__(self, name):
-        return getattr(self.handle, name)
 
 
 def test_disk_full_says_so_and_keeps_the_old_file(tmp_path, monkeypatch):
