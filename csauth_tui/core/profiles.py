@@ -238,7 +238,7 @@ def is_loopback(host: str) -> bool:
 
 def validate_profile(name: str, table: Any, problems: list[Problem]) -> Profile | None:
     """A Profile, or None with the reasons appended to `problems`."""
-    errors_before = sum(1 for p in problems if p.severity == "error")
+    first_new = len(problems)  # not a count over all of `problems`: that made loading O(n^2)
 
     def err(fld: str | None, message: str, severity: str = "error") -> None:
         problems.append(Problem(message, profile=name, field=fld, severity=severity))
@@ -320,7 +320,7 @@ def validate_profile(name: str, table: Any, problems: list[Problem]) -> Profile 
         if problem:
             err("auth_url", problem)
 
-    if sum(1 for p in problems if p.severity == "error") > errors_before:
+    if any(p.severity == "error" for p in problems[first_new:]):
         return None
     return Profile(
         name=name,

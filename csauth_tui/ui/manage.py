@@ -14,12 +14,14 @@ from textual.binding import Binding
 from ..core.errors import ConfigError, CsauthError
 from ..core.profiles import Profile
 from ..core.redact import Secret
-from .screens.confirm_delete import ConfirmDelete, DeleteChoice
-from .screens.import_screen import ImportScreen
-from .screens.profile_form import FormValues, ProfileForm, ProfileFormResult
 
 if TYPE_CHECKING:
     from ..core.store import ProfileStore
+    from .screens.confirm_delete import DeleteChoice
+    from .screens.profile_form import FormValues, ProfileFormResult
+
+# The forms and screens are imported when first opened, not at start: the app's first
+# frame does not wait for them.
 
 EDITABLE = ("level", "client_id", "scopes", "project_id", "secret", "client_secret",
             "created", "description")
@@ -37,6 +39,8 @@ def edited_fields(base: Profile | None, values: FormValues,
                   fields: dict[str, Any]) -> dict[str, Any]:
     """Only what the user changed in the form (None removes a key): a field another
     process changed on disk while the form was open is left as that process wrote it."""
+    from .screens.profile_form import FormValues
+
     before = FormValues.from_profile(base).fields() if base is not None else {}
     changes = {key: fields.get(key) for key in EDITABLE
                if key != "client_secret" and fields.get(key) != before.get(key)}
@@ -99,6 +103,8 @@ class ManageProfiles:
 
     def _open_form(self, title: str, values: FormValues, original: str | None,
                    base: Profile | None, has_stored_secret: bool) -> None:
+        from .screens.profile_form import ProfileForm
+
         taken = set(self.pf.order)
         form = ProfileForm(title, values, taken=taken, original=original,
                            has_stored_secret=has_stored_secret, verify=self._verify_credential,
@@ -108,6 +114,8 @@ class ManageProfiles:
         self.push_screen(form, self._after_form)
 
     def action_add_profile(self) -> None:
+        from .screens.profile_form import FormValues
+
         self._open_form("Add a profile", FormValues(), None, None, False)
 
     def action_edit_profile(self) -> None:
@@ -116,6 +124,8 @@ class ManageProfiles:
             self.notify("select a valid profile to edit (fix invalid ones in the file)",
                         severity="warning")
             return
+        from .screens.profile_form import FormValues
+
         self._open_form(f"Edit {profile.name}", FormValues.from_profile(profile), profile.name,
                         profile, has_stored_secret=profile.secret in ("keyring", "plaintext"))
 
@@ -126,6 +136,8 @@ class ManageProfiles:
         name = f"{profile.name}-copy"
         while name in self.pf.order:
             name += "-copy"
+        from .screens.profile_form import FormValues
+
         self._open_form(f"Duplicate {profile.name}", FormValues.from_profile(profile, name),
                         None, profile, has_stored_secret=profile.secret in ("keyring", "plaintext"))
 
@@ -203,6 +215,8 @@ class ManageProfiles:
         shared = [n for n, p in self.pf.profiles.items()
                   if profile is not None and n != name and p.client_id == profile.client_id]
         keyring_entry = profile is not None and profile.secret == "keyring"
+        from .screens.confirm_delete import ConfirmDelete
+
         self.push_screen(ConfirmDelete(name, keyring_entry=keyring_entry, shared_with=shared),
                          self._after_delete_choice)
 
@@ -245,6 +259,8 @@ class ManageProfiles:
 
     def action_import_profiles(self) -> None:
         from pathlib import Path
+
+        from .screens.import_screen import ImportScreen
 
         self.push_screen(ImportScreen(self.pf, Path.cwd()), self._after_import_choice)
 

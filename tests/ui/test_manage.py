@@ -863,7 +863,8 @@ async def test_import_a_csv_in_the_app(world, tmp_path):
         assert "letters, digits, '-' and '_' only" in why["bad name!"]
         assert "missing client_id" in why["imp-noid"]
         assert "a profile with this name exists" in why["team"]
-        assert "created '2026-13-01' is not a date" in why["imp-date"]
+        assert "created is not a date like 2026-01-15" in why["imp-date"]
+        assert "2026-13-01" not in why["imp-date"]
         assert "2 to import, 4 not (see why below)" in screen_text(app)
         assert_no_secret(app, TYPED)
 

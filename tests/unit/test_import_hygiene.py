@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
 
 HEAVY = ("textual", "httpx", "tomlkit", "keyring", "rich")
+# the cached-token path of `csauth token`: none of these, nor anything they pull in
+NOT_ON_THE_CACHED_PATH = (*HEAVY, "platformdirs", "httpcore", "anyio", "asyncio")
+CSAUTH = Path(sys.executable).with_name("csauth")  # the installed console script
 
 
-def modules_after(code: str, env: dict | None = None) -> set[str]:
-    import os
-
+def modules_after(code: str, env: dict | None = None, *, replace_env: bool = False) -> set[str]:
     script = code + "\nimport sys, json\nprint(json.dumps(sorted(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         env={**os.environ, **(env or {})}, check=True)
+                         env=env if replace_env else {**os.environ, **(env or {})}, check=True)
     return set(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def heavy_in(loaded: set[str], names=NOT_ON_THE_CACHED_PATH) -> list[str]:
+    return sorted(m for m in loaded if m.split(".")[0] in names)
 
 
 def test_core_never_imports_textual():
@@ -28,33 +38,72 @@ def test_core_never_imports_textual():
     assert "csauth_tui.core.api" in loaded  # the import above really happened
 
 
-def test_cached_token_path_stays_on_the_standard_library(tmp_path):
-    """`csauth token` with a cached token: profile looked up, cache hit, printed."""
-    from datetime import datetime, timedelta, timezone
-
+def write_cached_token(config: Path, cache_dir: Path) -> None:
+    """A profile `p` and a token cache holding a live token for it."""
     from csauth_tui.core.tokens import Token, TokenCache
 
-    config = tmp_path / "profiles.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text('[profiles.p]\nclient_id = "cid"\nscopes = ["metrics"]\n'
                       'secret = "env:NOPE"\n')
     now = datetime.now(timezone.utc)
-    TokenCache(tmp_path / "cache" / "tokens.json").put(Token(
+    TokenCache(cache_dir / "tokens.json").put(Token(
         access_token="cached-token-value", endpoint="https://api.contentsquare.com",
         issued_at=now, expires_at=now + timedelta(hours=1), client_id="cid",
         auth_url="https://api.contentsquare.com", scopes=("metrics",)))
-    env = {"CSAUTH_CONFIG": str(config), "CSAUTH_CACHE_DIR": str(tmp_path / "cache")}
+
+
+def run_csauth_token(env: dict[str, str]) -> set[str]:
+    """`csauth token p` through the installed console script, as a user's shell runs it, in
+    a fresh interpreter; its exit status and output checked, its sys.modules returned."""
+    assert CSAUTH.exists(), f"the csauth console script is not installed next to {sys.executable}"
     code = (
-        "import io, contextlib\n"
-        "from csauth_tui.cli import main\n"
-        "buf = io.StringIO()\n"
-        "with contextlib.redirect_stdout(buf):\n"
-        "    rc = main(['token', 'p'])\n"
-        "assert rc == 0 and buf.getvalue().strip() == 'cached-token-value', buf.getvalue()\n"
+        "import contextlib, io, runpy, sys\n"
+        f"sys.argv = [{str(CSAUTH)!r}, 'token', 'p']\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out):\n"
+        "    try:\n"
+        f"        runpy.run_path({str(CSAUTH)!r}, run_name='__main__')\n"
+        "    except SystemExit as stop:\n"
+        "        status = stop.code\n"
+        "assert status == 0, status\n"
+        "assert out.getvalue() == 'cached-token-value\\n', 'not the cached token'\n"
     )
-    loaded = modules_after(code, env)
-    heavy = sorted(m for m in loaded if m.split(".")[0] in HEAVY)
-    assert heavy == []
+    return modules_after(code, env, replace_env=True)
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CSAUTH_", "XDG_"))}
+    env.update(extra)
+    return env
+
+
+def test_cached_token_path_stays_on_the_standard_library(tmp_path):
+    """`csauth token` with a cached token: profile looked up, cache hit, printed, and no
+    third-party module (nor asyncio) loaded on the way."""
+    config, cache = tmp_path / "profiles.toml", tmp_path / "cache"
+    write_cached_token(config, cache)
+    loaded = run_csauth_token(child_env(CSAUTH_CONFIG=str(config),
+                                        CSAUTH_CACHE_DIR=str(cache)))
+    assert heavy_in(loaded) == []
+    assert {"csauth_tui.cli", "csauth_tui.core.tokens", "tomllib"} <= loaded
+
+
+def test_cached_token_path_with_default_locations(tmp_path, monkeypatch):
+    """The same without $CSAUTH_CONFIG / $CSAUTH_CACHE_DIR: the files where a user has
+    them, in the user's config and cache directories."""
+    home = tmp_path / "home"
+    dirs = {"HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
+            "XDG_CACHE_HOME": str(home / ".cache")}
+    for name, value in dirs.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("CSAUTH_CONFIG")
+    monkeypatch.delenv("CSAUTH_CACHE_DIR")
+    from csauth_tui.core import paths
+
+    write_cached_token(paths.config_path(), paths.cache_dir())
+    loaded = run_csauth_token(child_env(**dirs))
     assert "csauth_tui.core.tokens" in loaded
+    assert heavy_in(loaded) == []
 
 
 def test_token_formats_live_in_core_without_the_cli():
@@ -62,4 +111,14 @@ def test_token_formats_live_in_core_without_the_cli():
     loaded = modules_after("from csauth_tui.core.formats import probe_url, render, token_env\n"
                            "from csauth_tui.core.tokens import iso_utc")
     assert "csauth_tui.commands" not in loaded and "csauth_tui.cli" not in loaded
-    assert sorted(m for m in loaded if m.split(".")[0] in HEAVY) == []
+    assert heavy_in(loaded, HEAVY) == []
+
+
+def test_app_start_leaves_the_api_client_and_the_forms_for_later():
+    """Opening the app imports neither httpx (loaded with the first request) nor the
+    add/edit/import screens (loaded when first opened): the first frame waits for neither."""
+    loaded = modules_after("import csauth_tui.cli, csauth_tui.commands, csauth_tui.ui.app")
+    assert "textual" in loaded
+    assert heavy_in(loaded, ("httpx", "httpcore", "tomlkit", "keyring")) == []
+    assert not {"csauth_tui.core.api", "csauth_tui.ui.screens.profile_form",
+                "csauth_tui.ui.screens.import_screen"} & loaded

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from ..text import escape
 from textual.widgets import Static, Tree
 
-from ...core.api import MeInfo
+if TYPE_CHECKING:  # the API client (httpx and all) is loaded on the first request, not at start
+    from ...core.api import MeInfo
 
 
 class MePanel(Vertical):

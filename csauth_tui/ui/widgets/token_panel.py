@@ -37,6 +37,7 @@ class TokenPanel(Vertical):
         self.live: LiveToken | None = None
         self.revealed = False
         self._countdown = ""
+        self._shown = ""  # the countdown label's text
         self._urgency = ""
 
     def compose(self) -> ComposeResult:
@@ -121,9 +122,11 @@ class TokenPanel(Vertical):
         urgency = self.live.urgency(now)
         if text == self._countdown and urgency == self._urgency:
             return
-        self._countdown = text
+        shown = f"{text} left" if text[0].isdigit() else text
         label = self.query_one("#token-countdown", Label)
-        label.update(f"{text} left" if text[0].isdigit() else text)
+        # same length, same width (width: auto): a new layout only when the length changes
+        label.update(shown, layout=len(shown) != len(self._shown))
+        self._countdown, self._shown = text, shown
         self.query_one("#token-bar", ProgressBar).update(progress=left)
         if urgency != self._urgency:
             for name in ("ok", "warn", "critical", "expired"):

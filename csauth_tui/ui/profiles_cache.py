@@ -1,0 +1,105 @@
+"""A big profiles file, parsed once: the app starts without re-reading 10,000 tables.
+
+tomllib is pure Python: 10,000 profiles take ~0.4 s to parse, most of the app's start.
+For a file of at least MIN_BYTES the parsed TOML document is kept in the cache directory
+as JSON, under the SHA-256 of the file's bytes, so any change to the file (an edit, a
+`csauth add`, another machine's copy) is a miss and a fresh parse. The document, not the
+validated profiles, is kept: validation runs every time, exactly as without the cache.
+Files holding a plaintext client_secret are never cached (the cache must not be one more
+place a secret lives). Plain Python: no Textual here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+from ..core.profiles import ProfilesFile, from_mapping, load, parse, read_toml
+
+MIN_BYTES = 64 * 1024  # about 300 profiles; below that tomllib takes a few ms
+FORMAT = 2
+CACHE_NAME = "profiles.parsed.json"
+
+
+def load_profiles(path: Path, cache_dir: Path | None) -> ProfilesFile:
+    """`core.profiles.load(path)`, from the parse cache in `cache_dir` when it can be."""
+    path = Path(path)
+    if cache_dir is None:
+        return load(path)
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return load(path)  # missing, a directory, unreadable: load() says which
+    if len(raw) < MIN_BYTES or b"client_secret" in raw:
+        return parse(path, raw)
+    digest = hashlib.sha256(raw).hexdigest()
+    cache = Path(cache_dir) / CACHE_NAME
+    doc = _read(cache, digest)
+    if doc is None:
+        doc = read_toml(path, raw.decode("utf-8", errors="replace"))
+        _write(cache, digest, doc)
+    del raw  # megabytes, not needed while the profiles are made
+    return from_mapping(path, doc)
+
+
+def _stamp(digest: str) -> str:
+    return f"{FORMAT}:{sys.version_info[0]}.{sys.version_info[1]}:{digest}"
+
+
+def _read(cache: Path, digest: str) -> dict[str, Any] | None:
+    try:
+        data = json.loads(cache.read_bytes())
+        if not isinstance(data, dict) or data.get("stamp") != _stamp(digest):
+            return None
+        doc = data["doc"]
+        for where, kind, text in data["dates"]:
+            _put_back(doc, where, TYPES[kind](text))
+    except (OSError, ValueError, TypeError, KeyError, IndexError, RecursionError):
+        return None  # no cache, another file's, or a damaged one: parse
+    return doc if isinstance(doc, dict) else None
+
+
+def _write(cache: Path, digest: str, doc: dict[str, Any]) -> None:
+    from ..core.errors import CsauthError
+    from ..core.fsutil import atomic_write
+
+    dates: list[tuple[list, str, str]] = []
+    try:
+        plain = _encode(doc, [], dates)
+        text = json.dumps({"stamp": _stamp(digest), "doc": plain, "dates": dates},
+                          separators=(",", ":"))
+        atomic_write(cache, text)  # 0600, in a 0700 directory it creates
+    except (CsauthError, OSError, ValueError, RecursionError):
+        pass  # no cache this time: the next start parses again
+
+
+TYPES = {"datetime": datetime.fromisoformat, "date": date.fromisoformat,
+         "time": time.fromisoformat}
+
+
+def _encode(value: Any, where: list, dates: list) -> Any:
+    """`value` as JSON can hold it; each date or time becomes its ISO text, and its place
+    in the document goes to `dates`, so that reading needs no hook per JSON object."""
+    if isinstance(value, dict):
+        return {key: _encode(item, [*where, key], dates) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_encode(item, [*where, i], dates) for i, item in enumerate(value)]
+    for kind in ("datetime", "date", "time"):  # datetime first: a datetime is a date
+        if isinstance(value, TYPE_CLASSES[kind]):
+            dates.append((where, kind, value.isoformat()))
+            return None
+    return value  # str, int, float (inf and nan included), bool
+
+
+TYPE_CLASSES = {"datetime": datetime, "date": date, "time": time}
+
+
+def _put_back(doc: Any, where: list, value: Any) -> None:
+    *path, last = where
+    for step in path:
+        doc = doc[step]
+    doc[last] = value
