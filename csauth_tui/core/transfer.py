@@ -107,8 +107,8 @@ def _split_secret(where: str, name: str, raw: dict[str, Any]) -> ImportRow:
         try:
             fields["created"] = date.fromisoformat(fields["created"])
         except ValueError:
-            row.errors.append("created is not a date like 2026-01-15 (value not shown: a "
-                              "shifted row may have put a secret there)")
+            # the value is not quoted: a row short of a cell may have shifted a secret here
+            row.errors.append("created is not a date like 2026-01-15 (value not shown)")
     if isinstance(secret, str) and secret.strip():
         row.secret = Secret(secret.strip())
         fields.pop("secret", None)
@@ -189,8 +189,7 @@ def _csv_rows(path: Path, reader: csv.DictReader) -> list[ImportRow]:
                 try:
                     raw[key] = date.fromisoformat(value)
                 except ValueError:
-                    errors.append("created is not a date like 2026-01-15 (value not shown: "
-                                  "a shifted row may have put a secret there)")
+                    errors.append("created is not a date like 2026-01-15 (value not shown)")
             else:
                 raw[key] = value
         row = _split_secret(where, record.get("name", ""), raw)

@@ -568,6 +568,9 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "FakeContentsquare/1.0"
     sys_version = ""
     timeout = 60  # idle keep-alive connections end on their own
+    # Headers and body go out in two sends: with Nagle on, the body of every answer after
+    # a connection's first waited for the client's delayed ACK (40 ms on Linux).
+    disable_nagle_algorithm = True
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002

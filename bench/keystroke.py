@@ -1,0 +1,92 @@
+"""Filter keystroke to repaint, 10,000 profiles vs 10, in one process with Pilot.
+
+The app runs headless under Pilot; its frames go through the same hook as frame_probe's
+(each frame turned into terminal bytes, as a real driver would). A keystroke's time runs
+from the moment before the key is sent to the last frame it caused (the filter box, the
+rebuilt table, the detail panel of the newly selected row, any re-layout), once the app is
+idle again. Textual's 60 fps refresh timer is part of that, as it is for a user.
+The keys: '/' opens the filter (not timed), then "team 1" typed and erased again: 12
+keystrokes, each a new filter and so a rebuilt table; "t" to "team " match every profile
+(the whole table refilled), "team 1" a few. Each session types them once to warm up, then
+once timed; sessions of 10k and 10 profiles alternate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from .harness import Plan, Result, interleave, median, ms, paired_ratio, workdir
+from .world import write_profiles
+
+KEYS = ["t", "e", "a", "m", "space", "1"] + ["backspace"] * 6
+
+
+def typed(keys: list[str]) -> str:
+    text = ""
+    for key in keys:
+        text = text[:-1] if key == "backspace" else text + (" " if key == "space" else key)
+    return text
+
+
+async def session(config, keys: list[str]) -> list[float]:
+    from textual._compositor import CompositorUpdate
+
+    from csauth_tui.ui.app import make_app
+    from csauth_tui.ui.widgets.profile_table import ProfileTable
+
+    app = make_app(config, cache=False, native_clipboard=False)
+    frames: list[float] = []
+
+    def display(screen, renderable) -> None:
+        if isinstance(renderable, CompositorUpdate) and not app._batch_count:
+            renderable.render_segments(app.console)
+            frames.append(time.perf_counter())
+
+    app._display = display
+    latencies: list[float] = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("slash")
+        box = app.query_one("#filter")
+        box.cursor_blink = False  # a blinking cursor would paint frames of its own
+        table = app.query_one(ProfileTable)
+        for timed in (False, True):
+            for i, key in enumerate(keys):
+                want = typed(keys[: i + 1]).strip().lower()
+                started = time.perf_counter()
+                await pilot.press(key)
+                while table._filter != want or app.screen._dirty_widgets or \
+                        table._require_update_dimensions:
+                    if time.perf_counter() - started > 60:
+                        raise RuntimeError(f"the app never settled after key {key!r}")
+                    await pilot.pause()
+                await pilot.pause()
+                painted = [t for t in frames if t > started]
+                if not painted:
+                    raise RuntimeError(f"no frame painted after key {key!r}")
+                if timed:
+                    latencies.append(painted[-1] - started)
+        await pilot.press("escape")
+    return latencies
+
+
+def run(plan: Plan) -> list[Result]:
+    runs, warmup = plan.runs(4, 1), 0
+    with workdir("filter") as tmp:
+        configs = {}
+        for n in (10, 10000):
+            configs[n] = tmp / f"profiles-{n}.toml"
+            write_profiles(configs[n], n)
+        plan.say(f"filter keystroke to repaint: 10,000 vs 10 profiles, {runs} sessions each")
+        samples = interleave({
+            "10k": lambda: asyncio.run(session(configs[10000], KEYS)),
+            "10": lambda: asyncio.run(session(configs[10], KEYS)),
+        }, runs, warmup, plan)
+    big = [median(s) for s in samples["10k"]]
+    small = [median(s) for s in samples["10"]]
+    detail = {"sessions": runs, "keys": KEYS, "latency_s": samples}
+    return [Result("filter", "filter keystroke to repaint, 10,000 profiles",
+                   ms(median([x for s in samples["10k"] for x in s])),
+                   f"{ms(median([x for s in samples['10'] for x in s]))} (10 profiles)",
+                   paired_ratio(big, small), 3.0, detail)]
