@@ -49,18 +49,18 @@ def obtain(args: argparse.Namespace, *, min_ttl: int | None = None,
 
 
 def fetch(pf: ProfilesFile, request: TokenRequest, cache: TokenCache | None) -> Token:
-    import asyncio
+    """A fresh token from the API, cached when it may be used. Synchronous on purpose: a
+    one-shot command spends no time loading asyncio's event loop."""
+    from .core.sync_client import SyncAuthClient
+    from .core.secrets import resolve_secret
+    from .core.service import remember
 
-    from .core.api import AuthClient
-    from .core.service import TokenService
-
-    async def run() -> Token:
-        async with AuthClient(settings=pf.settings) as client:
-            service = TokenService(pf.settings, client, cache=cache)
-            return await service.token(request.profile, request.scopes, request.project_id,
-                                       force=True)
-
-    return asyncio.run(run())
+    with SyncAuthClient(settings=pf.settings) as client:
+        secret = resolve_secret(request.profile)
+        token = client.fetch_token(request.profile, secret, scopes=request.scopes,
+                                   project_id=request.project_id)
+    remember(cache, token)
+    return token
 
 
 def token(args: argparse.Namespace) -> int:
@@ -91,20 +91,14 @@ def exec_(args: argparse.Namespace) -> int:
 
 
 def me(args: argparse.Namespace) -> int:
-    import asyncio
-
-    from .core.api import AuthClient
+    from .core.sync_client import SyncAuthClient
     from .core.secrets import resolve_secret
 
     pf = load_profiles(args)
     profile = pf.get(args.profile)
     secret = resolve_secret(profile)
-
-    async def run():
-        async with AuthClient(settings=pf.settings) as client:
-            return await client.me(profile, secret)
-
-    info = asyncio.run(run())
+    with SyncAuthClient(settings=pf.settings) as client:
+        info = client.me(profile, secret)
     if args.json:
         print(json.dumps(info.raw, indent=2, default=str))
         return EXIT_OK

@@ -8,14 +8,13 @@ the body of a successful token response is never quoted.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import random
 import re
 import socket
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -317,11 +316,101 @@ def _expired_on_arrival(host: str, claims: dict[str, Any], sent_at: datetime,
              "tokens look expired", status=status)
 
 
-# --- the client ----------------------------------------------------------------------
+# --- one request, and the rules for retrying it ----------------------------------------
+
+
+@dataclass(frozen=True)
+class _Call:
+    """One API request as planned: what to send and which secrets its answers may echo."""
+
+    method: str
+    url: str
+    kind: str  # "token", "me" or "probe": see response_error
+    secrets: tuple[str, ...] = field(repr=False)
+    json_body: dict[str, Any] | None = field(default=None, repr=False)
+    params: dict[str, str] | None = None
+    headers: dict[str, str] | None = field(default=None, repr=False)
+
+
+class _DeadlinePassed(Exception):
+    """One attempt ran past `connect_timeout + timeout` (httpx bounds each read only)."""
+
+
+class _Retrying:
+    """The retry rules of one request, without any I/O: told how each attempt ended, it
+    returns how long to wait before the next one, or raises the error to give up with.
+    The async and the sync client both drive it, so both retry alike.
+
+    Retried: 429 / CONCURRENT_API_CALL (after Retry-After when given), 500/502/503/504,
+    connect errors and connect timeouts up to `max_retries`; read timeouts, dropped
+    connections and answers past the attempt deadline once. Waits never add up past
+    `retry_budget` seconds.
+    """
+
+    def __init__(self, client: AuthClient, call: _Call) -> None:
+        self.client, self.call = client, call
+        self.attempt, self.read_retries, self.used = 0, 1, 0.0
+
+    def failed(self, exc: Exception, elapsed: float) -> float:
+        """The attempt ended without an answer (`exc`: an httpx.TransportError or
+        _DeadlinePassed). Call it inside the `except` block: the error it raises hides
+        the httpx chain (which may hold the request body)."""
+        call = self.call
+        self.used += elapsed
+        error, retry_class = self.client._network_error(exc, call.url)
+        log.debug("%s %s failed after %.3fs: %s", call.method, call.url, elapsed,
+                  type(exc).__name__)
+        if retry_class is None or (retry_class == "read" and self.read_retries == 0):
+            raise error from None
+        if retry_class == "read":
+            self.read_retries -= 1
+        return self._next(error, self.client._backoff(self.attempt))
+
+    def answered(self, response: httpx.Response, elapsed: float) -> float | None:
+        """The attempt got a whole answer: None when it is a success."""
+        call = self.call
+        self.used += elapsed
+        log.debug("%s %s -> %s in %.3fs", call.method, response.request.url,
+                  response.status_code, elapsed)
+        error = response_error(response, kind=call.kind, secrets=call.secrets,
+                               now=self.client._clock())
+        if error is None:
+            return None
+        retryable = isinstance(error, RateLimitedError) or (
+            isinstance(error, ServerError) and error.status in RETRY_STATUSES)
+        if not retryable:
+            raise error from None
+        wait = getattr(error, "retry_after", None)
+        if wait is not None and wait > self.client.retry_budget - self.used:
+            raise error from None  # told to wait longer than we are willing to
+        return self._next(error, wait if wait is not None else self.client._backoff(self.attempt))
+
+    def _next(self, error: ApiError, delay: float) -> float:
+        client = self.client
+        if self.attempt >= client.max_retries or self.used + delay > client.retry_budget:
+            raise error from None
+        log.debug("retrying %s %s in %.2fs (retry %d of %d)", self.call.method, self.call.url,
+                  delay, self.attempt + 1, client.max_retries)
+        self.used += delay
+        self.attempt += 1
+        return delay
+
+
+async def _asyncio_sleep(seconds: float) -> None:
+    import asyncio  # here, not at the top: the sync client never loads the event loop
+
+    await asyncio.sleep(seconds)
+
+
+# --- the clients ---------------------------------------------------------------------
 
 
 class AuthClient:
-    """Talks to the Contentsquare auth and API hosts. Use as `async with AuthClient() as c`."""
+    """Talks to the Contentsquare auth and API hosts. Use as `async with AuthClient() as c`.
+
+    SyncAuthClient below is the same client without asyncio, for one-shot CLI calls: the
+    two share everything but the sending (request plans, answer parsing, retry rules).
+    """
 
     def __init__(
         self,
@@ -332,8 +421,8 @@ class AuthClient:
         max_retries: int = 3,
         retry_budget: float = 30.0,
         clock: Clock = utcnow,
-        transport: httpx.AsyncBaseTransport | None = None,
-        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        transport: httpx.AsyncBaseTransport | httpx.BaseTransport | None = None,
+        sleep: Callable[[float], Any] | None = None,
         ca_bundle: str | None = None,
         backoff_base: float = 0.5,
         backoff_cap: float = 8.0,
@@ -349,9 +438,10 @@ class AuthClient:
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self._clock = clock
-        self._sleep = sleep
+        self._sleep = sleep if sleep is not None else self._default_sleep
         self._jitter = jitter
-        self._http = httpx.AsyncClient(
+        self._http = self._http_client(
+            httpx,
             timeout=httpx.Timeout(timeout, connect=connect_timeout),
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
             verify=_verify(ca_bundle or self.settings.ca_bundle),
@@ -360,6 +450,12 @@ class AuthClient:
             transport=transport,
             follow_redirects=False,  # a redirect must never carry the secret elsewhere
         )
+
+    _default_sleep = staticmethod(_asyncio_sleep)
+
+    @staticmethod
+    def _http_client(httpx: Any, **options: Any) -> Any:
+        return httpx.AsyncClient(**options)
 
     async def __aenter__(self) -> AuthClient:
         return self
@@ -381,120 +477,109 @@ class AuthClient:
         project_id: int | None = None,
     ) -> Token:
         """Exchange the client credentials for an access token."""
+        call, parse = self._token_call(profile, secret, scopes, project_id)
+        return parse(*await self._send(call))
+
+    async def me(self, profile: Profile, secret: Secret) -> MeInfo:
+        """What the credentials can reach, as /v1/oauth/me tells it."""
+        call, parse = self._me_call(profile, secret)
+        return parse(*await self._send(call))
+
+    async def probe(self, token: Token, project_id: int | None = None) -> ProbeResult:
+        """A first real call with the token: GET {endpoint}/v1/segments."""
+        call = self._probe_call(token, project_id)
+        started = time.perf_counter()
+        try:
+            response, _ = await self._send(call)
+        except NetworkError:
+            raise
+        except ApiError as exc:
+            return _probe_refused(exc, time.perf_counter() - started)
+        return _probe_result(call.url, response, time.perf_counter() - started)
+
+    async def _send(self, call: _Call) -> tuple[httpx.Response, datetime]:
+        """One request with retries (see _Retrying); returns a success response and when
+        it was sent. httpx's timeouts bound each read, not a whole answer, so one attempt
+        is also cut off after `connect_timeout + timeout` seconds: a server sending a byte
+        now and then cannot hold the client for ever."""
+        import asyncio
+
+        import httpx
+
+        retrying = _Retrying(self, call)
+        while True:
+            sent_at = self._clock()
+            started = time.perf_counter()
+            try:
+                response = await asyncio.wait_for(
+                    self._http.request(call.method, call.url, json=call.json_body,
+                                       params=call.params, headers=call.headers),
+                    self._attempt_deadline)
+            except asyncio.TimeoutError:
+                delay = retrying.failed(_DeadlinePassed(), time.perf_counter() - started)
+            except httpx.TransportError as exc:
+                delay = retrying.failed(exc, time.perf_counter() - started)
+            else:
+                delay = retrying.answered(response, time.perf_counter() - started)
+                if delay is None:
+                    return response, sent_at
+            await self._sleep(delay)
+
+    # --- what each call sends, and what its answer means ---------------------------------
+
+    def _token_call(self, profile: Profile, secret: Secret, scopes: Iterable[str] | None,
+                    project_id: int | None) -> tuple[_Call, Callable[..., Token]]:
         request = plan(profile, self.settings, scopes, project_id)
         wanted, project_id = request.scopes, request.project_id
         auth_url = self._auth_url(profile)
+        revealed = Secret(secret).reveal()
         body: dict[str, Any] = {
             "client_id": profile.client_id,
-            "client_secret": Secret(secret).reveal(),
+            "client_secret": revealed,
             "grant_type": "client_credentials",
             "scope": " ".join(wanted),
         }
         if project_id is not None:
             body["project_id"] = project_id
-        url = f"{auth_url}/v1/oauth/token"
-        response, sent_at = await self._send("POST", url, kind="token", json_body=body,
-                                             secrets=[body["client_secret"]])
-        host = _host(url)
-        data, is_json = _json_body(response)
-        if not is_json:
-            what = "an HTML page" if _is_html(response) else "something that is not JSON"
-            raise BadResponseError(f"the token endpoint at {host} answered "
-                                   f"{response.status_code} with {what}",
-                                   status=response.status_code)
-        if not isinstance(data, dict):
-            raise BadResponseError(f"the token endpoint at {host} answered a JSON "
-                                   f"{type(data).__name__}, not an object",
-                                   status=response.status_code)
-        access_token = data.get("access_token")
-        if not isinstance(access_token, str) or not access_token:
-            raise BadResponseError(f"the token response from {host} has no access_token",
-                                   status=response.status_code)
-        endpoint = data.get("endpoint")
-        if not isinstance(endpoint, str) or not endpoint.strip():
-            raise BadResponseError(f"the token response from {host} has no endpoint "
-                                   "(the API base URL to use the token with)",
-                                   status=response.status_code)
-        endpoint = endpoint.strip()
-        _, claims = decode_jwt(access_token)
-        trusted = endpoint_trusted(endpoint, auth_url)
-        if not trusted:
-            log.warning("token endpoint %s is not trusted: the token will not be used",
-                        _redact(_host(endpoint), [access_token]))
-        expires_at = expiry_from_response(sent_at, data.get("expires_in"), claims)
-        if expires_at <= sent_at:
-            raise _expired_on_arrival(host, claims, sent_at, response.status_code)
-        # Whatever else the answer holds goes to the cache file, except what echoes the
-        # token or the client secret.
-        known = (access_token, body["client_secret"])
-        extra = {k: v for k, v in data.items()
-                 if k not in ("access_token", "endpoint") and not _mentions(v, known)}
-        return Token(
-            access_token=access_token,
-            endpoint=endpoint,
-            issued_at=sent_at,
-            expires_at=expires_at,
-            client_id=profile.client_id,
-            auth_url=auth_url,
-            scopes=wanted,
-            project_id=project_id,
-            profile=profile.name,
-            trusted=trusted,
-            extra=extra,
-        )
+        call = _Call("POST", f"{auth_url}/v1/oauth/token", "token", (revealed,), body)
 
-    async def me(self, profile: Profile, secret: Secret) -> MeInfo:
-        """What the credentials can reach, as /v1/oauth/me tells it."""
+        def parse(response: httpx.Response, sent_at: datetime) -> Token:
+            return _token_from(response, sent_at, url=call.url, profile=profile,
+                               auth_url=auth_url,
+                               scopes=wanted, project_id=project_id, secret=revealed)
+
+        return call, parse
+
+    def _me_call(self, profile: Profile, secret: Secret
+                 ) -> tuple[_Call, Callable[..., MeInfo]]:
         url = f"{self._auth_url(profile)}/v1/oauth/me"
         revealed = Secret(secret).reveal()
-        response, _ = await self._send(
-            "POST", url, kind="me", secrets=[revealed],
-            json_body={"client_id": profile.client_id, "client_secret": revealed})
-        data, is_json = _json_body(response)
-        if not is_json:
-            what = "an HTML page" if _is_html(response) else "something that is not JSON"
-            raise BadResponseError(f"{_host(url)} answered /v1/oauth/me with {what}",
-                                   status=response.status_code)
-        return MeInfo.from_json(data)
+        call = _Call("POST", url, "me", (revealed,),
+                     {"client_id": profile.client_id, "client_secret": revealed})
 
-    async def probe(self, token: Token, project_id: int | None = None) -> ProbeResult:
-        """A first real call with the token: GET {endpoint}/v1/segments."""
-        secrets = [token.access_token]
+        def parse(response: httpx.Response, _sent_at: datetime) -> MeInfo:
+            data, is_json = _json_body(response)
+            if not is_json:
+                what = "an HTML page" if _is_html(response) else "something that is not JSON"
+                raise BadResponseError(f"{_host(url)} answered /v1/oauth/me with {what}",
+                                       status=response.status_code)
+            return MeInfo.from_json(data)
+
+        return call, parse
+
+    @staticmethod
+    def _probe_call(token: Token, project_id: int | None) -> _Call:
+        secrets = (token.access_token,)
         if not token.trusted or not endpoint_trusted(token.endpoint, token.auth_url):
             raise UntrustedEndpointError(
                 _redact(f"refusing to send the token to {_host(token.endpoint)}: not an "
                         "https contentsquare.com endpoint", secrets),
                 hint="the token endpoint returned an unexpected API URL")
         project_id = token.project_id if project_id is None else project_id
-        url = f"{token.endpoint.rstrip('/')}/v1/segments"
-        started = time.perf_counter()
-        try:
-            response, _ = await self._send(
-                "GET", url, kind="probe", secrets=secrets,
-                params={"projectId": str(project_id)} if project_id is not None else None,
-                headers={"Authorization": f"Bearer {token.access_token}"})
-        except NetworkError:
-            raise
-        except ApiError as exc:
-            status = exc.status or 0
-            return ProbeResult(False, status, time.perf_counter() - started,
-                               f"{status} {exc.code or 'error'}: {exc}", error=exc)
-        elapsed = time.perf_counter() - started
-        data, is_json = _json_body(response)
-        status = response.status_code
-        line = f"{status} {response.reason_phrase}".strip()
-        if not is_json or not isinstance(data, dict):
-            error = BadResponseError(
-                f"{_host(url)} answered /v1/segments with "
-                + ("an HTML page" if _is_html(response) else "something that is not a "
-                   "JSON object"), status=status)
-            return ProbeResult(False, status, elapsed, f"{line}: {error}", error=error)
-        payload = data.get("payload")
-        if isinstance(payload, list):
-            count = len(payload)
-            return ProbeResult(True, status, elapsed,
-                               f"{line}: {count} segment{'' if count == 1 else 's'}")
-        return ProbeResult(True, status, elapsed, line)
+        return _Call(
+            "GET", f"{token.endpoint.rstrip('/')}/v1/segments", "probe", secrets,
+            params={"projectId": str(project_id)} if project_id is not None else None,
+            headers={"Authorization": f"Bearer {token.access_token}"})
 
     # --- plumbing ---------------------------------------------------------------------
 
@@ -513,77 +598,12 @@ class AuthClient:
         """Full jitter: uniform in [0, min(cap, base * 2**attempt)]."""
         return self._jitter() * min(self.backoff_cap, self.backoff_base * 2 ** attempt)
 
-    async def _send(
-        self,
-        method: str,
-        url: str,
-        *,
-        kind: str,
-        secrets: list[str],
-        json_body: dict[str, Any] | None = None,
-        params: dict[str, str] | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> tuple[httpx.Response, datetime]:
-        """One request with retries; returns a success response and when it was sent.
-
-        Retried: 429 / CONCURRENT_API_CALL (after Retry-After when given), 500/502/503/504,
-        connect errors and connect timeouts up to `max_retries`; read timeouts and dropped
-        connections once. Waits never add up past `retry_budget` seconds. httpx's timeouts
-        bound each read, not a whole answer, so one attempt is also cut off after
-        `connect_timeout + timeout` seconds: a server sending a byte now and then cannot
-        hold the client for ever.
-        """
-        import httpx
-
-        attempt, read_retries, used = 0, 1, 0.0
-        while True:
-            sent_at = self._clock()
-            started = time.perf_counter()
-            try:
-                response = await asyncio.wait_for(
-                    self._http.request(method, url, json=json_body, params=params,
-                                       headers=headers),
-                    self._attempt_deadline)
-            except (httpx.TransportError, asyncio.TimeoutError) as exc:
-                used += time.perf_counter() - started
-                error, retry_class = self._network_error(exc, url)
-                log.debug("%s %s failed after %.3fs: %s", method, url,
-                          time.perf_counter() - started, type(exc).__name__)
-                if retry_class is None or (retry_class == "read" and read_retries == 0):
-                    raise error from None
-                if retry_class == "read":
-                    read_retries -= 1
-                delay = self._backoff(attempt)
-            else:
-                elapsed = time.perf_counter() - started
-                used += elapsed
-                log.debug("%s %s -> %s in %.3fs", method, response.request.url,
-                          response.status_code, elapsed)
-                error = response_error(response, kind=kind, secrets=secrets, now=self._clock())
-                if error is None:
-                    return response, sent_at
-                retryable = isinstance(error, RateLimitedError) or (
-                    isinstance(error, ServerError) and error.status in RETRY_STATUSES)
-                if not retryable:
-                    raise error from None
-                wait = getattr(error, "retry_after", None)
-                if wait is not None and wait > self.retry_budget - used:
-                    raise error from None  # told to wait longer than we are willing to
-                delay = wait if wait is not None else self._backoff(attempt)
-            if attempt >= self.max_retries or used + delay > self.retry_budget:
-                raise error from None
-            log.debug("retrying %s %s in %.2fs (retry %d of %d)", method, url, delay,
-                      attempt + 1, self.max_retries)
-            await self._sleep(delay)
-            used += delay
-            attempt += 1
-
     def _network_error(self, exc: Exception, url: str) -> tuple[NetworkError, str | None]:
         """A worded NetworkError, and "connect", "read" or None for how to retry it."""
         import httpx
 
         host = _host(url)
-        if isinstance(exc, asyncio.TimeoutError):  # our own deadline, not one of httpx's
+        if isinstance(exc, _DeadlinePassed):  # our own deadline, not one of httpx's
             return NetworkError(f"{host} timed out after {self._attempt_deadline:g} s: its "
                                 "answer came too slowly"), "read"
         if isinstance(exc, httpx.ConnectTimeout):
@@ -621,6 +641,87 @@ class AuthClient:
             return NetworkError(f"the connection to {host} dropped before a full answer"), \
                 "read"
         return NetworkError(f"cannot talk to {host}: {type(exc).__name__}"), None
+
+
+# --- parsing answers (shared by both clients) --------------------------------------------
+
+
+def _token_from(response: httpx.Response, sent_at: datetime, *, url: str, profile: Profile,
+                auth_url: str, scopes: tuple[str, ...], project_id: int | None,
+                secret: str) -> Token:
+    """The Token a successful token response carries, or BadResponseError /
+    TokenExpiredError for one that carries none usable."""
+    host = _host(url)
+    data, is_json = _json_body(response)
+    if not is_json:
+        what = "an HTML page" if _is_html(response) else "something that is not JSON"
+        raise BadResponseError(f"the token endpoint at {host} answered "
+                               f"{response.status_code} with {what}",
+                               status=response.status_code)
+    if not isinstance(data, dict):
+        raise BadResponseError(f"the token endpoint at {host} answered a JSON "
+                               f"{type(data).__name__}, not an object",
+                               status=response.status_code)
+    access_token = data.get("access_token")
+    if not isinstance(access_token, str) or not access_token:
+        raise BadResponseError(f"the token response from {host} has no access_token",
+                               status=response.status_code)
+    endpoint = data.get("endpoint")
+    if not isinstance(endpoint, str) or not endpoint.strip():
+        raise BadResponseError(f"the token response from {host} has no endpoint "
+                               "(the API base URL to use the token with)",
+                               status=response.status_code)
+    endpoint = endpoint.strip()
+    _, claims = decode_jwt(access_token)
+    trusted = endpoint_trusted(endpoint, auth_url)
+    if not trusted:
+        log.warning("token endpoint %s is not trusted: the token will not be used",
+                    _redact(_host(endpoint), [access_token]))
+    expires_at = expiry_from_response(sent_at, data.get("expires_in"), claims)
+    if expires_at <= sent_at:
+        raise _expired_on_arrival(host, claims, sent_at, response.status_code)
+    # Whatever else the answer holds goes to the cache file, except what echoes the
+    # token or the client secret.
+    known = (access_token, secret)
+    extra = {k: v for k, v in data.items()
+             if k not in ("access_token", "endpoint") and not _mentions(v, known)}
+    return Token(
+        access_token=access_token,
+        endpoint=endpoint,
+        issued_at=sent_at,
+        expires_at=expires_at,
+        client_id=profile.client_id,
+        auth_url=auth_url,
+        scopes=scopes,
+        project_id=project_id,
+        profile=profile.name,
+        trusted=trusted,
+        extra=extra,
+    )
+
+
+def _probe_refused(exc: ApiError, elapsed: float) -> ProbeResult:
+    status = exc.status or 0
+    return ProbeResult(False, status, elapsed, f"{status} {exc.code or 'error'}: {exc}",
+                       error=exc)
+
+
+def _probe_result(url: str, response: httpx.Response, elapsed: float) -> ProbeResult:
+    data, is_json = _json_body(response)
+    status = response.status_code
+    line = f"{status} {response.reason_phrase}".strip()
+    if not is_json or not isinstance(data, dict):
+        error = BadResponseError(
+            f"{_host(url)} answered /v1/segments with "
+            + ("an HTML page" if _is_html(response) else "something that is not a "
+               "JSON object"), status=status)
+        return ProbeResult(False, status, elapsed, f"{line}: {error}", error=error)
+    payload = data.get("payload")
+    if isinstance(payload, list):
+        count = len(payload)
+        return ProbeResult(True, status, elapsed,
+                           f"{line}: {count} segment{'' if count == 1 else 's'}")
+    return ProbeResult(True, status, elapsed, line)
 
 
 def _causes(exc: BaseException):

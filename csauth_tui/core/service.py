@@ -5,7 +5,6 @@ The one path the CLI and the app share, so both renew, cache and refuse alike.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
@@ -83,10 +82,18 @@ class TokenService:
             if hit is not None:
                 return hit
         if secret is None:
+            import asyncio  # here: the CLI's sync path imports this module, not asyncio
+
             secret = await asyncio.to_thread(self.resolve_secret, profile)
         token = await self.client.fetch_token(
             profile, secret, scopes=request.scopes, project_id=request.project_id
         )
-        if self.cache is not None and token.trusted:
-            self.cache.put(token)
+        remember(self.cache, token)
         return token
+
+
+def remember(cache: TokenCache | None, token: Token) -> None:
+    """Cache a freshly fetched token: only one that may be used (trusted endpoint), and
+    only when there is a cache. The CLI's sync fetch calls this too."""
+    if cache is not None and token.trusted:
+        cache.put(token)

@@ -122,3 +122,43 @@ def test_app_start_leaves_the_api_client_and_the_forms_for_later():
     assert heavy_in(loaded, ("httpx", "httpcore", "tomlkit", "keyring")) == []
     assert not {"csauth_tui.core.api", "csauth_tui.ui.screens.profile_form",
                 "csauth_tui.ui.screens.import_screen"} & loaded
+
+
+# the event loop the async client needs and the one-shot CLI fetch does without (httpcore
+# still imports the top of anyio, a few lazy modules: not the asyncio backend)
+EVENT_LOOP = ("asyncio", "anyio._backends", "sniffio")
+
+
+def test_uncached_token_fetch_loads_no_event_loop(tmp_path):
+    """`csauth token` with nothing cached: the token fetched from the fake API on loopback
+    and cached, as a first call does, without asyncio (nor anyio's asyncio backend):
+    the synchronous client does the one request."""
+    from csauth_tui.core.tokens import TokenCache
+    from csauth_tui.fake.server import FakeContentsquare, FakeCredential
+
+    config, cache = tmp_path / "profiles.toml", tmp_path / "cache"
+    printed = tmp_path / "printed"
+    with FakeContentsquare([FakeCredential("cid", "fake-secret-value")]) as fake:
+        config.write_text(f'[profiles.p]\nclient_id = "cid"\nscopes = ["metrics"]\n'
+                          f'secret = "env:HYGIENE_SECRET"\nauth_url = "{fake.url}"\n')
+        code = (
+            "import contextlib, io, runpy, sys\n"
+            f"sys.argv = [{str(CSAUTH)!r}, 'token', 'p']\n"
+            "out = io.StringIO()\n"
+            "with contextlib.redirect_stdout(out):\n"
+            "    try:\n"
+            f"        runpy.run_path({str(CSAUTH)!r}, run_name='__main__')\n"
+            "    except SystemExit as stop:\n"
+            "        status = stop.code\n"
+            "assert status == 0, status\n"
+            f"open({str(printed)!r}, 'w').write(out.getvalue())\n"
+        )
+        loaded = modules_after(code, child_env(CSAUTH_CONFIG=str(config),
+                                               CSAUTH_CACHE_DIR=str(cache),
+                                               HYGIENE_SECRET="fake-secret-value"),
+                               replace_env=True)
+        assert [r.path for r in fake.requests] == ["/v1/oauth/token"]  # really fetched
+    cached = TokenCache(cache / "tokens.json").all()
+    assert [t.access_token + "\n" for t in cached] == [printed.read_text()]  # and cached
+    assert {"httpx", "csauth_tui.core.api"} <= loaded
+    assert sorted(m for m in loaded if m.startswith(EVENT_LOOP)) == []

@@ -1,0 +1,119 @@
+"""The CLI's one-shot client: AuthClient on httpx.Client, without asyncio's event loop.
+
+A `csauth token` that has to fetch then spends its time fetching, not importing asyncio and
+anyio's backend. Same calls, answers, errors and retries as AuthClient: the request
+building, the retry policy and the parsing are AuthClient's own.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from .api import (
+    AuthClient,
+    MeInfo,
+    ProbeResult,
+    _Call,
+    _DeadlinePassed,
+    _probe_refused,
+    _probe_result,
+    _Retrying,
+)
+from .errors import ApiError, NetworkError
+from .profiles import Profile
+from .redact import Secret
+from .tokens import Token
+
+if TYPE_CHECKING:  # pragma: no cover
+    import httpx
+
+
+class SyncAuthClient(AuthClient):
+    """AuthClient on httpx.Client: the same calls, answers, errors and retries, without
+    asyncio's event loop (a one-shot `csauth token` then spends its time fetching, not
+    importing).
+    Use as `with SyncAuthClient() as c`; `transport` is then an httpx.BaseTransport and
+    `sleep` a plain function. It shares AuthClient's __init__ and so its defaults."""
+
+    _default_sleep = staticmethod(time.sleep)
+
+    @staticmethod
+    def _http_client(httpx: Any, **options: Any) -> Any:
+        return httpx.Client(**options)
+
+    def __enter__(self) -> SyncAuthClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def fetch_token(  # type: ignore[override]
+        self,
+        profile: Profile,
+        secret: Secret,
+        *,
+        scopes: Iterable[str] | None = None,
+        project_id: int | None = None,
+    ) -> Token:
+        call, parse = self._token_call(profile, secret, scopes, project_id)
+        return parse(*self._send(call))
+
+    def me(self, profile: Profile, secret: Secret) -> MeInfo:  # type: ignore[override]
+        call, parse = self._me_call(profile, secret)
+        return parse(*self._send(call))
+
+    def probe(self, token: Token,  # type: ignore[override]
+              project_id: int | None = None) -> ProbeResult:
+        call = self._probe_call(token, project_id)
+        started = time.perf_counter()
+        try:
+            response, _ = self._send(call)
+        except NetworkError:
+            raise
+        except ApiError as exc:
+            return _probe_refused(exc, time.perf_counter() - started)
+        return _probe_result(call.url, response, time.perf_counter() - started)
+
+    def _send(self, call: _Call) -> tuple[httpx.Response, datetime]:  # type: ignore[override]
+        import httpx
+
+        retrying = _Retrying(self, call)
+        while True:
+            sent_at = self._clock()
+            started = time.perf_counter()
+            try:
+                response = self._receive(httpx, call, started + self._attempt_deadline)
+            except (httpx.TransportError, _DeadlinePassed) as exc:
+                delay = retrying.failed(exc, time.perf_counter() - started)
+            else:
+                delay = retrying.answered(response, time.perf_counter() - started)
+                if delay is None:
+                    return response, sent_at
+            self._sleep(delay)
+
+    def _receive(self, httpx: Any, call: _Call, deadline: float) -> httpx.Response:
+        """The whole answer, or _DeadlinePassed: httpx.Client has no overall timeout, so
+        the body is streamed and the clock checked after each chunk."""
+        with self._http.stream(call.method, call.url, json=call.json_body,
+                               params=call.params, headers=call.headers) as streamed:
+            if streamed.is_stream_consumed:  # an answer built in memory (MockTransport)
+                return streamed
+            chunks = []
+            for chunk in streamed.iter_raw():
+                chunks.append(chunk)
+                if time.perf_counter() > deadline:
+                    raise _DeadlinePassed
+            if time.perf_counter() > deadline:
+                raise _DeadlinePassed
+        # a plain response holding the body (decoded by httpx as usual, e.g. gzip)
+        return httpx.Response(
+            streamed.status_code, headers=streamed.headers, content=b"".join(chunks),
+            request=streamed.request,
+            extensions={k: v for k, v in streamed.extensions.items()
+                        if k in ("http_version", "reason_phrase")})
