@@ -7,8 +7,7 @@ token cache untouched, and the command back within a bounded time.
 
 The command runs with the short QUICK_LIMITS in quick and in full mode alike: the CLI has
 no setting for its HTTP timeouts, so a small launcher sets AuthClient's defaults to them
-before calling the real `csauth_tui.cli.main`. The real defaults are proved through the
-core only (test_faults.py in full mode); here, the bound is the one QUICK_LIMITS allow.
+before calling the real `csauth_tui.cli.main`; the bound is the one QUICK_LIMITS allow.
 The launcher also makes `.invalid` names fail to resolve at once in the child
 (tests/reliability/resolver.py), as test_faults.py does in-process.
 """
