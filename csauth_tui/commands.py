@@ -309,7 +309,7 @@ def import_(args: argparse.Namespace) -> int:
             print(note, file=sys.stderr)
         print(f"imported {done} profile(s) into {store.path}"
               + (f"; {len(plan.failed)} not imported" if plan.failed else ""), file=sys.stderr)
-    return EXIT_CONFIG if plan.failed else EXIT_OK
+    return EXIT_CONFIG if plan.rejected else EXIT_OK
 
 
 def export(args: argparse.Namespace) -> int:

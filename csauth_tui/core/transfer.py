@@ -60,6 +60,11 @@ class ImportPlan:
     def failed(self) -> list[Outcome]:
         return [o for o in self.outcomes if o.action in ("conflict", "invalid")]
 
+    @property
+    def rejected(self) -> list[Outcome]:
+        """Rows that are wrong, not merely already there: running an import twice is fine."""
+        return [o for o in self.outcomes if o.action == "invalid"]
+
 
 # --- reading ---------------------------------------------------------------------------
 

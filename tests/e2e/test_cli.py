@@ -375,6 +375,14 @@ def test_import_dry_run_then_import_then_export(cli, tmp_path):
     assert text.startswith(before)  # appended; the user's file untouched above
     assert "[profiles.team-a]" in text and "[profiles.broken]" not in text
 
+    # the same import again, without the broken row: everything is already there, which
+    # is not a failure (a script re-running its import must not stop here)
+    team.write_text("\n".join(team.read_text().splitlines()[:3]) + "\n")
+    again = cli.run("import", str(team))
+    assert again.returncode == 0, again.stderr
+    assert "skip team-a" in again.stderr and "skip prod" in again.stderr
+    assert cli.config.read_text() == text
+
     exported = cli.run("export", "--format", "json", "--profile", "team-*")
     assert exported.returncode == 0
     assert [p["name"] for p in json.loads(exported.stdout)] == ["team-a"]
