@@ -1,46 +1,54 @@
 """The Contentsquare auth client: fetch a token, ask /v1/oauth/me, probe a token.
 
 httpx is imported only when an AuthClient is built (the CLI's cached-token path never
-imports this module at all). No message, log line or repr built here carries a client
-secret or an access token: response text is scrubbed and capped before it is quoted, and
-the body of a successful token response is never quoted.
+imports this module at all). Requests are planned here and retried by one policy
+(_Retrying); what the answers mean is read in answers.py. No message or log line built
+here carries a client secret or an access token.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import random
-import re
 import socket
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from .. import __version__
 from .errors import (
     ApiError,
     BadResponseError,
     ConfigError,
-    ForbiddenError,
-    InvalidCredentialsError,
     NetworkError,
     RateLimitedError,
-    RefusedError,
     RuleError,
     ServerError,
-    TokenExpiredError,
     UntrustedEndpointError,
 )
-from .profiles import Profile, Settings, is_loopback, url_error
-from .request import PROJECT_ID_HINT, plan
+from .profiles import Profile, Settings, url_error
+from .request import plan
 from .redact import Secret
-from .tokens import Clock, Token, decode_jwt, expiry_from_response, numeric_claim, utcnow
+from .tokens import Clock, Token, utcnow
+
+# Reading answers lives in answers.py; MeInfo, ProbeResult, endpoint_trusted and
+# response_error are re-exported as part of this module's API.
+from .answers import (  # noqa: F401
+    MeInfo,
+    ProbeResult,
+    _host,
+    _is_html,
+    _json_body,
+    _probe_refused,
+    _probe_result,
+    _redact,
+    _token_from,
+    endpoint_trusted,
+    response_error,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import httpx
@@ -49,271 +57,7 @@ log = logging.getLogger("csauth.api")
 
 USER_AGENT = f"csauth-tui/{__version__}"
 RETRY_STATUSES = (500, 502, 503, 504)
-MASK = "********"
-SNIPPET_CHARS = 200
-_JWT_RE = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
-_INVALID_CLIENT_RE = re.compile(r"invalid[ _-]?client", re.I)
 _LOOPBACK_MOUNTS = ("all://127.0.0.1", "all://localhost", "all://[::1]")
-
-
-# --- where a token may be sent -------------------------------------------------------
-
-
-def endpoint_trusted(endpoint: str, auth_url: str) -> bool:
-    """May a token be sent to `endpoint`? https on contentsquare.com (or a subdomain);
-    http(s) on loopback only when the auth URL itself is loopback (the fake server)."""
-    parts = _split(endpoint)
-    if parts is None or not parts.hostname or parts.query or parts.fragment:
-        return False
-    if "@" in parts.netloc or any(c.isspace() or c == "\\" for c in endpoint):
-        return False
-    host = parts.hostname.rstrip(".")
-    if parts.scheme == "https" and (host == "contentsquare.com"
-                                    or host.endswith(".contentsquare.com")):
-        return True
-    auth = _split(auth_url)
-    return bool(
-        parts.scheme in ("http", "https")
-        and auth is not None and auth.hostname and is_loopback(auth.hostname)
-        and is_loopback(host)
-    )
-
-
-def _split(url: Any):
-    if not isinstance(url, str):
-        return None
-    try:
-        parts = urlsplit(url.strip())
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError:
-        return None
-    return parts
-
-
-def _host(url: str) -> str:
-    """`api.contentsquare.com` or `127.0.0.1:8123`: never userinfo, path or query."""
-    parts = _split(url)
-    if parts is None or not parts.hostname:
-        return "an unparsable URL"
-    port = parts.port
-    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-    return f"{host}:{port}" if port else host
-
-
-# --- results -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MeInfo:
-    """What /v1/oauth/me said: the whole JSON, plus the known fields when present."""
-
-    raw: Any
-    scopes: tuple[str, ...] | None = None
-    projects: tuple[tuple[int | str, str], ...] | None = None
-    created: str | None = None
-
-    @classmethod
-    def from_json(cls, raw: Any) -> MeInfo:
-        if not isinstance(raw, dict):
-            return cls(raw=raw)
-        scopes = raw.get("scopes")
-        if isinstance(scopes, str):
-            scopes = tuple(scopes.split())
-        elif isinstance(scopes, list):
-            scopes = tuple(str(s) for s in scopes)
-        else:
-            scopes = None
-        projects = None
-        permissions = raw.get("permissions")
-        found = permissions.get("projects") if isinstance(permissions, dict) else None
-        if isinstance(found, list):
-            projects = tuple(
-                (p.get("id") if isinstance(p.get("id"), (int, str)) else str(p.get("id")),
-                 str(p.get("name") or ""))
-                for p in found if isinstance(p, dict)
-            )
-        created = next((raw[k] for k in ("created_at", "createdAt", "created")
-                        if raw.get(k) is not None), None)
-        return cls(raw=raw, scopes=scopes, projects=projects,
-                   created=None if created is None else str(created))
-
-
-@dataclass(frozen=True)
-class ProbeResult:
-    ok: bool
-    status: int
-    elapsed: float
-    summary: str
-    error: ApiError | None = field(default=None, compare=False)
-
-
-# --- scrubbing and wording -----------------------------------------------------------
-
-
-def _redact(text: str, secrets: Iterable[str]) -> str:
-    for value in secrets:
-        if value:
-            text = text.replace(value, MASK)
-            escaped = json.dumps(value)[1:-1]
-            if escaped != value:
-                text = text.replace(escaped, MASK)
-    return _JWT_RE.sub(MASK, text)
-
-
-def _snippet(text: str, secrets: Iterable[str]) -> str:
-    """Server text fit to quote: secrets and JWTs masked, one line, at most ~200 chars."""
-    text = " ".join(_redact(str(text), secrets).split())
-    return text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1] + "…"
-
-
-def _mentions(value: Any, needles: Iterable[str]) -> bool:
-    """Whether any string inside a JSON value (keys included) contains one of `needles`."""
-    if isinstance(value, dict):
-        return any(_mentions(k, needles) or _mentions(v, needles) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_mentions(v, needles) for v in value)
-    return any(n and n in str(value) for n in needles)
-
-
-def _json_body(response: httpx.Response) -> tuple[Any, bool]:
-    try:
-        return json.loads(response.content), True
-    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: deep nesting
-        return None, False
-
-
-def _is_html(response: httpx.Response) -> bool:
-    kind = response.headers.get("content-type", "").lower()
-    return "html" in kind or response.content.lstrip()[:1] == b"<"
-
-
-def _envelope(body: Any) -> tuple[str | None, str | None]:
-    """(code, message) from {success,errorMessage,errorCode} or {error,error_description}."""
-    if not isinstance(body, dict):
-        return None, None
-    code = body.get("errorCode") or body.get("code")
-    message = body.get("errorMessage") or body.get("error_description") or body.get("message")
-    error = body.get("error")
-    if isinstance(error, str):
-        code = code or error
-        message = message or (None if error == code else error)
-    elif isinstance(error, dict):  # {"error": {"code": ..., "message": ...}}
-        code = code or error.get("code")
-        message = message or error.get("message")
-    return (str(code) if code not in (None, "") else None,
-            str(message) if message not in (None, "") else None)
-
-
-def _retry_after(value: str | None, now: datetime) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        return None
-    return max(0.0, (when - now).total_seconds())
-
-
-def response_error(
-    response: httpx.Response, *, kind: str, secrets: Iterable[str], now: datetime
-) -> ApiError | None:
-    """The typed error a response stands for, or None when it is a success.
-
-    `kind` is "token", "me" or "probe": a 401 means bad credentials on the first two and a
-    rejected token on the last.
-    """
-    secrets = list(secrets)
-    status = response.status_code
-    body, is_json = _json_body(response)
-    code, message = _envelope(body)
-    success = 200 <= status < 300
-    if success and not (isinstance(body, dict) and (body.get("success") is False or
-                                                      body.get("errorCode"))):
-        return None
-    host = _host(str(response.request.url))
-    if message and not (success and kind == "token"):
-        detail = _snippet(message, secrets)
-    elif not is_json and response.content.strip() and not success:
-        detail = "an HTML page" if _is_html(response) else _snippet(
-            response.content.decode("utf-8", "replace"), secrets)
-    else:
-        detail = None
-    said = ": ".join(p for p in (code, detail) if p) or f"{status} {response.reason_phrase}"
-    said = _redact(said, secrets)
-    kw = {"status": status, "code": _redact(code, secrets) if code else None}
-    # OAuth says invalid_client may come as 400 or 401; a 500 has been reported too
-    says_invalid_client = bool(_INVALID_CLIENT_RE.search(f"{code or ''} {message or ''}"))
-
-    if status == 429 or code == "CONCURRENT_API_CALL":
-        wait = _retry_after(response.headers.get("retry-after"), now)
-        return RateLimitedError(
-            f"rate limited by {host} ({said})"
-            + (f"; retry after {wait:g} s" if wait is not None else ""),
-            hint="Contentsquare allows at most 10 concurrent requests per project",
-            retry_after=wait, **kw)
-    if status == 401 and code == "JWT_EXPIRED":
-        return TokenExpiredError(f"access token expired ({host} said {said})",
-                                 hint="fetch a new token: this flow has no refresh token", **kw)
-    if kind in ("token", "me") and (status == 401 or (status >= 400 and says_invalid_client)):
-        return InvalidCredentialsError(
-            f"client_id or client_secret rejected by {host} ({said})",
-            hint="check the profile's client_id and secret; credentials expire a year "
-                 "after creation", **kw)
-    if status == 401:
-        return ApiError(f"{host} rejected the access token ({said})",
-                        hint="fetch a new token", **kw)
-    if status == 403:
-        if kind == "probe":
-            hint = ("the token may lack the scope this API needs, or the API is not enabled "
-                    "for the project")
-        else:
-            hint = ("this credential may not reach that project or scope; `csauth me` "
-                    "lists what it can reach")
-        return ForbiddenError(f"{host} refused access ({said})", hint=hint, **kw)
-    if status >= 500:
-        return ServerError(f"{host} had a server error ({said})",
-                           hint="try again later", **kw)
-    hint = PROJECT_ID_HINT if code and "PROJECT_ID" in code.upper() else None
-    if success:
-        return ApiError(f"{host} reported a failure ({said})", hint=hint, **kw)
-    # a 4xx is a mistake in the request (exit 4): retrying it will not help
-    kind_of_error = RefusedError if 400 <= status < 500 else ApiError
-    return kind_of_error(f"{host} refused the request ({said})", hint=hint, **kw)
-
-
-def _duration(seconds: float) -> str:
-    seconds = abs(seconds)
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
-
-
-def _expired_on_arrival(host: str, claims: dict[str, Any], sent_at: datetime,
-                        status: int) -> TokenExpiredError:
-    """A token whose own claims say it was dead before it reached us."""
-    exp, iat = numeric_claim(claims, "exp"), numeric_claim(claims, "iat")
-    if exp is None:
-        return TokenExpiredError(f"the token from {host} came with no time left to use it",
-                                 hint="the server issued an unusable token: try again later",
-                                 status=status)
-    if iat is not None:
-        return TokenExpiredError(
-            f"the token from {host} was already expired when it was issued (its exp is "
-            f"{_duration(iat - exp)} before its iat)",
-            hint="the server issued an unusable token: try again later", status=status)
-    return TokenExpiredError(
-        f"the token from {host} had already expired by this machine's clock (its exp is "
-        f"{_duration(sent_at.timestamp() - exp)} before the request was sent)",
-        hint="check this machine's clock: one running ahead of the server's makes fresh "
-             "tokens look expired", status=status)
 
 
 # --- one request, and the rules for retrying it ----------------------------------------
@@ -641,87 +385,6 @@ class AuthClient:
             return NetworkError(f"the connection to {host} dropped before a full answer"), \
                 "read"
         return NetworkError(f"cannot talk to {host}: {type(exc).__name__}"), None
-
-
-# --- parsing answers (shared by both clients) --------------------------------------------
-
-
-def _token_from(response: httpx.Response, sent_at: datetime, *, url: str, profile: Profile,
-                auth_url: str, scopes: tuple[str, ...], project_id: int | None,
-                secret: str) -> Token:
-    """The Token a successful token response carries, or BadResponseError /
-    TokenExpiredError for one that carries none usable."""
-    host = _host(url)
-    data, is_json = _json_body(response)
-    if not is_json:
-        what = "an HTML page" if _is_html(response) else "something that is not JSON"
-        raise BadResponseError(f"the token endpoint at {host} answered "
-                               f"{response.status_code} with {what}",
-                               status=response.status_code)
-    if not isinstance(data, dict):
-        raise BadResponseError(f"the token endpoint at {host} answered a JSON "
-                               f"{type(data).__name__}, not an object",
-                               status=response.status_code)
-    access_token = data.get("access_token")
-    if not isinstance(access_token, str) or not access_token:
-        raise BadResponseError(f"the token response from {host} has no access_token",
-                               status=response.status_code)
-    endpoint = data.get("endpoint")
-    if not isinstance(endpoint, str) or not endpoint.strip():
-        raise BadResponseError(f"the token response from {host} has no endpoint "
-                               "(the API base URL to use the token with)",
-                               status=response.status_code)
-    endpoint = endpoint.strip()
-    _, claims = decode_jwt(access_token)
-    trusted = endpoint_trusted(endpoint, auth_url)
-    if not trusted:
-        log.warning("token endpoint %s is not trusted: the token will not be used",
-                    _redact(_host(endpoint), [access_token]))
-    expires_at = expiry_from_response(sent_at, data.get("expires_in"), claims)
-    if expires_at <= sent_at:
-        raise _expired_on_arrival(host, claims, sent_at, response.status_code)
-    # Whatever else the answer holds goes to the cache file, except what echoes the
-    # token or the client secret.
-    known = (access_token, secret)
-    extra = {k: v for k, v in data.items()
-             if k not in ("access_token", "endpoint") and not _mentions(v, known)}
-    return Token(
-        access_token=access_token,
-        endpoint=endpoint,
-        issued_at=sent_at,
-        expires_at=expires_at,
-        client_id=profile.client_id,
-        auth_url=auth_url,
-        scopes=scopes,
-        project_id=project_id,
-        profile=profile.name,
-        trusted=trusted,
-        extra=extra,
-    )
-
-
-def _probe_refused(exc: ApiError, elapsed: float) -> ProbeResult:
-    status = exc.status or 0
-    return ProbeResult(False, status, elapsed, f"{status} {exc.code or 'error'}: {exc}",
-                       error=exc)
-
-
-def _probe_result(url: str, response: httpx.Response, elapsed: float) -> ProbeResult:
-    data, is_json = _json_body(response)
-    status = response.status_code
-    line = f"{status} {response.reason_phrase}".strip()
-    if not is_json or not isinstance(data, dict):
-        error = BadResponseError(
-            f"{_host(url)} answered /v1/segments with "
-            + ("an HTML page" if _is_html(response) else "something that is not a "
-               "JSON object"), status=status)
-        return ProbeResult(False, status, elapsed, f"{line}: {error}", error=error)
-    payload = data.get("payload")
-    if isinstance(payload, list):
-        count = len(payload)
-        return ProbeResult(True, status, elapsed,
-                           f"{line}: {count} segment{'' if count == 1 else 's'}")
-    return ProbeResult(True, status, elapsed, line)
 
 
 def _causes(exc: BaseException):

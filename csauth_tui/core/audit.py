@@ -228,7 +228,7 @@ async def audit_profile(
             result.endpoint = token.endpoint if token.trusted else None
             result.endpoint_trusted = token.trusted
             if not token.trusted:
-                from .api import _host
+                from .answers import _host
 
                 result.add("token.untrusted_endpoint", "error", "the token came with an API "
                            f"URL on an untrusted host: {_host(token.endpoint)}",

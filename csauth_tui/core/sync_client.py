@@ -12,16 +12,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from .api import (
-    AuthClient,
-    MeInfo,
-    ProbeResult,
-    _Call,
-    _DeadlinePassed,
-    _probe_refused,
-    _probe_result,
-    _Retrying,
-)
+from .answers import MeInfo, ProbeResult, _probe_refused, _probe_result
+from .api import AuthClient, _Call, _DeadlinePassed, _Retrying
 from .errors import ApiError, NetworkError
 from .profiles import Profile
 from .redact import Secret
