@@ -10,6 +10,7 @@ from datetime import datetime
 
 from ..core.tokens import Token, format_remaining
 
+NET = "net"  # the app's worker group of everything that talks to Contentsquare
 WARN_SECONDS = 10 * 60
 CRITICAL_SECONDS = 2 * 60
 
