@@ -5,8 +5,8 @@ For a file of at least MIN_BYTES the parsed TOML document is kept in the cache d
 as JSON, under the SHA-256 of the file's bytes, so any change to the file (an edit, a
 `csauth add`, another machine's copy) is a miss and a fresh parse. The document, not the
 validated profiles, is kept: validation runs every time, exactly as without the cache.
-Files holding a plaintext client_secret are never cached (the cache must not be one more
-place a secret lives). Plain Python: no Textual here.
+A document that holds, or might hold, a secret is never cached (the cache must not be one
+more place a secret lives): see `might_hold_a_secret`. Plain Python: no Textual here.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from ..core.profiles import ProfilesFile, from_mapping, load, parse, read_toml
+from ..core.profiles import PROFILE_KEYS, ProfilesFile, from_mapping, load, parse, read_toml
+from ..core.redact import looks_like_a_secret
 
 MIN_BYTES = 64 * 1024  # about 300 profiles; below that tomllib takes a few ms
 FORMAT = 2
@@ -34,16 +35,50 @@ def load_profiles(path: Path, cache_dir: Path | None) -> ProfilesFile:
         raw = path.read_bytes()
     except OSError:
         return load(path)  # missing, a directory, unreadable: load() says which
+    cache = Path(cache_dir) / CACHE_NAME
     if len(raw) < MIN_BYTES or b"client_secret" in raw:
+        _remove(cache)  # nothing of an older, bigger or secret-free version stays behind
         return parse(path, raw)
     digest = hashlib.sha256(raw).hexdigest()
-    cache = Path(cache_dir) / CACHE_NAME
     doc = _read(cache, digest)
     if doc is None:
         doc = read_toml(path, raw.decode("utf-8", errors="replace"))
-        _write(cache, digest, doc)
+        if might_hold_a_secret(doc):
+            _remove(cache)
+        else:
+            _write(cache, digest, doc)
     del raw  # megabytes, not needed while the profiles are made
     return from_mapping(path, doc)
+
+
+def might_hold_a_secret(doc: dict[str, Any]) -> bool:
+    """A client_secret however it was spelled in TOML, a key the loader does not know (a
+    misspelled client-secret), a `secret` that is not a known source, or any string that
+    looks like a pasted secret."""
+    profiles = doc.get("profiles")
+    for table in profiles.values() if isinstance(profiles, dict) else ():
+        if not isinstance(table, dict) or set(table) - (PROFILE_KEYS - {"client_secret"}):
+            return True
+        source = table.get("secret", "keyring")
+        if not isinstance(source, str) or not (
+                source == "keyring" or source.startswith(("env:", "cmd:"))):
+            return True
+    return _any_string(doc, looks_like_a_secret)
+
+
+def _any_string(value: Any, test) -> bool:
+    if isinstance(value, dict):
+        return any(_any_string(k, test) or _any_string(v, test) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_any_string(v, test) for v in value)
+    return isinstance(value, str) and test(value)
+
+
+def _remove(cache: Path) -> None:
+    try:
+        cache.unlink()
+    except OSError:
+        pass  # none there, or not ours to remove: either way nothing is read from it
 
 
 def _stamp(digest: str) -> str:

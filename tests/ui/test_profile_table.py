@@ -15,7 +15,13 @@ from textual.widgets import DataTable, Static
 from textual.widgets._data_table import default_cell_formatter
 
 from csauth_tui.core.profiles import load
-from csauth_tui.ui.widgets.profile_table import COLUMNS, TOKEN_WIDTH, ProfileTable, cell_width
+from csauth_tui.ui.widgets.profile_table import (
+    COLUMNS,
+    TOKEN_WIDTH,
+    ProfileTable,
+    _styled,
+    cell_width,
+)
 
 PROFILES = """
 [profiles.prod-metrics]
@@ -68,7 +74,7 @@ def stock_fill(stock: DataTable, table: ProfileTable, states: dict[str, str]) ->
     stock.clear()
     for row in table._visible():
         if row.valid:
-            cells = (row.name, states.get(row.name, "--"), row.level, row.project,
+            cells = (row.name, _styled(states.get(row.name, "--")), row.level, row.project,
                      Text(row.scopes))
         else:
             cells = (Text(row.name), "", Text("invalid", style="bold red"), "",
@@ -123,6 +129,17 @@ async def test_a_bulk_fill_shows_what_add_row_showed(tmp_path: Path):
         stock.update_cell("agency", "token", "41:07")
         stock.update_cell("enrich", "token", "1:02:03 +1")
         await assert_same(pilot, fast, stock)
+
+        # styled states (red "expired", italic "fetching") keep their style through a
+        # filter, which rebuilds every row from the states it holds
+        states = {"agency": "expired", "enrich": "fetching", "prod-metrics": "12:00"}
+        fast.set_token_states(states)
+        fast.set_filter("e")
+        stock_fill(stock, fast, states)
+        await assert_same(pilot, fast, stock)
+        assert any(style and style.color and style.color.name == "red"
+                   for line in screen_lines(fast) for text, style in line
+                   if "expired" in text)
 
 
 def test_cell_width_is_what_datatable_measures():

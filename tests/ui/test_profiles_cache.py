@@ -102,6 +102,27 @@ def test_a_file_with_a_plaintext_secret_is_never_cached(tmp_path):
     assert not (cache_dir / CACHE_NAME).exists()
 
 
+PASTED = "Xq7Lw2Rt9Bz4Nv8Kc1Md5Pf3"  # what a pasted client secret looks like
+
+
+@pytest.mark.parametrize("line", [
+    f'"client\\u005fsecret" = "{PASTED}"',  # TOML's escape: the real client_secret key
+    f'secret = "{PASTED}"',  # the secret pasted where its source belongs
+    f'client-secret = "{PASTED}"',  # a misspelled key the loader does not know
+    f'description = "key {PASTED}"',  # pasted anywhere else
+], ids=["escaped-key", "pasted-as-source", "misspelled-key", "in-a-description"])
+def test_a_file_that_might_hold_a_secret_is_never_cached(tmp_path, line):
+    config = big_file(tmp_path / "profiles.toml")
+    cache_dir = tmp_path / "cache"
+    load_profiles(config, cache_dir)
+    assert (cache_dir / CACHE_NAME).exists()  # the file without it is cached...
+    with config.open("a", encoding="utf-8") as out:
+        out.write(f'[profiles.pasted]\nclient_id = "p"\n{line}\n')
+    same(load_profiles(config, cache_dir), load(config))
+    # ...and once it might hold a secret, no cache file is left at all, old or new
+    assert not (cache_dir / CACHE_NAME).exists()
+
+
 def test_a_small_file_is_parsed_without_a_cache(tmp_path):
     config = tmp_path / "profiles.toml"
     config.write_text('[profiles.p]\nclient_id = "c"\n')

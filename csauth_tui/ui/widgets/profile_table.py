@@ -224,7 +224,7 @@ class ProfileTable(DataTable):
                 state = states.get(row.name, "--")
                 token = token_cells.get(state)
                 if token is None:
-                    token = token_cells[state] = Text(state)
+                    token = token_cells[state] = _styled(state)
             info = made.get(row.name) or Row(RowKey(row.name), 1)
             data[info.key] = dict(zip(keys, shared.of(row, token)))
             meta[info.key] = info
