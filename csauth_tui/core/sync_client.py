@@ -7,8 +7,11 @@ building, the retry policy and the parsing are AuthClient's own.
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -80,7 +83,8 @@ class SyncAuthClient(AuthClient):
             sent_at = self._clock()
             started = time.perf_counter()
             try:
-                response = self._receive(httpx, call, started + self._attempt_deadline)
+                with _alarm(self._attempt_deadline):
+                    response = self._receive(httpx, call, started + self._attempt_deadline)
             except (httpx.TransportError, _DeadlinePassed) as exc:
                 delay = retrying.failed(exc, time.perf_counter() - started)
             else:
@@ -91,7 +95,8 @@ class SyncAuthClient(AuthClient):
 
     def _receive(self, httpx: Any, call: _Call, deadline: float) -> httpx.Response:
         """The whole answer, or _DeadlinePassed: httpx.Client has no overall timeout, so
-        the body is streamed and the clock checked after each chunk."""
+        the body is streamed and the clock checked after each chunk (and _alarm covers a
+        server that trickles its headers)."""
         with self._http.stream(call.method, call.url, json=call.json_body,
                                params=call.params, headers=call.headers) as streamed:
             if streamed.is_stream_consumed:  # an answer built in memory (MockTransport)
@@ -109,3 +114,25 @@ class SyncAuthClient(AuthClient):
             request=streamed.request,
             extensions={k: v for k, v in streamed.extensions.items()
                         if k in ("http_version", "reason_phrase")})
+
+
+@contextlib.contextmanager
+def _alarm(seconds: float) -> Iterator[None]:
+    """Raise _DeadlinePassed in the main thread after `seconds` (SIGALRM), so a server
+    sending its status line and headers a byte at a time cannot hold a one-shot command;
+    httpx's timeouts bound each read only. Elsewhere (a thread, Windows): no alarm."""
+    if (not hasattr(signal, "setitimer")
+            or threading.current_thread() is not threading.main_thread()):
+        yield
+        return
+
+    def fire(signum: int, frame: Any) -> None:
+        raise _DeadlinePassed
+
+    previous = signal.signal(signal.SIGALRM, fire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

@@ -214,3 +214,42 @@ def test_sync_client_cuts_off_an_answer_trickling_past_the_deadline():
                                "came too slowly")
     assert time.monotonic() - started < 0.6  # not the ~1 s the whole body would take
     assert JWT not in str(info.value)
+
+
+def test_sync_client_cuts_off_a_server_trickling_its_headers():
+    """Before any body: a server on loopback sends its status line a byte at a time, each
+    byte well inside the read timeout. The attempt must still end at its deadline."""
+    import socket
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    stop = threading.Event()
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            for byte in b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n" * 4:
+                if stop.wait(0.05):
+                    return
+                try:
+                    conn.sendall(bytes([byte]))
+                except OSError:
+                    return
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    profile = project_profile(auth_url=f"http://127.0.0.1:{port}")
+    started = time.monotonic()
+    try:
+        with SyncAuthClient(timeout=0.2, connect_timeout=0.2, max_retries=0,
+                            clock=lambda: NOW) as client:
+            with pytest.raises(NetworkError) as info:
+                client.fetch_token(profile, SECRET)
+    finally:
+        stop.set()
+        listener.close()
+        server.join(5)
+    assert "timed out after 0.4 s: its answer came too slowly" in str(info.value)
+    assert time.monotonic() - started < 3  # the headers alone would take ~10 s
