@@ -192,3 +192,13 @@ async def test_a_theme_change_repaints_the_kept_cells(tmp_path: Path):
         light = screen_lines(fast)
         assert [[t for t, _ in line] for line in light] == [[t for t, _ in line] for line in dark]
         assert light[2] != dark[2]  # same text, other colours: nothing stale was reused
+
+
+def test_sorting_puts_numbers_and_countdowns_in_their_real_order():
+    from csauth_tui.ui.widgets.profile_table import natural_order, state_order
+
+    projects = ["10", "9", "", "1002", "abc"]
+    assert sorted(projects, key=natural_order) == ["9", "10", "1002", "", "abc"]
+    states = ["--", "1:02:03", "09:59", "expired", "fetching", "59:58", "10:00 +1"]
+    assert sorted(states, key=state_order) == [
+        "expired", "09:59", "10:00 +1", "59:58", "1:02:03", "fetching", "--"]

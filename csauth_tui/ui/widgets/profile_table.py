@@ -200,9 +200,11 @@ class ProfileTable(DataTable):
         if self._sort:
             column, reverse = self._sort
             if column == "token":
-                rows.sort(key=lambda r: self._states.get(r.name, "--"), reverse=reverse)
+                rows.sort(key=lambda r: state_order(self._states.get(r.name, "--")),
+                          reverse=reverse)
             else:
-                rows.sort(key=lambda r: str(getattr(r, column)).lower(), reverse=reverse)
+                rows.sort(key=lambda r: natural_order(str(getattr(r, column))),
+                          reverse=reverse)
         return rows
 
     def _rebuild(self, keep: str | None) -> None:
@@ -355,3 +357,22 @@ def _styled(state: str) -> Text:
     if state.startswith(("renewing", "fetching")):
         return Text(state, style="italic")
     return Text(state)
+
+
+def state_order(state: str) -> tuple[int, float]:
+    """Token cells in time order: expired, then the least time left first, then those
+    being fetched, then none. "1:02:03 +1" sorts by its countdown."""
+    if state.startswith("expired"):
+        return (0, 0.0)
+    parts = state.split()[0].split(":") if state else []
+    if parts and all(p.isdigit() for p in parts):
+        seconds = 0
+        for part in parts:
+            seconds = seconds * 60 + int(part)
+        return (1, float(seconds))
+    return (2, 0.0) if state.startswith(("fetching", "renewing")) else (3, 0.0)
+
+
+def natural_order(text: str) -> tuple[int, int, str]:
+    """Numbers by value (project 9 before 10), then text without case."""
+    return (0, int(text), "") if text.isdigit() else (1, 0, text.lower())
