@@ -30,17 +30,16 @@ from ..core.tokens import Clock, TokenCache, cache_key, utcnow
 from .live import NET, LiveToken, LiveTokens, RequestChoice
 from .manage import BINDINGS as MANAGE_BINDINGS
 from .manage import ManageProfiles
-from .token_actions import TokenActions
 from .palette import CsauthCommands
 from .profiles_cache import load_profiles
 from .text import escape
+from .token_actions import TokenActions
 from .widgets.credential_panel import CredentialPanel
 from .widgets.footer import Footer
 from .widgets.me_panel import MePanel
 from .widgets.profile_table import ProfileTable
 from .widgets.request_panel import RequestPanel
 from .widgets.token_panel import TokenPanel
-
 
 
 def error_title(exc: BaseException) -> str:
@@ -357,7 +356,7 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
         now = self.clock()
         table = self.query_one(ProfileTable)
         names = self.live.profiles()
-        names.update(n for n, s in table._states.items() if s != "--")
+        names.update(table.profiles_with_a_token_state())
         states = {}
         for name in names:
             profile = self.pf.profiles.get(name or "")

@@ -9,7 +9,6 @@ import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import pytest
 
 HEAVY = ("textual", "httpx", "tomlkit", "keyring", "rich")
 # the cached-token path of `csauth token`: none of these, nor anything they pull in
@@ -52,11 +51,11 @@ def write_cached_token(config: Path, cache_dir: Path) -> None:
         auth_url="https://api.contentsquare.com", scopes=("metrics",)))
 
 
-def run_csauth_token(env: dict[str, str]) -> set[str]:
-    """`csauth token p` through the installed console script, as a user's shell runs it, in
-    a fresh interpreter; its exit status and output checked, its sys.modules returned."""
+def csauth_token_script(then: str) -> str:
+    """Code for a fresh interpreter: `csauth token p` through the installed console script,
+    as a user's shell runs it, its exit status checked; `then` runs with its output in `out`."""
     assert CSAUTH.exists(), f"the csauth console script is not installed next to {sys.executable}"
-    code = (
+    return (
         "import contextlib, io, runpy, sys\n"
         f"sys.argv = [{str(CSAUTH)!r}, 'token', 'p']\n"
         "out = io.StringIO()\n"
@@ -66,8 +65,14 @@ def run_csauth_token(env: dict[str, str]) -> set[str]:
         "    except SystemExit as stop:\n"
         "        status = stop.code\n"
         "assert status == 0, status\n"
-        "assert out.getvalue() == 'cached-token-value\\n', 'not the cached token'\n"
+        + then
     )
+
+
+def run_csauth_token(env: dict[str, str]) -> set[str]:
+    """The cached `csauth token p`: prints the cached token; its sys.modules returned."""
+    code = csauth_token_script(
+        "assert out.getvalue() == 'cached-token-value\\n', 'not the cached token'\n")
     return modules_after(code, env, replace_env=True)
 
 
@@ -141,18 +146,7 @@ def test_uncached_token_fetch_loads_no_event_loop(tmp_path):
     with FakeContentsquare([FakeCredential("cid", "fake-secret-value")]) as fake:
         config.write_text(f'[profiles.p]\nclient_id = "cid"\nscopes = ["metrics"]\n'
                           f'secret = "env:HYGIENE_SECRET"\nauth_url = "{fake.url}"\n')
-        code = (
-            "import contextlib, io, runpy, sys\n"
-            f"sys.argv = [{str(CSAUTH)!r}, 'token', 'p']\n"
-            "out = io.StringIO()\n"
-            "with contextlib.redirect_stdout(out):\n"
-            "    try:\n"
-            f"        runpy.run_path({str(CSAUTH)!r}, run_name='__main__')\n"
-            "    except SystemExit as stop:\n"
-            "        status = stop.code\n"
-            "assert status == 0, status\n"
-            f"open({str(printed)!r}, 'w').write(out.getvalue())\n"
-        )
+        code = csauth_token_script(f"open({str(printed)!r}, 'w').write(out.getvalue())\n")
         loaded = modules_after(code, child_env(CSAUTH_CONFIG=str(config),
                                                CSAUTH_CACHE_DIR=str(cache),
                                                HYGIENE_SECRET="fake-secret-value"),

@@ -309,6 +309,10 @@ class ProfileTable(DataTable):
         """Update one cell, and only when its text changed."""
         self.set_token_states({name: state})
 
+    def profiles_with_a_token_state(self) -> set[str]:
+        """Profiles whose token cell shows more than "--" (a countdown, expired, fetching)."""
+        return {name for name, state in self._states.items() if state != "--"}
+
     def set_token_states(self, states: dict[str, str]) -> None:
         """Update the cells whose text changed, with one repaint for all of them (what
         update_cell does per cell: new value, cache counter bumped, repaint)."""
