@@ -1,5 +1,5 @@
-"""The work the app leaves out, checked for what the user sees: one footer rebuild per burst
-of binding changes, no new layout for a countdown that keeps its width, the garbage
+"""The work the app leaves out, checked for what the user sees: a footer that is one line
+(not a widget per key) and still follows the bindings and takes clicks, no new layout for a countdown that keeps its width, the garbage
 collector back on (and given back its objects at exit), filtering that keeps the cursor."""
 
 from __future__ import annotations
@@ -9,48 +9,49 @@ import gc
 from csauth_tui.ui.widgets.footer import Footer
 from csauth_tui.ui.widgets.profile_table import ProfileTable
 
-from .conftest import SIZE, get_token, row_names, screen_text, token_cell, widget_text
+from .conftest import (SIZE, current_token, get_token, row_names, screen_text, settle,
+                       token_cell, widget_text)
 
 
-def footer_keys(app) -> list[str]:
-    return [" ".join(widget_text(key).split()) for key in app.screen.query("FooterKey")]
+def footer_line(app) -> str:
+    return widget_text(app.screen.query_one(Footer))
 
 
-async def test_the_footer_is_rebuilt_once_per_burst_and_shows_the_last_state(env, monkeypatch):
-    rebuilds, signals = [], []
-    original, signalled = Footer.recompose, Footer.bindings_changed
-
-    async def counting(self):
-        rebuilds.append(1)
-        await original(self)
-
-    def counting_signals(self, screen):
-        signals.append(1)
-        signalled(self, screen)
-
-    monkeypatch.setattr(Footer, "recompose", counting)
-    monkeypatch.setattr(Footer, "bindings_changed", counting_signals)
+async def test_the_footer_follows_the_keys_of_the_moment_and_a_click_presses_one(env):
     app = env.app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        await pilot.pause()
-        assert 1 <= len(rebuilds) < len(signals)  # Textual's Footer: one rebuild per signal
-        shown = footer_keys(app)
-        assert "g Get token" in shown and "q Quit" in shown
+        shown = footer_line(app)
+        for key in ("g Get token", "r Renew", "/ Filter", "? Help", "q Quit", "^p palette"):
+            assert key in shown
+        assert not app.screen.query_one(Footer).children  # one line, not a widget per key
 
-        await pilot.press("slash")  # the filter box takes the keys: the footer changes
+        await pilot.press("slash")  # the filter box takes the keys: the footer says so
         await pilot.pause()
+        typing = footer_line(app)
+        assert "g Get token" not in typing and "^p palette" in typing
+        await pilot.press("escape")
         await pilot.pause()
-        typing = footer_keys(app)
-        assert typing and typing != shown and "g Get token" not in typing
+        assert footer_line(app) == shown
 
-        before = len(rebuilds)
-        for _ in range(3):
-            app.screen.refresh_bindings()
+        assert env.token_requests() == []
+        await pilot.click(Footer, offset=(shown.index("Get token"), 0))
+        await settle(pilot)
+        assert len(env.token_requests()) == 1  # as if g was pressed
+        assert current_token(app) is not None
+
+
+async def test_a_narrow_footer_shows_whole_keys_only(env):
+    app = env.app()
+    async with app.run_test(size=(60, 30)) as pilot:
         await pilot.pause()
-        await pilot.pause()
-        assert len(rebuilds) == before + 1
-        assert footer_keys(app) == typing
+        line = footer_line(app)
+        assert len(line) == 60 and line.rstrip().endswith("^p palette")
+        left = line.split("▏")[0].rstrip()
+        keys = ["g Get token", "r Renew", "c Copy", "v Reveal", "m /me", "t Test"]
+        shown = [k for k in keys if k in left]
+        assert shown == keys[:len(shown)] and 2 <= len(shown) < len(keys)
+        assert left.endswith(shown[-1])  # never half a key
 
 
 async def test_a_countdown_keeping_its_width_needs_no_new_layout(env, monkeypatch):

@@ -1,28 +1,110 @@
-"""Textual's Footer, rebuilt once per burst of binding changes.
+"""The key bar: every key the screen offers now, drawn as one line of one widget.
 
-The stock Footer recomposes (a dozen keys, each styled) once per bindings signal; the
-app's start sends three in a row (two focus changes, the screen stack), ~25 ms each,
-before the footer first shows. One rebuild reads the bindings as they are when it runs,
-so it shows what the last of the three would have shown.
+Textual's Footer is a container with a widget per key, rebuilt (each key composed, styled
+and laid out again) whenever the bindings change; at start that cost ~50 ms and a frame of
+its own, after everything else was already on screen. This one reads the screen's active
+bindings when it paints, so a change of bindings is a repaint. A key is still clickable:
+its text carries a click action that presses the key, as Textual's footer keys do.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+from textual.binding import Binding
+from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer as TextualFooter
+from textual.style import Style
+from textual.widget import Widget
+
+PALETTE_WIDTH_MIN = 12  # below this many free cells the palette key is left out
 
 
-class Footer(TextualFooter):
-    _rebuild_pending = False
+class Footer(Widget, can_focus=False):
+    ALLOW_SELECT = False
+    COMPONENT_CLASSES = {"footer--key", "footer--description", "footer--palette"}
+    DEFAULT_CSS = """
+    Footer {
+        dock: bottom;
+        height: 1;
+        color: $footer-foreground;
+        background: $footer-background;
+        link-style: none;
+        link-color: $footer-foreground;
+        link-background: $footer-background;
+        link-style-hover: none;
+        link-background-hover: $block-hover-background;
+        .footer--key {
+            color: $footer-key-foreground;
+            background: $footer-key-background;
+            text-style: bold;
+        }
+        .footer--description {
+            color: $footer-description-foreground;
+            background: $footer-description-background;
+        }
+        .footer--palette {
+            color: $foreground 20%;
+        }
+    }
+    """
 
-    def bindings_changed(self, screen: Screen) -> None:
-        self._bindings_ready = True
-        if not screen.app.app_focus:
-            return
-        if self.is_attached and screen is self.screen and not self._rebuild_pending:
-            self._rebuild_pending = True
-            self.call_after_refresh(self._rebuild)
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
 
-    async def _rebuild(self) -> None:
-        self._rebuild_pending = False  # a change from now on needs a rebuild of its own
-        await self.recompose()
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
+
+    def _bindings_changed(self, screen: Screen) -> None:
+        self.refresh()  # several changes in a row are one repaint
+
+    def shown_keys(self) -> Iterator[tuple[Binding, bool]]:
+        """(binding, enabled) per action with a key to show, in the screen's order: the
+        first key bound to an action speaks for it, as in Textual's footer."""
+        seen: set[str] = set()
+        for _node, binding, enabled, _tooltip in self.screen.active_bindings.values():
+            if binding.show and binding.action not in seen:
+                seen.add(binding.action)
+                yield binding, enabled
+
+    def _palette_key(self) -> Binding | None:
+        app = self.app
+        if not app.ENABLE_COMMAND_PALETTE:
+            return None
+        found = self.screen.active_bindings.get(app.COMMAND_PALETTE_BINDING)
+        return found.binding if found is not None else None
+
+    def _key(self, binding: Binding, enabled: bool, description: str, pad: str = " ") -> Content:
+        key_style = self.get_visual_style("footer--key")
+        text_style = self.get_visual_style("footer--description")
+        if not enabled:
+            key_style, text_style = key_style + Style(dim=True), text_style + Style(dim=True)
+        click = Style.from_meta({"@click": ("press_key", (binding.key,))})
+        return Content.assemble(
+            (f"{pad}{self.app.get_key_display(binding)} ", key_style + click),
+            (f"{description} " if description else "", text_style + click),
+        )
+
+    def render(self) -> Content:
+        width = self.size.width
+        palette = self._palette_key()
+        right = Content("")
+        if palette is not None and width >= PALETTE_WIDTH_MIN:
+            right = Content.assemble(
+                ("▏", self.get_visual_style("footer--palette")),
+                self._key(palette, True, palette.description, pad=""),
+            )
+        room = width - right.cell_length
+        left = Content("")
+        for binding, enabled in self.shown_keys():
+            if binding.action == "app.command_palette" or binding is palette:
+                continue
+            key = self._key(binding, enabled, binding.description)
+            if left.cell_length + key.cell_length > room:
+                break  # only whole keys: the help screen (?) lists them all
+            left += key
+        gap = max(0, width - left.cell_length - right.cell_length)
+        return left + Content(" " * gap) + right
+
+    def action_press_key(self, key: str) -> None:
+        self.app.simulate_key(key)
