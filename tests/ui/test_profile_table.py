@@ -10,6 +10,7 @@ from pathlib import Path
 from rich.text import Text
 from textual.app import App
 from textual.containers import Horizontal
+from textual.coordinate import Coordinate
 from textual.render import measure
 from textual.widgets import DataTable, Static
 from textual.widgets._data_table import default_cell_formatter
@@ -140,6 +141,44 @@ async def test_a_bulk_fill_shows_what_add_row_showed(tmp_path: Path):
         assert any(style and style.color and style.color.name == "red"
                    for line in screen_lines(fast) for text, style in line
                    if "expired" in text)
+
+
+async def test_cells_drawn_without_rich_match_datatable_focused_hovered_and_themed(
+        tmp_path: Path, monkeypatch):
+    """The plain cells (most of them) skip Rich: each must still be DataTable's drawing,
+    segment for segment, with the cursor on it, the mouse over it, in a light theme."""
+    config = tmp_path / "profiles.toml"
+    config.write_text(PROFILES)
+    pf = load(config)
+    drawn = []
+    original = ProfileTable._draw_plain
+
+    def counting(self, *args):
+        lines = original(self, *args)
+        drawn.append(lines is not None)
+        return lines
+
+    monkeypatch.setattr(ProfileTable, "_draw_plain", counting)
+    app = Tables()
+    async with app.run_test(size=(160, 20)) as pilot:
+        fast, stock = app.query_one(ProfileTable), app.query_one("#stock", DataTable)
+        states = {"agency": "expired", "enrich": "fetching", "prod-metrics": "12:00"}
+        fast.load(pf, keep="agency")
+        fast.set_token_states(states)
+        stock_fill(stock, fast, states)
+        for theme in ("textual-dark", "textual-light"):
+            app.theme = theme
+            for hover in ((), (0, 3)):  # no mouse; the mouse over row 2
+                looks = []
+                for table in (fast, stock):
+                    table.focus()
+                    table.hover_coordinate = Coordinate(*hover) if hover else Coordinate(0, 0)
+                    table._show_hover_cursor = bool(hover)
+                    await pilot.pause()
+                    await pilot.pause()
+                    looks.append(screen_lines(table))
+                assert looks[0] == looks[1], (theme, hover)
+    assert sum(drawn) >= 20 and not all(drawn)  # the fast path drew most, not the odd ones
 
 
 def test_cell_width_is_what_datatable_measures():

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from rich.cells import cell_len
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import on
@@ -273,15 +274,53 @@ class ProfileTable(DataTable):
         if row is None or column_key is None or row.auto_height:  # header, labels
             return super()._render_cell(row_index, column_index, base_style, width, cursor,
                                         hover)
-        key = (row_index, column_index, _content_key(self._data[row_key].get(column_key)),
-               base_style, width, cursor, hover, self._show_hover_cursor,
-               self._pseudo_class_state, row.height)
+        value = self._data[row_key].get(column_key)
+        key = (row_index, column_index, _content_key(value), base_style, width, cursor, hover,
+               self._show_hover_cursor, self._pseudo_class_state, row.height)
         lines = self._kept_cells.get(key)
         if lines is None:
-            lines = super()._render_cell(row_index, column_index, base_style, width, cursor,
-                                         hover)
+            lines = (self._draw_plain(value, row_index, column_index, base_style, width,
+                                      cursor, hover) if row.height == 1 else None)
+            if lines is None:
+                lines = super()._render_cell(row_index, column_index, base_style, width,
+                                             cursor, hover)
             self._kept_cells.set(key, lines)
         return lines
+
+    def _draw_plain(self, value: object, row_index: int, column_index: int,
+                    base_style: Style, width: int, cursor: bool, hover: bool) -> list | None:
+        """A one-line cell of plain ASCII text that fits, drawn as DataTable draws it (pad,
+        text, fill, pad; its styles, its meta) without Rich's layout machinery, which costs
+        ~100 us a cell: most of the first frame's table. None for anything else (markup,
+        spans, wide or control characters, too long): DataTable draws those itself.
+        tests/ui/test_profile_table.py holds the two to the same segments."""
+        if isinstance(value, Text):
+            if value.spans or value.justify not in (None, "default", "left"):
+                return None
+            text, text_style = value.plain, value.style
+        elif isinstance(value, str) and "[" not in value:  # a str is read as markup
+            text, text_style = value, ""
+        else:
+            return None
+        pad = self.cell_padding
+        room = width - 2 * pad
+        if not (text.isascii() and text.isprintable()) or len(text) > room:
+            return None
+        fixed = row_index < self.fixed_rows or column_index < self.fixed_columns
+        component_style, post_style = self._get_styles_to_render_cell(
+            False, False, fixed, hover, cursor, self.show_cursor, self._show_hover_cursor,
+            self.cursor_foreground_priority == "css", self.cursor_background_priority == "css")
+        pre = base_style + Style.from_meta({"row": row_index, "column": column_index})
+        pre = pre + component_style
+        blank = pre + post_style
+        own = self.app.console.get_style(text_style) if text_style else None
+        line = [Segment(" " * pad, blank)] if pad else []
+        line.append(Segment(text, (pre + own) + post_style if own else blank))
+        if room > len(text):
+            line.append(Segment(" " * (room - len(text)), blank))
+        if pad:
+            line.append(Segment(" " * pad, blank))
+        return [line]
 
     def _get_row_style(self, row_index: int, base_style: Style) -> Style:
         """DataTable works this out from the CSS for every row of every repaint (~30 us);
