@@ -6,6 +6,7 @@ the CLI stays light; writes that must keep the user's formatting live in store.p
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 from dataclasses import dataclass, field
@@ -236,6 +237,14 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+@functools.lru_cache(maxsize=1024)
+def _scope_verdict(raw: tuple[str, ...]) -> tuple[tuple[str, ...], str | None, tuple[str, ...]]:
+    """Normalised scopes, why they cannot go together, the unknown ones: worked out once
+    per list of scopes, as a team's profiles share a handful of them."""
+    scopes = scope_rules.normalize(raw)
+    return scopes, scope_rules.combination_error(scopes), tuple(scope_rules.unknown(scopes))
+
+
 def validate_profile(name: str, table: Any, problems: list[Problem]) -> Profile | None:
     """A Profile, or None with the reasons appended to `problems`."""
     first_new = len(problems)  # not a count over all of `problems`: that made loading O(n^2)
@@ -266,11 +275,10 @@ def validate_profile(name: str, table: Any, problems: list[Problem]) -> Profile 
     if not isinstance(raw_scopes, list) or not all(isinstance(s, str) for s in raw_scopes):
         err("scopes", "scopes must be a list of strings, e.g. [\"metrics\"]")
         raw_scopes = []
-    scopes = scope_rules.normalize(raw_scopes)
-    combo = scope_rules.combination_error(scopes)
+    scopes, combo, unknown = _scope_verdict(tuple(raw_scopes))
     if combo:
         err("scopes", combo)
-    for scope in scope_rules.unknown(scopes):
+    for scope in unknown:
         err("scopes", f"unknown scope '{scope}' (kept; Contentsquare may have added it)", "warning")
 
     project_id = table.get("project_id")

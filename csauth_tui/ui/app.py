@@ -19,7 +19,7 @@ from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import DataTable, Header, Input, Static, Switch
+from textual.widgets import DataTable, Header, Input, Static
 
 from ..core import paths
 from ..core.clipboard import Clipboard, inside_tmux, native_tool
@@ -98,8 +98,10 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
 
     def __init__(self, config_path: Path, *, clock: Clock = utcnow, transport: Any = None,
                  demo: bool = False, native_clipboard: bool = True,
-                 today: date | None = None, cache: TokenCache | None | bool = True) -> None:
+                 today: date | None = None, cache: TokenCache | None | bool = True,
+                 resume_gc: bool = False) -> None:
         super().__init__()
+        self._resume_gc = resume_gc
         self.config_path = Path(config_path)
         self.clock = clock
         self.transport = transport
@@ -128,8 +130,7 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
         yield Header(icon="🔑")
         with Horizontal(id="main"):
             with Vertical(id="left"):
-                yield Input(placeholder="filter profiles (esc clears)", id="filter")
-                yield ProfileTable(id="profiles")
+                yield ProfileTable(id="profiles")  # the filter box goes above it on first use
                 yield Static("", id="empty")
             with VerticalScroll(id="detail"):
                 yield Static("Credential", classes="section-title")
@@ -146,12 +147,18 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
     def on_mount(self) -> None:
         self.sub_title = ("DEMO: fake Contentsquare API, nothing is saved" if self.demo
                           else str(self.config_path))
-        self.query_one("#filter").display = False
         with gc_paused(freeze=True):
             self.reload()
+            self.sync_selection()  # the first frame shows the selected profile's details
         self._apply_keymap()
         self.set_interval(1, self._tick)
         self.query_one(ProfileTable).focus()
+        self.call_after_refresh(self._first_frame_painted)
+
+    def _first_frame_painted(self) -> None:
+        if self._resume_gc:
+            gc.freeze()  # what the start built stays out of the collector's sight, as in reload
+            gc.enable()
 
     def _apply_keymap(self) -> None:
         """[keys] in the profiles file: binding id = "key" (or "key1,key2")."""
@@ -339,7 +346,8 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
         table = self.query_one(ProfileTable)
         if name not in table.shown_names:
             table.set_filter("")
-            self.query_one("#filter", Input).value = ""
+            for box in self.query("#filter").results(Input):
+                box.value = ""
         table.select_name(name)
         table.focus()
 
@@ -530,8 +538,8 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
         self.request_token(force=True)
 
     def action_cancel(self) -> None:
-        filter_input = self.query_one("#filter", Input)
-        if filter_input.display:
+        filter_input = self.query("#filter").first(Input) if self.query("#filter") else None
+        if filter_input is not None and filter_input.display:
             filter_input.value = ""
             filter_input.display = False
             self.query_one(ProfileTable).set_filter("")
@@ -548,8 +556,11 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
         elif self.focused is not self.query_one(ProfileTable):
             self.query_one(ProfileTable).focus()
 
-    @on(Switch.Changed, "#auto-renew")
-    def _auto_renew(self, event: Switch.Changed) -> None:
+    def on_switch_changed(self, event) -> None:
+        """The auto-renew switch. A handler by name, not @on(Switch.Changed): Switch is
+        imported with the first token, not at start."""
+        if event.switch.id != "auto-renew":
+            return
         live = self.query_one(TokenPanel).live
         if live is not None:
             live.auto_renew = event.value
@@ -568,7 +579,11 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
             self.query_one("#project").focus()
 
     def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
+        try:
+            box = self.query_one("#filter", Input)
+        except NoMatches:  # first use: not mounted at start, the first frame has no use for it
+            box = Input(placeholder="filter profiles (esc clears)", id="filter")
+            self.query_one("#left").mount(box, before=self.query_one(ProfileTable))
         box.display = True
         box.focus()
 
@@ -657,7 +672,13 @@ def make_app(config_path: Path | str | None = None, **kwargs: Any) -> CsauthApp:
     return CsauthApp(paths.config_path(config_path), **kwargs)
 
 
-def run_app(config_path: Path, demo: bool = False) -> int:
-    app = make_app(config_path, demo=demo)
-    result = app.run()
+def run_app(config_path: Path, demo: bool = False, resume_gc: bool = False) -> int:
+    """`resume_gc`: the launcher paused the collector for the start (commands.pause_collector);
+    the app turns it back on once its first frame is painted, or here if it never was."""
+    try:
+        app = make_app(config_path, demo=demo, resume_gc=resume_gc)
+        result = app.run()
+    finally:
+        if resume_gc:
+            gc.enable()
     return result or 0

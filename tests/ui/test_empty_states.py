@@ -157,7 +157,7 @@ async def test_the_secret_check_sees_screen_widgets_and_notifications(env):
         await pilot.pause()
         visible = "prod-client-0001"[:4]  # the masked client_id starts so, on screen
         hidden = "JWT claims"  # not rendered yet: in a widget, not on screen
-        app.query_one("#token-claims").update("JWT claims")
+        app.query_one("#token-status").update("JWT claims")  # a hidden widget
         app.notify("a note that says sentinel-in-a-toast")
         await pilot.pause()
         for shown in (visible, hidden, "sentinel-in-a-toast"):

@@ -273,8 +273,7 @@ async def test_me_shows_known_fields_tree_and_fills_the_project_pick_list(env):
         app.select_profile("agency")
         await pilot.pause()
         assert "/me not loaded" in widget_text(app.query_one("#me-summary"))
-        pick = app.query_one("#project-pick")
-        assert not pick.display
+        assert "projects from /me" not in screen_text(app)  # no pick list without /me
         await pilot.press("m")
         await settle(pilot)
         summary = widget_text(app.query_one("#me-summary"))
@@ -286,7 +285,8 @@ async def test_me_shows_known_fields_tree_and_fills_the_project_pick_list(env):
         assert any("Agency reporting" in label for label in labels)
         assert any("permissions" in label for label in labels)
         assert "Agency reporting" in screen_text(app)
-        assert pick.display
+        pick = app.query_one("#project-pick")
+        assert pick.display and "projects from /me" in screen_text(app)
         # the pick list offers the projects /me reported; choosing one fills project_id
         await pilot.click("#project-pick")
         await pilot.pause()

@@ -93,6 +93,45 @@ async def test_the_collector_runs_while_the_app_does_and_gets_everything_back(en
     assert gc.get_freeze_count() == 0
 
 
+async def test_a_start_with_the_collector_paused_turns_it_back_on_after_the_first_frame(env):
+    """`csauth` pauses the collector before it imports the app (commands.pause_collector);
+    the app must turn it back on once it has painted, or a long session never collects."""
+    gc.disable()
+    try:
+        app = env.app(resume_gc=True)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            await pilot.pause()
+            assert "staging-export" in screen_text(app)
+            assert gc.isenabled()
+    finally:
+        gc.enable()
+
+
+async def test_the_first_frame_shows_the_selected_profile_and_the_keys(env):
+    """Everything a user reads at start is in one frame: no detail panel or footer that
+    shows up a frame later (the start benchmark waits for all of it)."""
+    frames = []
+    app = env.app()
+    original = type(app)._display
+
+    def spy(self, screen, renderable):
+        if renderable is not None and not frames:
+            frames.append(screen_text(self))
+        return original(self, screen, renderable)
+
+    type(app)._display = spy
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+    finally:
+        del type(app)._display
+    assert frames
+    first = frames[0]
+    for text in ("prod", "sandbox", "client_id", "No token yet", "q Quit", "^p palette"):
+        assert text in first, text
+
+
 async def test_filtering_keeps_the_selected_profile_and_the_countdowns(env):
     app = env.app()
     async with app.run_test(size=SIZE) as pilot:

@@ -24,7 +24,7 @@ ALL = ["prod", "staging-export", "agency", "enrich", "sandbox"]
 async def test_filter_narrows_rows_and_escape_clears_it(env):
     app = env.app()
     async with app.run_test(size=SIZE) as pilot:
-        assert not app.query_one("#filter").display
+        assert "filter profiles" not in screen_text(app)  # no box until / asks for one
         await pilot.press("slash")
         box = app.query_one("#filter")
         assert box.display and app.focused is box
@@ -41,8 +41,14 @@ async def test_filter_narrows_rows_and_escape_clears_it(env):
         await pilot.pause()
         assert row_names(app) == ALL
         assert not box.display and box.value == ""
+        assert "filter profiles" not in screen_text(app)
         assert app.focused is app.query_one("#profiles")
         assert app.current == "staging-export"  # the selection is kept
+
+        await pilot.press("slash", *"agen")  # the same box again, empty
+        await pilot.pause()
+        assert len(app.query("#filter")) == 1
+        assert box.display and app.focused is box and row_names(app) == ["agency"]
 
 
 async def test_filter_matches_level_and_several_words(env):

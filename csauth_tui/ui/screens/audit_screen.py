@@ -25,6 +25,8 @@ EXTENSIONS = {"json": "json", "csv": "csv", "markdown": "md", "text": "txt"}
 
 
 class AuditScreen(Screen[None]):
+    CSS_PATH = "screens.tcss"
+
     BINDINGS = [
         Binding("escape,q", "close", "Back", id="audit_close"),
         Binding("f", "cycle_filter", "Filter severity", id="audit_filter"),

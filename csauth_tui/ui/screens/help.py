@@ -43,6 +43,8 @@ EXTRA = (
 
 
 class HelpScreen(ModalScreen[None]):
+    CSS_PATH = "screens.tcss"
+
     BINDINGS = [
         Binding("escape,q,question_mark", "dismiss", "Close", id="close_help"),
     ]

@@ -133,6 +133,8 @@ class ProfileFormResult:
 
 
 class ProfileForm(ModalScreen[ProfileFormResult | None]):
+    CSS_PATH = "screens.tcss"
+
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="form_cancel"),
         Binding("ctrl+s", "save", "Save", id="form_save"),

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
-from ..text import escape
-from textual.widgets import Label, Static
+from rich.table import Table
+from rich.text import Text
+from textual.widgets import Static
 
 from ...core.lifetime import credential_expiry
 from ...core.profiles import Problem, Profile, Settings
 from ...core.redact import looks_like_a_secret, mask
+from ..text import escape
 
 
 def age_text(created: date | None, today: date) -> str:
@@ -44,47 +44,50 @@ def secret_text(profile: Profile) -> str:
 ROWS = (("profile", "profile"), ("about", "about"), ("client_id", "client_id"),
         ("secret", "secret"), ("auth", "auth URL"), ("lifetime", "lifetime"),
         ("warnings", "warning"))
+LABEL_WIDTH = 10
 
 
-class CredentialPanel(Vertical):
-    """Label / value rows; a long value wraps under itself, not under the label."""
+class CredentialPanel(Static):
+    """Label / value rows; a long value wraps under itself, not under the label. One widget
+    drawing a grid, not a widget per label and value: fewer widgets, a faster start."""
 
-    def compose(self) -> ComposeResult:
-        yield Static("", id="cred-problem")
-        for key, label in ROWS:
-            with Horizontal(id=f"cred-{key}", classes="cred-row"):
-                yield Label(label, classes="cred-key")
-                yield Static("", classes="cred-value")
-
-    def _set(self, key: str, text: str | None) -> None:
-        row = self.query_one(f"#cred-{key}")
-        row.display = bool(text)
-        row.query_one(".cred-value", Static).update(text or "")
+    COMPONENT_CLASSES = {"credential--label"}
+    DEFAULT_CSS = """
+    CredentialPanel {
+        height: auto;
+        .credential--label { color: $text-muted; }
+    }
+    """
 
     def show_profile(self, profile: Profile | None, settings: Settings,
                      problems: list[Problem], today: date, name: str | None = None) -> None:
-        problem = self.query_one("#cred-problem", Static)
         if profile is None:
-            for key, _ in ROWS:
-                self._set(key, None)
             if name is None:
-                problem.update("")
+                self.update("")
                 return
             lines = [f"[b]{name}[/]: [b red]this profile cannot be used[/]"]
             lines += [f"  • {escape(p.field or 'profile')}: {escape(p.message)}"
                       for p in problems if p.severity == "error"]
             lines.append("[dim]Fix it in the profiles file; the other profiles still work.[/]")
-            problem.update("\n".join(lines))
-            problem.display = True
+            self.update("\n".join(lines))
             return
-        problem.display = False
         warnings = [p.message for p in problems
                     if p.severity == "warning" and p.field != "client_secret"]
-        self._set("profile", f"[b]{profile.name}[/]  {profile.level}-level")
-        self._set("about", escape(profile.description) if profile.description else None)
-        self._set("client_id", mask(profile.client_id))
-        self._set("secret", secret_text(profile))
-        self._set("auth", escape(profile.effective_auth_url(settings)))
-        self._set("lifetime", age_text(profile.created, today))
-        self._set("warnings", "[yellow]" + escape("; ".join(warnings)) + "[/]" if warnings
-                  else None)
+        values = {
+            "profile": f"[b]{profile.name}[/]  {profile.level}-level",
+            "about": escape(profile.description) if profile.description else None,
+            "client_id": mask(profile.client_id),
+            "secret": secret_text(profile),
+            "auth": escape(profile.effective_auth_url(settings)),
+            "lifetime": age_text(profile.created, today),
+            "warnings": ("[yellow]" + escape("; ".join(warnings)) + "[/]" if warnings
+                         else None),
+        }
+        grid = Table.grid(padding=0, expand=True)
+        grid.add_column(width=LABEL_WIDTH, style=self.get_component_rich_style(
+            "credential--label"), no_wrap=True)
+        grid.add_column(ratio=1, overflow="fold")  # a long URL wraps, not cut
+        for key, label in ROWS:
+            if values[key]:
+                grid.add_row(label, Text.from_markup(values[key]))
+        self.update(grid)

@@ -6,8 +6,10 @@ from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from ..text import escape
+from textual.css.query import NoMatches
 from textual.widgets import Static, Tree
+
+from ..text import escape
 
 if TYPE_CHECKING:  # the API client (httpx and all) is loaded on the first request, not at start
     from ...core.api import MeInfo
@@ -17,17 +19,13 @@ class MePanel(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("[dim]/me not loaded: press [b]m[/] to ask Contentsquare about this "
                      "credential.[/]", id="me-summary")
-        yield Tree("/v1/oauth/me", id="me-tree")
-
-    def on_mount(self) -> None:
-        self.query_one("#me-tree").display = False
 
     def show(self, info: MeInfo | None, status: str = "") -> None:
         summary = self.query_one("#me-summary", Static)
-        tree = self.query_one("#me-tree", Tree)
         if info is None:
             summary.update(status or "[dim]/me not loaded: press [b]m[/] to load it.[/]")
-            tree.display = False
+            for tree in self.query("#me-tree"):
+                tree.display = False
             return
         scopes = (escape(" ".join(info.scopes)) if info.scopes is not None
                   else "[dim](not reported)[/]")
@@ -39,9 +37,20 @@ class MePanel(Vertical):
         if info.created:
             lines.append(f"created   {escape(info.created)}")
         summary.update("\n".join(lines) + (f"\n{status}" if status else ""))
+        tree = self._tree()
         tree.clear()
         tree.root.expand()
         tree.add_json(info.raw)
         tree.root.set_label("/v1/oauth/me")
         tree.root.expand_all()
         tree.display = True
+
+    def _tree(self) -> Tree:
+        """Mounted with the first answer to show, not at start: the first frame has no use
+        for it."""
+        try:
+            return self.query_one("#me-tree", Tree)
+        except NoMatches:
+            tree = Tree("/v1/oauth/me", id="me-tree")
+            self.mount(tree)
+            return tree

@@ -34,8 +34,7 @@ class RequestPanel(Vertical):
             yield Label("project_id", id="project-label")
             yield Input(placeholder="project id", id="project", type="integer",
                         validators=[Integer(minimum=1)], valid_empty=True, compact=True)
-            yield Select[int]([], prompt="projects from /me", id="project-pick",
-                              allow_blank=True, compact=True)
+            # the pick list of /me's projects is mounted when there are some (_show_projects)
         yield Static("", id="request-note")
 
     def show(self, profile: Profile, scopes: tuple[str, ...], project_text: str,
@@ -45,14 +44,26 @@ class RequestPanel(Vertical):
         try:
             self.query_one(ScopePicker).set_scopes(scopes, extra=profile.scopes)
             self.query_one("#project", Input).value = project_text
-            pick = self.query_one("#project-pick", Select)
-            usable = [(Text(f"{pid}  {name}"), int(pid)) for pid, name in projects or ()
-                      if str(pid).isdigit()]
-            pick.set_options(usable)
-            pick.display = bool(usable)
+            self._show_projects([(Text(f"{pid}  {name}"), int(pid)) for pid, name in projects or ()
+                                 if str(pid).isdigit()])
             self._note(profile)
         finally:
             self._loading = False
+
+    def _show_projects(self, usable: list[tuple[Text, int]]) -> None:
+        picks = self.query("#project-pick").results(Select)
+        pick = next(picks, None)
+        if pick is None:
+            if usable:  # the first /me answer with projects: the list is made with them
+                self.query_one("#project-row").mount(Select[int](
+                    usable, prompt="projects from /me", id="project-pick", allow_blank=True,
+                    compact=True))
+            return
+        if pick.is_mounted:
+            pick.set_options(usable)
+        else:  # mounted a moment ago: its options are set once it has composed its list
+            pick.call_later(pick.set_options, usable)
+        pick.display = bool(usable)
 
     def _note(self, profile: Profile) -> None:
         text = self.query_one("#project", Input).value.strip()

@@ -9,11 +9,11 @@ from datetime import datetime, timezone
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from ..text import escape
-from textual.widgets import Label, ProgressBar, Static, Switch
+from textual.widgets import Label, Static
 
 from ...core.redact import mask_token
 from ..live import LiveToken
+from ..text import escape
 
 
 def host_of(url: str) -> str:
@@ -43,22 +43,30 @@ class TokenPanel(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("", id="token-status")
         yield Static("[dim]No token yet: press [b]g[/] (or enter) to get one.[/]", id="token-empty")
-        with Vertical(id="token-body"):
-            yield Static("", id="token-value")
-            yield Static("", id="token-meta")
-            with Horizontal(id="token-life"):
-                yield ProgressBar(total=3600, show_eta=False, show_percentage=False,
-                                  id="token-bar")
-                yield Label("", id="token-countdown")
-            with Horizontal(id="renew-row"):
-                yield Switch(value=False, id="auto-renew")
-                yield Label("auto-renew before expiry", id="auto-renew-label")
-            yield Static("", id="token-probe")
-            yield Static("", id="token-claims")
+        yield Vertical(id="token-body")  # filled with the first token (_body)
 
     def on_mount(self) -> None:
         self.query_one("#token-body").display = False
         self.query_one("#token-status").display = False
+
+    def _body(self) -> Vertical:
+        """The token's widgets, mounted when the first token is shown rather than at start:
+        a dozen widgets (bar, switch, their parts) the first frame has no use for. Mounted
+        leaf by leaf, so each is in the DOM (and can be updated) on return."""
+        body = self.query_one("#token-body", Vertical)
+        if body.children:
+            return body
+        from textual.widgets import ProgressBar, Switch  # imported with the first token too
+
+        life, renew = Horizontal(id="token-life"), Horizontal(id="renew-row")
+        body.mount(Static("", id="token-value"), Static("", id="token-meta"), life, renew,
+                   Static("", id="token-probe"), Static("", id="token-claims"))
+        life.mount(ProgressBar(total=3600, show_eta=False, show_percentage=False,
+                               id="token-bar"),
+                   Label("", id="token-countdown"))
+        renew.mount(Switch(value=False, id="auto-renew"),
+                    Label("auto-renew before expiry", id="auto-renew-label"))
+        return body
 
     def status(self, text: str) -> None:
         status = self.query_one("#token-status", Static)
@@ -68,9 +76,10 @@ class TokenPanel(Vertical):
     def show(self, live: LiveToken | None, now: datetime) -> None:
         self.live = live
         self.query_one("#token-empty").display = live is None
-        self.query_one("#token-body").display = live is not None
         if live is None:
+            self.query_one("#token-body").display = False
             return
+        self._body().display = True
         token = live.token
         self._render_value()
         if token.trusted:
@@ -91,10 +100,10 @@ class TokenPanel(Vertical):
             + (f"\n[dim]header {escape(json.dumps(header))}[/]" if header else "")
             if claims else "[dim]the token is not a JWT we can decode[/]"
         )
-        switch = self.query_one("#auto-renew", Switch)
-        with switch.prevent(Switch.Changed):
+        switch = self.query_one("#auto-renew")
+        with switch.prevent(type(switch).Changed):
             switch.value = live.auto_renew
-        bar = self.query_one("#token-bar", ProgressBar)
+        bar = self.query_one("#token-bar")
         bar.update(total=max(token.lifetime, 1))
         self.query_one("#token-probe", Static).update(live.probe)
         self._countdown = ""
@@ -127,7 +136,7 @@ class TokenPanel(Vertical):
         # same length, same width (width: auto): a new layout only when the length changes
         label.update(shown, layout=len(shown) != len(self._shown))
         self._countdown, self._shown = text, shown
-        self.query_one("#token-bar", ProgressBar).update(progress=left)
+        self.query_one("#token-bar").update(progress=left)
         if urgency != self._urgency:
             for name in ("ok", "warn", "critical", "expired"):
                 self.query_one("#token-life").set_class(name == urgency, f"-{name}")
