@@ -9,7 +9,9 @@ sent, as a real driver does, without writing them. "First full frame": the first
 every text in $BENCH_NEEDLES ('|'-separated) has been painted by the frames so far, e.g.
 the first profile's name, a later row's name, and the detail panel of the selected profile.
 Then the probe writes {"frame_at": time.monotonic(), VmHWM, VmRSS...} as JSON to
-$BENCH_RESULT and, unless $BENCH_STAY is set (the idle-CPU figure), exits on the spot.
+$BENCH_RESULT and exits on the spot; unless $BENCH_STAY is set (the idle-CPU figure: it
+stays), or $BENCH_LINGER (seconds: the app goes on that long, as a session would, and
+saves what it saves after its first frame, e.g. its parsed CSS, before the exit).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 import time
 
 from textual.app import App
@@ -35,10 +38,12 @@ def memory_kib() -> dict[str, int]:
 
 
 class Probe:
-    def __init__(self, needles: list[str], result_path: str, stay: bool) -> None:
+    def __init__(self, needles: list[str], result_path: str, stay: bool,
+                 linger: float = 0.0) -> None:
         self.missing = set(needles)
         self.result_path = result_path
         self.stay = stay
+        self.linger = linger
         self.frames = 0
         self.done = False
 
@@ -56,7 +61,9 @@ class Probe:
         with open(tmp, "w", encoding="utf-8") as out:
             json.dump(report, out)
         os.replace(tmp, self.result_path)
-        if not self.stay:
+        if self.linger:
+            threading.Timer(self.linger, os._exit, (0,)).start()
+        elif not self.stay:
             os._exit(0)
 
 
@@ -92,7 +99,8 @@ def bare() -> int:
 
 def main(argv: list[str]) -> int:
     needles = [n for n in os.environ["BENCH_NEEDLES"].split("|") if n]
-    install(Probe(needles, os.environ["BENCH_RESULT"], bool(os.environ.get("BENCH_STAY"))))
+    install(Probe(needles, os.environ["BENCH_RESULT"], bool(os.environ.get("BENCH_STAY")),
+                  float(os.environ.get("BENCH_LINGER") or 0)))
     if argv[:1] == ["bare"]:
         return bare()
     from csauth_tui.cli import main as csauth

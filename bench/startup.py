@@ -5,9 +5,11 @@ frame" means) timed from just before spawn to the moment the frame is ready, on 
 monotonic clock both processes share. The csauth runs go through the real entry point
 (`csauth` with no command: cli -> commands -> ui.app), the baseline is a bare Textual app
 with one Label. Memory: the process's peak resident set (VmHWM) at that moment.
-The warm-up run leaves the app's parse cache of the profiles file (ui/profiles_cache.py)
-in place, as any start after the first does; a start with an empty cache (the first after
-the file changed) is measured too, and recorded in the JSON detail as "10k-cold".
+A first session per profiles file (the app left running a second after its first frame,
+as a user's session is) leaves the app's caches in place, the parse of the profiles file
+(ui/profiles_cache.py) and of the CSS (ui/css_cache.py), as any start after the first
+finds them; a start with an empty cache directory (the first ever, or the first after the
+file changed, for the profiles part) is measured too, as "10k-cold" in the JSON detail.
 """
 
 from __future__ import annotations
@@ -29,9 +31,11 @@ def csauth_needles() -> tuple[str, ...]:
     return (name_of(0), name_of(20), "Team 0 export job number 0", "Quit")
 
 
-def probe(mode: str, env: dict[str, str], needles: tuple[str, ...], result: Path) -> dict:
+def probe(mode: str, env: dict[str, str], needles: tuple[str, ...], result: Path,
+          linger: float = 0.0) -> dict:
     result.unlink(missing_ok=True)
-    env = {**env, "BENCH_NEEDLES": "|".join(needles), "BENCH_RESULT": str(result)}
+    env = {**env, "BENCH_NEEDLES": "|".join(needles), "BENCH_RESULT": str(result),
+           "BENCH_LINGER": str(linger) if linger else ""}
     started = time.monotonic()
     proc = subprocess.run([PYTHON, "-m", "bench.frame_probe", mode], env=env, cwd=ROOT,
                           stdin=subprocess.DEVNULL, capture_output=True, text=True,
@@ -56,6 +60,8 @@ def run(plan: Plan) -> list[Result]:
         plan.say(f"start to first frame: bare / 1,000 / 10,000 profiles (cache warm, cold), "
                  f"{runs} rounds")
         cold_env = {**envs[10000], "CSAUTH_CACHE_DIR": str(tmp / "cache-cold")}
+        for n, env in envs.items():
+            probe("csauth", env, csauth_needles(), tmp / f"session-{n}.json", linger=1.0)
 
         def cold() -> dict:
             shutil.rmtree(tmp / "cache-cold", ignore_errors=True)

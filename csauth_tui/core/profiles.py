@@ -18,11 +18,6 @@ from . import scopes as scope_rules
 from .errors import ProfileInvalidError, ProfilesSyntaxError, UnknownProfileError
 from .redact import Secret, looks_like_a_secret
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 DEFAULT_AUTH_URL = "https://api.contentsquare.com"
 LEVELS = ("project", "account")
 NAME_RE = re.compile(r"^[A-Za-z0-9_-]+\Z")  # \Z: "$" would accept a final newline
@@ -145,7 +140,12 @@ def parse(path: Path, raw: bytes | str) -> ProfilesFile:
 
 
 def read_toml(path: Path, text: str) -> dict[str, Any]:
-    """tomllib.loads, with every way it can give up reported as a ProfilesSyntaxError."""
+    """tomllib.loads, with every way it can give up reported as a ProfilesSyntaxError.
+    Imported here: the app's start reads a big file's parse from its cache instead."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

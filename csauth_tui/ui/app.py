@@ -19,7 +19,8 @@ from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import DataTable, Header, Input, Static
+from textual.widget import Widget
+from textual.widgets import DataTable, Input, Static
 
 from ..core import paths
 from ..core.clipboard import Clipboard, inside_tmux, native_tool
@@ -30,6 +31,8 @@ from ..core.tokens import Clock, TokenCache, cache_key, utcnow
 from .live import NET, LiveToken, LiveTokens, RequestChoice
 from .manage import BINDINGS as MANAGE_BINDINGS
 from .manage import ManageProfiles
+from .css_cache import NAME as CSS_CACHE_NAME
+from .css_cache import CssCache
 from .palette import CsauthCommands
 from .profiles_cache import load_profiles
 from .text import escape
@@ -39,6 +42,7 @@ from .widgets.footer import Footer
 from .widgets.me_panel import MePanel
 from .widgets.profile_table import ProfileTable
 from .widgets.request_panel import RequestPanel
+from .widgets.title_bar import TitleBar
 from .widgets.token_panel import TokenPanel
 
 
@@ -123,26 +127,24 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
         self._service = None
         self._sort_columns = ("name", "level", "project", "scopes", "token")
         self._sort_index = -1
+        cache_dir = self._parse_cache_dir()
+        self._css_cache = (CssCache.attach(self.stylesheet, cache_dir / CSS_CACHE_NAME)
+                           if cache_dir is not None else None)
 
     # --- layout -------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Header(icon="🔑")
+        yield TitleBar(icon="🔑")
         with Horizontal(id="main"):
             with Vertical(id="left"):
                 yield ProfileTable(id="profiles")  # the filter box goes above it on first use
-                yield Static("", id="empty")
             with VerticalScroll(id="detail"):
-                yield Static("Credential", classes="section-title")
-                yield CredentialPanel(id="credential")
-                yield Static("Request", classes="section-title", id="request-title")
-                yield RequestPanel(id="request")
-                yield Static("Token", classes="section-title", id="token-title")
-                yield TokenPanel(id="token")
-                yield Static("/me", classes="section-title", id="me-title")
-                yield MePanel(id="me")
-        yield Static("", id="clip-status")
-        yield Footer()
+                # each section's title is on its top border: no widget of its own
+                yield _titled(CredentialPanel(id="credential"), "Credential")
+                yield _titled(RequestPanel(id="request"), "Request")
+                yield _titled(TokenPanel(id="token"), "Token")
+                yield _titled(MePanel(id="me"), "/me")
+        yield Footer()  # the clipboard's status line goes above it when there is one
 
     def on_mount(self) -> None:
         self.sub_title = ("DEMO: fake Contentsquare API, nothing is saved" if self.demo
@@ -156,6 +158,8 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
         self.call_after_refresh(self._first_frame_painted)
 
     def _first_frame_painted(self) -> None:
+        if self._css_cache is not None:
+            self._css_cache.save()
         if self._resume_gc:
             gc.freeze()  # what the start built stays out of the collector's sight, as in reload
             gc.enable()
@@ -201,8 +205,19 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
         self._show_empty_state()
         self._tick()
 
+    def _note(self, note_id: str, parent: Widget, before: Widget | None = None) -> Static:
+        """A line of text that most sessions never show (no profiles, the clipboard's
+        countdown), mounted the first time it is needed rather than at start."""
+        try:
+            return self.query_one(f"#{note_id}", Static)
+        except NoMatches:
+            note = Static("", id=note_id)
+            parent.mount(note, before=before)
+            return note
+
     def _parse_cache_dir(self) -> Path | None:
-        """Where a big profiles file's parse is kept (never when the tests say no cache)."""
+        """Where the parse of a big profiles file and of the CSS are kept (never when the
+        tests say no cache)."""
         return None if self._cache_option is False else paths.cache_dir()
 
     async def _close_when_idle(self, client) -> None:
@@ -216,11 +231,13 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
         self.query_one("#left").set_class(empty, "-empty")
         self.query_one(ProfileTable).display = not empty
         self.query_one("#detail").display = not empty
-        note = self.query_one("#empty", Static)
-        note.display = empty
         self.refresh_bindings()
         if not empty:
+            for note in self.query("#empty"):
+                note.display = False
             return
+        note = self._note("empty", self.query_one("#left"))
+        note.display = True
         path = self.config_path
         if self.load_error:
             text = (f"[b red]The profiles file cannot be read[/]\n\n{self.load_error}\n\n"
@@ -309,8 +326,7 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
         self.query_one(CredentialPanel).show_profile(
             profile, self.settings, [p for p in self.pf.problems if p.profile == name], today,
             name=name)
-        for widget_id in ("#request-title", "#request", "#token-title", "#token",
-                          "#me-title", "#me"):
+        for widget_id in ("#request", "#token", "#me"):
             self.query_one(widget_id).display = profile is not None
         if profile is None:
             return
@@ -382,11 +398,11 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
         self._tick_clipboard(now)
 
     def _tick_clipboard(self, now: datetime) -> None:
-        status = self.query_one("#clip-status", Static)
         if self.clip_clear_at is None:
-            if status.display:
+            for status in self.query("#clip-status"):
                 status.display = False
             return
+        status = self._note("clip-status", self.screen, before=self.query_one(Footer))
         left = (self.clip_clear_at - now).total_seconds()
         if left <= 0:
             self.clip_clear_at = None
@@ -639,9 +655,17 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
 
     async def on_unmount(self) -> None:
         self.clip.clear()
+        if self._css_cache is not None:
+            self._css_cache.save()  # the screens' CSS, parsed when they first opened
         gc.unfreeze()  # what the start froze (gc_paused) is the collector's again
         if self._client is not None:
             await self._client.aclose()
+
+
+def _titled(section: Widget, title: str) -> Widget:
+    section.border_title = f" {title} "
+    section.add_class("section")
+    return section
 
 
 @contextlib.contextmanager

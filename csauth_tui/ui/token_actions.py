@@ -134,4 +134,4 @@ class TokenActions:
         self.me_info[name] = info
         if name == self.current:
             self._show_current()
-            self.query_one("#me-title").scroll_visible()
+            self.query_one("#me").scroll_visible()

@@ -89,5 +89,5 @@ class CredentialPanel(Static):
         grid.add_column(ratio=1, overflow="fold")  # a long URL wraps, not cut
         for key, label in ROWS:
             if values[key]:
-                grid.add_row(label, Text.from_markup(values[key]))
+                grid.add_row(label, Text.from_markup(values[key], emoji=False))
         self.update(grid)

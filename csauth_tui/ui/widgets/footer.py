@@ -74,9 +74,9 @@ class Footer(Widget, can_focus=False):
         found = self.screen.active_bindings.get(app.COMMAND_PALETTE_BINDING)
         return found.binding if found is not None else None
 
-    def _key(self, binding: Binding, enabled: bool, description: str, pad: str = " ") -> Content:
-        key_style = self.get_visual_style("footer--key")
-        text_style = self.get_visual_style("footer--description")
+    def _key(self, binding: Binding, enabled: bool, description: str,
+             styles: tuple[Style, Style], pad: str = " ") -> Content:
+        key_style, text_style = styles
         if not enabled:
             key_style, text_style = key_style + Style(dim=True), text_style + Style(dim=True)
         click = Style.from_meta({"@click": ("press_key", (binding.key,))})
@@ -87,19 +87,21 @@ class Footer(Widget, can_focus=False):
 
     def render(self) -> Content:
         width = self.size.width
+        styles = (self.get_visual_style("footer--key"),
+                  self.get_visual_style("footer--description"))
         palette = self._palette_key()
         right = Content("")
         if palette is not None and width >= PALETTE_WIDTH_MIN:
             right = Content.assemble(
                 ("▏", self.get_visual_style("footer--palette")),
-                self._key(palette, True, palette.description, pad=""),
+                self._key(palette, True, palette.description, styles, pad=""),
             )
         room = width - right.cell_length
         left = Content("")
         for binding, enabled in self.shown_keys():
             if binding.action == "app.command_palette" or binding is palette:
                 continue
-            key = self._key(binding, enabled, binding.description)
+            key = self._key(binding, enabled, binding.description, styles)
             if left.cell_length + key.cell_length > room:
                 break  # only whole keys: the help screen (?) lists them all
             left += key

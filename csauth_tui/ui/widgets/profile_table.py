@@ -148,6 +148,7 @@ class ProfileTable(DataTable):
         # DataTable's init clears these: they must exist before it runs
         self._kept_cells: LRUCache[tuple, list] = LRUCache(4096)
         self._row_styles: dict[tuple, Style] = {}
+        self._painting: dict[str, object] | None = None  # see render_lines
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self._rows: list[ProfileRow] = []
         self._cells = Cells()
@@ -161,7 +162,9 @@ class ProfileTable(DataTable):
         for label, key in COLUMNS:
             # the token column is sized for its usual widest state ("fetching", "59:59 +1")
             # so per-second updates never re-measure the table
-            self.add_column(label, key=key, width=TOKEN_WIDTH if key == "token" else None)
+            # Text, not str: a str label is read as markup, which loads Rich's emoji table
+            self.add_column(Text(label), key=key,
+                            width=TOKEN_WIDTH if key == "token" else None)
 
     # --- content ------------------------------------------------------------------------
 
@@ -336,6 +339,34 @@ class ProfileTable(DataTable):
         super()._clear_caches()
         self._kept_cells.clear()
         self._row_styles.clear()
+
+    def render_lines(self, crop):
+        """One repaint: the table's own style and background, which DataTable works out
+        again for every line (a walk up every ancestor's styles each time), are worked out
+        once for the whole repaint; nothing can restyle the table in the middle of one."""
+        self._painting = {}
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._painting = None
+
+    @property
+    def rich_style(self) -> Style:
+        if self._painting is None:
+            return super().rich_style
+        style = self._painting.get("rich_style")
+        if style is None:
+            style = self._painting["rich_style"] = super().rich_style
+        return style
+
+    @property
+    def background_colors(self):
+        if self._painting is None:
+            return super().background_colors
+        colors = self._painting.get("background_colors")
+        if colors is None:
+            colors = self._painting["background_colors"] = super().background_colors
+        return colors
 
     def notify_style_update(self) -> None:
         self._kept_cells.clear()  # a theme or CSS change: every cell looks different
