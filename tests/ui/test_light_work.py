@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import gc
 
+from textual.command import CommandPalette
+
 from csauth_tui.ui.widgets.footer import Footer
 from csauth_tui.ui.widgets.profile_table import ProfileTable
 
@@ -34,11 +36,23 @@ async def test_the_footer_follows_the_keys_of_the_moment_and_a_click_presses_one
         await pilot.pause()
         assert footer_line(app) == shown
 
+        footer = app.screen.query_one(Footer)
+        styles = {seg.text.strip(): seg.style for seg in footer.render_line(0)}
+        assert styles["g"].color != styles["Get token"].color  # the key stands out
+        assert styles["g"].bold
+        await pilot.hover(Footer, offset=(shown.index("Renew"), 0))
+        hovered = {seg.text.strip(): seg.style for seg in footer.render_line(0)}
+        assert hovered["Renew"].bgcolor != styles["Renew"].bgcolor
+        assert hovered["Get token"] == styles["Get token"]
+
         assert env.token_requests() == []
         await pilot.click(Footer, offset=(shown.index("Get token"), 0))
         await settle(pilot)
         assert len(env.token_requests()) == 1  # as if g was pressed
         assert current_token(app) is not None
+        await pilot.click(Footer, offset=(shown.index("palette"), 0))
+        await pilot.pause()
+        assert isinstance(app.screen, CommandPalette)
 
 
 async def test_a_narrow_footer_shows_whole_keys_only(env):
@@ -147,3 +161,21 @@ async def test_filtering_keeps_the_selected_profile_and_the_countdowns(env):
         assert row_names(app) == ["prod", "staging-export", "agency", "enrich", "sandbox"]
         assert app.query_one(ProfileTable).selected_name == "staging-export"
         assert token_cell(app, "prod") == "1:00:00"
+
+
+async def test_the_title_bar_shows_the_file_follows_the_sub_title_and_opens_the_palette(env):
+    from csauth_tui.ui.widgets.title_bar import TitleBar
+
+    app = env.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        bar = app.query_one(TitleBar)
+        assert not bar.children  # one widget, not Textual's four
+        line = widget_text(bar)
+        assert "🔑" in line and f"csauth — {env.config}" in line
+        app.sub_title = "somewhere else"
+        await pilot.pause()
+        assert "csauth — somewhere else" in screen_text(app)
+        await pilot.click(TitleBar, offset=(2, 0))
+        await pilot.pause()
+        assert isinstance(app.screen, CommandPalette)

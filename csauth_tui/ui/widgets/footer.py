@@ -4,13 +4,15 @@ Textual's Footer is a container with a widget per key, rebuilt (each key compose
 and laid out again) whenever the bindings change; at start that cost ~50 ms and a frame of
 its own, after everything else was already on screen. This one reads the screen's active
 bindings when it paints, so a change of bindings is a repaint. A key is still clickable:
-its text carries a click action that presses the key, as Textual's footer keys do.
+a click on its cells presses the key, as Textual's footer keys do, and the mouse over it
+lights it up.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
+from textual import events
 from textual.binding import Binding
 from textual.content import Content
 from textual.screen import Screen
@@ -22,18 +24,14 @@ PALETTE_WIDTH_MIN = 12  # below this many free cells the palette key is left out
 
 class Footer(Widget, can_focus=False):
     ALLOW_SELECT = False
-    COMPONENT_CLASSES = {"footer--key", "footer--description", "footer--palette"}
+    COMPONENT_CLASSES = {"footer--key", "footer--description", "footer--palette",
+                         "footer--hover"}
     DEFAULT_CSS = """
     Footer {
         dock: bottom;
         height: 1;
         color: $footer-foreground;
         background: $footer-background;
-        link-style: none;
-        link-color: $footer-foreground;
-        link-background: $footer-background;
-        link-style-hover: none;
-        link-background-hover: $block-hover-background;
         .footer--key {
             color: $footer-key-foreground;
             background: $footer-key-background;
@@ -46,8 +44,16 @@ class Footer(Widget, can_focus=False):
         .footer--palette {
             color: $foreground 20%;
         }
+        .footer--hover {
+            background: $block-hover-background;
+        }
     }
     """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._places: list[tuple[int, int, str]] = []  # (first cell, end, key), as painted
+        self._hovered: str | None = None
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
@@ -79,23 +85,25 @@ class Footer(Widget, can_focus=False):
         key_style, text_style = styles
         if not enabled:
             key_style, text_style = key_style + Style(dim=True), text_style + Style(dim=True)
-        click = Style.from_meta({"@click": ("press_key", (binding.key,))})
+        if binding.key == self._hovered:
+            hover = self.get_visual_style("footer--hover")
+            key_style, text_style = key_style + hover, text_style + hover
         return Content.assemble(
-            (f"{pad}{self.app.get_key_display(binding)} ", key_style + click),
-            (f"{description} " if description else "", text_style + click),
+            (f"{pad}{self.app.get_key_display(binding)} ", key_style),
+            (f"{description} " if description else "", text_style),
         )
 
     def render(self) -> Content:
         width = self.size.width
         styles = (self.get_visual_style("footer--key"),
                   self.get_visual_style("footer--description"))
+        places: list[tuple[int, int, str]] = []
         palette = self._palette_key()
         right = Content("")
         if palette is not None and width >= PALETTE_WIDTH_MIN:
-            right = Content.assemble(
-                ("▏", self.get_visual_style("footer--palette")),
-                self._key(palette, True, palette.description, styles, pad=""),
-            )
+            key = self._key(palette, True, palette.description, styles, pad="")
+            right = Content.assemble(("▏", self.get_visual_style("footer--palette")), key)
+            places.append((width - key.cell_length, width, palette.key))
         room = width - right.cell_length
         left = Content("")
         for binding, enabled in self.shown_keys():
@@ -104,9 +112,28 @@ class Footer(Widget, can_focus=False):
             key = self._key(binding, enabled, binding.description, styles)
             if left.cell_length + key.cell_length > room:
                 break  # only whole keys: the help screen (?) lists them all
+            places.append((left.cell_length, left.cell_length + key.cell_length, binding.key))
             left += key
+        self._places = places
         gap = max(0, width - left.cell_length - right.cell_length)
         return left + Content(" " * gap) + right
 
-    def action_press_key(self, key: str) -> None:
-        self.app.simulate_key(key)
+    def key_at(self, x: int) -> str | None:
+        """The key painted at cell `x`, if any."""
+        return next((key for start, end, key in self._places if start <= x < end), None)
+
+    def on_click(self, event: events.Click) -> None:
+        key = self.key_at(event.x)
+        if key is not None:
+            self.app.simulate_key(key)
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        self._hover(self.key_at(event.x))
+
+    def on_leave(self, event: events.Leave) -> None:
+        self._hover(None)
+
+    def _hover(self, key: str | None) -> None:
+        if key != self._hovered:
+            self._hovered = key
+            self.refresh()
