@@ -38,7 +38,7 @@ from .profiles_cache import load_profiles
 from .text import escape
 from .token_actions import TokenActions
 from .widgets.credential_panel import CredentialPanel
-from .widgets.footer import Footer
+from .widgets.key_bar import KeyBar
 from .widgets.me_panel import MePanel
 from .widgets.profile_table import ProfileTable
 from .widgets.request_panel import RequestPanel
@@ -144,7 +144,7 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
                 yield _titled(RequestPanel(id="request"), "Request")
                 yield _titled(TokenPanel(id="token"), "Token")
                 yield _titled(MePanel(id="me"), "/me")
-        yield Footer()  # the clipboard's status line goes above it when there is one
+        yield KeyBar()  # the clipboard's status line goes above it when there is one
 
     def on_mount(self) -> None:
         self.sub_title = ("DEMO: fake Contentsquare API, nothing is saved" if self.demo
@@ -158,11 +158,11 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
         self.call_after_refresh(self._first_frame_painted)
 
     def _first_frame_painted(self) -> None:
-        if self._css_cache is not None:
-            self._css_cache.save()
         if self._resume_gc:
             gc.freeze()  # what the start built stays out of the collector's sight, as in reload
             gc.enable()
+        if self._css_cache is not None:
+            self._css_cache.save()
 
     def _apply_keymap(self) -> None:
         """[keys] in the profiles file: binding id = "key" (or "key1,key2")."""
@@ -209,7 +209,7 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
         """A line of text that most sessions never show (no profiles, the clipboard's
         countdown), mounted the first time it is needed rather than at start."""
         try:
-            return self.query_one(f"#{note_id}", Static)
+            return parent.query_one(f"#{note_id}", Static)
         except NoMatches:
             note = Static("", id=note_id)
             parent.mount(note, before=before)
@@ -399,10 +399,11 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
 
     def _tick_clipboard(self, now: datetime) -> None:
         if self.clip_clear_at is None:
-            for status in self.query("#clip-status"):
+            for status in self.screen_stack[0].query("#clip-status"):
                 status.display = False
             return
-        status = self._note("clip-status", self.screen, before=self.query_one(Footer))
+        footer = self.screen_stack[0].query_one(KeyBar)  # the main screen's, under any form
+        status = self._note("clip-status", footer.parent, before=footer)
         left = (self.clip_clear_at - now).total_seconds()
         if left <= 0:
             self.clip_clear_at = None
@@ -656,7 +657,7 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
     async def on_unmount(self) -> None:
         self.clip.clear()
         if self._css_cache is not None:
-            self._css_cache.save()  # the screens' CSS, parsed when they first opened
+            self._css_cache.save()  # done after the first frame, unless it never came
         gc.unfreeze()  # what the start froze (gc_paused) is the collector's again
         if self._client is not None:
             await self._client.aclose()

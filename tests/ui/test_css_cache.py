@@ -104,7 +104,24 @@ def test_rules_are_kept_per_set_of_theme_variables(tmp_path):
     red = colour_with({"accent": "red"})
     blue = colour_with({"accent": "blue"})  # same CSS, same place: not red's rules
     assert red != blue and colour_with({"accent": "blue"}) == blue
-    assert len(CssCache(tmp_path / NAME).entries) == 2
+    kept = CssCache(tmp_path / NAME).entries  # only what the last run used: no growth
+    assert [key[-1] for key in kept] == [(("accent", "blue"),)]
+
+
+@pytest.mark.parametrize("bits", [0o644, 0o620, 0o606], ids=["readable", "group-writable",
+                                                          "world-writable"])
+async def test_a_file_that_is_not_private_is_never_unpickled(env, tmp_path, monkeypatch,
+                                                             parses, bits):
+    cache_dir = tmp_path / "cache"
+    monkeypatch.setenv("CSAUTH_CACHE_DIR", str(cache_dir))
+    first = await start(env)
+    (cache_dir / NAME).chmod(bits)
+    parses.clear()
+    loads = []
+    monkeypatch.setattr(pickle, "load", lambda file: loads.append(file))
+    assert await start(env) == first
+    assert parses and loads == []  # parsed afresh; the file was not even unpickled
+    assert mode(cache_dir / NAME) == 0o600  # and written again, private
 
 
 def test_css_with_a_mistake_is_reported_and_never_kept(tmp_path):

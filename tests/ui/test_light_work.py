@@ -5,10 +5,11 @@ collector back on (and given back its objects at exit), filtering that keeps the
 from __future__ import annotations
 
 import gc
+from datetime import timedelta
 
 from textual.command import CommandPalette
 
-from csauth_tui.ui.widgets.footer import Footer
+from csauth_tui.ui.widgets.key_bar import KeyBar
 from csauth_tui.ui.widgets.profile_table import ProfileTable
 
 from .conftest import (SIZE, current_token, get_token, row_names, screen_text, settle,
@@ -16,7 +17,7 @@ from .conftest import (SIZE, current_token, get_token, row_names, screen_text, s
 
 
 def footer_line(app) -> str:
-    return widget_text(app.screen.query_one(Footer))
+    return widget_text(app.screen.query_one(KeyBar))
 
 
 async def test_the_footer_follows_the_keys_of_the_moment_and_a_click_presses_one(env):
@@ -26,7 +27,7 @@ async def test_the_footer_follows_the_keys_of_the_moment_and_a_click_presses_one
         shown = footer_line(app)
         for key in ("g Get token", "r Renew", "/ Filter", "? Help", "q Quit", "^p palette"):
             assert key in shown
-        assert not app.screen.query_one(Footer).children  # one line, not a widget per key
+        assert not app.screen.query_one(KeyBar).children  # one line, not a widget per key
 
         await pilot.press("slash")  # the filter box takes the keys: the footer says so
         await pilot.pause()
@@ -36,21 +37,21 @@ async def test_the_footer_follows_the_keys_of_the_moment_and_a_click_presses_one
         await pilot.pause()
         assert footer_line(app) == shown
 
-        footer = app.screen.query_one(Footer)
+        footer = app.screen.query_one(KeyBar)
         styles = {seg.text.strip(): seg.style for seg in footer.render_line(0)}
         assert styles["g"].color != styles["Get token"].color  # the key stands out
         assert styles["g"].bold
-        await pilot.hover(Footer, offset=(shown.index("Renew"), 0))
+        await pilot.hover(KeyBar, offset=(shown.index("Renew"), 0))
         hovered = {seg.text.strip(): seg.style for seg in footer.render_line(0)}
         assert hovered["Renew"].bgcolor != styles["Renew"].bgcolor
         assert hovered["Get token"] == styles["Get token"]
 
         assert env.token_requests() == []
-        await pilot.click(Footer, offset=(shown.index("Get token"), 0))
+        await pilot.click(KeyBar, offset=(shown.index("Get token"), 0))
         await settle(pilot)
         assert len(env.token_requests()) == 1  # as if g was pressed
         assert current_token(app) is not None
-        await pilot.click(Footer, offset=(shown.index("palette"), 0))
+        await pilot.click(KeyBar, offset=(shown.index("palette"), 0))
         await pilot.pause()
         assert isinstance(app.screen, CommandPalette)
 
@@ -179,3 +180,43 @@ async def test_the_title_bar_shows_the_file_follows_the_sub_title_and_opens_the_
         await pilot.click(TitleBar, offset=(2, 0))
         await pilot.pause()
         assert isinstance(app.screen, CommandPalette)
+
+
+async def test_the_one_widget_credential_grid_follows_a_theme_change(env):
+    app = env.app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.theme = "textual-dark"
+        await pilot.pause()
+        panel = app.query_one("#credential")
+
+        def label_colour():
+            for y in range(panel.size.height):
+                for seg in panel.render_line(y):
+                    if seg.text.strip() == "client_id":
+                        return seg.style.color
+            raise AssertionError("no client_id label painted")
+
+        dark = label_colour()
+        app.theme = "textual-light"
+        await pilot.pause()
+        await pilot.pause()
+        assert label_colour() != dark
+        assert "client_id" in widget_text(panel) and "prod" in widget_text(panel)
+
+
+async def test_the_clipboard_line_is_made_once_on_the_main_screen_even_under_the_help(env):
+    app = env.app()
+    async with app.run_test(size=SIZE) as pilot:
+        assert not app.query("#clip-status")  # not made until something is copied
+        await get_token(pilot)
+        await pilot.press("question_mark")  # the help on top: ticks go on underneath
+        await pilot.pause()
+        app.clip_clear_at = env.clock() + timedelta(seconds=30)
+        for _ in range(3):
+            env.clock.advance(1)
+            app._tick()
+            await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert len(app.screen_stack[0].query("#clip-status")) == 1
+        assert "clipboard holds a secret: clears in 27 s" in screen_text(app)

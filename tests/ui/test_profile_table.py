@@ -11,6 +11,7 @@ from rich.text import Text
 from textual.app import App
 from textual.containers import Horizontal
 from textual.coordinate import Coordinate
+from textual.geometry import Region
 from textual.render import measure
 from textual.widgets import DataTable, Static
 from textual.widgets._data_table import default_cell_formatter
@@ -86,9 +87,11 @@ def stock_fill(stock: DataTable, table: ProfileTable, states: dict[str, str]) ->
 
 
 def screen_lines(table: DataTable) -> list[list[tuple[str, object]]]:
-    """Every visible line as (text, style) segments: what the terminal is sent."""
-    return [[(seg.text, seg.style) for seg in table.render_line(y)]
-            for y in range(table.size.height)]
+    """Every visible line as (text, style) segments: what the terminal is sent, painted
+    as the compositor paints it (render_lines: one repaint of the whole table)."""
+    width, height = table.size
+    return [[(seg.text, seg.style) for seg in strip]
+            for strip in table.render_lines(Region(0, 0, width, height))]
 
 
 async def assert_same(pilot, fast: ProfileTable, stock: DataTable) -> None:
@@ -138,9 +141,11 @@ async def test_a_bulk_fill_shows_what_add_row_showed(tmp_path: Path):
         fast.set_filter("e")
         stock_fill(stock, fast, states)
         await assert_same(pilot, fast, stock)
-        assert any(style and style.color and style.color.name == "red"
-                   for line in screen_lines(fast) for text, style in line
-                   if "expired" in text)
+        colours = {text.strip(): style.color for line in screen_lines(fast)
+                   for text, style in line if text.strip() in ("expired", "12:00")}
+        assert colours["expired"] != colours["12:00"]  # red, not the row's colour
+        red, green, blue = colours["expired"].get_truecolor()
+        assert red > 2 * max(green, blue)
 
 
 async def test_cells_drawn_without_rich_match_datatable_focused_hovered_and_themed(

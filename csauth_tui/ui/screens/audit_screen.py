@@ -13,10 +13,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, DataTable, Footer, Input, ProgressBar, Select, Static
+from textual.widgets import Button, DataTable, Input, ProgressBar, Select, Static
 
 from ...core.audit import SEVERITIES, AuditReport, ProfileResult
 from ...core.errors import CsauthError
+from ..widgets.key_bar import KeyBar
 
 STYLES = {"error": "bold red", "warning": "yellow", "info": "cyan", "ok": "green"}
 FILTERS = (("all findings", "all"), ("errors only", "error"),
@@ -25,8 +26,6 @@ EXTENSIONS = {"json": "json", "csv": "csv", "markdown": "md", "text": "txt"}
 
 
 class AuditScreen(Screen[None]):
-    CSS_PATH = "screens.tcss"
-
     BINDINGS = [
         Binding("escape,q", "close", "Back", id="audit_close"),
         Binding("f", "cycle_filter", "Filter severity", id="audit_filter"),
@@ -65,7 +64,7 @@ class AuditScreen(Screen[None]):
             yield Button("Export", id="audit-export-button", compact=True)
         yield DataTable(id="audit-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="audit-detail")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

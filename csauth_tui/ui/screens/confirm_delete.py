@@ -20,8 +20,6 @@ class DeleteChoice:
 
 
 class ConfirmDelete(ModalScreen[DeleteChoice | None]):
-    CSS_PATH = "screens.tcss"
-
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="delete_cancel")]
 
     def __init__(self, name: str, *, keyring_entry: bool, shared_with: list[str]) -> None:

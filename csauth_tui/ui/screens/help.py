@@ -43,8 +43,6 @@ EXTRA = (
 
 
 class HelpScreen(ModalScreen[None]):
-    CSS_PATH = "screens.tcss"
-
     BINDINGS = [
         Binding("escape,q,question_mark", "dismiss", "Close", id="close_help"),
     ]

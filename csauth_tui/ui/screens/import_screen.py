@@ -21,7 +21,6 @@ from ...core.transfer import ACTION_WORDS, ImportPlan, plan_import, read_rows
 
 class ImportScreen(ModalScreen[tuple[ImportPlan, str] | None]):
     """Dismisses with (plan, secrets mode) for the app to apply, or None."""
-    CSS_PATH = "screens.tcss"
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="import_cancel")]
 

@@ -133,8 +133,6 @@ class ProfileFormResult:
 
 
 class ProfileForm(ModalScreen[ProfileFormResult | None]):
-    CSS_PATH = "screens.tcss"
-
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="form_cancel"),
         Binding("ctrl+s", "save", "Save", id="form_save"),

@@ -59,6 +59,8 @@ class CredentialPanel(Static):
     }
     """
 
+    _rows: list[tuple[str, Text]] | None = None  # the grid's rows, or None: plain text
+
     def show_profile(self, profile: Profile | None, settings: Settings,
                      problems: list[Problem], today: date, name: str | None = None) -> None:
         if profile is None:
@@ -83,11 +85,22 @@ class CredentialPanel(Static):
             "warnings": ("[yellow]" + escape("; ".join(warnings)) + "[/]" if warnings
                          else None),
         }
+        self._rows = [(label, Text.from_markup(values[key], emoji=False))
+                      for key, label in ROWS if values[key]]
+        self.refresh(layout=True)
+
+    def update(self, content="", *, layout: bool = True) -> None:
+        self._rows = None  # plain text (a problem, nothing): no grid
+        super().update(content, layout=layout)
+
+    def render(self):
+        if self._rows is None:
+            return super().render()
+        # built when painted, not when shown: the labels take the theme of the moment
         grid = Table.grid(padding=0, expand=True)
-        grid.add_column(width=LABEL_WIDTH, style=self.get_component_rich_style(
-            "credential--label"), no_wrap=True)
+        grid.add_column(width=LABEL_WIDTH, no_wrap=True,
+                        style=self.get_component_rich_style("credential--label"))
         grid.add_column(ratio=1, overflow="fold")  # a long URL wraps, not cut
-        for key, label in ROWS:
-            if values[key]:
-                grid.add_row(label, Text.from_markup(values[key], emoji=False))
-        self.update(grid)
+        for label, value in self._rows:
+            grid.add_row(label, value)
+        return grid

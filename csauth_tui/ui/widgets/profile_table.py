@@ -316,7 +316,10 @@ class ProfileTable(DataTable):
         pre = base_style + Style.from_meta({"row": row_index, "column": column_index})
         pre = pre + component_style
         blank = pre + post_style
-        own = self.app.console.get_style(text_style) if text_style else None
+        try:
+            own = self.app.console.get_style(text_style) if text_style else None
+        except Exception:  # a style Rich cannot read: Rich's own fallback, through DataTable
+            return None
         line = [Segment(" " * pad, blank)] if pad else []
         line.append(Segment(text, (pre + own) + post_style if own else blank))
         if room > len(text):

@@ -1,4 +1,5 @@
-"""The key bar: every key the screen offers now, drawn as one line of one widget.
+"""The key bar (the footer): every key the screen offers now, as one line of one widget.
+Not named Footer, so that Textual's Footer CSS and this one never style each other.
 
 Textual's Footer is a container with a widget per key, rebuilt (each key composed, styled
 and laid out again) whenever the bindings change; at start that cost ~50 ms and a frame of
@@ -22,29 +23,29 @@ from textual.widget import Widget
 PALETTE_WIDTH_MIN = 12  # below this many free cells the palette key is left out
 
 
-class Footer(Widget, can_focus=False):
+class KeyBar(Widget, can_focus=False):
     ALLOW_SELECT = False
-    COMPONENT_CLASSES = {"footer--key", "footer--description", "footer--palette",
-                         "footer--hover"}
+    COMPONENT_CLASSES = {"keybar--key", "keybar--description", "keybar--palette",
+                         "keybar--hover"}
     DEFAULT_CSS = """
-    Footer {
+    KeyBar {
         dock: bottom;
         height: 1;
         color: $footer-foreground;
         background: $footer-background;
-        .footer--key {
+        .keybar--key {
             color: $footer-key-foreground;
             background: $footer-key-background;
             text-style: bold;
         }
-        .footer--description {
+        .keybar--description {
             color: $footer-description-foreground;
             background: $footer-description-background;
         }
-        .footer--palette {
+        .keybar--palette {
             color: $foreground 20%;
         }
-        .footer--hover {
+        .keybar--hover {
             background: $block-hover-background;
         }
     }
@@ -86,7 +87,7 @@ class Footer(Widget, can_focus=False):
         if not enabled:
             key_style, text_style = key_style + Style(dim=True), text_style + Style(dim=True)
         if binding.key == self._hovered:
-            hover = self.get_visual_style("footer--hover")
+            hover = self.get_visual_style("keybar--hover")
             key_style, text_style = key_style + hover, text_style + hover
         return Content.assemble(
             (f"{pad}{self.app.get_key_display(binding)} ", key_style),
@@ -95,14 +96,14 @@ class Footer(Widget, can_focus=False):
 
     def render(self) -> Content:
         width = self.size.width
-        styles = (self.get_visual_style("footer--key"),
-                  self.get_visual_style("footer--description"))
+        styles = (self.get_visual_style("keybar--key"),
+                  self.get_visual_style("keybar--description"))
         places: list[tuple[int, int, str]] = []
         palette = self._palette_key()
         right = Content("")
         if palette is not None and width >= PALETTE_WIDTH_MIN:
             key = self._key(palette, True, palette.description, styles, pad="")
-            right = Content.assemble(("▏", self.get_visual_style("footer--palette")), key)
+            right = Content.assemble(("▏", self.get_visual_style("keybar--palette")), key)
             places.append((width - key.cell_length, width, palette.key))
         room = width - right.cell_length
         left = Content("")
