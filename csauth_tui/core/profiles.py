@@ -238,9 +238,11 @@ def is_loopback(host: str) -> bool:
 
 
 @functools.lru_cache(maxsize=1024)
-def _scope_verdict(raw: tuple[str, ...]) -> tuple[tuple[str, ...], str | None, tuple[str, ...]]:
-    """Normalised scopes, why they cannot go together, the unknown ones: worked out once
-    per list of scopes, as a team's profiles share a handful of them."""
+def _scope_verdict(raw: tuple) -> tuple[tuple[str, ...], str | None, tuple[str, ...]] | None:
+    """Normalised scopes, why they cannot go together, the unknown ones (None: not all
+    strings): worked out once per list of scopes, as a team's profiles share a handful."""
+    if not all(isinstance(s, str) for s in raw):
+        return None
     scopes = scope_rules.normalize(raw)
     return scopes, scope_rules.combination_error(scopes), tuple(scope_rules.unknown(scopes))
 
@@ -257,9 +259,10 @@ def validate_profile(name: str, table: Any, problems: list[Problem]) -> Profile 
     if not isinstance(table, dict):
         err(None, "must be a table ([profiles.NAME])")
         return None
-    for key in table:
-        if key not in PROFILE_KEYS:
-            err(key, f"unknown field '{key}' ignored", "warning")
+    if not PROFILE_KEYS.issuperset(table):
+        for key in table:
+            if key not in PROFILE_KEYS:
+                err(key, f"unknown field '{key}' ignored", "warning")
 
     level = table.get("level", "project")
     if level not in LEVELS:
@@ -272,10 +275,14 @@ def validate_profile(name: str, table: Any, problems: list[Problem]) -> Profile 
     raw_scopes = table.get("scopes", ["metrics"])
     if isinstance(raw_scopes, str):
         raw_scopes = [raw_scopes]
-    if not isinstance(raw_scopes, list) or not all(isinstance(s, str) for s in raw_scopes):
+    try:
+        verdict = _scope_verdict(tuple(raw_scopes)) if isinstance(raw_scopes, list) else None
+    except TypeError:  # a list or table among them: not hashable, not strings either
+        verdict = None
+    if verdict is None:
         err("scopes", "scopes must be a list of strings, e.g. [\"metrics\"]")
-        raw_scopes = []
-    scopes, combo, unknown = _scope_verdict(tuple(raw_scopes))
+        verdict = _scope_verdict(())
+    scopes, combo, unknown = verdict
     if combo:
         err("scopes", combo)
     for scope in unknown:
@@ -328,7 +335,8 @@ def validate_profile(name: str, table: Any, problems: list[Problem]) -> Profile 
         if problem:
             err("auth_url", problem)
 
-    if any(p.severity == "error" for p in problems[first_new:]):
+    if len(problems) > first_new and any(p.severity == "error"
+                                         for p in problems[first_new:]):
         return None
     return Profile(
         name=name,

@@ -111,6 +111,12 @@ def rows_from(pf: ProfilesFile, cells: Cells | None = None) -> list[ProfileRow]:
         if problem.severity == "error":
             errors.setdefault(problem.profile, []).append(problem.message)
     rows = []
+    shared: dict[str, str] = {}  # each distinct level, project, scopes: one str, one Text
+
+    def share(value: str) -> str:
+        shared[value] = cells.text(value).plain
+        return shared[value]
+
     for name in pf.order:
         profile = pf.profiles.get(name)
         if profile is None:
@@ -124,10 +130,10 @@ def rows_from(pf: ProfilesFile, cells: Cells | None = None) -> list[ProfileRow]:
         project = str(profile.project_id) if profile.project_id is not None else "-"
         haystack = " ".join((name, level, project, scopes, profile.client_id,
                              profile.description)).lower()
-        for value in (level, project, scopes):
-            cells.text(value)
         # the shared Texts' plain strings, not one copy per row
-        level, project, scopes = (cells.texts[v].plain for v in (level, project, scopes))
+        level = shared.get(level) or share(level)
+        project = shared.get(project) or share(project)
+        scopes = shared.get(scopes) or share(scopes)
         rows.append(ProfileRow(name, level, project, scopes, True, haystack, cell_width(name)))
     return rows
 
@@ -224,6 +230,7 @@ class ProfileTable(DataTable):
         data, meta, locations = self._data, self.rows, {}
         token_cells: dict[str, Text] = {}  # one Text per distinct state, shared by its rows
         shared = self._cells
+        ordered: list[Row] = []
         for index, row in enumerate(rows):
             token = None
             if row.valid:
@@ -232,14 +239,20 @@ class ProfileTable(DataTable):
                 if token is None:
                     token = token_cells[state] = _styled(state)
             info = made.get(row.name) or Row(RowKey(row.name), 1)
-            data[info.key] = dict(zip(keys, shared.of(row, token)))
-            meta[info.key] = info
-            locations[info.key] = index
+            key = info.key
+            data[key] = dict(zip(keys, shared.of(row, token)))
+            meta[key] = info
+            locations[key] = index
+            ordered.append(info)
         self._row_locations = TwoWayDict(locations)
         widths = shared.widths_of(rows)
         widths[TOKEN] = max(map(cell_width, token_cells.values()), default=0)
         self._fill_widths = widths
         self._update_count += 1
+        # what DataTable would work out next, row by row, from the maps just made: the rows
+        # in order and the line offsets (every row one line high)
+        self._ordered_row_cache[(len(ordered), self._update_count)] = ordered
+        self._offset_cache[self._update_count] = [(info.key, 0) for info in ordered]
         if rows and self.columns and self.show_cursor and self.cursor_type != "none":
             self._highlight_cursor()  # as add_row does when the first row arrives
         if self.is_mounted:  # sized now, not on idle: the next layout is already right
