@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from rich.cells import cell_len
 from textual import events
 from textual.binding import Binding
 from textual.content import Content
@@ -82,17 +83,15 @@ class KeyBar(Widget, can_focus=False):
         return found.binding if found is not None else None
 
     def _key(self, binding: Binding, enabled: bool, description: str,
-             styles: tuple[Style, Style], pad: str = " ") -> Content:
+             styles: tuple[Style, Style], pad: str = " ") -> list[tuple[str, Style]]:
         key_style, text_style = styles
         if not enabled:
             key_style, text_style = key_style + Style(dim=True), text_style + Style(dim=True)
         if binding.key == self._hovered:
             hover = self.get_visual_style("keybar--hover")
             key_style, text_style = key_style + hover, text_style + hover
-        return Content.assemble(
-            (f"{pad}{self.app.get_key_display(binding)} ", key_style),
-            (f"{description} " if description else "", text_style),
-        )
+        return [(f"{pad}{self.app.get_key_display(binding)} ", key_style),
+                (f"{description} " if description else "", text_style)]
 
     def render(self) -> Content:
         width = self.size.width
@@ -100,24 +99,27 @@ class KeyBar(Widget, can_focus=False):
                   self.get_visual_style("keybar--description"))
         places: list[tuple[int, int, str]] = []
         palette = self._palette_key()
-        right = Content("")
+        right: list[tuple[str, Style]] = []
         if palette is not None and width >= PALETTE_WIDTH_MIN:
             key = self._key(palette, True, palette.description, styles, pad="")
-            right = Content.assemble(("▏", self.get_visual_style("keybar--palette")), key)
-            places.append((width - key.cell_length, width, palette.key))
-        room = width - right.cell_length
-        left = Content("")
+            right = [("▏", self.get_visual_style("keybar--palette")), *key]
+            places.append((width - _cells(key), width, palette.key))
+        room = width - _cells(right)
+        left: list[tuple[str, Style]] = []
+        used = 0
         for binding, enabled in self.shown_keys():
             if binding.action == "app.command_palette" or binding is palette:
                 continue
             key = self._key(binding, enabled, binding.description, styles)
-            if left.cell_length + key.cell_length > room:
+            cells = _cells(key)
+            if used + cells > room:
                 break  # only whole keys: the help screen (?) lists them all
-            places.append((left.cell_length, left.cell_length + key.cell_length, binding.key))
+            places.append((used, used + cells, binding.key))
             left += key
+            used += cells
         self._places = places
-        gap = max(0, width - left.cell_length - right.cell_length)
-        return left + Content(" " * gap) + right
+        gap = max(0, room - used)
+        return Content.assemble(*left, " " * gap, *right)
 
     def key_at(self, x: int) -> str | None:
         """The key painted at cell `x`, if any."""
@@ -138,3 +140,7 @@ class KeyBar(Widget, can_focus=False):
         if key != self._hovered:
             self._hovered = key
             self.refresh()
+
+
+def _cells(parts: list[tuple[str, Style]]) -> int:
+    return sum(cell_len(text) for text, _ in parts)
