@@ -28,11 +28,11 @@ from ..core.errors import CsauthError, ProfilesSyntaxError, RuleError
 from ..core.profiles import Profile, ProfilesFile
 from ..core.request import TokenRequest, plan
 from ..core.tokens import Clock, TokenCache, cache_key, utcnow
+from .css_cache import NAME as CSS_CACHE_NAME
+from .css_cache import CssCache
 from .live import NET, LiveToken, LiveTokens, RequestChoice
 from .manage import BINDINGS as MANAGE_BINDINGS
 from .manage import ManageProfiles
-from .css_cache import NAME as CSS_CACHE_NAME
-from .css_cache import CssCache
 from .palette import CsauthCommands
 from .profiles_cache import load_profiles
 from .text import escape
@@ -555,7 +555,7 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
         self.request_token(force=True)
 
     def action_cancel(self) -> None:
-        filter_input = self.query("#filter").first(Input) if self.query("#filter") else None
+        filter_input = next(self.query("#filter").results(Input), None)  # None: never opened
         if filter_input is not None and filter_input.display:
             filter_input.value = ""
             filter_input.display = False
@@ -657,7 +657,7 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
     async def on_unmount(self) -> None:
         self.clip.clear()
         if self._css_cache is not None:
-            self._css_cache.save()  # done after the first frame, unless it never came
+            self._css_cache.save()  # nothing to do if the first frame saved it
         gc.unfreeze()  # what the start froze (gc_paused) is the collector's again
         if self._client is not None:
             await self._client.aclose()

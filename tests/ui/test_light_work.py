@@ -1,6 +1,8 @@
-"""The work the app leaves out, checked for what the user sees: a footer that is one line
-(not a widget per key) and still follows the bindings and takes clicks, no new layout for a countdown that keeps its width, the garbage
-collector back on (and given back its objects at exit), filtering that keeps the cursor."""
+"""The work the app leaves out, checked for what the user sees: a key bar, a title bar and
+a credential grid that are one widget each yet follow the bindings, clicks and themes;
+widgets made only when first needed; one full first frame; no new layout for a countdown
+that keeps its width; the garbage collector back on (and given back its objects at exit);
+filtering that keeps the cursor."""
 
 from __future__ import annotations
 
