@@ -57,3 +57,31 @@ async def test_a_custom_scope_is_listed_as_written(env):
         assert picker.selected == ["metrics", "beta[x]"]
         text = screen_text(app)
         assert "beta[x]  custom scope" in text and "speed-analysis" in text
+
+
+async def test_more_scopes_than_fit_show_a_window_that_follows_the_cursor(env):
+    extra = [f"custom-{i:02d}" for i in range(12)]
+    env.write()
+    env.write(env.config.read_text().replace(
+        'scopes = ["metrics"]', f'scopes = ["metrics", {", ".join(map(repr, extra))}]'
+        .replace("'", '"'), 1))
+    app = env.app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("s")
+        picker = app.query_one("#scopes")
+        assert picker.size.height == 8  # its max-height: 17 scopes do not fit
+        assert "metrics  Metrics API" in screen_text(app)
+        await pilot.press("end")
+        text = screen_text(app)
+        assert "custom-11" in text and "metrics  Metrics API" not in text
+        await pilot.click("#scopes", offset=(5, 7))  # the bottom line shown: custom-11
+        await pilot.pause()
+        assert "custom-11" not in picker.selected and picker.highlighted == 16
+        await pilot.press("pageup")
+        assert picker.highlighted == 8
+        await pilot.press("home")
+        assert "metrics  Metrics API" in screen_text(app)
+
+        app.select_profile("staging-export")  # another list: the cursor back on top
+        await pilot.pause()
+        assert picker.highlighted == 0

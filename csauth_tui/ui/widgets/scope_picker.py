@@ -3,7 +3,8 @@ others, with a notice; choosing another clears it).
 
 One widget drawing its lines, where Textual's SelectionList is an option list with nine
 styled parts: a tenth of the start's styling work for the same look and keys (up/down,
-home/end, space or enter toggles, a click toggles the line).
+home/end, page up/down, space or enter toggles, a click toggles the line). When there are
+more scopes than its max-height lets it show, it shows a window that follows the cursor.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ class ScopePicker(Widget, can_focus=True):
         Binding("up", "move(-1)", "Up", show=False),
         Binding("home", "move_to(0)", "First", show=False),
         Binding("end", "move_to(-1)", "Last", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
         Binding("space,enter", "toggle", "Toggle", show=False),
     ]
     COMPONENT_CLASSES = {"scope-picker--box", "scope-picker--box-on", "scope-picker--cursor"}
@@ -40,6 +43,11 @@ class ScopePicker(Widget, can_focus=True):
         & > .scope-picker--box { color: $panel-darken-2; background: $panel; }
         & > .scope-picker--box-on { color: $text-success; background: $panel; }
         & > .scope-picker--cursor {
+            color: $block-cursor-blurred-foreground;
+            background: $block-cursor-blurred-background;
+            text-style: $block-cursor-blurred-text-style;
+        }
+        &:focus > .scope-picker--cursor {
             color: $block-cursor-foreground;
             background: $block-cursor-background;
             text-style: $block-cursor-text-style;
@@ -66,6 +74,8 @@ class ScopePicker(Widget, can_focus=True):
         super().__init__(**kwargs)
         self._options: list[str] = []
         self._chosen: set[str] = set()
+        self._top = 0  # the first line shown, when not all of them fit
+        self._cursor_shown = False  # as SelectionList: once focused, until the list changes
 
     def set_scopes(self, chosen: Iterable[str], extra: Iterable[str] = ()) -> None:
         """Known scopes plus any custom one, with `chosen` ticked; posts no change."""
@@ -74,7 +84,9 @@ class ScopePicker(Widget, can_focus=True):
         options += [s for s in dict.fromkeys([*extra, *chosen]) if s not in options]
         self._options = options
         self._chosen = set(chosen)
-        self.highlighted = min(self.highlighted, len(options) - 1)
+        self._top = 0
+        self._cursor_shown = self.has_focus
+        self.highlighted = 0  # a new list: the cursor back on its first line
         self.refresh(layout=True)
 
     @property
@@ -100,13 +112,16 @@ class ScopePicker(Widget, can_focus=True):
         if self._options:
             self.highlighted = index % len(self._options)
 
+    def action_page(self, pages: int) -> None:
+        self.action_move(pages * max(1, self._shown_lines()))
+
     def action_toggle(self) -> None:
         if 0 <= self.highlighted < len(self._options):
             self.toggle(self._options[self.highlighted])
 
     def on_click(self, event: events.Click) -> None:
-        line = event.y
-        if 0 <= line < len(self._options):
+        line = self._top + event.y
+        if 0 <= event.y < self._shown_lines() and line < len(self._options):
             self.highlighted = line
             self.toggle(self._options[line])
 
@@ -127,8 +142,36 @@ class ScopePicker(Widget, can_focus=True):
         self.refresh()
         self.post_message(self.SelectedChanged(self))
 
-    def watch_highlighted(self) -> None:
+    def on_focus(self) -> None:
+        self._cursor_shown = True
         self.refresh()
+
+    def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        self._scroll(1, event)
+
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        self._scroll(-1, event)
+
+    def _scroll(self, step: int, event: events.MouseEvent) -> None:
+        top = max(0, min(len(self._options) - self._shown_lines(), self._top + step))
+        if top != self._top:  # only then is the wheel ours, not the panel's
+            event.stop()
+            self._top = top
+            self.refresh()
+
+    def validate_highlighted(self, index: int) -> int:
+        return max(0, min(index, len(self._options) - 1))
+
+    def watch_highlighted(self, index: int) -> None:
+        shown = self._shown_lines()
+        if index < self._top:
+            self._top = index
+        elif index >= self._top + shown:
+            self._top = index - shown + 1
+        self.refresh()
+
+    def _shown_lines(self) -> int:
+        return self.size.height or len(self._options)
 
     # --- drawing ------------------------------------------------------------------------
 
@@ -139,16 +182,17 @@ class ScopePicker(Widget, can_focus=True):
         width = self.size.width
         off = self.get_visual_style("scope-picker--box")
         on = self.get_visual_style("scope-picker--box-on")
-        cursor = self.get_visual_style("scope-picker--cursor") if self.has_focus else None
+        cursor = self.get_visual_style("scope-picker--cursor")
         dim = Style(dim=True)
         lines = []
-        for index, scope in enumerate(self._options):
+        shown = self._options[self._top:self._top + self._shown_lines()]
+        for index, scope in enumerate(shown, start=self._top):
             box = on if scope in self._chosen else off
             side = Style(foreground=box.background)  # half blocks: the box's edges
             line = Content.assemble((BOX_LEFT, side), (BOX_INNER, box), (BOX_RIGHT, side),
                                     f" {scope}  ",
                                     (KNOWN_SCOPES.get(scope, "custom scope"), dim))
-            if index == self.highlighted and cursor is not None:
+            if index == self.highlighted and self._cursor_shown:
                 line = line.pad_right(max(0, width - line.cell_length)).stylize_before(cursor)
             lines.append(line)
         return Content("\n").join(lines)
