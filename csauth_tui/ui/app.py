@@ -127,6 +127,7 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
         self._service = None
         self._sort_columns = ("name", "level", "project", "scopes", "token")
         self._sort_index = -1
+        self._notes: dict[str, Static] = {}  # see _note
         cache_dir = self._parse_cache_dir()
         self._css_cache = (CssCache.attach(self.stylesheet, cache_dir / CSS_CACHE_NAME)
                            if cache_dir is not None else None)
@@ -208,12 +209,11 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
     def _note(self, note_id: str, parent: Widget, before: Widget | None = None) -> Static:
         """A line of text that most sessions never show (no profiles, the clipboard's
         countdown), mounted the first time it is needed rather than at start."""
-        try:
-            return parent.query_one(f"#{note_id}", Static)
-        except NoMatches:
-            note = Static("", id=note_id)
+        note = self._notes.get(note_id)
+        if note is None:
+            note = self._notes[note_id] = Static("", id=note_id)
             parent.mount(note, before=before)
-            return note
+        return note
 
     def _parse_cache_dir(self) -> Path | None:
         """Where the parse of a big profiles file and of the CSS are kept (never when the
@@ -233,8 +233,8 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
         self.query_one("#detail").display = not empty
         self.refresh_bindings()
         if not empty:
-            for note in self.query("#empty"):
-                note.display = False
+            if "empty" in self._notes:
+                self._notes["empty"].display = False
             return
         note = self._note("empty", self.query_one("#left"))
         note.display = True
@@ -398,8 +398,9 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
         self._tick_clipboard(now)
 
     def _tick_clipboard(self, now: datetime) -> None:
-        if self.clip_clear_at is None:
-            for status in self.screen_stack[0].query("#clip-status"):
+        if self.clip_clear_at is None:  # every second: no DOM query, no restyle
+            status = self._notes.get("clip-status")
+            if status is not None and status.display:
                 status.display = False
             return
         footer = self.screen_stack[0].query_one(KeyBar)  # the main screen's, under any form

@@ -20,6 +20,7 @@ so it is noticed).
 
 from __future__ import annotations
 
+import functools
 import inspect
 import os
 import pickle
@@ -32,6 +33,7 @@ FORMAT = 1
 EXPECTED = ["css", "read_from", "is_default_rules", "tie_breaker", "scope"]
 
 
+@functools.lru_cache(maxsize=1)
 def _stamp() -> tuple:
     """What the kept rules are only good for: this format, this Python, this install of
     Textual. The install is told by the digest of its RECORD (every file's hash, as pip

@@ -125,7 +125,7 @@ async def test_a_start_with_the_collector_paused_turns_it_back_on_after_the_firs
         gc.enable()
 
 
-async def test_the_first_frame_shows_the_selected_profile_and_the_keys(env):
+async def test_the_first_frame_shows_the_selected_profile_and_the_keys(env, monkeypatch):
     """Everything a user reads at start is in one frame: no detail panel or footer that
     shows up a frame later (the start benchmark waits for all of it)."""
     frames = []
@@ -137,12 +137,9 @@ async def test_the_first_frame_shows_the_selected_profile_and_the_keys(env):
             frames.append(screen_text(self))
         return original(self, screen, renderable)
 
-    type(app)._display = spy
-    try:
-        async with app.run_test(size=SIZE) as pilot:
-            await pilot.pause()
-    finally:
-        del type(app)._display
+    monkeypatch.setattr(type(app), "_display", spy)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
     assert frames
     first = frames[0]
     for text in ("prod", "sandbox", "client_id", "No token yet", "q Quit", "^p palette"):

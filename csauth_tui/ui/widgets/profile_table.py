@@ -368,21 +368,19 @@ class ProfileTable(DataTable):
 
     @property
     def rich_style(self) -> Style:
-        if self._painting is None:
-            return super().rich_style
-        style = self._painting.get("rich_style")
-        if style is None:
-            style = self._painting["rich_style"] = super().rich_style
-        return style
+        return self._once_per_paint("rich_style", lambda: super(ProfileTable, self).rich_style)
 
     @property
     def background_colors(self):
-        if self._painting is None:
-            return super().background_colors
-        colors = self._painting.get("background_colors")
-        if colors is None:
-            colors = self._painting["background_colors"] = super().background_colors
-        return colors
+        return self._once_per_paint("background_colors",
+                                    lambda: super(ProfileTable, self).background_colors)
+
+    def _once_per_paint(self, name: str, work):
+        if self._painting is None:  # outside a repaint: as DataTable does, every time
+            return work()
+        if name not in self._painting:
+            self._painting[name] = work()
+        return self._painting[name]
 
     def notify_style_update(self) -> None:
         self._kept_cells.clear()  # a theme or CSS change: every cell looks different
