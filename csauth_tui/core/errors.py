@@ -62,6 +62,10 @@ class KeyringUnavailableError(SecretError):
     pass
 
 
+class SecretConflictError(SecretError):
+    """The keyring already holds a different secret for a client_id: kept, not replaced."""
+
+
 # --- refused by a rule or by the API ----------------------------------------------------
 
 

@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from .errors import KeyringUnavailableError, SecretError
+from .errors import KeyringUnavailableError, SecretConflictError, SecretError
 from .profiles import Profile
 from .redact import Secret, looks_like_a_secret, mask, secret_parts
 
@@ -66,23 +66,44 @@ def resolve_secret(
     )
 
 
-def store_secret(client_id: str, secret: Secret, *, timeout: float = 10.0) -> None:
-    """Put `secret` in the OS keyring under `client_id` (replacing any previous one)."""
+def store_secret(client_id: str, secret: Secret, *, replace: bool = False,
+                 timeout: float = 10.0) -> str:
+    """Put `secret` in the OS keyring under `client_id`.
+
+    The keyring holds one secret per client_id, shared by every profile that names it, so
+    a different secret already stored there is never replaced by accident: that raises
+    SecretConflictError unless `replace` is true. Returns "stored" (there was none),
+    "unchanged" (the same secret was already there) or "replaced".
+    """
     if not isinstance(secret, Secret):
         raise TypeError("store_secret() takes a Secret, not a plain string")
     if not secret:
         raise SecretError("refusing to store an empty client secret in the keyring")
     import keyring
 
-    def call() -> None:
+    def call() -> str:
+        current = keyring.get_password(KEYRING_SERVICE, client_id)
+        if current == secret.reveal():
+            return "unchanged"
+        if current and not replace:
+            return "conflict"
         keyring.set_password(KEYRING_SERVICE, client_id, secret.reveal())
+        return "replaced" if current else "stored"
 
     try:
-        _bounded(call, timeout)
+        outcome = _bounded(call, timeout)
     except KeyringUnavailableError:
         raise
     except Exception as exc:  # noqa: BLE001 - any backend failure means "no keyring"
         raise _unavailable(exc, scrub=(secret.reveal(),)) from None
+    if outcome == "conflict":
+        raise SecretConflictError(
+            f"the keyring already holds a different secret for client_id {mask(client_id)}; "
+            "it was kept",
+            hint="every profile with this client_id uses that secret; replace it on "
+                 "purpose with --replace-secret (or `csauth secret set`)",
+        )
+    return outcome
 
 
 def delete_secret(client_id: str, *, timeout: float = 10.0) -> bool:

@@ -56,3 +56,15 @@ def control_error(field: str, text: str) -> str | None:
     if not found:
         return None
     return f"{field} must not contain control or bidi characters (found {', '.join(found)})"
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP: CSV
+# injection); tab and CR are in the list because some strip them and then read the rest.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> str:
+    """`value` as a CSV cell a spreadsheet will never run: a leading `'` before a cell
+    that starts with =, +, -, @, tab or CR. Every CSV csauth writes goes through it."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text

@@ -58,7 +58,10 @@ def test_store_resolve_delete_round_trip(secret_service, client_id):
     got = resolve_secret(keyring_profile(client_id))
     assert isinstance(got, Secret) and got.reveal() == SECRET
 
-    store_secret(client_id, Secret("rotated-" + SECRET))
+    with pytest.raises(SecretError, match="different secret"):
+        store_secret(client_id, Secret("rotated-" + SECRET))  # never replaced by accident
+    assert resolve_secret(keyring_profile(client_id)).reveal() == SECRET
+    assert store_secret(client_id, Secret("rotated-" + SECRET), replace=True) == "replaced"
     assert resolve_secret(keyring_profile(client_id)).reveal() == "rotated-" + SECRET
 
     assert delete_secret(client_id) is True

@@ -15,7 +15,7 @@ from keyring.backend import KeyringBackend
 from keyring.errors import InitError, KeyringLocked, PasswordSetError
 
 from csauth_tui.core import secrets
-from csauth_tui.core.errors import KeyringUnavailableError, SecretError
+from csauth_tui.core.errors import KeyringUnavailableError, SecretConflictError, SecretError
 from csauth_tui.core.profiles import Profile
 from csauth_tui.core.redact import Secret
 from csauth_tui.core.secrets import (
@@ -114,9 +114,19 @@ def test_store_then_resolve_from_keyring(memory_keyring):
     assert got.reveal() == SECRET
 
 
-def test_store_replaces_previous_secret(memory_keyring):
-    store_secret(CLIENT_ID, Secret("old"))
+def test_store_keeps_a_different_secret_unless_told_to_replace(memory_keyring):
+    assert store_secret(CLIENT_ID, Secret("old-secret-1")) == "stored"
+    with pytest.raises(SecretConflictError, match="different secret") as caught:
+        store_secret(CLIENT_ID, Secret(SECRET))
+    assert SECRET not in str(caught.value) and "old-secret-1" not in str(caught.value)
+    assert resolve_secret(profile()).reveal() == "old-secret-1"
+    assert store_secret(CLIENT_ID, Secret(SECRET), replace=True) == "replaced"
+    assert resolve_secret(profile()).reveal() == SECRET
+
+
+def test_storing_the_same_secret_again_is_fine(memory_keyring):
     store_secret(CLIENT_ID, Secret(SECRET))
+    assert store_secret(CLIENT_ID, Secret(SECRET)) == "unchanged"
     assert resolve_secret(profile()).reveal() == SECRET
 
 
