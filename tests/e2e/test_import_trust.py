@@ -9,16 +9,22 @@ own secret source and auth_url; exported CSV is formula-safe and imports back as
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
+import os
+import uuid
+from pathlib import Path
 
 import pytest
 
 from csauth_tui.core.profiles import load
-from csauth_tui.fake.server import FakeContentsquare
+from csauth_tui.fake.server import FakeContentsquare, FakeCredential
 
-from .conftest import CREDENTIALS
+from tests.integration.conftest import secret_service  # noqa: F401 (a fixture)
+
+from .conftest import CREDENTIALS, CliEnv
 
 
 def token_requests(fake: FakeContentsquare) -> list:
@@ -277,3 +283,93 @@ def test_an_exported_csv_is_formula_safe_and_imports_back_as_it_was(cli, tmp_pat
     back = load(other).profiles
     assert back["prod"].description == formula
     assert back["agency"].description == quoted
+
+
+# --- with the real keyring (tests/run-suite) --------------------------------------------------
+
+KEYRING_SECRET = "sentinel-import-keyring-secret-" + uuid.uuid4().hex[:12]
+OTHER_SECRET = "sentinel-import-other-secret-" + uuid.uuid4().hex[:12]
+FIRST_SECRET = "sentinel-import-first-row-" + uuid.uuid4().hex[:12]
+SECOND_SECRET = "sentinel-import-second-row-" + uuid.uuid4().hex[:12]
+
+
+@pytest.fixture
+def keyring_cli(secret_service, monkeypatch, isolated_home):
+    """A CliEnv whose child processes use the real Secret Service keyring, with one
+    keyring profile `kr` added the way a user adds one."""
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.SecretService.Keyring")
+    client_id = f"kr-{uuid.uuid4().hex[:8]}"
+    with FakeContentsquare([FakeCredential(client_id, KEYRING_SECRET,
+                                           scopes=("metrics",))]) as fake:
+        cli = CliEnv(fake, Path(os.environ["CSAUTH_CONFIG"]),
+                     Path(os.environ["CSAUTH_CACHE_DIR"]))
+        cli.write_profiles(f'[settings]\nauth_url = "{fake.url}"\n')
+        added = cli.run("add", "kr", "--level", "project", "--client-id", client_id,
+                        input=KEYRING_SECRET + "\n")
+        assert added.returncode == 0, added.stderr
+        cli.client_id = client_id
+        yield cli
+        for user in (client_id, f"{client_id}-pair"):
+            with contextlib.suppress(Exception):
+                secret_service.delete_password("csauth-tui", user)
+
+
+@pytest.mark.keyring
+def test_a_keyring_profile_overwritten_with_an_auth_url_never_sends_its_secret_there(
+        keyring_cli, tmp_path):
+    cli = keyring_cli
+    with FakeContentsquare([FakeCredential(cli.client_id, KEYRING_SECRET,
+                                           scopes=("metrics",))]) as elsewhere:
+        team = tmp_path / "team.toml"
+        team.write_text(f'[profiles.kr]\nlevel = "project"\nclient_id = "{cli.client_id}"\n'
+                        f'scopes = ["metrics"]\nauth_url = "{elsewhere.url}"\n')
+        result = cli.run("import", str(team), "--overwrite")
+        assert result.returncode == 3
+        assert "profiles.kr: reject kr: auth_url" in result.stderr
+        assert load(cli.config).profiles["kr"].auth_url is None
+
+        token = cli.run("token", "kr", "--no-cache")
+        assert token.returncode == 0, token.stderr
+        assert len(token_requests(cli.fake)) == 1  # the fake that knows the secret saw it
+        assert elsewhere.requests == []  # the file's host saw nothing
+
+
+@pytest.mark.keyring
+def test_a_different_secret_in_the_keyring_is_kept_unless_replaced_on_purpose(
+        keyring_cli, secret_service, tmp_path):
+    cli = keyring_cli
+    team = tmp_path / "team.csv"
+    team.write_text("name,level,client_id,scopes,client_secret\n"
+                    f"kr-copy,project,{cli.client_id},metrics,{OTHER_SECRET}\n")
+    result = cli.run("import", str(team))
+    assert result.returncode == 3, result.stderr
+    assert ("kr-copy: client_secret NOT imported: the keyring already holds a different "
+            "secret for client_id") in result.stderr and "--replace-secret" in result.stderr
+    assert secret_service.get_password("csauth-tui", cli.client_id) == KEYRING_SECRET
+    assert load(cli.config).profiles["kr-copy"].secret == "keyring"
+    for name in ("kr", "kr-copy"):  # both still work, with the secret that was kept
+        assert cli.run("token", name, "--no-cache").returncode == 0
+
+    team.write_text(team.read_text().replace("kr-copy", "kr-again"))
+    replaced = cli.run("import", str(team), "--replace-secret")
+    assert replaced.returncode == 0, replaced.stderr
+    assert "kr-again: secret REPLACED in the keyring, as asked" in replaced.stderr
+    assert secret_service.get_password("csauth-tui", cli.client_id) == OTHER_SECRET
+
+
+@pytest.mark.keyring
+def test_two_rows_giving_one_client_id_two_secrets_store_the_first_only(
+        keyring_cli, secret_service, tmp_path):
+    cli = keyring_cli
+    pair = f"{cli.client_id}-pair"
+    team = tmp_path / "team.csv"
+    team.write_text("name,level,client_id,scopes,client_secret\n"
+                    f"one,project,{pair},metrics,{FIRST_SECRET}\n"
+                    f"two,project,{pair},metrics,{SECOND_SECRET}\n")
+    result = cli.run("import", str(team))
+    assert result.returncode == 3, result.stderr
+    assert "one: secret stored in the keyring" in result.stderr
+    assert ("two: client_secret NOT imported: line 2 gives a different one for the same "
+            "client_id") in result.stderr
+    assert secret_service.get_password("csauth-tui", pair) == FIRST_SECRET
+    assert list(load(cli.config).profiles) == ["kr", "one", "two"]
