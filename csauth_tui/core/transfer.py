@@ -385,6 +385,8 @@ def plan_import(rows: list[ImportRow], existing: ProfilesFile, overwrite: bool, 
         outcome.current_source = current.secret if current else None
         if row.ignored:
             outcome.notes.append(f"unknown field(s) {', '.join(row.ignored)} ignored")
+        if current is not None:
+            outcome.notes.extend(_kept_by_overwrite(current, row, secrets))
         client_id = row.fields.get("client_id")
         owner = owners.get(client_id)
         if owner is not None and owner != row.name:
@@ -403,6 +405,18 @@ def plan_import(rows: list[ImportRow], existing: ProfilesFile, overwrite: bool, 
                     outcome.notes.append(kept)
         outcomes.append(outcome)
     return ImportPlan(rows, outcomes, allow_secret_sources, allow_auth_url)
+
+
+def _kept_by_overwrite(current: Profile, row: ImportRow, secrets: str) -> list[str]:
+    """What a profile being replaced keeps of its own because the row says nothing of it
+    (a row's client_secret that would move the source has its own note)."""
+    kept = []
+    if (current.secret not in ("keyring", "plaintext") and "secret" not in row.fields
+            and (row.secret is None or secrets == "skip")):
+        kept.append(f"secret source {shown_source(current.secret)}")
+    if current.auth_url and "auth_url" not in row.fields:
+        kept.append(f"auth_url {shown_url(current.auth_url)}")
+    return [f"keeps its own {' and '.join(kept)}"] if kept else []
 
 
 def _behaviour(row: ImportRow, current: Profile | None, allow_secret_sources: bool,

@@ -146,7 +146,7 @@ def test_an_overwrite_keeps_the_profiles_own_auth_url_and_secret_source(cli, tmp
                         "sentinel-import-row-secret-77c1a9\n")
 
         result = cli.run("import", str(team), "--overwrite")
-        assert "line 2: replace prod" in result.stderr
+        assert f"line 2: replace prod: keeps its own auth_url {cli.fake.url}" in result.stderr
         assert ("client_secret not imported: the profile keeps its secret source "
                 "env:CS_TEST_PROD_SECRET (--allow-secret-sources moves it to the keyring)"
                 in result.stderr)

@@ -105,9 +105,10 @@ def test_an_overwrite_replaces_data_and_keeps_source_auth_url_and_other_keys(tmp
     plan = plan_import(rows, store.load(), overwrite=True)
     [outcome] = plan.outcomes
     assert outcome.action == "overwrite"
-    assert outcome.notes == ["client_secret not imported: the profile keeps its secret source "
-                             "cmd:pass show cs/prod (--allow-secret-sources moves it to the "
-                             "keyring)"]
+    assert outcome.notes == [
+        "keeps its own auth_url https://api.eu-west-1.production.contentsquare.com",
+        "client_secret not imported: the profile keeps its secret source cmd:pass show cs/prod "
+        "(--allow-secret-sources moves it to the keyring)"]
 
     def no_store(*args, **kwargs):
         raise AssertionError("the secret was stored although the source is kept")
