@@ -79,10 +79,20 @@ def build_parser() -> argparse.ArgumentParser:
                    help="default: from the file's extension or content")
     p.add_argument("--dry-run", action="store_true", help="report what would happen, change nothing")
     p.add_argument("--overwrite", action="store_true",
-                   help="replace profiles with the same name (and allow a reused client_id)")
+                   help="replace profiles with the same name (their secret source and "
+                        "auth_url are kept unless an --allow option below lets the file's in)")
     p.add_argument("--secrets", choices=("keyring", "skip", "plaintext"), default="keyring",
                    help="what to do with client_secret values found in the file "
                         "(default: store them in the keyring)")
+    p.add_argument("--allow-secret-sources", action="store_true",
+                   help="take secret = \"env:VAR\" / \"cmd:COMMAND\" from the file (a row "
+                        "with one is refused otherwise); each one taken is listed")
+    p.add_argument("--allow-auth-url", action="store_true",
+                   help="take auth_url from the file (a row with one is refused otherwise); "
+                        "each one taken is listed")
+    p.add_argument("--replace-secret", action="store_true",
+                   help="replace a different secret already in the keyring for a client_id "
+                        "(default: keep it, and say so)")
 
     p = sub.add_parser("export", help="print profiles without any secret, for sharing")
     p.add_argument("--format", choices=("toml", "json", "csv"), default="toml")

@@ -289,27 +289,29 @@ def import_(args: argparse.Namespace) -> int:
 
     from .core.errors import EXIT_CONFIG
     from .core.store import ProfileStore
-    from .core.transfer import ACTION_WORDS, apply_import, plan_import, read_rows
+    from .core.text import inert
+    from .core.transfer import apply_import, plan_import, read_rows
 
     store = ProfileStore(paths.config_path(args.config))
     rows = read_rows(Path(args.file), args.format)
-    plan = plan_import(rows, store.load(), args.overwrite)
+    plan = plan_import(rows, store.load(), args.overwrite, secrets=args.secrets,
+                       allow_secret_sources=args.allow_secret_sources,
+                       allow_auth_url=args.allow_auth_url)
     for outcome in plan.outcomes:
-        word = ACTION_WORDS[outcome.action]
-        if args.dry_run and outcome.action in ("add", "overwrite"):
-            word = f"would {word}"
-        detail = f": {outcome.detail}" if outcome.detail else ""
-        print(f"{outcome.where}: {word} {outcome.name or '(no name)'}{detail}", file=sys.stderr)
+        print(outcome.line(dry_run=args.dry_run), file=sys.stderr)
     done = len(plan.outcomes) - len(plan.failed)
+    refused = len(plan.secrets_refused)
     if args.dry_run:
         print(f"dry run: {done} to import, {len(plan.failed)} not; nothing was changed",
               file=sys.stderr)
     else:
-        for note in apply_import(plan, store, args.secrets):
-            print(note, file=sys.stderr)
+        notes = apply_import(plan, store, args.secrets, replace_secret=args.replace_secret)
+        for note in notes:
+            print(inert(note), file=sys.stderr)
+        refused = notes.refused
         print(f"imported {done} profile(s) into {store.path}"
               + (f"; {len(plan.failed)} not imported" if plan.failed else ""), file=sys.stderr)
-    return EXIT_CONFIG if plan.rejected else EXIT_OK
+    return EXIT_CONFIG if plan.rejected or refused else EXIT_OK
 
 
 def export(args: argparse.Namespace) -> int:
@@ -321,6 +323,9 @@ def export(args: argparse.Namespace) -> int:
     pf = load_profiles(args)
     chosen = [p for p in pf.profiles.values()
               if not args.profiles or any(fnmatchcase(p.name, g) for g in args.profiles)]
+    if args.profiles and not chosen:
+        raise ConfigError(f"no profile matches {' '.join(args.profiles)}; nothing was "
+                          "exported", hint="`csauth list` shows the profiles")
     text = export_profiles(chosen, args.format)
     if args.output:
         from pathlib import Path

@@ -269,18 +269,24 @@ class ManageProfiles:
             self.run_worker(self._import(*chosen), group="store", exit_on_error=False,
                             description="import profiles")
 
-    async def _import(self, plan, secrets: str) -> None:
+    async def _import(self, plan, secrets: str, replace_secret: bool = False) -> None:
+        from ..core.text import inert
         from ..core.transfer import apply_import
 
         try:
             async with self.writing() as store:
-                notes = await asyncio.to_thread(apply_import, plan, store, secrets)
+                notes = await asyncio.to_thread(apply_import, plan, store, secrets,
+                                                replace_secret=replace_secret)
         except (CsauthError, ValueError) as exc:
-            self.notify(str(exc), title="Import failed", severity="error", markup=False)
+            self.notify(inert(exc), title="Import failed", severity="error", markup=False)
             return
         self.reload()
         done = len(plan.outcomes) - len(plan.failed)
         summary = f"imported {done} profile(s)"
         if plan.failed:
             summary += f"; {len(plan.failed)} not imported"
-        self.notify("\n".join([summary, *notes[:5]]), title="Import", timeout=8, markup=False)
+        if notes.refused:
+            summary += f"; {notes.refused} secret(s) or profile(s) refused"
+        self.notify(inert("\n".join([summary, *notes[:5]]), keep_newlines=True),
+                    title="Import", timeout=8, markup=False,
+                    severity="warning" if notes.refused or plan.rejected else "information")
