@@ -109,13 +109,14 @@ class ProfilesFile:
 
 def similar_names(name: str, names: list[str], limit: int = 3) -> list[str]:
     """Up to `limit` names close to `name`: the same but for case first, then difflib's
-    best (a low cutoff: a short name mistyped shares only a letter or two with the right
-    one, and at most `limit` names are shown however many there are)."""
+    close ones; when none is close, the one nearest (a short name mistyped may share only
+    a letter or two with the right one)."""
     import difflib
 
     folded = name.casefold()
     same = [n for n in names if n.casefold() == folded and n != name]
-    close = difflib.get_close_matches(name, names, n=limit, cutoff=0.25)
+    close = (difflib.get_close_matches(name, names, n=limit)
+             or difflib.get_close_matches(name, names, n=1, cutoff=0.25))
     return list(dict.fromkeys(same + close))[:limit]
 
 
