@@ -38,8 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("token", help="print a token (cached while it has time left)")
     request_args(p)
-    p.add_argument("--min-ttl", type=non_negative_int, metavar="SECONDS",
-                   help="renew when fewer seconds remain (default: renew_before_seconds)")
+    p.add_argument("--min-ttl", type=min_ttl, metavar="SECONDS",
+                   help="renew when fewer seconds remain (default: renew_before_seconds; "
+                        "at most 3600, a token's lifetime)")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     p.add_argument("--format", choices=FORMATS, default="token")
 
@@ -63,8 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help='keyring (default), env:VAR, cmd:COMMAND, or plaintext (discouraged)')
     p.add_argument("--description", default="", type=utf8_text)
     p.add_argument("--created", metavar="YYYY-MM-DD", type=iso_date,
-                   help="when the credential was created (it expires a year later)")
+                   help="when the credential was created (it expires a year later; "
+                        "default: today)")
     p.add_argument("--auth-url", metavar="URL", type=utf8_text)
+    p.add_argument("--replace-secret", action="store_true",
+                   help="the keyring holds a different secret for this client_id: replace "
+                        "it for every profile using it, once Contentsquare accepts the new one")
+    p.add_argument("--no-verify", action="store_true",
+                   help="with --replace-secret: replace without asking Contentsquare first")
 
     p = sub.add_parser("rm", help="remove a profile, its keyring entry and its cached tokens")
     p.add_argument("name", metavar="NAME", type=utf8_text)
@@ -143,6 +150,17 @@ def non_negative_int(text: str) -> int:
     return positive_int(text)
 
 
+def min_ttl(text: str) -> int:
+    from .core.tokens import DEFAULT_LIFETIME_SECONDS
+
+    value = non_negative_int(text)
+    if value > DEFAULT_LIFETIME_SECONDS:
+        raise argparse.ArgumentTypeError(
+            f"{value} s is more than a token lives ({DEFAULT_LIFETIME_SECONDS} s): no token "
+            "could ever be used")
+    return value
+
+
 def iso_date(text: str):
     from datetime import date
 
@@ -196,6 +214,12 @@ def main(argv: list[str] | None = None) -> int:
     empty = option_without_value(args, argv)
     if empty:
         parser.error(f"argument {empty}: expected one argument")
+    if args.command == "add" and args.no_verify and not args.replace_secret:
+        parser.error("--no-verify goes with --replace-secret (it skips checking the new "
+                     "secret before it replaces the stored one)")
+    if args.command == "add" and args.replace_secret and args.secret != "keyring":
+        parser.error("--replace-secret is for a secret stored in the keyring "
+                     "(--secret keyring)")
     if args.verbose:
         import logging
 

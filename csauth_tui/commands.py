@@ -169,8 +169,7 @@ def list_(args: argparse.Namespace) -> int:
 
 def read_secret(name: str) -> str:
     if sys.stdin is None or not sys.stdin.isatty():
-        value = sys.stdin.read() if sys.stdin else ""
-        value = value.strip()
+        value = one_line_secret(sys.stdin.read() if sys.stdin else "")
     else:
         import getpass
 
@@ -180,9 +179,57 @@ def read_secret(name: str) -> str:
     return value
 
 
+def one_line_secret(piped: str) -> str:
+    """The secret piped on stdin: one line (its final newline is fine). More lines are
+    refused, not cut: `pass show` prints notes after the secret, and a secret cut at the
+    wrong line would be stored as if it were right."""
+    if not piped.strip():
+        return ""
+    text = piped[:-1] if piped.endswith("\n") else piped
+    text = text[:-1] if text.endswith("\r") else text
+    if "\n" in text or "\r" in text:
+        raise SecretError("the secret piped on stdin has more than one line; nothing was added",
+                          hint="pipe the secret alone, e.g. `pass show cs/prod | head -n 1 | "
+                               "csauth add ...`")
+    return text.strip()
+
+
+def piped_input() -> bool:
+    """Whether something was piped on stdin (looked at without waiting for more)."""
+    if sys.stdin is None or sys.stdin.isatty():
+        return False
+    try:
+        import select
+
+        fd = sys.stdin.fileno()
+        ready, _, _ = select.select([fd], [], [], 0.05)
+        return bool(ready) and os.read(fd, 1) != b""
+    except (OSError, ValueError):  # no select() on this kind of stdin (Windows pipes)
+        return False
+
+
+def prove_secret(pf: ProfilesFile, profile, secret) -> None:
+    """Ask Contentsquare for a token with `secret` (at the profile's auth_url); its error
+    if refused. An account-level profile with no project asks /me instead: a token needs
+    a project, /me only the pair."""
+    from .core.errors import RuleError
+    from .core.sync_client import SyncAuthClient
+
+    with SyncAuthClient(settings=pf.settings) as client:
+        try:
+            request = plan(profile, pf.settings)
+        except RuleError:
+            client.me(profile, secret)
+            return
+        client.fetch_token(profile, secret, scopes=request.scopes, project_id=request.project_id)
+
+
 def add(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from .core.errors import ApiError, SecretConflictError
     from .core.profiles import Profile, validate_profile
-    from .core.redact import Secret
+    from .core.redact import Secret, mask
     from .core.store import ProfileStore
 
     fields: dict[str, Any] = {"level": args.level, "client_id": args.client_id,
@@ -191,8 +238,7 @@ def add(args: argparse.Namespace) -> int:
         fields["project_id"] = args.project_id
     if args.description:
         fields["description"] = args.description
-    if args.created:
-        fields["created"] = args.created
+    fields["created"] = args.created or date.today()
     if args.auth_url:
         fields["auth_url"] = args.auth_url
     source = args.secret
@@ -200,7 +246,8 @@ def add(args: argparse.Namespace) -> int:
         fields["secret"] = source
     problems: list = []
     check = dict(fields, client_secret="x") if source == "plaintext" else fields
-    if validate_profile(args.name, check, problems) is None:
+    new_profile = validate_profile(args.name, check, problems)
+    if new_profile is None:
         detail = "; ".join(str(p) for p in problems if p.severity == "error")
         raise ConfigError(f"profile not added: {detail}")
 
@@ -209,30 +256,68 @@ def add(args: argparse.Namespace) -> int:
     if args.name in existing.order:
         raise ConfigError(f"a profile named '{args.name}' already exists in {store.path}",
                           hint="pick another name, or `csauth rm` it first")
+    twin = next((n for n in existing.order if n.casefold() == args.name.casefold()), None)
+    if twin is not None:
+        raise ConfigError(f"profile not added: '{args.name}' differs from the profile "
+                          f"'{twin}' of {store.path} only by case",
+                          hint="pick a name that differs by more than case")
     from .core.secrets import describe_source
 
     secret_note = describe_source(Profile(name=args.name, client_id=args.client_id,
                                           secret=source))
-    stored_in_keyring = False
+    if source not in ("keyring", "plaintext") and piped_input():
+        raise ConfigError(f"profile not added: a secret was piped on stdin, but --secret "
+                          f"{source.split(':', 1)[0]}:... says where the secret comes from",
+                          hint="pipe nothing, or use --secret keyring to store the piped secret")
+    outcome, previous = None, None
     if source in ("keyring", "plaintext"):
         secret = read_secret(args.name)
         if source == "plaintext":
             fields["client_secret"] = secret
             secret_note = "plaintext in the profiles file (consider the keyring)"
         else:
-            from .core.secrets import store_secret
+            from .core.secrets import store_secret, stored_secret
 
-            store_secret(args.client_id, Secret(secret))
-            stored_in_keyring = True
-            secret_note = "keyring"
+            new_secret = Secret(secret)
+            previous = stored_secret(args.client_id)
+            replace = previous is not None and previous != new_secret
+            if replace:
+                sharing = [n for n, p in existing.profiles.items()
+                           if p.client_id == args.client_id]
+                users = (", ".join(f"'{n}'" for n in sharing) if sharing
+                         else "no profile of this file")
+                if not args.replace_secret:
+                    raise SecretConflictError(
+                        f"profile not added: the keyring already holds a different secret "
+                        f"for client_id {mask(args.client_id)}, used by {users}; it was kept",
+                        hint="to replace it for every profile with this client_id, add "
+                             "--replace-secret (the new secret is tried with Contentsquare "
+                             "first)")
+                if not args.no_verify:
+                    try:
+                        prove_secret(existing, new_profile, new_secret)
+                    except ApiError as exc:
+                        exc.message = (f"profile not added and secret not replaced: "
+                                       f"{exc.message}")
+                        exc.hint = (f"the keyring keeps the secret {users} use; "
+                                    "--replace-secret --no-verify stores the new one anyway")
+                        raise
+            outcome = store_secret(args.client_id, new_secret, replace=replace)
+            secret_note = "keyring" + (f"; the stored secret was replaced for {users}"
+                                       if outcome == "replaced" else "")
     try:
         store.add(args.name, fields)
     except BaseException:
-        if stored_in_keyring:
-            from .core.secrets import delete_secret
+        from .core.secrets import delete_secret, store_secret
 
+        if outcome == "stored":
             delete_secret(args.client_id)
+        elif outcome == "replaced" and previous is not None:
+            store_secret(args.client_id, previous, replace=True)  # as it was
         raise
+    if outcome == "replaced":
+        count = TokenCache(paths.token_cache_path()).forget(args.client_id)
+        secret_note += f"; {count} cached token(s) of that client_id dropped"
     print(f"added profile '{args.name}' to {store.path} (secret: {secret_note})", file=sys.stderr)
     return EXIT_OK
 

@@ -17,10 +17,13 @@ from typing import Any
 from . import scopes as scope_rules
 from .errors import ProfileInvalidError, ProfilesSyntaxError, UnknownProfileError
 from .redact import Secret, looks_like_a_secret
+from .text import inert
 
 DEFAULT_AUTH_URL = "https://api.contentsquare.com"
 LEVELS = ("project", "account")
 NAME_RE = re.compile(r"^[A-Za-z0-9_-]+\Z")  # \Z: "$" would accept a final newline
+NAME_RULE = "ASCII letters, digits, '-' and '_'"  # what NAME_RE allows, in words
+MAX_NAME = 64  # a name is typed on command lines and shown in a table column
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")  # what `secret = "env:NAME"` may name
 PROFILE_KEYS = {
     "level", "client_id", "scopes", "project_id", "secret", "client_secret",
@@ -93,11 +96,37 @@ class ProfilesFile:
         if bad:
             detail = "; ".join(str(p) for p in bad)
             raise ProfileInvalidError(f"profile '{name}' in {self.path} is invalid: {detail}")
-        known = ", ".join(self.profiles) or "none"
+        # a few close names, never the whole list (a team's file may hold thousands)
+        close = similar_names(name, self.order)
+        suggestion = ""
+        if close:
+            suggestion = "; did you mean " + " or ".join(f"'{inert(n)}'" for n in close) + "?"
         raise UnknownProfileError(
-            f"no profile named '{name}' in {self.path} (known: {known})",
-            hint="`csauth list` shows them; `csauth add` creates one",
+            f"unknown profile '{inert(name)}' in {self.path}{suggestion}",
+            hint="`csauth list` shows them all; `csauth add` creates one",
         )
+
+
+def similar_names(name: str, names: list[str], limit: int = 3) -> list[str]:
+    """Up to `limit` names close to `name`: the same but for case first, then difflib's
+    close ones; when none is close, the one nearest (a short name mistyped may share only
+    a letter or two with the right one)."""
+    import difflib
+
+    folded = name.casefold()
+    same = [n for n in names if n.casefold() == folded and n != name]
+    close = (difflib.get_close_matches(name, names, n=limit)
+             or difflib.get_close_matches(name, names, n=1, cutoff=0.25))
+    return list(dict.fromkeys(same + close))[:limit]
+
+
+def case_twins(names: list[str]) -> dict[str, list[str]]:
+    """The names that differ from another only by case, each with its twins."""
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        groups.setdefault(name.casefold(), []).append(name)
+    return {name: [n for n in group if n != name]
+            for group in groups.values() if len(group) > 1 for name in group}
 
 
 def syntax_error(path: Path, exc: Exception, source: str = "") -> ProfilesSyntaxError:
@@ -174,6 +203,11 @@ def from_mapping(path: Path, doc: dict[str, Any]) -> ProfilesFile:
         profile = validate_profile(name, table, result.problems)
         if profile is not None:
             result.profiles[name] = profile
+    for name, twins in case_twins(result.order).items():
+        others = ", ".join(f"'{inert(n)}'" for n in twins)
+        result.problems.append(Problem(
+            f"differs from {others} only by case: easy to mistake for it; rename one",
+            profile=name, severity="warning"))
     return result
 
 
@@ -255,7 +289,9 @@ def validate_profile(name: str, table: Any, problems: list[Problem]) -> Profile 
         problems.append(Problem(message, profile=name, field=fld, severity=severity))
 
     if not NAME_RE.match(name):
-        err(None, "a profile name may use letters, digits, '-' and '_' only")
+        err(None, f"a profile name may use {NAME_RULE} only")
+    elif len(name) > MAX_NAME:
+        err(None, f"a profile name is at most {MAX_NAME} characters, not {len(name)}")
     if not isinstance(table, dict):
         err(None, "must be a table ([profiles.NAME])")
         return None
@@ -322,6 +358,10 @@ def validate_profile(name: str, table: Any, problems: list[Problem]) -> Profile 
         created = created.date()
     if created is not None and not isinstance(created, date):
         err("created", "created must be a TOML date, e.g. 2026-01-15")
+        created = None
+    elif created is not None and created > date.today():
+        err("created", f"created {created.isoformat()} is in the future: use the date the "
+            "credential was created in the Contentsquare console")
         created = None
 
     description = table.get("description", "")

@@ -106,6 +106,17 @@ def store_secret(client_id: str, secret: Secret, *, replace: bool = False,
     return outcome
 
 
+def stored_secret(client_id: str, *, timeout: float = 10.0) -> Secret | None:
+    """The secret the keyring holds for `client_id`, None when it holds none (an unusable
+    keyring still raises): what a new secret would replace."""
+    try:
+        return _from_keyring(Profile(name="(stored)", client_id=client_id), timeout)
+    except KeyringUnavailableError:
+        raise
+    except SecretError:
+        return None
+
+
 def delete_secret(client_id: str, *, timeout: float = 10.0) -> bool:
     """Remove the keyring entry of `client_id`. False if there was none."""
     import keyring

@@ -21,7 +21,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from ...core.errors import CsauthError
-from ...core.profiles import NAME_RE, Problem, Profile, validate_profile
+from ...core.profiles import MAX_NAME, NAME_RE, NAME_RULE, Problem, Profile, validate_profile
 from ...core.redact import Secret
 from ..widgets.scope_picker import ScopePicker
 
@@ -67,6 +67,38 @@ class FormValues:
                    created=profile.created.isoformat() if profile.created else "",
                    description=profile.description)
 
+    @classmethod
+    def from_table(cls, name: str, table: dict[str, Any]) -> tuple[FormValues, Profile]:
+        """What an invalid profile's table holds, as far as the form can show it, and a
+        stand-in Profile for its secret (where it lives, the plaintext one to keep)."""
+        def text(key: str) -> str:
+            value = table.get(key)
+            if value is None or isinstance(value, (dict, list)):
+                return ""
+            return value.isoformat() if isinstance(value, date) else str(value)
+
+        level = table.get("level")
+        raw_scopes = table.get("scopes", ["metrics"])
+        raw_scopes = [raw_scopes] if isinstance(raw_scopes, str) else raw_scopes
+        scopes = tuple(s for s in raw_scopes if isinstance(s, str)) \
+            if isinstance(raw_scopes, list) else ()
+        secret = table.get("secret", "keyring")
+        plaintext = table.get("client_secret")
+        source, arg = "keyring", ""
+        if isinstance(plaintext, str) and plaintext:
+            source = "plaintext"
+        elif isinstance(secret, str) and secret.startswith(("env:", "cmd:")):
+            source, arg = secret[:3], secret[4:]
+        values = cls(name=name, level=level if level in ("project", "account") else "project",
+                     client_id=text("client_id"), scopes=scopes, project=text("project_id"),
+                     source=source, source_arg=arg, created=text("created"),
+                     description=text("description"))
+        stand_in = Profile(name=name, client_id=values.client_id,
+                           secret=source if source in ("keyring", "plaintext") else
+                           f"{source}:{arg}",
+                           client_secret=Secret(plaintext) if source == "plaintext" else None)
+        return values, stand_in
+
     def fields(self) -> dict[str, Any]:
         """The profile table to write (no plaintext secret: the app adds it if chosen)."""
         out: dict[str, Any] = {"level": self.level, "client_id": self.client_id.strip(),
@@ -95,9 +127,14 @@ def form_errors(values: FormValues, taken: set[str], original: str | None,
     if not name:
         errors["name"] = "a name is required"
     elif not NAME_RE.fullmatch(name):
-        errors["name"] = "letters, digits, '-' and '_' only"
+        errors["name"] = f"{NAME_RULE} only"
+    elif len(name) > MAX_NAME:
+        errors["name"] = f"at most {MAX_NAME} characters ({len(name)} now)"
     elif name != original and name in taken:
         errors["name"] = f"'{name}' already exists"
+    elif name != original and (twin := next((t for t in taken if t != original
+                                              and t.casefold() == name.casefold()), None)):
+        errors["name"] = f"differs from '{twin}' only by case"
     project = values.project.strip()
     if project and not (project.isdigit() and int(project) > 0):
         errors["project_id"] = "a positive whole number"
