@@ -473,8 +473,8 @@ class _Body:
     def response(self, httpx: Any, streamed: httpx.Response) -> httpx.Response:
         """A plain response holding the decompressed body (the request is kept, for the
         debug log; the encoding headers go, the body being decoded already)."""
-        headers = [(k, v) for k, v in streamed.headers.multi_items()
-                   if k.lower() not in ("content-encoding", "content-length")]
+        headers = [(k, v) for k, v in streamed.headers.raw  # bytes: as they came
+                   if k.lower() not in (b"content-encoding", b"content-length")]
         return httpx.Response(
             streamed.status_code, headers=headers, content=b"".join(self.chunks),
             request=streamed.request,
