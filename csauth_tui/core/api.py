@@ -8,12 +8,12 @@ here carries a client secret or an access token.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import random
 import socket
 import time
-from collections.abc import Callable, Iterable, Iterator
+import zlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -304,9 +304,12 @@ class AuthClient:
                 call.method, call.url, json=call.json_body, params=call.params,
                 headers=call.headers) as streamed:
             body = _Body(call.url, streamed)
-            with body.decoding(httpx):
-                async for chunk in streamed.aiter_bytes():
-                    body.add(chunk, streamed.num_bytes_downloaded)
+            if streamed.is_stream_consumed:  # an answer built in memory (MockTransport)
+                body.decoded(streamed.content)
+            else:
+                async for chunk in streamed.aiter_raw():
+                    body.feed(chunk)
+                body.finish()
         return body.response(httpx, streamed)
 
     # --- what each call sends, and what its answer means ---------------------------------
@@ -428,15 +431,17 @@ class AuthClient:
 
 
 class _Body:
-    """An answer's body as it arrives, refused as soon as it passes MAX_ANSWER_BYTES,
-    counted both as sent (raw) and as decompressed. httpx decompresses one read (64 KiB
-    at most) at a time, so even a gzip bomb costs at most ~64 MiB before it is refused;
-    stacked or unknown encodings are refused before any of the body is read."""
+    """An answer's body as it arrives, refused (NetworkError) as soon as it passes
+    MAX_ANSWER_BYTES as sent or once decompressed. The raw stream is inflated here, with
+    zlib told never to make more than the room left: httpx's own decoders inflate a whole
+    64 KiB read at once (64 MiB of a gzip bomb, and twice that while zlib's buffer grows).
+    Stacked or other encodings are refused before any of the body is read."""
 
     def __init__(self, url: str, response: httpx.Response) -> None:
         self.url = url
+        self.status = response.status_code
         self.chunks: list[bytes] = []
-        self.size = 0
+        self.raw_size = self.size = 0
         codings = [c.strip().lower() for c in
                    response.headers.get_list("content-encoding", split_commas=True)]
         self.codings = [c for c in codings if c and c != "identity"]
@@ -445,30 +450,54 @@ class _Body:
             raise BadResponseError(
                 f"{_host(url)} answered with Content-Encoding '{shown}', which csauth does "
                 f"not accept (only one of gzip, deflate)", status=response.status_code)
-        self.status = response.status_code
+        # a gzip or a zlib header, told apart by zlib; raw deflate is tried after (below)
+        self._inflater = zlib.decompressobj(zlib.MAX_WBITS | 32) if self.codings else None
+        self._first = True
 
-    def add(self, chunk: bytes, raw_size: int) -> None:
-        self.size += len(chunk)
-        if self.size > MAX_ANSWER_BYTES or raw_size > MAX_ANSWER_BYTES:
-            self.chunks.clear()
-            raise NetworkError(
-                f"the answer from {_host(self.url)} was too large (over "
-                f"{MAX_ANSWER_BYTES // 1024 // 1024} MiB"
-                f"{' once decompressed' if self.size > MAX_ANSWER_BYTES and self.codings else ''}"
-                "): refused",
-                hint="a token answer is a few KB: check the auth URL, and any proxy or "
-                     "portal answering in its place", status=self.status)
-        self.chunks.append(chunk)
+    def feed(self, raw: bytes) -> None:
+        """One piece of the raw stream."""
+        self.raw_size += len(raw)
+        if self.raw_size > MAX_ANSWER_BYTES:
+            raise self._too_large("")
+        self._keep(self._inflate(raw) if self._inflater is not None else raw)
 
-    @contextlib.contextmanager
-    def decoding(self, httpx: Any) -> Iterator[None]:
+    def finish(self) -> None:
+        if self._inflater is not None:
+            self._keep(self._inflater.flush())
+
+    def decoded(self, content: bytes) -> None:
+        """A body httpx already holds whole and decoded (an answer built in memory)."""
+        self._inflater = None
+        self._keep(content)
+
+    def _inflate(self, raw: bytes) -> bytes:
+        room = MAX_ANSWER_BYTES - self.size + 1  # one byte more tells "too large"
         try:
-            yield
-        except httpx.DecodingError:
-            raise BadResponseError(
-                f"the answer from {_host(self.url)} cannot be decompressed "
-                f"({', '.join(self.codings) or 'no Content-Encoding'})",
-                status=self.status) from None
+            out = self._inflater.decompress(raw, room)
+        except zlib.error:
+            if not (self._first and self.codings == ["deflate"]):
+                raise BadResponseError(
+                    f"the answer from {_host(self.url)} cannot be decompressed "
+                    f"({self.codings[0]})", status=self.status) from None
+            self._inflater = zlib.decompressobj(-zlib.MAX_WBITS)  # deflate without header
+            self._first = False
+            return self._inflate(raw)
+        self._first = False
+        return out
+
+    def _keep(self, data: bytes) -> None:
+        self.size += len(data)
+        if self.size > MAX_ANSWER_BYTES:
+            raise self._too_large(" once decompressed" if self._inflater is not None else "")
+        self.chunks.append(data)
+
+    def _too_large(self, how: str) -> NetworkError:
+        self.chunks.clear()
+        return NetworkError(
+            f"the answer from {_host(self.url)} was too large (over "
+            f"{MAX_ANSWER_BYTES // 2**20} MiB{how}): refused",
+            hint="a token answer is a few KB: check the auth URL, and any proxy or portal "
+                 "answering in its place", status=self.status)
 
     def response(self, httpx: Any, streamed: httpx.Response) -> httpx.Response:
         """A plain response holding the decompressed body (the request is kept, for the

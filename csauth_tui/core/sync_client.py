@@ -105,11 +105,14 @@ class SyncAuthClient(AuthClient):
                 call.method, call.url, json=call.json_body, params=call.params,
                 headers=call.headers) as streamed:
             body = _Body(call.url, streamed)
-            with body.decoding(httpx):
-                for chunk in streamed.iter_bytes():
-                    body.add(chunk, streamed.num_bytes_downloaded)
+            if streamed.is_stream_consumed:  # an answer built in memory (MockTransport)
+                body.decoded(streamed.content)
+            else:
+                for chunk in streamed.iter_raw():
+                    body.feed(chunk)
                     if time.perf_counter() > deadline:
                         raise _DeadlinePassed
+                body.finish()
             if time.perf_counter() > deadline:
                 raise _DeadlinePassed
         return body.response(httpx, streamed)

@@ -32,7 +32,7 @@ from csauth_tui.fake.server import FakeContentsquare
 from tests import leakscan
 from tests.e2e.conftest import CREDENTIALS, PROJECT_SECRET, CliEnv, profiles_text
 
-MEMORY_CEILING_MB = 200  # csauth fetching a token peaks around 50 MB
+MEMORY_CEILING_MB = 100  # csauth fetching a token peaks around 45 MB (a 64 MiB step fails)
 AS_LIMIT = 2 << 30  # a safety net: a run without the caps fails here, not in the OOM killer
 USER_CORE_LIMIT = 1 << 20  # the soft core limit "the user" starts csauth with
 
