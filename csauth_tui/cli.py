@@ -197,6 +197,9 @@ def split_exec(argv: list[str]) -> tuple[list[str], list[str]] | None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .core.hardening import no_core_dumps
+
+    no_core_dumps()  # before any secret or token is read
     # A path that is not UTF-8 (from argv or the environment) must print, not crash.
     with contextlib.suppress(AttributeError, ValueError):
         sys.stdout.reconfigure(errors="surrogateescape")

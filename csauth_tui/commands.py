@@ -70,11 +70,17 @@ def token(args: argparse.Namespace) -> int:
 
 
 def exec_(args: argparse.Namespace) -> int:
-    tok, _ = obtain(args)
+    from .core.hardening import restore_core_limit
+
+    tok, request = obtain(args)
     env = {**os.environ, **token_env(tok)}
+    source = request.profile.secret
+    if source.startswith("env:"):  # the command gets a token, not the client secret
+        env.pop(source[4:], None)
     sys.stdout.flush()
     try:
         if os.name == "posix":
+            restore_core_limit()  # the command is the user's: their own core limit
             os.execvpe(args.cmd[0], args.cmd, env)
         import subprocess
 

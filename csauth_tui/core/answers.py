@@ -287,20 +287,22 @@ def _expired_on_arrival(host: str, claims: dict[str, Any], sent_at: datetime,
                         status: int) -> TokenExpiredError:
     """A token whose own claims say it was dead before it reached us."""
     exp, iat = numeric_claim(claims, "exp"), numeric_claim(claims, "iat")
-    if exp is None:
-        return TokenExpiredError(f"the token from {host} came with no time left to use it",
-                                 hint="the server issued an unusable token: try again later",
-                                 status=status)
-    if iat is not None:
+    hint = "the server issued an unusable token: try again later"
+    if exp is not None and iat is not None and exp <= iat:
+        when = "the same as its iat" if exp == iat else f"{_duration(iat - exp)} before its iat"
         return TokenExpiredError(
             f"the token from {host} was already expired when it was issued (its exp is "
-            f"{_duration(iat - exp)} before its iat)",
-            hint="the server issued an unusable token: try again later", status=status)
-    return TokenExpiredError(
-        f"the token from {host} had already expired by this machine's clock (its exp is "
-        f"{_duration(sent_at.timestamp() - exp)} before the request was sent)",
-        hint="check this machine's clock: one running ahead of the server's makes fresh "
-             "tokens look expired", status=status)
+            f"{when})", hint=hint, status=status)
+    if exp is not None and iat is None and exp <= sent_at.timestamp():
+        return TokenExpiredError(
+            f"the token from {host} had already expired by this machine's clock (its exp is "
+            f"{_duration(sent_at.timestamp() - exp)} before the request was sent)",
+            hint="check this machine's clock: one running ahead of the server's makes fresh "
+                 "tokens look expired", status=status)
+    # neither claim says so: its expires_in (or an exp - iat of a few microseconds) left
+    # no time at all
+    return TokenExpiredError(f"the token from {host} came with no time left to use it",
+                             hint=hint, status=status)
 
 
 # --- parsing answers (shared by both clients) --------------------------------------------

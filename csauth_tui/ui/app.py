@@ -8,6 +8,7 @@ import contextlib
 import dataclasses
 import gc
 import math
+import signal
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -154,6 +155,7 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
             self.reload()
             self.sync_selection()  # the first frame shows the selected profile's details
         self._apply_keymap()
+        self._handle_signals()
         self.set_interval(1, self._tick)
         self.query_one(ProfileTable).focus()
         self.call_after_refresh(self._first_frame_painted)
@@ -655,7 +657,35 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
         self.clip.clear()
         self.exit(0)
 
+    # SIGHUP (the terminal closed, the SSH connection dropped) and SIGTERM end the app as
+    # q does: the clipboard (and tmux's buffers) cleared, the terminal restored.
+    QUIT_SIGNALS = ("SIGHUP", "SIGTERM")
+
+    def _handle_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._signals_handled: list[int] = []
+        for name in self.QUIT_SIGNALS:
+            number = getattr(signal, name, None)
+            if number is None:  # pragma: no cover - Windows has no SIGHUP
+                continue
+            try:
+                loop.add_signal_handler(number, self._quit_on_signal, number)
+            except (NotImplementedError, RuntimeError, ValueError):
+                continue  # not the main thread, or no signals here (Windows)
+            self._signals_handled.append(number)
+
+    def _quit_on_signal(self, number: int) -> None:
+        self.clip.clear()
+        self.exit(128 + number, return_code=128 + number)
+
+    def _stop_handling_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        for number in getattr(self, "_signals_handled", ()):
+            loop.remove_signal_handler(number)
+        self._signals_handled = []
+
     async def on_unmount(self) -> None:
+        self._stop_handling_signals()
         self.clip.clear()
         if self._css_cache is not None:
             self._css_cache.save()  # nothing to do if the first frame saved it
