@@ -399,7 +399,7 @@ def audit(args: argparse.Namespace) -> int:
             return await run_audit(pf, service=service, client=client, names=names,
                                    concurrency=args.concurrency,
                                    cache_path=cache.path if cache else None,
-                                   on_result=progress.step)
+                                   on_result=progress.step, fresh=not args.cached)
 
     try:
         report = asyncio.run(run())
