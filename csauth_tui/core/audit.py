@@ -259,8 +259,8 @@ async def audit_profile(
         try:
             async with slot:  # the secret resolved above: a cmd: prompt runs only once
                 hit = None if fresh else service.cached(service.plan(profile))
+                result.token_cached = hit is not None
                 token = hit or await service.token(profile, secret=secret, force=fresh)
-            result.token_cached = hit is not None
             result.token_ok = token.trusted
             # an untrusted endpoint may carry the token in its query: only its host is shown
             result.endpoint = token.endpoint if token.trusted else None
