@@ -356,7 +356,7 @@ class AuthClient:
         def after(limit: float) -> str:
             if tries <= 1 or waited is None:
                 return f"after {limit:g} s"
-            return f"after {limit:g} s on each of {tries} tries ({waited:.0f} s in all)"
+            return f"after {limit:g} s on each of {tries} tries ({round(waited, 1):g} s in all)"
 
         if isinstance(exc, _DeadlinePassed):  # our own deadline, not one of httpx's
             return NetworkError(f"{host} timed out {after(self._attempt_deadline)}: its "
