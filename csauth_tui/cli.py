@@ -116,6 +116,10 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--csv", dest="format", action="store_const", const="csv")
     fmt.add_argument("--markdown", dest="format", action="store_const", const="markdown")
     p.add_argument("--output", metavar="FILE", help="write the report to FILE (0600)")
+    p.add_argument("--cached", action="store_true",
+                   help="reuse cached tokens instead of proving each credential with a new "
+                        "token request (faster; a secret revoked since is then only caught "
+                        "by /me)")
     p.add_argument("--concurrency", type=positive_int, default=8, metavar="N",
                    help="profiles audited at once (default 8; never more than 10 requests "
                         "per project)")

@@ -17,8 +17,21 @@ from .core.request import TokenRequest, plan
 from .core.tokens import Token, TokenCache
 
 
-def load_profiles(args: argparse.Namespace) -> ProfilesFile:
-    return load(paths.config_path(args.config))
+def load_profiles(args: argparse.Namespace, *, settings: bool = True) -> ProfilesFile:
+    """The profiles file. `settings`: the command uses [settings] (it sends something, or
+    reads the cache), so a wrong setting is a configuration error (exit 3), never a silent
+    default: a dropped auth_url would send the secret to the default host."""
+    pf = load(paths.config_path(args.config))
+    if settings:
+        check_settings(pf)
+    return pf
+
+
+def check_settings(pf: ProfilesFile) -> None:
+    wrong = pf.settings_errors()
+    if wrong:
+        raise ConfigError(f"{pf.path}: " + "; ".join(str(p) for p in wrong),
+                          hint="fix [settings], or remove the key to use its default")
 
 
 def token_cache(pf: ProfilesFile, no_cache: bool = False) -> TokenCache | None:
@@ -36,9 +49,12 @@ def obtain(args: argparse.Namespace, *, min_ttl: int | None = None,
     pf = load_profiles(args)
     profile = pf.get(args.profile)
     request = plan(profile, pf.settings, args.scopes, args.project_id)
-    ttl = pf.settings.renew_before_seconds if min_ttl is None else min_ttl
     cache = token_cache(pf, no_cache)
-    token = cache.get(request.cache_key, ttl) if cache else None
+    token = None
+    if cache is not None and min_ttl is None:  # the setting, capped per token's lifetime
+        token = cache.get(request.cache_key, renew_before=pf.settings.renew_before_seconds)
+    elif cache is not None:
+        token = cache.get(request.cache_key, min_ttl)
     if token is None:
         token = fetch(pf, request, cache)
     if not token.trusted:
@@ -127,7 +143,7 @@ def me(args: argparse.Namespace) -> int:
 def list_(args: argparse.Namespace) -> int:
     from .core.secrets import describe_source
 
-    pf = load_profiles(args)
+    pf = load_profiles(args, settings=False)  # listing sends nothing: shown, not refused
     rows: list[dict[str, Any]] = []
     for name in pf.order:
         profile = pf.profiles.get(name)
@@ -167,6 +183,8 @@ def list_(args: argparse.Namespace) -> int:
     for problem in pf.problems:
         if problem.severity == "warning":
             print(f"warning: {problem}", file=sys.stderr)
+    for problem in pf.settings_errors():
+        print(f"error: {pf.path}: {problem}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -411,7 +429,7 @@ def export(args: argparse.Namespace) -> int:
     from .core.fsutil import atomic_write
     from .core.transfer import export_profiles
 
-    pf = load_profiles(args)
+    pf = load_profiles(args, settings=False)  # exported without [settings]
     chosen = [p for p in pf.profiles.values()
               if not args.profiles or any(fnmatchcase(p.name, g) for g in args.profiles)]
     if args.profiles and not chosen:
@@ -477,7 +495,7 @@ def audit(args: argparse.Namespace) -> int:
             return await run_audit(pf, service=service, client=client, names=names,
                                    concurrency=args.concurrency,
                                    cache_path=cache.path if cache else None,
-                                   on_result=progress.step)
+                                   on_result=progress.step, fresh=not args.cached)
 
     try:
         report = asyncio.run(run())
@@ -511,14 +529,20 @@ def doctor(args: argparse.Namespace) -> int:
 
     path = paths.config_path(args.config)
     print(f"csauth {__version__}, Python {platform.python_version()} on {platform.system()}")
+    problems = []
     try:
         pf = load(path)
-        errors = [p for p in pf.problems if p.severity == "error"]
+        problems = pf.problems
+        errors = [p for p in problems if p.severity == "error"]
         state = (f"{len(pf.profiles)} profile(s)" + (f", {len(errors)} problem(s)" if errors else "")
                  if pf.exists else "not created yet")
     except ProfilesSyntaxError as exc:
         state = f"unreadable: {exc}"
     print(f"profiles file:  {path} ({state})")
+    from .core.text import inert
+
+    for problem in problems:  # every one, named: a count alone says nothing to fix
+        print(f"  {problem.severity}: {inert(str(problem))}")
     works, detail = keyring_status()
     print(f"keyring:        {'works' if works else 'NOT AVAILABLE'}: {detail}")
     cache_path = paths.token_cache_path()

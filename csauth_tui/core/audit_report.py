@@ -13,7 +13,11 @@ within a version):
         "project_id": int|null, "secret_source": str, "status": "ok"|"error"|"warning"|"info",
         "token": {"ok": bool|null, "ms": float|null,
                   "endpoint": str|null,        # endpoint: null when untrusted
-                  "endpoint_trusted": bool|null},
+                  "endpoint_trusted": bool|null,
+                  "cached": bool|null},        # true: reused from the cache (--cached)
+        "auth_url": str,                       # where the secret is sent
+        "secret_command": str|null,            # a cmd: source's command (null: none, or
+                                               # hidden because it looks like a secret)
         "me": {"ok": bool|null, "scopes": [str]|null,
                "projects": [{"id": int|str, "name": str}]|null},
         "findings": [Finding]
@@ -53,7 +57,9 @@ def result_dict(result: ProfileResult) -> dict[str, Any]:
         "status": result.worst,
         "token": {"ok": result.token_ok,
                   "ms": None if result.token_ms is None else round(result.token_ms, 1),
-                  "endpoint": result.endpoint, "endpoint_trusted": result.endpoint_trusted},
+                  "endpoint": result.endpoint, "endpoint_trusted": result.endpoint_trusted,
+                  "cached": result.token_cached},
+        "auth_url": result.auth_url, "secret_command": result.secret_command,
         "me": {"ok": result.me_ok,
                "scopes": None if result.me_scopes is None else list(result.me_scopes),
                "projects": projects},
@@ -77,16 +83,17 @@ def to_csv(report: AuditReport) -> str:
     """One row per finding (a profile with none gets one 'ok' row)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["profile", "severity", "check", "message", "fix"])
+    writer.writerow(["profile", "severity", "check", "message", "fix", "secret_source"])
     for finding in report.findings:
         writer.writerow([finding.profile or "", finding.severity, finding.check,
-                         finding.message, finding.fix])
+                         finding.message, finding.fix, ""])
     for result in report.results:
         if not result.findings:
-            writer.writerow([result.profile, "ok", "", "all checks passed", ""])
+            writer.writerow([result.profile, "ok", "", "all checks passed", "",
+                             result.secret_source])
         for finding in result.findings:
             writer.writerow([result.profile, finding.severity, finding.check,
-                             finding.message, finding.fix])
+                             finding.message, finding.fix, result.secret_source])
     return out.getvalue()
 
 
@@ -99,20 +106,24 @@ def to_markdown(report: AuditReport) -> str:
     lines = [f"# csauth audit of {_md(report.profiles_file)}", "",
              f"{len(report.results)} profiles: {counts['error']} errors, "
              f"{counts['warning']} warnings, {counts['info']} notes.", "",
-             "| profile | status | token | finding | fix |", "| --- | --- | --- | --- | --- |"]
+             "| profile | status | token | secret | finding | fix |",
+             "| --- | --- | --- | --- | --- | --- |"]
     for finding in report.findings:
-        lines.append(f"| {_md(finding.profile or '(file)')} | {finding.severity} | | "
+        lines.append(f"| {_md(finding.profile or '(file)')} | {finding.severity} | | | "
                      f"{_md(finding.message)} | {_md(finding.fix)} |")
     for result in report.results:
         token = ("ok" if result.token_ok else "failed" if result.token_ok is False else "-")
-        if result.token_ms is not None and result.token_ok:
+        if result.token_cached and result.token_ok:
+            token += " (cached)"
+        elif result.token_ms is not None and result.token_ok:
             token += f" ({result.token_ms:.0f} ms)"
         rows = result.findings or [None]
         for finding in rows:
             message = _md(finding.message) if finding else "all checks passed"
             fix = _md(finding.fix) if finding else ""
             severity = finding.severity if finding else "ok"
-            lines.append(f"| {_md(result.profile)} | {severity} | {token} | {message} | {fix} |")
+            lines.append(f"| {_md(result.profile)} | {severity} | {token} | "
+                         f"{_md(result.secret_source)} | {message} | {fix} |")
     return "\n".join(lines) + "\n"
 
 
@@ -125,9 +136,12 @@ def to_text(report: AuditReport) -> str:
     for result in report.results:
         token = ("token ok" if result.token_ok else "token FAILED" if result.token_ok is False
                  else "token not tried")
-        if result.token_ok and result.token_ms is not None:
+        if result.token_ok and result.token_cached:
+            token += " (cached, not proven now)"
+        elif result.token_ok and result.token_ms is not None:
             token += f" in {result.token_ms:.0f} ms"
-        lines.append(f"{result.worst.upper():7} {result.profile} ({result.level}, {token})")
+        lines.append(f"{result.worst.upper():7} {result.profile} ({result.level}, {token}, "
+                     f"secret: {result.secret_source})")
         for finding in result.findings:
             lines.append(f"  {finding.severity:7} {finding.message}\n          fix: {finding.fix}")
     lines.append(f"{len(report.results)} profiles audited: {counts['error']} errors, "

@@ -20,6 +20,7 @@ from .redact import Secret, looks_like_a_secret
 from .text import inert
 
 DEFAULT_AUTH_URL = "https://api.contentsquare.com"
+MAX_RENEW_BEFORE = 3600  # renew_before_seconds must be below a token's documented lifetime
 LEVELS = ("project", "account")
 NAME_RE = re.compile(r"^[A-Za-z0-9_-]+\Z")  # \Z: "$" would accept a final newline
 NAME_RULE = "ASCII letters, digits, '-' and '_'"  # what NAME_RE allows, in words
@@ -85,6 +86,12 @@ class ProfilesFile:
     problems: list[Problem] = field(default_factory=list)
     # the name of every profile table in file order, good or bad
     order: list[str] = field(default_factory=list)
+
+    def settings_errors(self) -> list[Problem]:
+        """What is wrong with [settings]: while there is anything, nothing may be sent
+        (a dropped value would fall back to a default, e.g. the real auth URL)."""
+        return [p for p in self.problems if p.profile is None and p.severity == "error"
+                and (p.field or "").startswith("settings")]
 
     def errors_for(self, name: str) -> list[Problem]:
         return [p for p in self.problems if p.profile == name and p.severity == "error"]
@@ -227,11 +234,17 @@ def _settings(raw: Any, problems: list[Problem]) -> Settings:
                                     severity="warning"))
             continue
         if kind is int and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-            problems.append(Problem("must be a whole number of seconds >= 0",
-                                    field=f"settings.{key}"))
+            problems.append(Problem(f"must be a whole number of seconds >= 0, not "
+                                    f"{_shown(value)}", field=f"settings.{key}"))
+            continue
+        if key == "renew_before_seconds" and value >= MAX_RENEW_BEFORE:
+            problems.append(Problem(f"must be less than {MAX_RENEW_BEFORE} (a token lives one "
+                                    f"hour), not {value}", field=f"settings.{key}"))
             continue
         if kind is not int and not isinstance(value, kind):
-            problems.append(Problem(f"must be a {kind.__name__}", field=f"settings.{key}"))
+            word = {"bool": "true or false", "str": "a string"}[kind.__name__]
+            problems.append(Problem(f"must be {word}, not {_shown(value)}",
+                                    field=f"settings.{key}"))
             continue
         if key == "auth_url":
             url_problem = url_error(value)
@@ -242,12 +255,26 @@ def _settings(raw: Any, problems: list[Problem]) -> Settings:
     return Settings(**values)
 
 
+def _shown(value: Any) -> str:
+    """A wrong setting's value, quoted back to the user (never one that looks like a secret)."""
+    from .text import inert
+
+    if isinstance(value, str):
+        return ("a string (not shown: it looks like a secret)" if looks_like_a_secret(value)
+                else inert(repr(value[:60])))
+    if isinstance(value, (dict, list)):
+        return "a table" if isinstance(value, dict) else "a list"
+    return inert(repr(value))[:60]
+
+
 def url_error(url: str) -> str | None:
     """Why `url` cannot be an auth URL: https, or http on a loopback host only."""
     from urllib.parse import urlsplit
 
+    from .text import inert
+
     shown = "the URL (not shown: it looks like a secret)" if looks_like_a_secret(url) \
-        else f"'{url}'"
+        else f"'{inert(url)}'"
     try:
         parts = urlsplit(url)
     except ValueError:

@@ -25,7 +25,7 @@ from textual.widgets import DataTable, Input, Static
 
 from ..core import paths
 from ..core.clipboard import Clipboard, inside_tmux, native_tool
-from ..core.errors import CsauthError, ProfilesSyntaxError, RuleError
+from ..core.errors import ConfigError, CsauthError, ProfilesSyntaxError, RuleError
 from ..core.profiles import Profile, ProfilesFile
 from ..core.request import TokenRequest, plan
 from ..core.tokens import Clock, TokenCache, cache_key, utcnow
@@ -47,6 +47,11 @@ from .widgets.title_bar import TitleBar
 from .widgets.token_panel import TokenPanel
 
 
+def settings_message(problems) -> str:
+    """[settings] errors as one line: what is wrong, and that nothing is sent meanwhile."""
+    return "[settings] is invalid: " + "; ".join(str(p) for p in problems)
+
+
 def error_title(exc: BaseException) -> str:
     names = {
         "InvalidCredentialsError": "Credentials rejected",
@@ -58,6 +63,7 @@ def error_title(exc: BaseException) -> str:
         "BadResponseError": "Unexpected answer",
         "UntrustedEndpointError": "Untrusted endpoint",
         "RuleError": "Not sent",
+        "ConfigError": "Not sent: configuration",
         "SecretError": "Secret not found",
         "KeyringUnavailableError": "No keyring",
     }
@@ -100,6 +106,7 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
         name: str | None
         what: str
         error: BaseException
+        note: str = ""  # said after the error, e.g. when auto-renew tries again
 
     def __init__(self, config_path: Path, *, clock: Clock = utcnow, transport: Any = None,
                  demo: bool = False, native_clipboard: bool = True,
@@ -122,7 +129,6 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
         self.clip = Clipboard(self.copy_to_clipboard,
                               native_tool() if native_clipboard else None,
                               tmux=native_clipboard and inside_tmux())
-        self.clip_clear_at: datetime | None = None
         self._cache_option = cache
         self._client = None
         self._service = None
@@ -183,6 +189,15 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
     @property
     def settings(self):
         return self.pf.settings
+
+    @property
+    def clip_clear_at(self) -> datetime | None:
+        """When the clipboard's secret is wiped (the core's clock: core/clipboard.py)."""
+        return self.clip.clear_at
+
+    @clip_clear_at.setter
+    def clip_clear_at(self, moment: datetime | None) -> None:
+        self.clip.clear_at = moment
 
     def reload(self) -> None:
         with gc_paused():
@@ -339,7 +354,10 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
             "" if chosen.project_id is None else str(chosen.project_id),
             me.projects if me is not None else None)
         self.query_one(TokenPanel).show(self.current_live(), self.clock())
-        self.query_one(TokenPanel).status("")
+        wrong = self.pf.settings_errors()
+        self.query_one(TokenPanel).status(  # in place, as a bad profile is: nothing is sent
+            f"[b red]{escape(settings_message(wrong))}[/]\n[dim]Fix it in the profiles file: "
+            "no token is fetched and no secret read until then.[/]" if wrong else "")
         self.query_one(MePanel).show(me)
 
     @on(RequestPanel.Changed)
@@ -393,10 +411,12 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
         self.query_one(TokenPanel).tick(now)
         renew_before = self.settings.renew_before_seconds
         for live in list(self.live.by_key.values()):
-            if live.auto_renew and not live.renewing and live.token.seconds_left(now) <= renew_before:
+            # once per renewal window at most, with a back-off after a failure (live.py)
+            if live.due_for_renewal(renew_before, now) and not self.pf.settings_errors():
                 live.renewing = True
                 token = live.token
-                self._fetch(token.profile, token.scopes, token.project_id, force=True)
+                self._fetch(token.profile, token.scopes, token.project_id, force=True,
+                            auto=True)
         self._tick_clipboard(now)
 
     def _tick_clipboard(self, now: datetime) -> None:
@@ -407,10 +427,9 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
             return
         footer = self.screen_stack[0].query_one(KeyBar)  # the main screen's, under any form
         status = self._note("clip-status", footer.parent, before=footer)
-        left = (self.clip_clear_at - now).total_seconds()
+        left = self.clip.seconds_left(now)
         if left <= 0:
-            self.clip_clear_at = None
-            cleared = self.clip.clear()
+            cleared = self.clip.tick(now)
             status.display = False
             if cleared:
                 self.notify("clipboard cleared", timeout=3)
@@ -421,6 +440,10 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
     # --- tokens -------------------------------------------------------------------------
 
     def _services(self):
+        wrong = self.pf.settings_errors()
+        if wrong:  # a dropped setting must never fall back to a default that sends a secret
+            raise ConfigError(settings_message(wrong),
+                              hint="fix [settings] in the profiles file; nothing was sent")
         if self._service is None:
             from ..core.api import AuthClient
             from ..core.service import TokenService
@@ -472,7 +495,7 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
             return
         if not force:
             live = self.live.get(request.cache_key)
-            if live is not None and live.token.trusted and live.token.is_fresh(
+            if live is not None and live.token.trusted and live.token.fresh_enough(
                     self.settings.renew_before_seconds, self.clock()):
                 self.query_one(TokenPanel).show(live, self.clock())
                 if copy_what:
@@ -486,7 +509,7 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
 
     @work(group=NET, exit_on_error=False, description="fetch token")
     async def _fetch(self, name: str | None, scopes, project_id, *, force: bool,
-                     copy_what: str | None = None) -> None:
+                     copy_what: str | None = None, auto: bool = False) -> None:
         profile = self.profile(name)
         if profile is None:
             return
@@ -495,14 +518,27 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
         except Exception as exc:  # worded by the core; never re-raised into Textual
             old = self.live.get(cache_key(profile.effective_auth_url(self.settings),
                                           profile.client_id, scopes, project_id))
-            if old is not None:
+            note = ""
+            if old is not None and auto:  # auto-renew stays on and tries again later
+                delay = old.renewal_failed(self.clock())
+                note = f" (auto-renew tries again in {delay:.0f} s)"
+            elif old is not None:
                 old.renewing = False
                 old.auto_renew = False
-            self.post_message(self.Failed(profile.name, "token", exc))
+            self.post_message(self.Failed(profile.name, "token", exc, note))
             return
         if token.profile != profile.name:
             token = dataclasses.replace(token, profile=profile.name)
         live = self.live.put(token)
+        if auto:
+            now = self.clock()
+            if live.token.fresh_enough(self.settings.renew_before_seconds, now):
+                live.renewed(now)
+            else:  # a token already due for renewal: renewing at once would loop
+                delay = live.renewal_failed(now)
+                self.notify(f"auto-renew for {profile.name}: the new token lives only "
+                            f"{live.token.lifetime:.0f} s; next try in {delay:.0f} s",
+                            severity="warning", timeout=6, markup=False)
         self.post_message(self.TokenReady(profile.name, live, copy_what))
 
     @on(TokenReady)
@@ -513,7 +549,7 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
             panel.show(self.current_live(), self.clock())
             untrusted = "" if live.token.trusted else (
                 " [b red]but its base URL is on an untrusted host: it will not be used[/]")
-            panel.status(f"[green]token ready[/]{untrusted}")
+            panel.ready(live, untrusted, self.clock())
         if not live.token.trusted:
             from ..core.service import untrusted_error
 
@@ -532,6 +568,7 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
         error = event.error
         message = str(error) if isinstance(error, CsauthError) else (
             f"unexpected {type(error).__name__}; run `csauth -v` for details")
+        message += event.note
         self.notify(message, title=error_title(error), severity="error", timeout=8,
                     markup=False)
         if event.name == self.current:

@@ -84,9 +84,9 @@ class AuditScreen(Screen[None]):
         from ...core.audit import run_audit
 
         app = self.app
-        service = app._services()
-        cache = app._token_cache()
         try:
+            service = app._services()  # refuses while [settings] is invalid
+            cache = app._token_cache()
             report = await run_audit(
                 app.pf, service=service, client=app._client, names=self.names,
                 cache_path=cache.path if cache is not None else None,
