@@ -16,12 +16,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from ..text import escape
+from ..text import escape, plain
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from ...core.errors import CsauthError
 from ...core.profiles import NAME_RE, Problem, Profile, validate_profile
+from ...core.text import control_error
 from ...core.redact import Secret
 from ..widgets.scope_picker import ScopePicker
 
@@ -95,7 +96,8 @@ def form_errors(values: FormValues, taken: set[str], original: str | None,
     if not name:
         errors["name"] = "a name is required"
     elif not NAME_RE.fullmatch(name):
-        errors["name"] = "letters, digits, '-' and '_' only"
+        errors["name"] = (control_error("the name", name)
+                          or "letters, digits, '-' and '_' only")
     elif name != original and name in taken:
         errors["name"] = f"'{name}' already exists"
     project = values.project.strip()
@@ -244,7 +246,7 @@ class ProfileForm(ModalScreen[ProfileFormResult | None]):
         for key in FIELDS:
             shown = key in errors and (key in self.touched or "*" in self.touched)
             label = self.query_one(f"#e-{key}", Static)
-            label.update(f"[red]{errors[key]}[/]" if shown else "")
+            label.update(f"[red]{escape(errors[key])}[/]" if shown else "")
             label.display = shown
         if values.source == "plaintext" and "secret" not in errors:
             warning = self.query_one("#e-secret", Static)
@@ -358,7 +360,8 @@ class ProfileForm(ModalScreen[ProfileFormResult | None]):
             notes.append(f"level: {level}")
         if info.projects:
             pick = self.query_one("#f-project-pick", Select)
-            pick.set_options([(Text(f"{pid}  {name}"), int(pid)) for pid, name in info.projects
+            pick.set_options([(Text(plain(f"{pid}  {name}")), int(pid))
+                              for pid, name in info.projects
                               if str(pid).isdigit()])
             pick.display = True
             notes.append(f"{len(info.projects)} project(s): pick one below the project ID")
