@@ -35,7 +35,7 @@ from .manage import BINDINGS as MANAGE_BINDINGS
 from .manage import ManageProfiles
 from .palette import CsauthCommands
 from .profiles_cache import load_profiles
-from .text import escape, plain
+from .text import InertHighlighter, escape, plain
 from .token_actions import TokenActions
 from .widgets.credential_panel import CredentialPanel
 from .widgets.key_bar import KeyBar
@@ -615,7 +615,8 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
         try:
             box = self.query_one("#filter", Input)
         except NoMatches:  # first use: not mounted at start, the first frame has no use for it
-            box = Input(placeholder="filter profiles (esc clears)", id="filter")
+            box = Input(placeholder="filter profiles (esc clears)", id="filter",
+                        highlighter=InertHighlighter())
             self.query_one("#left").mount(box, before=self.query_one(ProfileTable))
         box.display = True
         box.focus()

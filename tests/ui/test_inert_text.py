@@ -143,3 +143,39 @@ secret = "env:CS_UI_PROD_SECRET"
         await pilot.pause()
         assert "bad\\x1b[2Jname<U+202E>" in widget_text(app.query_one("#credential"))
         assert_inert(app)
+
+
+async def test_the_form_refuses_a_name_and_a_client_id_with_controls_as_you_type(env):
+    from tests.ui.test_manage import error_shown, open_form, paste_into, save_disabled
+
+    app = env.app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await open_form(pilot)
+        await paste_into(pilot, "#f-name", "fresh" + CLEAR)
+        await paste_into(pilot, "#f-client-id", "new-client" + RLO + "0020")
+        await paste_into(pilot, "#f-secret", "a-secret-typed-in-77")
+        assert save_disabled(app)
+        assert ("the name must not contain control or bidi characters (found \\x1b)"
+                in error_shown(app, "name"))
+        assert ("client_id must not contain control or bidi characters (found <U+202E>)"
+                in error_shown(app, "client_id"))
+        assert_inert(app)
+
+
+async def test_the_edit_form_shows_a_hostile_description_inert_and_keeps_it(env):
+    from csauth_tui.core.profiles import load
+    from tests.ui.test_manage import open_form, save, type_into
+
+    hostile_file(env)
+    app = env.app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        form = await open_form(pilot, "e")
+        description = form.query_one("#f-description")
+        assert description.value == HOSTILE  # the value as stored...
+        assert SHOWN[:30] in " ".join(all_widget_text(app).split())  # ...drawn inert
+        assert_inert(app)
+        await type_into(pilot, "#f-created", "2025-07-01")
+        await save(pilot)
+    profile = load(env.config).profiles["prod"]
+    assert str(profile.created) == "2025-07-01"
+    assert profile.description == HOSTILE  # nothing lost

@@ -17,7 +17,7 @@ from textual.widgets import Button, DataTable, Input, ProgressBar, Select, Stati
 
 from ...core.audit import SEVERITIES, AuditReport, ProfileResult
 from ...core.errors import CsauthError
-from ..text import plain
+from ..text import InertHighlighter, plain
 from ..widgets.key_bar import KeyBar
 
 STYLES = {"error": "bold red", "warning": "yellow", "info": "cyan", "ok": "green"}
@@ -61,7 +61,8 @@ class AuditScreen(Screen[None]):
                          allow_blank=False, id="audit-filter", compact=True)
             yield Select([(f, f) for f in EXTENSIONS], value="json", allow_blank=False,
                          id="audit-format", compact=True)
-            yield Input(placeholder="export to (path)", id="audit-path", compact=True)
+            yield Input(placeholder="export to (path)", id="audit-path", compact=True,
+                        highlighter=InertHighlighter())
             yield Button("Export", id="audit-export-button", compact=True)
         yield DataTable(id="audit-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="audit-detail")

@@ -16,7 +16,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from ..text import escape, plain
+from ..text import InertHighlighter, escape, plain
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
@@ -157,16 +157,18 @@ class ProfileForm(ModalScreen[ProfileFormResult | None]):
     def compose(self) -> ComposeResult:
         v = self.initial
         with Vertical(id="form-box"):
-            yield Static(f"[b]{self.form_title}[/]", id="form-title")
+            yield Static(f"[b]{escape(self.form_title)}[/]", id="form-title")
             with VerticalScroll(id="form-fields"):
                 yield from self._row("name", "Name", Input(v.name, id="f-name", compact=True,
-                                                           placeholder="e.g. prod-metrics"))
+                                                           placeholder="e.g. prod-metrics",
+                                                           highlighter=InertHighlighter()))
                 yield from self._row("level", "Level", Select(
                     [("project-level", "project"), ("account-level", "account")],
                     value=v.level, allow_blank=False, id="f-level", compact=True))
                 yield from self._row("client_id", "Client ID", Input(
                     v.client_id, id="f-client-id", compact=True,
-                    placeholder="from the Contentsquare console"))
+                    placeholder="from the Contentsquare console",
+                    highlighter=InertHighlighter()))
                 yield from self._row("scopes", "Scopes", ScopePicker(id="f-scopes"))
                 with Horizontal(classes="form-row"):
                     yield Label("Project ID", classes="form-label")
@@ -181,15 +183,18 @@ class ProfileForm(ModalScreen[ProfileFormResult | None]):
                     with Vertical(classes="form-field"):
                         yield Select(SOURCES, value=v.source, allow_blank=False, id="f-source",
                                      compact=True)
-                        yield Input(v.source_arg, id="f-source-arg", compact=True)
+                        yield Input(v.source_arg, id="f-source-arg", compact=True,
+                                    highlighter=InertHighlighter())
                         yield Input("", id="f-secret", password=True, compact=True,
                                     placeholder=self._secret_placeholder())
                         yield Static("", id="e-secret", classes="field-error")
                 yield from self._row("created", "Created", Input(
                     v.created, id="f-created", compact=True,
-                    placeholder="YYYY-MM-DD (credentials last 1 year)"))
+                    placeholder="YYYY-MM-DD (credentials last 1 year)",
+                    highlighter=InertHighlighter()))
                 yield from self._row("description", "Description", Input(
-                    v.description, id="f-description", compact=True))
+                    v.description, id="f-description", compact=True,
+                    highlighter=InertHighlighter()))
             yield Static("", id="verify-status")
             with Horizontal(id="form-buttons"):
                 yield Static("", id="form-hint")
