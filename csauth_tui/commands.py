@@ -147,8 +147,8 @@ def list_(args: argparse.Namespace) -> int:
         print(json.dumps({"path": str(pf.path), "profiles": rows}, indent=2))
         return EXIT_OK
     if not pf.exists:
-        print(f"No profiles file at {inert(pf.path)}.\nAdd one with: csauth add NAME --level project "
-              "--client-id ID --scope metrics", file=sys.stderr)
+        print(f"No profiles file at {inert(pf.path)}.\nAdd one with: csauth add NAME --level "
+              "project --client-id ID --scope metrics", file=sys.stderr)
         return EXIT_OK
     if not rows:
         print(f"No profiles in {inert(pf.path)}. Add one with `csauth add`.", file=sys.stderr)

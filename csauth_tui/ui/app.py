@@ -266,8 +266,8 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
                     "Or point csauth at another file with --config PATH or $CSAUTH_CONFIG.\n"
                     "To look around first: csauth demo")
         else:
-            text = (f"[b]No profiles in[/] {escape(path)}\n\nPress [b]a[/] to add one, [b]i[/] to import, "
-                    "or from the shell:\n"
+            text = (f"[b]No profiles in[/] {escape(path)}\n\nPress [b]a[/] to add one, "
+                    "[b]i[/] to import, or from the shell:\n"
                     "  csauth add NAME --level project --client-id ID --scope metrics")
         note.update(text)
 
