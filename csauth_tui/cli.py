@@ -230,8 +230,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.verbose:
         import logging
 
-        logging.basicConfig(level=logging.DEBUG, format="csauth: %(name)s: %(message)s",
-                            stream=sys.stderr)
+        logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(inert_formatter("csauth: %(name)s: %(message)s"))
         logging.getLogger("httpx").setLevel(logging.WARNING)
         logging.getLogger("httpcore").setLevel(logging.WARNING)
     try:
@@ -245,9 +246,26 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def report(exc: CsauthError, verbose: bool) -> None:
-    print(f"csauth: error: {exc}", file=sys.stderr)
+    from .core.text import inert
+
+    # The whole line: a message may quote a profile's name, a path or a server's words.
+    print(inert(f"csauth: error: {exc}"), file=sys.stderr)
     if verbose:
         print(f"csauth: ({type(exc).__name__}, exit status {exc.exit_code})", file=sys.stderr)
+
+
+def inert_formatter(fmt: str):
+    """A logging formatter whose lines (message, arguments, traceback) are inert: -v logs
+    go to the terminal, and may quote a server."""
+    import logging
+
+    from .core.text import inert
+
+    class InertFormatter(logging.Formatter):
+        def format(self, record: logging.LogRecord) -> str:
+            return inert(super().format(record), keep_newlines=True)
+
+    return InertFormatter(fmt)
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

@@ -14,6 +14,7 @@ from .core.errors import EXIT_OK, ConfigError, SecretError
 from .core.formats import render, token_env
 from .core.profiles import ProfilesFile, load
 from .core.request import TokenRequest, plan
+from .core.text import inert
 from .core.tokens import Token, TokenCache
 
 
@@ -102,10 +103,11 @@ def exec_(args: argparse.Namespace) -> int:
 
         return subprocess.run(args.cmd, env=env).returncode
     except FileNotFoundError:
-        print(f"csauth: error: command not found: {args.cmd[0]}", file=sys.stderr)
+        print(f"csauth: error: command not found: {inert(args.cmd[0])}", file=sys.stderr)
         return 127
     except PermissionError:
-        print(f"csauth: error: cannot run {args.cmd[0]}: permission denied", file=sys.stderr)
+        print(f"csauth: error: cannot run {inert(args.cmd[0])}: permission denied",
+              file=sys.stderr)
         return 126
 
 
@@ -121,19 +123,22 @@ def me(args: argparse.Namespace) -> int:
     secret = resolve_secret(profile)
     with SyncAuthClient(settings=pf.settings) as client:
         info = client.me(profile, secret)
-    if args.json:
+    if args.json:  # ensure_ascii (the default): controls and bidi marks as \uXXXX escapes
         print(json.dumps(info.raw, indent=2, default=str))
         return EXIT_OK
-    print(f"profile:   {profile.name} ({profile.level}-level, client_id {profile.client_id})")
-    print(f"scopes:    {' '.join(info.scopes) if info.scopes is not None else '(not reported)'}")
+    # every value below but the level is the server's or the file's: shown inert
+    print(inert(f"profile:   {profile.name} ({profile.level}-level, "
+                f"client_id {profile.client_id})"))
+    scopes = " ".join(info.scopes) if info.scopes is not None else "(not reported)"
+    print(f"scopes:    {inert(scopes)}")
     if info.projects is None:
         print("projects:  (not reported)")
     else:
         print(f"projects:  {len(info.projects)}")
         for pid, name in info.projects:
-            print(f"  {pid:>10}  {name}")
+            print(f"  {inert(pid):>10}  {inert(name)}")
     if info.created:
-        print(f"created:   {info.created}")
+        print(f"created:   {inert(info.created)}")
     return EXIT_OK
 
 
@@ -160,21 +165,21 @@ def list_(args: argparse.Namespace) -> int:
             "created": profile.created.isoformat() if profile and profile.created else None,
             "description": profile.description if profile else "",
         })
-    if args.json:
+    if args.json:  # ensure_ascii (the default): controls and bidi marks as \uXXXX escapes
         print(json.dumps({"path": str(pf.path), "profiles": rows}, indent=2))
         return EXIT_OK
     if not pf.exists:
-        print(f"No profiles file at {pf.path}.\nAdd one with: csauth add NAME --level project "
-              "--client-id ID --scope metrics", file=sys.stderr)
+        print(f"No profiles file at {inert(pf.path)}.\nAdd one with: csauth add NAME --level "
+              "project --client-id ID --scope metrics", file=sys.stderr)
         return EXIT_OK
     if not rows:
-        print(f"No profiles in {pf.path}. Add one with `csauth add`.", file=sys.stderr)
+        print(f"No profiles in {inert(pf.path)}. Add one with `csauth add`.", file=sys.stderr)
         return EXIT_OK
     headers = ("NAME", "LEVEL", "PROJECT", "SCOPES", "SECRET", "CREATED")
-    table = [headers] + [
+    table = [headers] + [tuple(inert(cell) for cell in (  # names, scopes... from the file
         (r["name"], r["level"] or "-", str(r["project_id"] or "-"), " ".join(r["scopes"]) or "-",
          r["secret"] or "-", r["created"] or "-")
-        if r["valid"] else (r["name"], "INVALID", "", "; ".join(r["errors"]), "", "")
+        if r["valid"] else (r["name"], "INVALID", "", "; ".join(r["errors"]), "", "")))
         for r in rows
     ]
     widths = [max(len(row[i]) for row in table) for i in range(len(headers) - 1)]
@@ -342,7 +347,8 @@ def add(args: argparse.Namespace) -> int:
     if outcome == "replaced":
         count = TokenCache(paths.token_cache_path()).forget(args.client_id)
         secret_note += f"; {count} cached token(s) of that client_id dropped"
-    print(f"added profile '{args.name}' to {store.path} (secret: {secret_note})", file=sys.stderr)
+    print(inert(f"added profile '{args.name}' to {store.path} (secret: {secret_note})"),
+          file=sys.stderr)
     return EXIT_OK
 
 
@@ -372,7 +378,7 @@ def rm(args: argparse.Namespace) -> int:
             if count:
                 notes.append(f"{count} cached token(s) forgotten")
     extra = f" ({'; '.join(notes)})" if notes else ""
-    print(f"removed profile '{args.name}'{extra}", file=sys.stderr)
+    print(inert(f"removed profile '{args.name}'{extra}"), file=sys.stderr)
     return EXIT_OK
 
 
@@ -463,7 +469,7 @@ class Progress:
         width = 30
         filled = int(width * self.done / self.total)
         sys.stderr.write(f"\raudit [{'#' * filled}{'.' * (width - filled)}] "
-                         f"{self.done}/{self.total} {result.profile[:30]:<30}")
+                         f"{self.done}/{self.total} {inert(result.profile)[:30]:<30}")
         sys.stderr.flush()
 
     def close(self) -> None:
@@ -509,7 +515,7 @@ def audit(args: argparse.Namespace) -> int:
 
         atomic_write(Path(args.output), text)
         counts = report.counts()
-        print(f"audit report written to {args.output}: {counts['error']} errors, "
+        print(f"audit report written to {inert(args.output)}: {counts['error']} errors, "
               f"{counts['warning']} warnings", file=sys.stderr)
     else:
         sys.stdout.write(text)
@@ -538,18 +544,17 @@ def doctor(args: argparse.Namespace) -> int:
                  if pf.exists else "not created yet")
     except ProfilesSyntaxError as exc:
         state = f"unreadable: {exc}"
-    print(f"profiles file:  {path} ({state})")
-    from .core.text import inert
-
+    print(inert(f"profiles file:  {path} ({state})"))
     for problem in problems:  # every one, named: a count alone says nothing to fix
         print(f"  {problem.severity}: {inert(str(problem))}")
     works, detail = keyring_status()
-    print(f"keyring:        {'works' if works else 'NOT AVAILABLE'}: {detail}")
+    print(inert(f"keyring:        {'works' if works else 'NOT AVAILABLE'}: {detail}"))
     cache_path = paths.token_cache_path()
-    print(f"token cache:    {cache_path} ({'present' if cache_path.exists() else 'empty'})")
+    print(inert(f"token cache:    {cache_path} "
+                f"({'present' if cache_path.exists() else 'empty'})"))
     from .core.clipboard import describe_method
 
-    print(f"clipboard:      {describe_method()}")
+    print(inert(f"clipboard:      {describe_method()}"))
     for name in ("textual", "httpx", "tomlkit", "keyring", "platformdirs"):
         try:
             version = metadata.version(name)

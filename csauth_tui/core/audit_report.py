@@ -26,7 +26,9 @@ within a version):
     Finding = {"check": str, "severity": "error"|"warning"|"info", "message": str,
                "fix": str, "profile": str|null}
 
-No secret or token is ever part of a report.
+No secret or token is ever part of a report. Text, Markdown and CSV are read in a terminal
+or a spreadsheet: every value that came from the file or a server is inert there (core.text)
+and no CSV cell can start a formula; JSON escapes controls and non-ASCII (ensure_ascii).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ import json
 from typing import Any
 
 from .audit import AuditReport, Finding, ProfileResult
+from .text import csv_cell, inert
 from .tokens import iso_utc
 
 SCHEMA = "csauth-audit/1"
@@ -83,22 +86,25 @@ def to_csv(report: AuditReport) -> str:
     """One row per finding (a profile with none gets one 'ok' row)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["profile", "severity", "check", "message", "fix", "secret_source"])
+
+    def row(*cells: object) -> None:
+        writer.writerow([csv_cell(inert(cell)) for cell in cells])
+
+    row("profile", "severity", "check", "message", "fix", "secret_source")
     for finding in report.findings:
-        writer.writerow([finding.profile or "", finding.severity, finding.check,
-                         finding.message, finding.fix, ""])
+        row(finding.profile or "", finding.severity, finding.check, finding.message,
+            finding.fix, "")
     for result in report.results:
         if not result.findings:
-            writer.writerow([result.profile, "ok", "", "all checks passed", "",
-                             result.secret_source])
+            row(result.profile, "ok", "", "all checks passed", "", result.secret_source)
         for finding in result.findings:
-            writer.writerow([result.profile, finding.severity, finding.check,
-                             finding.message, finding.fix, result.secret_source])
+            row(result.profile, finding.severity, finding.check, finding.message, finding.fix,
+                result.secret_source)
     return out.getvalue()
 
 
 def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return inert(text.replace("\n", " ")).replace("|", "\\|")
 
 
 def to_markdown(report: AuditReport) -> str:
@@ -131,8 +137,8 @@ def to_text(report: AuditReport) -> str:
     counts = report.counts()
     lines = []
     for finding in report.findings:
-        lines.append(f"{finding.severity.upper():7} {finding.profile or '(file)'}: "
-                     f"{finding.message}\n        fix: {finding.fix}")
+        lines.append(f"{finding.severity.upper():7} {inert(finding.profile or '(file)')}: "
+                     f"{inert(finding.message)}\n        fix: {inert(finding.fix)}")
     for result in report.results:
         token = ("token ok" if result.token_ok else "token FAILED" if result.token_ok is False
                  else "token not tried")
@@ -140,10 +146,11 @@ def to_text(report: AuditReport) -> str:
             token += " (cached, not proven now)"
         elif result.token_ok and result.token_ms is not None:
             token += f" in {result.token_ms:.0f} ms"
-        lines.append(f"{result.worst.upper():7} {result.profile} ({result.level}, {token}, "
-                     f"secret: {result.secret_source})")
+        lines.append(f"{result.worst.upper():7} {inert(result.profile)} ({result.level}, "
+                     f"{token}, secret: {inert(result.secret_source)})")
         for finding in result.findings:
-            lines.append(f"  {finding.severity:7} {finding.message}\n          fix: {finding.fix}")
+            lines.append(f"  {finding.severity:7} {inert(finding.message)}\n"
+                         f"          fix: {inert(finding.fix)}")
     lines.append(f"{len(report.results)} profiles audited: {counts['error']} errors, "
                  f"{counts['warning']} warnings, {counts['info']} notes")
     return "\n".join(lines) + "\n"

@@ -17,7 +17,7 @@ from typing import Any
 from . import scopes as scope_rules
 from .errors import ProfileInvalidError, ProfilesSyntaxError, UnknownProfileError
 from .redact import Secret, looks_like_a_secret
-from .text import inert
+from .text import control_error, inert
 
 DEFAULT_AUTH_URL = "https://api.contentsquare.com"
 MAX_RENEW_BEFORE = 3600  # renew_before_seconds must be below a token's documented lifetime
@@ -73,8 +73,9 @@ class Problem:
     severity: str = "error"  # "error" | "warning"
 
     def __str__(self) -> str:
-        where = ".".join(p for p in (self.profile, self.field) if p)
-        return f"{where}: {self.message}" if where else self.message
+        # the profile's name may be anything the file holds: shown inert, as is the message
+        where = inert(".".join(p for p in (self.profile, self.field) if p))
+        return inert(f"{where}: {self.message}" if where else self.message)
 
 
 @dataclass
@@ -316,7 +317,8 @@ def validate_profile(name: str, table: Any, problems: list[Problem]) -> Profile 
         problems.append(Problem(message, profile=name, field=fld, severity=severity))
 
     if not NAME_RE.match(name):
-        err(None, f"a profile name may use {NAME_RULE} only")
+        err(None, control_error("the profile name", name)
+            or f"a profile name may use {NAME_RULE} only")
     elif len(name) > MAX_NAME:
         err(None, f"a profile name is at most {MAX_NAME} characters, not {len(name)}")
     if not isinstance(table, dict):
@@ -334,6 +336,9 @@ def validate_profile(name: str, table: Any, problems: list[Problem]) -> Profile 
     client_id = table.get("client_id")
     if not isinstance(client_id, str) or not client_id.strip():
         err("client_id", "missing client_id (copy it from the Contentsquare console)")
+    elif control_error("client_id", client_id):
+        err("client_id", f"{control_error('client_id', client_id)}: copy it again from the "
+            "Contentsquare console")
 
     raw_scopes = table.get("scopes", ["metrics"])
     if isinstance(raw_scopes, str):

@@ -235,6 +235,10 @@ class FakeContentsquare:
         self.max_in_flight: dict[int, int] = {}
         self.in_flight: dict[int, int] = {}
         self.faults: list[Fault] = []
+        # A hostile server's words: when set, the errorMessage / error_description of every
+        # error answer, and claims added to every token it signs (escape sequences...).
+        self.error_message: str | None = None
+        self.extra_claims: dict[str, Any] = {}
         self._credentials: dict[str, FakeCredential] = {}
         self._issued: dict[str, str] = {}  # jti -> level of the credential
         self._key = secrets.token_bytes(32)
@@ -482,7 +486,7 @@ class FakeContentsquare:
         claims = {
             "iss": ISSUER, "sub": cred.client_id, "iat": int(now), "exp": exp,
             "scope": " ".join(scopes), "project_id": project_id,
-            "account_id": cred.account_id, "jti": jti,
+            "account_id": cred.account_id, "jti": jti, **self.extra_claims,
         }
         with self._lock:
             self._issued[jti] = cred.level
@@ -823,6 +827,10 @@ class _Handler(BaseHTTPRequestHandler):
     # --- writing --------------------------------------------------------------------------
 
     def _json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+        said = self.server.fake.error_message
+        if said is not None and status >= 400 and isinstance(payload, dict):
+            payload = {k: said if k in ("errorMessage", "error_description") else v
+                       for k, v in payload.items()}
         self._send(status, json.dumps(payload).encode(), "application/json", headers)
 
     def _send(self, status: int, body: bytes, content_type: str,

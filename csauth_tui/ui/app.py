@@ -36,7 +36,7 @@ from .manage import BINDINGS as MANAGE_BINDINGS
 from .manage import ManageProfiles
 from .palette import CsauthCommands
 from .profiles_cache import load_profiles
-from .text import escape
+from .text import InertHighlighter, escape, plain
 from .token_actions import TokenActions
 from .widgets.credential_panel import CredentialPanel
 from .widgets.key_bar import KeyBar
@@ -156,7 +156,7 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
 
     def on_mount(self) -> None:
         self.sub_title = ("DEMO: fake Contentsquare API, nothing is saved" if self.demo
-                          else str(self.config_path))
+                          else plain(self.config_path))
         with gc_paused(freeze=True):
             self.reload()
             self.sync_selection()  # the first frame shows the selected profile's details
@@ -184,7 +184,22 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
         if unknown:
             self.notify(f"[keys] has unknown binding ids: {', '.join(unknown)} (see ? for ids)",
                         severity="warning", markup=False, timeout=8)
+        from ..core.text import control_characters
+
+        garbled = sorted(b for b, key in keys.items() if control_characters(key))
+        for binding_id in garbled:  # shown in the key bar and the help: never a raw escape
+            del keys[binding_id]
+        if garbled:
+            self.notify(f"[keys] {', '.join(garbled)}: a key holds control characters; "
+                        "the default key is kept", severity="warning", markup=False, timeout=8)
         self.set_keymap(keys)
+
+    def notify(self, message: str, *, title: str = "", severity: str = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every notification of the app and its screens: error messages quote names and
+        servers, so message and title are made inert here (markup still needs escape)."""
+        super().notify(plain(message), title=plain(title), severity=severity,
+                       timeout=timeout, markup=markup)
 
     @property
     def settings(self):
@@ -257,10 +272,10 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
         note.display = True
         path = self.config_path
         if self.load_error:
-            text = (f"[b red]The profiles file cannot be read[/]\n\n{self.load_error}\n\n"
+            text = (f"[b red]The profiles file cannot be read[/]\n\n{escape(self.load_error)}\n\n"
                     "Fix the line above (nothing was changed), then restart csauth.")
         elif not self.pf.exists:
-            text = (f"[b]No profiles file yet[/]\n\ncsauth looks for it at\n  {path}\n\n"
+            text = (f"[b]No profiles file yet[/]\n\ncsauth looks for it at\n  {escape(path)}\n\n"
                     "Press [b]a[/] to add your first credential (the secret goes to the OS "
                     "keyring), or [b]i[/] to import a team's TOML, JSON or CSV file.\n\n"
                     "From the shell:\n"
@@ -268,8 +283,8 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
                     "Or point csauth at another file with --config PATH or $CSAUTH_CONFIG.\n"
                     "To look around first: csauth demo")
         else:
-            text = (f"[b]No profiles in[/] {path}\n\nPress [b]a[/] to add one, [b]i[/] to import, "
-                    "or from the shell:\n"
+            text = (f"[b]No profiles in[/] {escape(path)}\n\nPress [b]a[/] to add one, "
+                    "[b]i[/] to import, or from the shell:\n"
                     "  csauth add NAME --level project --client-id ID --scope metrics")
         note.update(text)
 
@@ -502,7 +517,7 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
                     self._copy(live, copy_what)
                 return
         self.query_one(TokenPanel).status(
-            f"[i]getting a token for {profile.name}... (esc cancels)[/]")
+            f"[i]getting a token for {escape(profile.name)}... (esc cancels)[/]")
         self.query_one(ProfileTable).set_token_state(profile.name, "fetching")
         self._fetch(profile.name, request.scopes, request.project_id, force=force,
                     copy_what=copy_what)
@@ -639,7 +654,8 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
         try:
             box = self.query_one("#filter", Input)
         except NoMatches:  # first use: not mounted at start, the first frame has no use for it
-            box = Input(placeholder="filter profiles (esc clears)", id="filter")
+            box = Input(placeholder="filter profiles (esc clears)", id="filter",
+                        highlighter=InertHighlighter())
             self.query_one("#left").mount(box, before=self.query_one(ProfileTable))
         box.display = True
         box.focus()
