@@ -49,6 +49,11 @@ level = "project"
 client_id = {toml("proj" + OSC52 + "client")}
 secret = "env:CS_TEST_PROD_SECRET"
 
+[profiles.wrong-secret]
+level = "project"
+client_id = "proj-client-1"
+secret = "env:CS_TEST_WRONG_SECRET"
+
 [profiles.-2-3]
 level = "project"
 client_id = "proj-client-1"
@@ -87,13 +92,14 @@ def test_list_json_stays_json_with_every_control_escaped(cli):
 def test_audit_text_markdown_and_csv_are_inert(cli):
     cli.write_profiles(hostile_profiles(cli.fake.url))
     cli.fake.error_message = "denied" + OSC52 + CLEAR + RLO
-    outputs = {fmt: cli.run("audit", *flags) for fmt, flags in
+    wrong = {"CS_TEST_WRONG_SECRET": "not-the-secret-of-proj-client-1"}
+    outputs = {fmt: cli.run("audit", *flags, env=wrong) for fmt, flags in
                (("text", ()), ("markdown", ("--markdown",)), ("csv", ("--csv",)))}
     for fmt, result in outputs.items():
         assert result.returncode == 1, fmt  # the invalid profiles are errors
         assert_inert(result.stdout, result.stderr)
         assert "bad\\x1b[2Jname<U+202E>" in result.stdout, fmt
-        # the fake refuses weird-scope's scope in words holding the attacker's escapes
+        # the fake refuses wrong-secret's secret in words holding the attacker's escapes
         assert "denied" + SHOWN_OSC52 + "\\x1b[2J<U+202E>" in result.stdout, fmt
     rows = list(csv.reader(io.StringIO(outputs["csv"].stdout)))
     assert "'-2-3" in [row[0] for row in rows]  # the name "-2-3" a spreadsheet would run
