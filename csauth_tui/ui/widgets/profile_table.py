@@ -105,6 +105,8 @@ class ProfileTable(ScrollView, can_focus=True):
     ProfileTable {
         background: $surface;
         color: $foreground;
+        height: auto;
+        max-height: 100%;
         &:focus {
             background-tint: $foreground 5%;
             & > .profile-table--cursor {
