@@ -21,7 +21,7 @@ from textual.css.query import NoMatches
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Input, Static
 
 from ..core import paths
 from ..core.clipboard import Clipboard, inside_tmux, native_tool
@@ -29,8 +29,6 @@ from ..core.errors import ConfigError, CsauthError, ProfilesSyntaxError, RuleErr
 from ..core.profiles import Profile, ProfilesFile
 from ..core.request import TokenRequest, plan
 from ..core.tokens import Clock, TokenCache, cache_key, utcnow
-from .css_cache import NAME as CSS_CACHE_NAME
-from .css_cache import CssCache
 from .live import NET, LiveToken, LiveTokens, RequestChoice
 from .manage import BINDINGS as MANAGE_BINDINGS
 from .manage import ManageProfiles
@@ -132,12 +130,7 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
         self._cache_option = cache
         self._client = None
         self._service = None
-        self._sort_columns = ("name", "level", "project", "scopes", "token")
-        self._sort_index = -1
         self._notes: dict[str, Static] = {}  # see _note
-        cache_dir = self._parse_cache_dir()
-        self._css_cache = (CssCache.attach(self.stylesheet, cache_dir / CSS_CACHE_NAME)
-                           if cache_dir is not None else None)
 
     # --- layout -------------------------------------------------------------------------
 
@@ -170,8 +163,6 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
         if self._resume_gc:
             gc.freeze()  # what the start built stays out of the collector's sight, as in reload
             gc.enable()
-        if self._css_cache is not None:
-            self._css_cache.save()
 
     def _apply_keymap(self) -> None:
         """[keys] in the profiles file: binding id = "key" (or "key1,key2")."""
@@ -248,8 +239,8 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
         return note
 
     def _parse_cache_dir(self) -> Path | None:
-        """Where the parse of a big profiles file and of the CSS are kept (never when the
-        tests say no cache)."""
+        """Where the parse of a big profiles file is kept (never when the tests say no
+        cache)."""
         return None if self._cache_option is False else paths.cache_dir()
 
     async def _close_when_idle(self, client) -> None:
@@ -383,8 +374,8 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
         self.choices[profile.name] = RequestChoice(event.scopes, event.project_id)
         self.query_one(TokenPanel).show(self.current_live(), self.clock())
 
-    @on(DataTable.RowSelected, "#profiles")
-    def _row_entered(self, event: DataTable.RowSelected) -> None:
+    @on(ProfileTable.Chosen)
+    def _row_entered(self, event: ProfileTable.Chosen) -> None:
         event.stop()
         self.request_token()
 
@@ -669,10 +660,9 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
         self.query_one(ProfileTable).focus()
 
     def action_sort(self) -> None:
-        self._sort_index = (self._sort_index + 1) % len(self._sort_columns)
-        column = self._sort_columns[self._sort_index]
-        self.query_one(ProfileTable).sort_by(column)
-        self.notify(f"sorted by {column}", timeout=2)
+        order = self.query_one(ProfileTable).cycle_sort()
+        self.notify("in file order" if order is None else
+                    f"sorted by {order[0]} {'▼' if order[1] else '▲'}", timeout=2)
 
     def action_audit(self) -> None:
         from .screens.audit_screen import AuditScreen
@@ -740,8 +730,6 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
     async def on_unmount(self) -> None:
         self._stop_handling_signals()
         self.clip.clear()
-        if self._css_cache is not None:
-            self._css_cache.save()  # nothing to do if the first frame saved it
         gc.unfreeze()  # what the start froze (gc_paused) is the collector's again
         if self._client is not None:
             await self._client.aclose()

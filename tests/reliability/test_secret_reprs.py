@@ -211,18 +211,9 @@ def held_objects(tmp_path: Path) -> dict[str, Any]:
     settings = Settings()
     client = AuthClient(settings=settings)
     service = TokenService(settings, client, cache=cache, resolve_secret=lambda p: Secret(SECRET))
-    from textual.css.stylesheet import Stylesheet
-
-    from csauth_tui.ui.css_cache import CssCache
-
-    sheet = Stylesheet()
-    css_cache = CssCache.attach(sheet, tmp_path / "cache" / "css.pickle")  # CSS only
-    sheet.add_source("Label { color: red; }", read_from=("x.tcss", ""))
-    sheet.parse()
     return {"Secret": Secret(SECRET), "TokenCache": cache, "ProfileStore": store,
             "Clipboard": board, "FakeContentsquare": fake, "AuthClient": client,
-            "TokenService": service, "Secret of a token": Secret(TOKEN),
-            "CssCache": css_cache}
+            "TokenService": service, "Secret of a token": Secret(TOKEN)}
 
 
 # Classes that are not dataclasses but can hold a secret or a token (by their name or the
