@@ -118,8 +118,6 @@ async def test_jwt_claims_with_escapes_are_shown_inert(env):
         assert_inert(app)
 
 
-@pytest.mark.xfail(strict=True, reason="the profile table's cells are made inert by the "
-                   "table's rewrite on the Line API (another branch): remove on merge")
 async def test_a_hostile_name_and_scope_are_shown_as_escapes(env):
     hostile_file(env, extra=f"""
 [profiles.{toml("bad" + CLEAR + "name" + RLO)}]
