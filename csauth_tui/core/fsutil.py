@@ -138,15 +138,21 @@ _warned: set[str] = set()
 
 
 def warn_ignored(what: str, problem: UnsafeFileError) -> None:
-    """Say once per process that a cache file was not used: on stderr from the CLI (or in
-    its -v log), in nothing the app draws."""
+    """Say once per process that a cache file was not used: in the log when one is set up
+    (`csauth -v`, the tests), else one "csauth: warning:" line on stderr (the app's
+    stderr is Textual's, which keeps it off the screen)."""
     text = f"warning: {what} not used: {problem}"
     if text in _warned:
         return
     _warned.add(text)
     import logging
 
-    logging.getLogger("csauth.files").warning("%s", text)
+    if logging.getLogger().handlers:
+        logging.getLogger("csauth.files").warning("%s", text)
+    else:
+        import sys
+
+        print(f"csauth: {text}", file=sys.stderr)
 
 
 # --- writing ------------------------------------------------------------------------------
