@@ -110,10 +110,10 @@ async def test_a_forged_parse_cache_never_runs_its_command(env, tmp_path, how):
     app = env.app(cache=True)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        assert app.pf.profiles["prod"].secret == "env:CS_UI_PROD_SECRET"  # the real file
         await pilot.press("g")
         await settle(pilot)
         assert not marker.exists(), "the forged cache's command ran"
+        assert app.pf.profiles["prod"].secret == "env:CS_UI_PROD_SECRET"  # the real file
         assert len(env.token_requests()) == 1  # the real secret got the token
     assert not marker.exists()
 
