@@ -33,7 +33,6 @@ from csauth_tui.core.tokens import (
     cached_token,
     expiry_from_response,
 )
-from csauth_tui.ui import profiles_cache
 from csauth_tui.ui.profiles_cache import CACHE_NAME, MIN_BYTES, load_profiles
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
@@ -439,6 +438,3 @@ def _fresh_warnings():
     yield
     fsutil._warned.clear()
 
-
-# keep the module import used: the app's parse cache module is what the attack targets
-assert profiles_cache.WHAT == "parsed-profiles cache"
