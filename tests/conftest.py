@@ -50,3 +50,13 @@ def memory_keyring(monkeypatch):
     keyring.set_keyring(backend)
     yield backend
     keyring.set_keyring(previous)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def usual_umask():
+    """csauth refuses a profiles file (or a directory) that group or others may write: the
+    files and directories the tests make get the usual 0o022 umask, even where the login
+    umask is 0o002 (user-private groups)."""
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)

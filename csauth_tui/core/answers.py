@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from .errors import (
     ApiError,
@@ -30,10 +29,11 @@ from .errors import (
     ServerError,
     TokenExpiredError,
 )
-from .profiles import Profile, is_loopback
+from .profiles import Profile
 from .request import PROJECT_ID_HINT
 from .text import control_characters, inert
 from .tokens import Token, decode_jwt, expiry_from_response, numeric_claim
+from .urls import endpoint_trusted, host_of, is_loopback, split  # noqa: F401 - re-exported
 
 if TYPE_CHECKING:  # pragma: no cover
     import httpx
@@ -49,47 +49,10 @@ _INVALID_CLIENT_RE = re.compile(r"invalid[ _-]?client", re.I)
 # --- where a token may be sent -------------------------------------------------------
 
 
-def endpoint_trusted(endpoint: str, auth_url: str) -> bool:
-    """May a token be sent to `endpoint`? https on contentsquare.com (or a subdomain);
-    http(s) on loopback only when the auth URL itself is loopback (the fake server)."""
-    parts = _split(endpoint)
-    if parts is None or not parts.hostname or parts.query or parts.fragment:
-        return False
-    if "@" in parts.netloc or any(c.isspace() or c == "\\" for c in endpoint):
-        return False
-    if control_characters(endpoint):  # never printed (`--format curl`) or sent as it is
-        return False
-    host = parts.hostname.rstrip(".")
-    if parts.scheme == "https" and (host == "contentsquare.com"
-                                    or host.endswith(".contentsquare.com")):
-        return True
-    auth = _split(auth_url)
-    return bool(
-        parts.scheme in ("http", "https")
-        and auth is not None and auth.hostname and is_loopback(auth.hostname)
-        and is_loopback(host)
-    )
-
-
-def _split(url: Any):
-    if not isinstance(url, str):
-        return None
-    try:
-        parts = urlsplit(url.strip())
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError:
-        return None
-    return parts
-
-
-def _host(url: str) -> str:
-    """`api.contentsquare.com` or `127.0.0.1:8123`: never userinfo, path or query."""
-    parts = _split(url)
-    if parts is None or not parts.hostname:
-        return "an unparsable URL"
-    port = parts.port
-    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-    return inert(f"{host}:{port}" if port else host)
+# The rule itself lives in urls.py (standard library only: the cached-token path of
+# `csauth token` checks cached tokens with it); the old names stay importable from here.
+_split = split
+_host = host_of
 
 
 # --- results -------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from . import scopes as scope_rules
 from .errors import ProfileInvalidError, ProfilesSyntaxError, UnknownProfileError
 from .redact import Secret, looks_like_a_secret
 from .text import control_error, inert
+from .urls import is_loopback, url_error  # noqa: F401 - re-exported, the old home
 
 DEFAULT_AUTH_URL = "https://api.contentsquare.com"
 MAX_RENEW_BEFORE = 3600  # renew_before_seconds must be below a token's documented lifetime
@@ -158,10 +159,13 @@ def syntax_error(path: Path, exc: Exception, source: str = "") -> ProfilesSyntax
 
 
 def load(path: Path) -> ProfilesFile:
-    """Read and validate the profiles file. A missing file is an empty, valid one."""
+    """Read and validate the profiles file. A missing file is an empty, valid one.
+
+    UnsafeFileError (exit 3) for a file, or a directory holding it, that another user owns
+    or that group or others may write: its `secret = "cmd:..."` would run as us."""
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        raw = read_profiles_bytes(path)
     except FileNotFoundError:
         return ProfilesFile(path=path, exists=False)
     except IsADirectoryError:
@@ -169,6 +173,14 @@ def load(path: Path) -> ProfilesFile:
     except OSError as exc:
         raise ProfilesSyntaxError(str(path), 1, 1, f"cannot read: {exc.strerror or exc}") from None
     return parse(path, raw)
+
+
+def read_profiles_bytes(path: Path) -> bytes:
+    """The profiles file's bytes, if it is safe to act on (see fsutil.read_trusted): a
+    symlink to it (dotfiles managed with stow) is followed."""
+    from .fsutil import read_trusted
+
+    return read_trusted(path, follow_symlinks=True)
 
 
 def parse(path: Path, raw: bytes | str) -> ProfilesFile:
@@ -266,37 +278,6 @@ def _shown(value: Any) -> str:
     if isinstance(value, (dict, list)):
         return "a table" if isinstance(value, dict) else "a list"
     return inert(repr(value))[:60]
-
-
-def url_error(url: str) -> str | None:
-    """Why `url` cannot be an auth URL: https, or http on a loopback host only."""
-    from urllib.parse import urlsplit
-
-    from .text import inert
-
-    shown = "the URL (not shown: it looks like a secret)" if looks_like_a_secret(url) \
-        else f"'{inert(url)}'"
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return f"{shown} is not a URL"
-    if parts.scheme == "https" and parts.hostname:
-        return None
-    if parts.scheme == "http" and parts.hostname and is_loopback(parts.hostname):
-        return None
-    return f"{shown} must be an https:// URL (plain http is allowed for loopback only)"
-
-
-def is_loopback(host: str) -> bool:
-    import ipaddress
-
-    host = host.strip("[]")
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @functools.lru_cache(maxsize=1024)
