@@ -70,6 +70,10 @@ def token(args: argparse.Namespace) -> int:
 
 
 def exec_(args: argparse.Namespace) -> int:
+    if getattr(args, "proxy", False):
+        from .proxy import exec_command
+
+        return exec_command(args)
     tok, _ = obtain(args)
     env = {**os.environ, **token_env(tok)}
     sys.stdout.flush()
@@ -85,6 +89,12 @@ def exec_(args: argparse.Namespace) -> int:
     except PermissionError:
         print(f"csauth: error: cannot run {args.cmd[0]}: permission denied", file=sys.stderr)
         return 126
+
+
+def proxy(args: argparse.Namespace) -> int:
+    from .proxy import run_command
+
+    return run_command(args)
 
 
 # --- /me -------------------------------------------------------------------------------
