@@ -199,6 +199,7 @@ def test_exec_proxy_passes_sigterm_on_to_the_child(cli, tmp_path):
 def test_proxy_answers_while_the_api_is_slow_and_the_client_is_many(cli, start):
     """30 curl processes at once through the proxy: all 200, never more than 10 at the API."""
     cli.fake.latency = 0.3
+    cli.fake.max_concurrent_per_project = 1000  # count every request in flight, refuse none
     proxy = start("prod", "--port", "0")
     procs = [subprocess.Popen(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}",
                                f"{proxy.url}{SEGMENTS}"], stdout=subprocess.PIPE, text=True)

@@ -186,6 +186,7 @@ def test_thirty_threads_never_have_more_than_ten_requests_in_flight(fake):
     from csauth_tui import client
 
     fake.latency = 0.3
+    fake.max_concurrent_per_project = 1000  # count every request in flight, refuse none
     with client("prod-metrics") as http:
         barrier = threading.Barrier(30)
         statuses: list[int] = []
@@ -207,6 +208,7 @@ async def test_thirty_tasks_never_have_more_than_ten_requests_in_flight(fake):
     from csauth_tui import async_client
 
     fake.latency = 0.3
+    fake.max_concurrent_per_project = 1000  # count every request in flight, refuse none
     async with async_client("agency", project_id=1002) as http:
         answers = await asyncio.gather(*(http.get(SEGMENTS, params={"projectId": "1002"})
                                          for _ in range(30)))
