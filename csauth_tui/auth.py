@@ -354,6 +354,7 @@ class ContentsquareAuth(httpx.Auth):
         self.limit = self.source.limit
         self.max_rate_retries = max(0, int(max_rate_retries))
         self.rate_budget = float(rate_budget)
+        self._origin: tuple[str, str, str, int | None] | None = None
 
     def __repr__(self) -> str:
         return f"<ContentsquareAuth profile={self.source.profile.name!r}>"
@@ -408,12 +409,16 @@ class ContentsquareAuth(httpx.Auth):
 
     def _authorize(self, request: httpx.Request, token: Token) -> None:
         """Set the header, but only on a request for the token's own endpoint."""
-        endpoint = httpx.URL(token.endpoint)
+        origin = self._origin
+        if origin is None or origin[0] != token.endpoint:  # parsed once per endpoint
+            endpoint = httpx.URL(token.endpoint)
+            origin = self._origin = (token.endpoint, endpoint.scheme, endpoint.host,
+                                     endpoint.port)
         url = request.url
-        if (url.scheme, url.host, url.port) != (endpoint.scheme, endpoint.host, endpoint.port):
+        if (url.scheme, url.host, url.port) != origin[1:]:
             raise UntrustedEndpointError(
                 f"refusing to send the token of profile '{self.source.profile.name}' to "
-                f"{url.scheme}://{url.host}: the token is for {endpoint.host}",
+                f"{url.scheme}://{url.host}: the token is for {origin[2]}",
                 hint="send requests to the token's endpoint (client() sets it as base_url)")
         request.headers["Authorization"] = f"Bearer {token.access_token}"
 
