@@ -93,6 +93,7 @@ class TokenSource:
         self._token: Token | None = None
         self._lock = threading.Lock()  # held while fetching
         self._background: threading.Thread | None = None
+        self._background_lock = threading.Lock()
         self._background_after = 0.0  # time.monotonic() before which no new background try
 
     def __repr__(self) -> str:
@@ -146,14 +147,12 @@ class TokenSource:
             return self._refresh(avoid=stale.access_token)
 
     def _renew_in_background(self) -> None:
-        with self._lock_for_flag:
+        with self._background_lock:
             if self._background is not None or time.monotonic() < self._background_after:
                 return
             self._background = threading.Thread(target=self._background_renewal,
                                                 name="csauth-token-renewal", daemon=True)
             self._background.start()
-
-    _lock_for_flag = threading.Lock()
 
     def _background_renewal(self) -> None:
         # The slot first, then the lock: callers that must wait for a token hold a slot

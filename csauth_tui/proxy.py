@@ -73,8 +73,8 @@ class _Request:
     method: str
     target: str  # what follows the prefix: /v1/...?query
     version: str
-    headers: list[tuple[str, str]]
-    body: bytes = b""
+    headers: list[tuple[str, str]] = field(repr=False)  # the client's Authorization too
+    body: bytes = field(default=b"", repr=False)
     keep_alive: bool = True
     started: float = field(default_factory=time.perf_counter)
 
@@ -219,6 +219,8 @@ class Proxy:
             pass
         except asyncio.CancelledError:
             pass
+        except Exception as exc:  # a bug here must end one connection, not print locals
+            self.log(f"internal error: {type(exc).__name__}; connection closed")
         finally:
             self._connections.pop(task, None)
             writer.close()
@@ -598,18 +600,27 @@ def run_command(args: Any) -> int:
     if args.port is not None and not is_loopback(host):
         raise ConfigError(f"the proxy listens on loopback only, not {inert(host)}",
                           hint="use 127.0.0.1, ::1 or localhost")
+    if args.port is not None and args.port > 65535:
+        raise ConfigError(f"--port {args.port} is not a port (0 to 65535)")
+    if args.port is None and not args.socket and not hasattr(socket, "AF_UNIX"):
+        args.port = 0  # no Unix sockets here (Windows): a loopback port and its prefix
     source = _token_source(args, _renewal_note)
     return asyncio.run(_serve(source, args, host))
 
 
 async def _serve(source: TokenSource, args: Any, host: str) -> int:
     proxy = Proxy(source)
-    if args.port is not None:
-        url = await proxy.start_tcp(host, args.port)
-    else:
+    path = None
+    if args.port is None:
         path = Path(args.socket).expanduser() if args.socket else default_socket(
             source.profile.name)
-        url = await proxy.start_unix(path)
+    try:
+        url = await (proxy.start_unix(path) if path is not None
+                     else proxy.start_tcp(host, args.port))
+    except OSError as exc:
+        where = str(path) if path is not None else f"{host} port {args.port}"
+        raise ConfigError(f"cannot listen on {inert(where)}: {exc.strerror or exc}",
+                          hint="pick another --socket path or --port") from None
     print(url, flush=True)
     name = source.profile.name
     if proxy.socket_path is not None:
@@ -620,12 +631,15 @@ async def _serve(source: TokenSource, args: Any, host: str) -> int:
     _stderr_line("Ctrl-C stops it")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    handled = []
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+        with contextlib.suppress(NotImplementedError):  # Windows: Ctrl-C still interrupts
+            loop.add_signal_handler(signum, stop.set)
+            handled.append(signum)
     try:
         await stop.wait()
     finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        for signum in handled:
             loop.remove_signal_handler(signum)
         _stderr_line("stopping")
         await proxy.stop()
@@ -694,7 +708,8 @@ def exec_command(args: Any) -> int:
         # Ctrl-C reaches the child from the terminal (same process group): the child
         # decides what it means, and csauth waits for it. SIGTERM / SIGHUP are passed on.
         previous = {signal.SIGINT: signal.signal(signal.SIGINT, signal.SIG_IGN)}
-        previous.update({s: signal.signal(s, forward) for s in (signal.SIGTERM, signal.SIGHUP)})
+        passed_on = [signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
+        previous.update({s: signal.signal(s, forward) for s in passed_on})
         try:
             status = child.wait()
         finally:

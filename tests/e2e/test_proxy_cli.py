@@ -209,3 +209,22 @@ def test_proxy_answers_while_the_api_is_slow_and_the_client_is_many(cli, start):
     assert cli.fake.max_in_flight[1001] == 10
     status, _, err = proxy.stop()
     assert status == 0 and err.count(f"GET {SEGMENTS} 200") == 30
+
+
+def test_socket_path_holding_a_file_is_refused_and_kept(cli, tmp_path):
+    keep = tmp_path / "notes.txt"
+    keep.write_text("my notes\n")
+    result = cli.run("proxy", "prod", "--socket", str(keep))
+    assert result.returncode == 3
+    assert "exists and is not a socket" in result.stderr
+    assert keep.read_text() == "my notes\n"
+
+
+def test_a_socket_in_use_is_refused(cli, start, tmp_path):
+    path = tmp_path / "shared.sock"
+    first = start("prod", "--socket", str(path))
+    assert first.url.startswith("http+unix://")
+    second = cli.run("proxy", "prod", "--socket", str(path))
+    assert second.returncode == 3
+    assert "another process is listening" in second.stderr
+    assert first.stop()[0] == 0
