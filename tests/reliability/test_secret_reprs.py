@@ -219,10 +219,28 @@ def held_objects(tmp_path: Path) -> dict[str, Any]:
     css_cache = CssCache.attach(sheet, tmp_path / "cache" / "css.pickle")  # CSS only
     sheet.add_source("Label { color: red; }", read_from=("x.tcss", ""))
     sheet.parse()
-    return {"Secret": Secret(SECRET), "TokenCache": cache, "ProfileStore": store,
+    held = {"Secret": Secret(SECRET), "TokenCache": cache, "ProfileStore": store,
             "Clipboard": board, "FakeContentsquare": fake, "AuthClient": client,
             "TokenService": service, "Secret of a token": Secret(TOKEN),
             "CssCache": css_cache}
+    held.update(python_api_objects(config))
+    return held
+
+
+def python_api_objects(config: Path) -> dict[str, Any]:
+    """The Python API's TokenSource and ContentsquareAuth, a token in memory (from the
+    CLI's cache, where it is found for their profile)."""
+    from csauth_tui import ContentsquareAuth
+    from csauth_tui.auth import TokenSource
+    from csauth_tui.core import paths
+
+    TokenCache(paths.token_cache_path()).put(token(
+        endpoint="https://api.contentsquare.com", auth_url="https://api.contentsquare.com",
+        project_id=None, expires_at=datetime.now(timezone.utc) + timedelta(hours=1)))
+    source = TokenSource("p", config=config)
+    auth = ContentsquareAuth("p", config=config)
+    assert source.current().access_token == auth.token().access_token == TOKEN
+    return {"TokenSource": source, "ContentsquareAuth": auth}
 
 
 # Classes that are not dataclasses but can hold a secret or a token (by their name or the
