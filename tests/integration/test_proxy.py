@@ -17,14 +17,12 @@ import httpx
 import pytest
 
 from csauth_tui.auth import ProjectLimit, TokenSource
-from csauth_tui.fake.server import FakeContentsquare, FakeCredential
 from csauth_tui.proxy import BackgroundProxy, Proxy
 from tests.integration.test_python_api import (
     assert_lived_through_renewals,
     data_requests,
     short_lives,
     token_requests,
-    write_profiles,
 )
 from tests.integration.test_python_api import fake  # noqa: F401 - the fixture
 
