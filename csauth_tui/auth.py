@@ -33,6 +33,7 @@ import httpx
 from .core import paths
 from .core.answers import endpoint_trusted, response_error
 from .core.errors import (
+    ConfigError,
     CsauthError,
     RateLimitedError,
     TokenExpiredError,
@@ -79,6 +80,10 @@ class TokenSource:
         on_renew: Callable[[Token], None] | None = None,
     ) -> None:
         profiles = load(paths.config_path(config))
+        wrong = profiles.settings_errors()
+        if wrong:  # never a silent default: a dropped auth_url would send the secret elsewhere
+            raise ConfigError(f"{profiles.path}: " + "; ".join(str(p) for p in wrong),
+                              hint="fix [settings], or remove the key to use its default")
         self.profile: Profile = profiles.get(profile)
         self.settings: Settings = profiles.settings
         self.request: TokenRequest = plan(self.profile, self.settings, scopes, project_id)
@@ -108,8 +113,9 @@ class TokenSource:
         return (request.auth_url, target)
 
     def due(self, token: Token) -> bool:
-        """Time to get its successor (it may still be used meanwhile)."""
-        return token.seconds_left(self.clock()) <= min(self.renew_before, token.lifetime / 2)
+        """Time to get its successor (it may still be used meanwhile): the CLI's and the
+        app's rule (Token.fresh_enough)."""
+        return not token.fresh_enough(self.renew_before, self.clock())
 
     def usable(self, token: Token) -> bool:
         """Enough time left for a request to reach the API before it expires."""

@@ -38,8 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("token", help="print a token (cached while it has time left)")
     request_args(p)
-    p.add_argument("--min-ttl", type=non_negative_int, metavar="SECONDS",
-                   help="renew when fewer seconds remain (default: renew_before_seconds)")
+    p.add_argument("--min-ttl", type=min_ttl, metavar="SECONDS",
+                   help="renew when fewer seconds remain (default: renew_before_seconds; "
+                        "at most 3600, a token's lifetime)")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     p.add_argument("--format", choices=FORMATS, default="token")
 
@@ -79,8 +80,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help='keyring (default), env:VAR, cmd:COMMAND, or plaintext (discouraged)')
     p.add_argument("--description", default="", type=utf8_text)
     p.add_argument("--created", metavar="YYYY-MM-DD", type=iso_date,
-                   help="when the credential was created (it expires a year later)")
+                   help="when the credential was created (it expires a year later; "
+                        "default: today)")
     p.add_argument("--auth-url", metavar="URL", type=utf8_text)
+    p.add_argument("--replace-secret", action="store_true",
+                   help="the keyring holds a different secret for this client_id: replace "
+                        "it for every profile using it, once Contentsquare accepts the new one")
+    p.add_argument("--no-verify", action="store_true",
+                   help="with --replace-secret: replace without asking Contentsquare first")
 
     p = sub.add_parser("rm", help="remove a profile, its keyring entry and its cached tokens")
     p.add_argument("name", metavar="NAME", type=utf8_text)
@@ -95,10 +102,20 @@ def build_parser() -> argparse.ArgumentParser:
                    help="default: from the file's extension or content")
     p.add_argument("--dry-run", action="store_true", help="report what would happen, change nothing")
     p.add_argument("--overwrite", action="store_true",
-                   help="replace profiles with the same name (and allow a reused client_id)")
+                   help="replace profiles with the same name (their secret source and "
+                        "auth_url are kept unless an --allow option below lets the file's in)")
     p.add_argument("--secrets", choices=("keyring", "skip", "plaintext"), default="keyring",
                    help="what to do with client_secret values found in the file "
                         "(default: store them in the keyring)")
+    p.add_argument("--allow-secret-sources", action="store_true",
+                   help="take secret = \"env:VAR\" / \"cmd:COMMAND\" from the file (a row "
+                        "with one is refused otherwise); each one taken is listed")
+    p.add_argument("--allow-auth-url", action="store_true",
+                   help="take auth_url from the file (a row with one is refused otherwise); "
+                        "each one taken is listed")
+    p.add_argument("--replace-secret", action="store_true",
+                   help="replace a different secret already in the keyring for a client_id "
+                        "(default: keep it, and say so)")
 
     p = sub.add_parser("export", help="print profiles without any secret, for sharing")
     p.add_argument("--format", choices=("toml", "json", "csv"), default="toml")
@@ -115,6 +132,10 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--csv", dest="format", action="store_const", const="csv")
     fmt.add_argument("--markdown", dest="format", action="store_const", const="markdown")
     p.add_argument("--output", metavar="FILE", help="write the report to FILE (0600)")
+    p.add_argument("--cached", action="store_true",
+                   help="reuse cached tokens instead of proving each credential with a new "
+                        "token request (faster; a secret revoked since is then only caught "
+                        "by /me)")
     p.add_argument("--concurrency", type=positive_int, default=8, metavar="N",
                    help="profiles audited at once (default 8; never more than 10 requests "
                         "per project)")
@@ -147,6 +168,17 @@ def non_negative_int(text: str) -> int:
     if text == "0":
         return 0
     return positive_int(text)
+
+
+def min_ttl(text: str) -> int:
+    from .core.tokens import DEFAULT_LIFETIME_SECONDS
+
+    value = non_negative_int(text)
+    if value > DEFAULT_LIFETIME_SECONDS:
+        raise argparse.ArgumentTypeError(
+            f"{value} s is more than a token lives ({DEFAULT_LIFETIME_SECONDS} s): no token "
+            "could ever be used")
+    return value
 
 
 def iso_date(text: str):
@@ -185,6 +217,9 @@ def split_exec(argv: list[str]) -> tuple[list[str], list[str]] | None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .core.hardening import no_core_dumps
+
+    no_core_dumps()  # before any secret or token is read
     # A path that is not UTF-8 (from argv or the environment) must print, not crash.
     with contextlib.suppress(AttributeError, ValueError):
         sys.stdout.reconfigure(errors="surrogateescape")
@@ -202,11 +237,18 @@ def main(argv: list[str] | None = None) -> int:
     empty = option_without_value(args, argv)
     if empty:
         parser.error(f"argument {empty}: expected one argument")
+    if args.command == "add" and args.no_verify and not args.replace_secret:
+        parser.error("--no-verify goes with --replace-secret (it skips checking the new "
+                     "secret before it replaces the stored one)")
+    if args.command == "add" and args.replace_secret and args.secret != "keyring":
+        parser.error("--replace-secret is for a secret stored in the keyring "
+                     "(--secret keyring)")
     if args.verbose:
         import logging
 
-        logging.basicConfig(level=logging.DEBUG, format="csauth: %(name)s: %(message)s",
-                            stream=sys.stderr)
+        logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(inert_formatter("csauth: %(name)s: %(message)s"))
         logging.getLogger("httpx").setLevel(logging.WARNING)
         logging.getLogger("httpcore").setLevel(logging.WARNING)
     try:
@@ -220,9 +262,26 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def report(exc: CsauthError, verbose: bool) -> None:
-    print(f"csauth: error: {exc}", file=sys.stderr)
+    from .core.text import inert
+
+    # The whole line: a message may quote a profile's name, a path or a server's words.
+    print(inert(f"csauth: error: {exc}"), file=sys.stderr)
     if verbose:
         print(f"csauth: ({type(exc).__name__}, exit status {exc.exit_code})", file=sys.stderr)
+
+
+def inert_formatter(fmt: str):
+    """A logging formatter whose lines (message, arguments, traceback) are inert: -v logs
+    go to the terminal, and may quote a server."""
+    import logging
+
+    from .core.text import inert
+
+    class InertFormatter(logging.Formatter):
+        def format(self, record: logging.LogRecord) -> str:
+            return inert(super().format(record), keep_newlines=True)
+
+    return InertFormatter(fmt)
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

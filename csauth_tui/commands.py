@@ -14,11 +14,25 @@ from .core.errors import EXIT_OK, ConfigError, SecretError
 from .core.formats import render, token_env
 from .core.profiles import ProfilesFile, load
 from .core.request import TokenRequest, plan
+from .core.text import inert
 from .core.tokens import Token, TokenCache
 
 
-def load_profiles(args: argparse.Namespace) -> ProfilesFile:
-    return load(paths.config_path(args.config))
+def load_profiles(args: argparse.Namespace, *, settings: bool = True) -> ProfilesFile:
+    """The profiles file. `settings`: the command uses [settings] (it sends something, or
+    reads the cache), so a wrong setting is a configuration error (exit 3), never a silent
+    default: a dropped auth_url would send the secret to the default host."""
+    pf = load(paths.config_path(args.config))
+    if settings:
+        check_settings(pf)
+    return pf
+
+
+def check_settings(pf: ProfilesFile) -> None:
+    wrong = pf.settings_errors()
+    if wrong:
+        raise ConfigError(f"{pf.path}: " + "; ".join(str(p) for p in wrong),
+                          hint="fix [settings], or remove the key to use its default")
 
 
 def token_cache(pf: ProfilesFile, no_cache: bool = False) -> TokenCache | None:
@@ -36,9 +50,12 @@ def obtain(args: argparse.Namespace, *, min_ttl: int | None = None,
     pf = load_profiles(args)
     profile = pf.get(args.profile)
     request = plan(profile, pf.settings, args.scopes, args.project_id)
-    ttl = pf.settings.renew_before_seconds if min_ttl is None else min_ttl
     cache = token_cache(pf, no_cache)
-    token = cache.get(request.cache_key, ttl) if cache else None
+    token = None
+    if cache is not None and min_ttl is None:  # the setting, capped per token's lifetime
+        token = cache.get(request.cache_key, renew_before=pf.settings.renew_before_seconds)
+    elif cache is not None:
+        token = cache.get(request.cache_key, min_ttl)
     if token is None:
         token = fetch(pf, request, cache)
     if not token.trusted:
@@ -74,20 +91,27 @@ def exec_(args: argparse.Namespace) -> int:
         from .proxy import exec_command
 
         return exec_command(args)
-    tok, _ = obtain(args)
+    from .core.hardening import restore_core_limit
+
+    tok, request = obtain(args)
     env = {**os.environ, **token_env(tok)}
+    source = request.profile.secret
+    if source.startswith("env:"):  # the command gets a token, not the client secret
+        env.pop(source[4:], None)
     sys.stdout.flush()
     try:
         if os.name == "posix":
+            restore_core_limit()  # the command is the user's: their own core limit
             os.execvpe(args.cmd[0], args.cmd, env)
         import subprocess
 
         return subprocess.run(args.cmd, env=env).returncode
     except FileNotFoundError:
-        print(f"csauth: error: command not found: {args.cmd[0]}", file=sys.stderr)
+        print(f"csauth: error: command not found: {inert(args.cmd[0])}", file=sys.stderr)
         return 127
     except PermissionError:
-        print(f"csauth: error: cannot run {args.cmd[0]}: permission denied", file=sys.stderr)
+        print(f"csauth: error: cannot run {inert(args.cmd[0])}: permission denied",
+              file=sys.stderr)
         return 126
 
 
@@ -109,19 +133,22 @@ def me(args: argparse.Namespace) -> int:
     secret = resolve_secret(profile)
     with SyncAuthClient(settings=pf.settings) as client:
         info = client.me(profile, secret)
-    if args.json:
+    if args.json:  # ensure_ascii (the default): controls and bidi marks as \uXXXX escapes
         print(json.dumps(info.raw, indent=2, default=str))
         return EXIT_OK
-    print(f"profile:   {profile.name} ({profile.level}-level, client_id {profile.client_id})")
-    print(f"scopes:    {' '.join(info.scopes) if info.scopes is not None else '(not reported)'}")
+    # every value below but the level is the server's or the file's: shown inert
+    print(inert(f"profile:   {profile.name} ({profile.level}-level, "
+                f"client_id {profile.client_id})"))
+    scopes = " ".join(info.scopes) if info.scopes is not None else "(not reported)"
+    print(f"scopes:    {inert(scopes)}")
     if info.projects is None:
         print("projects:  (not reported)")
     else:
         print(f"projects:  {len(info.projects)}")
         for pid, name in info.projects:
-            print(f"  {pid:>10}  {name}")
+            print(f"  {inert(pid):>10}  {inert(name)}")
     if info.created:
-        print(f"created:   {info.created}")
+        print(f"created:   {inert(info.created)}")
     return EXIT_OK
 
 
@@ -131,7 +158,7 @@ def me(args: argparse.Namespace) -> int:
 def list_(args: argparse.Namespace) -> int:
     from .core.secrets import describe_source
 
-    pf = load_profiles(args)
+    pf = load_profiles(args, settings=False)  # listing sends nothing: shown, not refused
     rows: list[dict[str, Any]] = []
     for name in pf.order:
         profile = pf.profiles.get(name)
@@ -148,21 +175,21 @@ def list_(args: argparse.Namespace) -> int:
             "created": profile.created.isoformat() if profile and profile.created else None,
             "description": profile.description if profile else "",
         })
-    if args.json:
+    if args.json:  # ensure_ascii (the default): controls and bidi marks as \uXXXX escapes
         print(json.dumps({"path": str(pf.path), "profiles": rows}, indent=2))
         return EXIT_OK
     if not pf.exists:
-        print(f"No profiles file at {pf.path}.\nAdd one with: csauth add NAME --level project "
-              "--client-id ID --scope metrics", file=sys.stderr)
+        print(f"No profiles file at {inert(pf.path)}.\nAdd one with: csauth add NAME --level "
+              "project --client-id ID --scope metrics", file=sys.stderr)
         return EXIT_OK
     if not rows:
-        print(f"No profiles in {pf.path}. Add one with `csauth add`.", file=sys.stderr)
+        print(f"No profiles in {inert(pf.path)}. Add one with `csauth add`.", file=sys.stderr)
         return EXIT_OK
     headers = ("NAME", "LEVEL", "PROJECT", "SCOPES", "SECRET", "CREATED")
-    table = [headers] + [
+    table = [headers] + [tuple(inert(cell) for cell in (  # names, scopes... from the file
         (r["name"], r["level"] or "-", str(r["project_id"] or "-"), " ".join(r["scopes"]) or "-",
          r["secret"] or "-", r["created"] or "-")
-        if r["valid"] else (r["name"], "INVALID", "", "; ".join(r["errors"]), "", "")
+        if r["valid"] else (r["name"], "INVALID", "", "; ".join(r["errors"]), "", "")))
         for r in rows
     ]
     widths = [max(len(row[i]) for row in table) for i in range(len(headers) - 1)]
@@ -171,6 +198,8 @@ def list_(args: argparse.Namespace) -> int:
     for problem in pf.problems:
         if problem.severity == "warning":
             print(f"warning: {problem}", file=sys.stderr)
+    for problem in pf.settings_errors():
+        print(f"error: {pf.path}: {problem}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -179,8 +208,7 @@ def list_(args: argparse.Namespace) -> int:
 
 def read_secret(name: str) -> str:
     if sys.stdin is None or not sys.stdin.isatty():
-        value = sys.stdin.read() if sys.stdin else ""
-        value = value.strip()
+        value = one_line_secret(sys.stdin.read() if sys.stdin else "")
     else:
         import getpass
 
@@ -190,9 +218,57 @@ def read_secret(name: str) -> str:
     return value
 
 
+def one_line_secret(piped: str) -> str:
+    """The secret piped on stdin: one line (its final newline is fine). More lines are
+    refused, not cut: `pass show` prints notes after the secret, and a secret cut at the
+    wrong line would be stored as if it were right."""
+    if not piped.strip():
+        return ""
+    text = piped[:-1] if piped.endswith("\n") else piped
+    text = text[:-1] if text.endswith("\r") else text
+    if "\n" in text or "\r" in text:
+        raise SecretError("the secret piped on stdin has more than one line; nothing was added",
+                          hint="pipe the secret alone, e.g. `pass show cs/prod | head -n 1 | "
+                               "csauth add ...`")
+    return text.strip()
+
+
+def piped_input() -> bool:
+    """Whether something was piped on stdin (looked at without waiting for more)."""
+    if sys.stdin is None or sys.stdin.isatty():
+        return False
+    try:
+        import select
+
+        fd = sys.stdin.fileno()
+        ready, _, _ = select.select([fd], [], [], 0.05)
+        return bool(ready) and os.read(fd, 1) != b""
+    except (OSError, ValueError):  # no select() on this kind of stdin (Windows pipes)
+        return False
+
+
+def prove_secret(pf: ProfilesFile, profile, secret) -> None:
+    """Ask Contentsquare for a token with `secret` (at the profile's auth_url); its error
+    if refused. An account-level profile with no project asks /me instead: a token needs
+    a project, /me only the pair."""
+    from .core.errors import RuleError
+    from .core.sync_client import SyncAuthClient
+
+    with SyncAuthClient(settings=pf.settings) as client:
+        try:
+            request = plan(profile, pf.settings)
+        except RuleError:
+            client.me(profile, secret)
+            return
+        client.fetch_token(profile, secret, scopes=request.scopes, project_id=request.project_id)
+
+
 def add(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from .core.errors import ApiError, SecretConflictError
     from .core.profiles import Profile, validate_profile
-    from .core.redact import Secret
+    from .core.redact import Secret, mask
     from .core.store import ProfileStore
 
     fields: dict[str, Any] = {"level": args.level, "client_id": args.client_id,
@@ -201,8 +277,7 @@ def add(args: argparse.Namespace) -> int:
         fields["project_id"] = args.project_id
     if args.description:
         fields["description"] = args.description
-    if args.created:
-        fields["created"] = args.created
+    fields["created"] = args.created or date.today()
     if args.auth_url:
         fields["auth_url"] = args.auth_url
     source = args.secret
@@ -210,7 +285,8 @@ def add(args: argparse.Namespace) -> int:
         fields["secret"] = source
     problems: list = []
     check = dict(fields, client_secret="x") if source == "plaintext" else fields
-    if validate_profile(args.name, check, problems) is None:
+    new_profile = validate_profile(args.name, check, problems)
+    if new_profile is None:
         detail = "; ".join(str(p) for p in problems if p.severity == "error")
         raise ConfigError(f"profile not added: {detail}")
 
@@ -219,31 +295,70 @@ def add(args: argparse.Namespace) -> int:
     if args.name in existing.order:
         raise ConfigError(f"a profile named '{args.name}' already exists in {store.path}",
                           hint="pick another name, or `csauth rm` it first")
+    twin = next((n for n in existing.order if n.casefold() == args.name.casefold()), None)
+    if twin is not None:
+        raise ConfigError(f"profile not added: '{args.name}' differs from the profile "
+                          f"'{twin}' of {store.path} only by case",
+                          hint="pick a name that differs by more than case")
     from .core.secrets import describe_source
 
     secret_note = describe_source(Profile(name=args.name, client_id=args.client_id,
                                           secret=source))
-    stored_in_keyring = False
+    if source not in ("keyring", "plaintext") and piped_input():
+        raise ConfigError(f"profile not added: a secret was piped on stdin, but --secret "
+                          f"{source.split(':', 1)[0]}:... says where the secret comes from",
+                          hint="pipe nothing, or use --secret keyring to store the piped secret")
+    outcome, previous = None, None
     if source in ("keyring", "plaintext"):
         secret = read_secret(args.name)
         if source == "plaintext":
             fields["client_secret"] = secret
             secret_note = "plaintext in the profiles file (consider the keyring)"
         else:
-            from .core.secrets import store_secret
+            from .core.secrets import store_secret, stored_secret
 
-            store_secret(args.client_id, Secret(secret))
-            stored_in_keyring = True
-            secret_note = "keyring"
+            new_secret = Secret(secret)
+            previous = stored_secret(args.client_id)
+            replace = previous is not None and previous != new_secret
+            if replace:
+                sharing = [n for n, p in existing.profiles.items()
+                           if p.client_id == args.client_id]
+                users = (", ".join(f"'{n}'" for n in sharing) if sharing
+                         else "no profile of this file")
+                if not args.replace_secret:
+                    raise SecretConflictError(
+                        f"profile not added: the keyring already holds a different secret "
+                        f"for client_id {mask(args.client_id)}, used by {users}; it was kept",
+                        hint="to replace it for every profile with this client_id, add "
+                             "--replace-secret (the new secret is tried with Contentsquare "
+                             "first)")
+                if not args.no_verify:
+                    try:
+                        prove_secret(existing, new_profile, new_secret)
+                    except ApiError as exc:
+                        exc.message = (f"profile not added and secret not replaced: "
+                                       f"{exc.message}")
+                        exc.hint = (f"the keyring keeps the secret {users} use; "
+                                    "--replace-secret --no-verify stores the new one anyway")
+                        raise
+            outcome = store_secret(args.client_id, new_secret, replace=replace)
+            secret_note = "keyring" + (f"; the stored secret was replaced for {users}"
+                                       if outcome == "replaced" else "")
     try:
         store.add(args.name, fields)
     except BaseException:
-        if stored_in_keyring:
-            from .core.secrets import delete_secret
+        from .core.secrets import delete_secret, store_secret
 
+        if outcome == "stored":
             delete_secret(args.client_id)
+        elif outcome == "replaced" and previous is not None:
+            store_secret(args.client_id, previous, replace=True)  # as it was
         raise
-    print(f"added profile '{args.name}' to {store.path} (secret: {secret_note})", file=sys.stderr)
+    if outcome == "replaced":
+        count = TokenCache(paths.token_cache_path()).forget(args.client_id)
+        secret_note += f"; {count} cached token(s) of that client_id dropped"
+    print(inert(f"added profile '{args.name}' to {store.path} (secret: {secret_note})"),
+          file=sys.stderr)
     return EXIT_OK
 
 
@@ -273,7 +388,7 @@ def rm(args: argparse.Namespace) -> int:
             if count:
                 notes.append(f"{count} cached token(s) forgotten")
     extra = f" ({'; '.join(notes)})" if notes else ""
-    print(f"removed profile '{args.name}'{extra}", file=sys.stderr)
+    print(inert(f"removed profile '{args.name}'{extra}"), file=sys.stderr)
     return EXIT_OK
 
 
@@ -299,27 +414,29 @@ def import_(args: argparse.Namespace) -> int:
 
     from .core.errors import EXIT_CONFIG
     from .core.store import ProfileStore
-    from .core.transfer import ACTION_WORDS, apply_import, plan_import, read_rows
+    from .core.text import inert
+    from .core.transfer import apply_import, plan_import, read_rows
 
     store = ProfileStore(paths.config_path(args.config))
     rows = read_rows(Path(args.file), args.format)
-    plan = plan_import(rows, store.load(), args.overwrite)
+    plan = plan_import(rows, store.load(), args.overwrite, secrets=args.secrets,
+                       allow_secret_sources=args.allow_secret_sources,
+                       allow_auth_url=args.allow_auth_url)
     for outcome in plan.outcomes:
-        word = ACTION_WORDS[outcome.action]
-        if args.dry_run and outcome.action in ("add", "overwrite"):
-            word = f"would {word}"
-        detail = f": {outcome.detail}" if outcome.detail else ""
-        print(f"{outcome.where}: {word} {outcome.name or '(no name)'}{detail}", file=sys.stderr)
+        print(outcome.line(dry_run=args.dry_run), file=sys.stderr)
     done = len(plan.outcomes) - len(plan.failed)
+    refused = len(plan.secrets_refused)
     if args.dry_run:
         print(f"dry run: {done} to import, {len(plan.failed)} not; nothing was changed",
               file=sys.stderr)
     else:
-        for note in apply_import(plan, store, args.secrets):
-            print(note, file=sys.stderr)
+        notes = apply_import(plan, store, args.secrets, replace_secret=args.replace_secret)
+        for note in notes:
+            print(inert(note), file=sys.stderr)
+        refused = notes.refused
         print(f"imported {done} profile(s) into {store.path}"
               + (f"; {len(plan.failed)} not imported" if plan.failed else ""), file=sys.stderr)
-    return EXIT_CONFIG if plan.rejected else EXIT_OK
+    return EXIT_CONFIG if plan.rejected or refused else EXIT_OK
 
 
 def export(args: argparse.Namespace) -> int:
@@ -328,9 +445,12 @@ def export(args: argparse.Namespace) -> int:
     from .core.fsutil import atomic_write
     from .core.transfer import export_profiles
 
-    pf = load_profiles(args)
+    pf = load_profiles(args, settings=False)  # exported without [settings]
     chosen = [p for p in pf.profiles.values()
               if not args.profiles or any(fnmatchcase(p.name, g) for g in args.profiles)]
+    if args.profiles and not chosen:
+        raise ConfigError(f"no profile matches {' '.join(args.profiles)}; nothing was "
+                          "exported", hint="`csauth list` shows the profiles")
     text = export_profiles(chosen, args.format)
     if args.output:
         from pathlib import Path
@@ -359,7 +479,7 @@ class Progress:
         width = 30
         filled = int(width * self.done / self.total)
         sys.stderr.write(f"\raudit [{'#' * filled}{'.' * (width - filled)}] "
-                         f"{self.done}/{self.total} {result.profile[:30]:<30}")
+                         f"{self.done}/{self.total} {inert(result.profile)[:30]:<30}")
         sys.stderr.flush()
 
     def close(self) -> None:
@@ -391,7 +511,7 @@ def audit(args: argparse.Namespace) -> int:
             return await run_audit(pf, service=service, client=client, names=names,
                                    concurrency=args.concurrency,
                                    cache_path=cache.path if cache else None,
-                                   on_result=progress.step)
+                                   on_result=progress.step, fresh=not args.cached)
 
     try:
         report = asyncio.run(run())
@@ -405,7 +525,7 @@ def audit(args: argparse.Namespace) -> int:
 
         atomic_write(Path(args.output), text)
         counts = report.counts()
-        print(f"audit report written to {args.output}: {counts['error']} errors, "
+        print(f"audit report written to {inert(args.output)}: {counts['error']} errors, "
               f"{counts['warning']} warnings", file=sys.stderr)
     else:
         sys.stdout.write(text)
@@ -425,21 +545,26 @@ def doctor(args: argparse.Namespace) -> int:
 
     path = paths.config_path(args.config)
     print(f"csauth {__version__}, Python {platform.python_version()} on {platform.system()}")
+    problems = []
     try:
         pf = load(path)
-        errors = [p for p in pf.problems if p.severity == "error"]
+        problems = pf.problems
+        errors = [p for p in problems if p.severity == "error"]
         state = (f"{len(pf.profiles)} profile(s)" + (f", {len(errors)} problem(s)" if errors else "")
                  if pf.exists else "not created yet")
     except ProfilesSyntaxError as exc:
         state = f"unreadable: {exc}"
-    print(f"profiles file:  {path} ({state})")
+    print(inert(f"profiles file:  {path} ({state})"))
+    for problem in problems:  # every one, named: a count alone says nothing to fix
+        print(f"  {problem.severity}: {inert(str(problem))}")
     works, detail = keyring_status()
-    print(f"keyring:        {'works' if works else 'NOT AVAILABLE'}: {detail}")
+    print(inert(f"keyring:        {'works' if works else 'NOT AVAILABLE'}: {detail}"))
     cache_path = paths.token_cache_path()
-    print(f"token cache:    {cache_path} ({'present' if cache_path.exists() else 'empty'})")
+    print(inert(f"token cache:    {cache_path} "
+                f"({'present' if cache_path.exists() else 'empty'})"))
     from .core.clipboard import describe_method
 
-    print(f"clipboard:      {describe_method()}")
+    print(inert(f"clipboard:      {describe_method()}"))
     for name in ("textual", "httpx", "tomlkit", "keyring", "platformdirs"):
         try:
             version = metadata.version(name)

@@ -678,21 +678,36 @@ class BackgroundProxy:
 PROXY_PLACEHOLDER = "csauth-proxy"  # CS_ACCESS_TOKEN under exec --proxy: the proxy sets the real one
 
 
+def _spawn(cmd: list[str], env: dict[str, str]) -> Any:
+    """The user's command, with the user's own core limit (csauth runs with none, and a
+    child inherits it); csauth's own goes back to none at once."""
+    import subprocess
+
+    from .core.hardening import no_core_dumps, restore_core_limit
+
+    restore_core_limit()
+    try:
+        return subprocess.Popen(cmd, env=env)
+    finally:
+        no_core_dumps()
+
+
 def exec_command(args: Any) -> int:
     """`csauth exec --proxy PROFILE -- CMD`: the command runs with CS_API_BASE_URL pointing
     at a proxy of its own, for as long as it runs (tokens renewed as needed)."""
-    import subprocess
-
     verbose = bool(getattr(args, "verbose", False))
     source = _token_source(args, _renewal_note if verbose else None)
     runner = BackgroundProxy(source, quiet=not verbose)
     url = runner.start()
     env = {k: v for k, v in os.environ.items() if k != "CS_TOKEN_EXPIRES_AT"}
     env.update(CS_API_BASE_URL=url, CS_ACCESS_TOKEN=PROXY_PLACEHOLDER)
+    secret_source = source.profile.secret
+    if secret_source.startswith("env:"):  # the command gets the proxy, not the secret
+        env.pop(secret_source[4:], None)
     sys.stdout.flush()
     try:
         try:
-            child = subprocess.Popen(args.cmd, env=env)
+            child = _spawn(args.cmd, env)
         except FileNotFoundError:
             print(f"csauth: error: command not found: {args.cmd[0]}", file=sys.stderr)
             return 127

@@ -9,8 +9,9 @@ import pytest
 from csauth_tui.demo import memory_keyring as make_memory_keyring
 from tests import figures
 
-# Every run scans what the suite shows for client secrets and tokens (tests/leakscan.py).
-pytest_plugins = ("tests.leakscan",)
+# Every run scans what the suite shows for client secrets and tokens (tests/leakscan.py),
+# and for control characters csauth did not write (tests/escscan.py).
+pytest_plugins = ("tests.leakscan", "tests.escscan")
 
 
 def pytest_terminal_summary(terminalreporter):

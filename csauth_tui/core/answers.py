@@ -4,6 +4,8 @@ answer. Plain functions shared by the async AuthClient and the CLI's SyncAuthCli
 
 No message or repr built here carries a client secret or an access token: response text
 is scrubbed and capped before it is quoted, and a successful token answer is never quoted.
+Server text quoted in a message is made inert (core.text) where it is quoted: an escape
+sequence in an errorMessage is shown, never obeyed, whoever prints the message.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from .errors import (
 )
 from .profiles import Profile, is_loopback
 from .request import PROJECT_ID_HINT
+from .text import control_characters, inert
 from .tokens import Token, decode_jwt, expiry_from_response, numeric_claim
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -53,6 +56,8 @@ def endpoint_trusted(endpoint: str, auth_url: str) -> bool:
     if parts is None or not parts.hostname or parts.query or parts.fragment:
         return False
     if "@" in parts.netloc or any(c.isspace() or c == "\\" for c in endpoint):
+        return False
+    if control_characters(endpoint):  # never printed (`--format curl`) or sent as it is
         return False
     host = parts.hostname.rstrip(".")
     if parts.scheme == "https" and (host == "contentsquare.com"
@@ -84,7 +89,7 @@ def _host(url: str) -> str:
         return "an unparsable URL"
     port = parts.port
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-    return f"{host}:{port}" if port else host
+    return inert(f"{host}:{port}" if port else host)
 
 
 # --- results -------------------------------------------------------------------------
@@ -148,8 +153,9 @@ def _redact(text: str, secrets: Iterable[str]) -> str:
 
 
 def _snippet(text: str, secrets: Iterable[str]) -> str:
-    """Server text fit to quote: secrets and JWTs masked, one line, at most ~200 chars."""
-    text = " ".join(_redact(str(text), secrets).split())
+    """Server text fit to quote: secrets and JWTs masked, one line, at most ~200 chars,
+    no character that could steer a terminal."""
+    text = inert(" ".join(_redact(str(text), secrets).split()))
     return text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1] + "…"
 
 
@@ -232,8 +238,8 @@ def response_error(
     else:
         detail = None
     said = ": ".join(p for p in (code, detail) if p) or f"{status} {response.reason_phrase}"
-    said = _redact(said, secrets)
-    kw = {"status": status, "code": _redact(code, secrets) if code else None}
+    said = inert(_redact(said, secrets))
+    kw = {"status": status, "code": inert(_redact(code, secrets)) if code else None}
     # OAuth says invalid_client may come as 400 or 401; a 500 has been reported too
     says_invalid_client = bool(_INVALID_CLIENT_RE.search(f"{code or ''} {message or ''}"))
 
@@ -287,20 +293,22 @@ def _expired_on_arrival(host: str, claims: dict[str, Any], sent_at: datetime,
                         status: int) -> TokenExpiredError:
     """A token whose own claims say it was dead before it reached us."""
     exp, iat = numeric_claim(claims, "exp"), numeric_claim(claims, "iat")
-    if exp is None:
-        return TokenExpiredError(f"the token from {host} came with no time left to use it",
-                                 hint="the server issued an unusable token: try again later",
-                                 status=status)
-    if iat is not None:
+    hint = "the server issued an unusable token: try again later"
+    if exp is not None and iat is not None and exp <= iat:
+        when = "the same as its iat" if exp == iat else f"{_duration(iat - exp)} before its iat"
         return TokenExpiredError(
             f"the token from {host} was already expired when it was issued (its exp is "
-            f"{_duration(iat - exp)} before its iat)",
-            hint="the server issued an unusable token: try again later", status=status)
-    return TokenExpiredError(
-        f"the token from {host} had already expired by this machine's clock (its exp is "
-        f"{_duration(sent_at.timestamp() - exp)} before the request was sent)",
-        hint="check this machine's clock: one running ahead of the server's makes fresh "
-             "tokens look expired", status=status)
+            f"{when})", hint=hint, status=status)
+    if exp is not None and iat is None and exp <= sent_at.timestamp():
+        return TokenExpiredError(
+            f"the token from {host} had already expired by this machine's clock (its exp is "
+            f"{_duration(sent_at.timestamp() - exp)} before the request was sent)",
+            hint="check this machine's clock: one running ahead of the server's makes fresh "
+                 "tokens look expired", status=status)
+    # neither claim says so: its expires_in (or an exp - iat of a few microseconds) left
+    # no time at all
+    return TokenExpiredError(f"the token from {host} came with no time left to use it",
+                             hint=hint, status=status)
 
 
 # --- parsing answers (shared by both clients) --------------------------------------------
@@ -326,6 +334,9 @@ def _token_from(response: httpx.Response, sent_at: datetime, *, url: str, profil
     if not isinstance(access_token, str) or not access_token:
         raise BadResponseError(f"the token response from {host} has no access_token",
                                status=response.status_code)
+    if control_characters(access_token):  # printed by `csauth token`: never a raw escape
+        raise BadResponseError(f"the access_token from {host} holds control characters: "
+                               "it is not a usable token", status=response.status_code)
     endpoint = data.get("endpoint")
     if not isinstance(endpoint, str) or not endpoint.strip():
         raise BadResponseError(f"the token response from {host} has no endpoint "
@@ -336,7 +347,7 @@ def _token_from(response: httpx.Response, sent_at: datetime, *, url: str, profil
     trusted = endpoint_trusted(endpoint, auth_url)
     if not trusted:
         log.warning("token endpoint %s is not trusted: the token will not be used",
-                    _redact(_host(endpoint), [access_token]))
+                    inert(_redact(_host(endpoint), [access_token])))
     expires_at = expiry_from_response(sent_at, data.get("expires_in"), claims)
     if expires_at <= sent_at:
         raise _expired_on_arrival(host, claims, sent_at, response.status_code)

@@ -12,6 +12,7 @@ import logging
 import random
 import socket
 import time
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,9 +30,10 @@ from .errors import (
     ServerError,
     UntrustedEndpointError,
 )
-from .profiles import Profile, Settings, url_error
+from .profiles import Profile, Settings, is_loopback, url_error
 from .request import plan
 from .redact import Secret
+from .text import inert
 from .tokens import Clock, Token, utcnow
 
 # Reading answers lives in answers.py; MeInfo, ProbeResult, endpoint_trusted and
@@ -57,7 +59,12 @@ log = logging.getLogger("csauth.api")
 
 USER_AGENT = f"csauth-tui/{__version__}"
 RETRY_STATUSES = (500, 502, 503, 504)
-_LOOPBACK_MOUNTS = ("all://127.0.0.1", "all://localhost", "all://[::1]")
+# A token, /me or probe answer is a few KB. Past this, raw or decompressed, the answer is
+# refused: a gzip bomb (2 MB inflating to 2 GiB) must not take the memory and the time.
+MAX_ANSWER_BYTES = 1024 * 1024
+# Asked for explicitly: with brotli or zstandard installed httpx would offer them too, and
+# their ratios are far past gzip's ~1000:1 (what one 64 KiB read may inflate to).
+ACCEPT_ENCODING = "gzip, deflate"
 
 
 # --- one request, and the rules for retrying it ----------------------------------------
@@ -101,7 +108,9 @@ class _Retrying:
         the httpx chain (which may hold the request body)."""
         call = self.call
         self.used += elapsed
-        error, retry_class = self.client._network_error(exc, call.url)
+        # the message states the time actually waited: every try and the pauses between
+        error, retry_class = self.client._network_error(exc, call.url, waited=self.used,
+                                                        tries=self.attempt + 1)
         log.debug("%s %s failed after %.3fs: %s", call.method, call.url, elapsed,
                   type(exc).__name__)
         if retry_class is None or (retry_class == "read" and self.read_retries == 0):
@@ -184,22 +193,44 @@ class AuthClient:
         self._clock = clock
         self._sleep = sleep if sleep is not None else self._default_sleep
         self._jitter = jitter
-        self._http = self._http_client(
-            httpx,
+        self._options: dict[str, Any] = dict(
             timeout=httpx.Timeout(timeout, connect=connect_timeout),
-            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json",
+                     "Accept-Encoding": ACCEPT_ENCODING},
             verify=_verify(ca_bundle or self.settings.ca_bundle),
             trust_env=True,  # HTTPS_PROXY / NO_PROXY, SSL_CERT_FILE / SSL_CERT_DIR
-            mounts={pattern: None for pattern in _LOOPBACK_MOUNTS},  # loopback skips proxies
             transport=transport,
             follow_redirects=False,  # a redirect must never carry the secret elsewhere
         )
+        self._clients: dict[bool, Any] = {}  # direct? -> httpx client, built on first use
 
     _default_sleep = staticmethod(_asyncio_sleep)
 
     @staticmethod
-    def _http_client(httpx: Any, **options: Any) -> Any:
+    def _http_client(httpx: Any, *, direct: bool, **options: Any) -> Any:
+        if direct:  # with a transport of its own, httpx reads no proxy from the environment
+            options["transport"] = httpx.AsyncHTTPTransport(verify=options["verify"],
+                                                            trust_env=True)
         return httpx.AsyncClient(**options)
+
+    @property
+    def _http(self) -> Any:
+        """The client for the Contentsquare hosts (through HTTPS_PROXY when set)."""
+        return self._client(direct=False)
+
+    def _client_for(self, url: str) -> Any:
+        """Loopback hosts (all of 127.0.0.0/8, ::1, localhost) and plain http are reached
+        directly: a proxy from the environment must never see a request to them."""
+        return self._client(direct=self._options["transport"] is None and _direct(url))
+
+    def _client(self, *, direct: bool) -> Any:
+        client = self._clients.get(direct)
+        if client is None:
+            import httpx
+
+            client = self._clients[direct] = self._http_client(httpx, direct=direct,
+                                                               **self._options)
+        return client
 
     async def __aenter__(self) -> AuthClient:
         return self
@@ -208,7 +239,8 @@ class AuthClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        for client in list(self._clients.values()):
+            await client.aclose()
 
     # --- the three calls --------------------------------------------------------------
 
@@ -244,8 +276,9 @@ class AuthClient:
     async def _send(self, call: _Call) -> tuple[httpx.Response, datetime]:
         """One request with retries (see _Retrying); returns a success response and when
         it was sent. httpx's timeouts bound each read, not a whole answer, so one attempt
-        is also cut off after `connect_timeout + timeout` seconds: a server sending a byte
-        now and then cannot hold the client for ever."""
+        (sending, reading and decompressing) is also cut off after `connect_timeout +
+        timeout` seconds: a server sending a byte now and then cannot hold the client for
+        ever. An answer past MAX_ANSWER_BYTES is refused (NetworkError), never retried."""
         import asyncio
 
         import httpx
@@ -255,10 +288,8 @@ class AuthClient:
             sent_at = self._clock()
             started = time.perf_counter()
             try:
-                response = await asyncio.wait_for(
-                    self._http.request(call.method, call.url, json=call.json_body,
-                                       params=call.params, headers=call.headers),
-                    self._attempt_deadline)
+                response = await asyncio.wait_for(self._receive(httpx, call),
+                                                  self._attempt_deadline)
             except asyncio.TimeoutError:
                 delay = retrying.failed(_DeadlinePassed(), time.perf_counter() - started)
             except httpx.TransportError as exc:
@@ -268,6 +299,20 @@ class AuthClient:
                 if delay is None:
                     return response, sent_at
             await self._sleep(delay)
+
+    async def _receive(self, httpx: Any, call: _Call) -> httpx.Response:
+        """The whole answer, streamed and counted (see _Body)."""
+        async with self._client_for(call.url).stream(
+                call.method, call.url, json=call.json_body, params=call.params,
+                headers=call.headers) as streamed:
+            body = _Body(call.url, streamed)
+            if streamed.is_stream_consumed:  # an answer built in memory (MockTransport)
+                body.decoded(streamed.content)
+            else:
+                async for chunk in streamed.aiter_raw():
+                    body.feed(chunk)
+                body.finish()
+        return body.response(httpx, streamed)
 
     # --- what each call sends, and what its answer means ---------------------------------
 
@@ -342,19 +387,28 @@ class AuthClient:
         """Full jitter: uniform in [0, min(cap, base * 2**attempt)]."""
         return self._jitter() * min(self.backoff_cap, self.backoff_base * 2 ** attempt)
 
-    def _network_error(self, exc: Exception, url: str) -> tuple[NetworkError, str | None]:
-        """A worded NetworkError, and "connect", "read" or None for how to retry it."""
+    def _network_error(self, exc: Exception, url: str, *, waited: float | None = None,
+                       tries: int = 1) -> tuple[NetworkError, str | None]:
+        """A worded NetworkError, and "connect", "read" or None for how to retry it.
+        `waited` (seconds, every try and pause included) and `tries`: a timeout after
+        retries says both the limit of one try and the whole time waited."""
         import httpx
 
         host = _host(url)
+
+        def after(limit: float) -> str:
+            if tries <= 1 or waited is None:
+                return f"after {limit:g} s"
+            return f"after {limit:g} s on each of {tries} tries ({round(waited, 1):g} s in all)"
+
         if isinstance(exc, _DeadlinePassed):  # our own deadline, not one of httpx's
-            return NetworkError(f"{host} timed out after {self._attempt_deadline:g} s: its "
+            return NetworkError(f"{host} timed out {after(self._attempt_deadline)}: its "
                                 "answer came too slowly"), "read"
         if isinstance(exc, httpx.ConnectTimeout):
-            return NetworkError(f"cannot reach {host}: connection timed out after "
-                                f"{self.connect_timeout:g} s"), "connect"
+            return NetworkError(f"cannot reach {host}: connection timed out "
+                                f"{after(self.connect_timeout)}"), "connect"
         if isinstance(exc, httpx.TimeoutException):
-            return NetworkError(f"{host} timed out after {self.timeout:g} s"), "read"
+            return NetworkError(f"{host} timed out {after(self.timeout)}"), "read"
         if isinstance(exc, httpx.ProxyError):
             return NetworkError(f"the proxy refused the connection to {host}",
                                 hint="check HTTPS_PROXY / NO_PROXY"), "connect"
@@ -385,6 +439,107 @@ class AuthClient:
             return NetworkError(f"the connection to {host} dropped before a full answer"), \
                 "read"
         return NetworkError(f"cannot talk to {host}: {type(exc).__name__}"), None
+
+
+class _Body:
+    """An answer's body as it arrives, refused (NetworkError) as soon as it passes
+    MAX_ANSWER_BYTES as sent or once decompressed. The raw stream is inflated here, with
+    zlib told never to make more than the room left: httpx's own decoders inflate a whole
+    64 KiB read at once (64 MiB of a gzip bomb, and twice that while zlib's buffer grows).
+    Stacked or other encodings are refused before any of the body is read."""
+
+    def __init__(self, url: str, response: httpx.Response) -> None:
+        self.url = url
+        self.status = response.status_code
+        self.chunks: list[bytes] = []
+        self.raw_size = self.size = 0
+        codings = [c.strip().lower() for c in
+                   response.headers.get_list("content-encoding", split_commas=True)]
+        self.codings = [c for c in codings if c and c != "identity"]
+        if len(self.codings) > 1 or any(c not in ("gzip", "deflate") for c in self.codings):
+            shown = inert(", ".join(self.codings))[:60]
+            raise BadResponseError(
+                f"{_host(url)} answered with Content-Encoding '{shown}', which csauth does "
+                f"not accept (only one of gzip, deflate)", status=response.status_code)
+        # a gzip or a zlib header, told apart by zlib; raw deflate is tried after (below)
+        self._inflater = zlib.decompressobj(zlib.MAX_WBITS | 32) if self.codings else None
+        self._first = True
+
+    def feed(self, raw: bytes) -> None:
+        """One piece of the raw stream."""
+        self.raw_size += len(raw)
+        if self.raw_size > MAX_ANSWER_BYTES:
+            raise self._too_large("")
+        self._keep(self._inflate(raw) if self._inflater is not None else raw)
+
+    def finish(self) -> None:
+        if self._inflater is not None:
+            self._keep(self._inflater.flush())
+
+    def decoded(self, content: bytes) -> None:
+        """A body httpx already holds whole and decoded (an answer built in memory)."""
+        self._inflater = None
+        self._keep(content)
+
+    def _inflate(self, raw: bytes) -> bytes:
+        room = MAX_ANSWER_BYTES - self.size + 1  # one byte more tells "too large"
+        try:
+            out = self._inflater.decompress(raw, room)
+        except zlib.error:
+            if not (self._first and self.codings == ["deflate"]):
+                raise BadResponseError(
+                    f"the answer from {_host(self.url)} cannot be decompressed "
+                    f"({self.codings[0]})", status=self.status) from None
+            self._inflater = zlib.decompressobj(-zlib.MAX_WBITS)  # deflate without header
+            self._first = False
+            return self._inflate(raw)
+        self._first = False
+        return out
+
+    def _keep(self, data: bytes) -> None:
+        self.size += len(data)
+        if self.size > MAX_ANSWER_BYTES:
+            raise self._too_large(" once decompressed" if self._inflater is not None else "")
+        self.chunks.append(data)
+
+    def _too_large(self, how: str) -> NetworkError:
+        self.chunks.clear()
+        return NetworkError(
+            f"the answer from {_host(self.url)} was too large (over "
+            f"{MAX_ANSWER_BYTES // 2**20} MiB{how}): refused",
+            hint="a token answer is a few KB: check the auth URL, and any proxy or portal "
+                 "answering in its place", status=self.status)
+
+    def response(self, httpx: Any, streamed: httpx.Response) -> httpx.Response:
+        """A plain response holding the decompressed body (the request is kept, for the
+        debug log; the encoding headers go, the body being decoded already)."""
+        headers = [(k, v) for k, v in streamed.headers.raw  # bytes: as they came
+                   if k.lower() not in (b"content-encoding", b"content-length")]
+        return httpx.Response(
+            streamed.status_code, headers=headers, content=b"".join(self.chunks),
+            request=streamed.request,
+            extensions={k: v for k, v in streamed.extensions.items()
+                        if k in ("http_version", "reason_phrase")})
+
+
+def _direct(url: str) -> bool:
+    """Is `url` plain http or on a loopback host (no proxy may see it)?"""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    host = (parts.hostname or "").rstrip(".")
+    if parts.scheme == "http" or is_loopback(host):
+        return True
+    import ipaddress
+
+    try:
+        mapped = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return getattr(mapped, "ipv4_mapped", None) is not None and mapped.ipv4_mapped.is_loopback
 
 
 def _causes(exc: BaseException):

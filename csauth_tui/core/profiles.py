@@ -17,10 +17,14 @@ from typing import Any
 from . import scopes as scope_rules
 from .errors import ProfileInvalidError, ProfilesSyntaxError, UnknownProfileError
 from .redact import Secret, looks_like_a_secret
+from .text import control_error, inert
 
 DEFAULT_AUTH_URL = "https://api.contentsquare.com"
+MAX_RENEW_BEFORE = 3600  # renew_before_seconds must be below a token's documented lifetime
 LEVELS = ("project", "account")
 NAME_RE = re.compile(r"^[A-Za-z0-9_-]+\Z")  # \Z: "$" would accept a final newline
+NAME_RULE = "ASCII letters, digits, '-' and '_'"  # what NAME_RE allows, in words
+MAX_NAME = 64  # a name is typed on command lines and shown in a table column
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")  # what `secret = "env:NAME"` may name
 PROFILE_KEYS = {
     "level", "client_id", "scopes", "project_id", "secret", "client_secret",
@@ -69,8 +73,9 @@ class Problem:
     severity: str = "error"  # "error" | "warning"
 
     def __str__(self) -> str:
-        where = ".".join(p for p in (self.profile, self.field) if p)
-        return f"{where}: {self.message}" if where else self.message
+        # the profile's name may be anything the file holds: shown inert, as is the message
+        where = inert(".".join(p for p in (self.profile, self.field) if p))
+        return inert(f"{where}: {self.message}" if where else self.message)
 
 
 @dataclass
@@ -83,6 +88,12 @@ class ProfilesFile:
     # the name of every profile table in file order, good or bad
     order: list[str] = field(default_factory=list)
 
+    def settings_errors(self) -> list[Problem]:
+        """What is wrong with [settings]: while there is anything, nothing may be sent
+        (a dropped value would fall back to a default, e.g. the real auth URL)."""
+        return [p for p in self.problems if p.profile is None and p.severity == "error"
+                and (p.field or "").startswith("settings")]
+
     def errors_for(self, name: str) -> list[Problem]:
         return [p for p in self.problems if p.profile == name and p.severity == "error"]
 
@@ -93,11 +104,37 @@ class ProfilesFile:
         if bad:
             detail = "; ".join(str(p) for p in bad)
             raise ProfileInvalidError(f"profile '{name}' in {self.path} is invalid: {detail}")
-        known = ", ".join(self.profiles) or "none"
+        # a few close names, never the whole list (a team's file may hold thousands)
+        close = similar_names(name, self.order)
+        suggestion = ""
+        if close:
+            suggestion = "; did you mean " + " or ".join(f"'{inert(n)}'" for n in close) + "?"
         raise UnknownProfileError(
-            f"no profile named '{name}' in {self.path} (known: {known})",
-            hint="`csauth list` shows them; `csauth add` creates one",
+            f"unknown profile '{inert(name)}' in {self.path}{suggestion}",
+            hint="`csauth list` shows them all; `csauth add` creates one",
         )
+
+
+def similar_names(name: str, names: list[str], limit: int = 3) -> list[str]:
+    """Up to `limit` names close to `name`: the same but for case first, then difflib's
+    close ones; when none is close, the one nearest (a short name mistyped may share only
+    a letter or two with the right one)."""
+    import difflib
+
+    folded = name.casefold()
+    same = [n for n in names if n.casefold() == folded and n != name]
+    close = (difflib.get_close_matches(name, names, n=limit)
+             or difflib.get_close_matches(name, names, n=1, cutoff=0.25))
+    return list(dict.fromkeys(same + close))[:limit]
+
+
+def case_twins(names: list[str]) -> dict[str, list[str]]:
+    """The names that differ from another only by case, each with its twins."""
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        groups.setdefault(name.casefold(), []).append(name)
+    return {name: [n for n in group if n != name]
+            for group in groups.values() if len(group) > 1 for name in group}
 
 
 def syntax_error(path: Path, exc: Exception, source: str = "") -> ProfilesSyntaxError:
@@ -174,6 +211,11 @@ def from_mapping(path: Path, doc: dict[str, Any]) -> ProfilesFile:
         profile = validate_profile(name, table, result.problems)
         if profile is not None:
             result.profiles[name] = profile
+    for name, twins in case_twins(result.order).items():
+        others = ", ".join(f"'{inert(n)}'" for n in twins)
+        result.problems.append(Problem(
+            f"differs from {others} only by case: easy to mistake for it; rename one",
+            profile=name, severity="warning"))
     return result
 
 
@@ -193,11 +235,17 @@ def _settings(raw: Any, problems: list[Problem]) -> Settings:
                                     severity="warning"))
             continue
         if kind is int and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-            problems.append(Problem("must be a whole number of seconds >= 0",
-                                    field=f"settings.{key}"))
+            problems.append(Problem(f"must be a whole number of seconds >= 0, not "
+                                    f"{_shown(value)}", field=f"settings.{key}"))
+            continue
+        if key == "renew_before_seconds" and value >= MAX_RENEW_BEFORE:
+            problems.append(Problem(f"must be less than {MAX_RENEW_BEFORE} (a token lives one "
+                                    f"hour), not {value}", field=f"settings.{key}"))
             continue
         if kind is not int and not isinstance(value, kind):
-            problems.append(Problem(f"must be a {kind.__name__}", field=f"settings.{key}"))
+            word = {"bool": "true or false", "str": "a string"}[kind.__name__]
+            problems.append(Problem(f"must be {word}, not {_shown(value)}",
+                                    field=f"settings.{key}"))
             continue
         if key == "auth_url":
             url_problem = url_error(value)
@@ -208,12 +256,26 @@ def _settings(raw: Any, problems: list[Problem]) -> Settings:
     return Settings(**values)
 
 
+def _shown(value: Any) -> str:
+    """A wrong setting's value, quoted back to the user (never one that looks like a secret)."""
+    from .text import inert
+
+    if isinstance(value, str):
+        return ("a string (not shown: it looks like a secret)" if looks_like_a_secret(value)
+                else inert(repr(value[:60])))
+    if isinstance(value, (dict, list)):
+        return "a table" if isinstance(value, dict) else "a list"
+    return inert(repr(value))[:60]
+
+
 def url_error(url: str) -> str | None:
     """Why `url` cannot be an auth URL: https, or http on a loopback host only."""
     from urllib.parse import urlsplit
 
+    from .text import inert
+
     shown = "the URL (not shown: it looks like a secret)" if looks_like_a_secret(url) \
-        else f"'{url}'"
+        else f"'{inert(url)}'"
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -255,7 +317,10 @@ def validate_profile(name: str, table: Any, problems: list[Problem]) -> Profile 
         problems.append(Problem(message, profile=name, field=fld, severity=severity))
 
     if not NAME_RE.match(name):
-        err(None, "a profile name may use letters, digits, '-' and '_' only")
+        err(None, control_error("the profile name", name)
+            or f"a profile name may use {NAME_RULE} only")
+    elif len(name) > MAX_NAME:
+        err(None, f"a profile name is at most {MAX_NAME} characters, not {len(name)}")
     if not isinstance(table, dict):
         err(None, "must be a table ([profiles.NAME])")
         return None
@@ -271,6 +336,9 @@ def validate_profile(name: str, table: Any, problems: list[Problem]) -> Profile 
     client_id = table.get("client_id")
     if not isinstance(client_id, str) or not client_id.strip():
         err("client_id", "missing client_id (copy it from the Contentsquare console)")
+    elif control_error("client_id", client_id):
+        err("client_id", f"{control_error('client_id', client_id)}: copy it again from the "
+            "Contentsquare console")
 
     raw_scopes = table.get("scopes", ["metrics"])
     if isinstance(raw_scopes, str):
@@ -322,6 +390,10 @@ def validate_profile(name: str, table: Any, problems: list[Problem]) -> Profile 
         created = created.date()
     if created is not None and not isinstance(created, date):
         err("created", "created must be a TOML date, e.g. 2026-01-15")
+        created = None
+    elif created is not None and created > date.today():
+        err("created", f"created {created.isoformat()} is in the future: use the date the "
+            "credential was created in the Contentsquare console")
         created = None
 
     description = table.get("description", "")

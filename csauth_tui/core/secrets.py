@@ -17,6 +17,7 @@ import shlex
 import signal
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -26,6 +27,7 @@ from .redact import Secret, looks_like_a_secret, mask, secret_parts
 
 KEYRING_SERVICE = "csauth-tui"
 _PROBE_USER = "csauth-doctor-probe"  # looked up (never written) by keyring_status()
+MAX_COMMAND_OUTPUT = 64 * 1024  # a `cmd:` command prints a secret, maybe a few notes
 
 _ELSEWHERE = ("keep the secret out of the profiles file with secret = \"env:VAR\" or "
               "secret = \"cmd:COMMAND\" (e.g. `cmd:pass show cs/prod`)")
@@ -104,6 +106,17 @@ def store_secret(client_id: str, secret: Secret, *, replace: bool = False,
                  "purpose with --replace-secret (or `csauth secret set`)",
         )
     return outcome
+
+
+def stored_secret(client_id: str, *, timeout: float = 10.0) -> Secret | None:
+    """The secret the keyring holds for `client_id`, None when it holds none (an unusable
+    keyring still raises): what a new secret would replace."""
+    try:
+        return _from_keyring(Profile(name="(stored)", client_id=client_id), timeout)
+    except KeyringUnavailableError:
+        raise
+    except SecretError:
+        return None
 
 
 def delete_secret(client_id: str, *, timeout: float = 10.0) -> bool:
@@ -236,9 +249,13 @@ def _from_command(
     except OSError as exc:
         raise SecretError(f"{where} ({program}) could not start: {exc.strerror or exc}") from None
     try:
-        out, err = proc.communicate(timeout=timeout)
+        out, err = _output(proc, timeout)
+    except _TooMuchOutput:
+        raise SecretError(
+            f"{where} ({program}) printed more than {MAX_COMMAND_OUTPUT // 1024} KiB on "
+            "stdout: it was stopped",
+            hint="it must print the client secret on its first line, then end") from None
     except subprocess.TimeoutExpired:
-        _kill(proc)
         raise SecretError(
             f"command for profile '{profile.name}' ({program}) timed out after {timeout:g} s",
             hint="is it waiting for a password or a touch?",
@@ -258,7 +275,55 @@ def _from_command(
     return Secret(stdout.splitlines()[0].strip())
 
 
-def _kill(proc: subprocess.Popen) -> None:
+class _TooMuchOutput(Exception):
+    pass
+
+
+def _output(proc: subprocess.Popen, timeout: float) -> tuple[bytes, bytes]:
+    """What the command printed on stdout and stderr, each read in a thread of its own and
+    kept to MAX_COMMAND_OUTPUT bytes (`cmd:yes` must not fill the memory). The command is
+    killed when it passes that on stdout (_TooMuchOutput) or when it has not finished in
+    `timeout` seconds (subprocess.TimeoutExpired)."""
+    deadline = time.monotonic() + timeout
+    kept = {"out": bytearray(), "err": bytearray()}
+    too_much = threading.Event()
+
+    def read(pipe: Any, name: str) -> None:
+        buffer = kept[name]
+        try:
+            while chunk := pipe.read1(65536):
+                if len(buffer) + len(chunk) > MAX_COMMAND_OUTPUT:
+                    if name == "out":
+                        too_much.set()
+                        return
+                    continue  # stderr: keep its start, drain the rest
+                buffer.extend(chunk)
+        except (OSError, ValueError):
+            pass  # the pipe was closed under us: the command was killed
+
+    readers = [threading.Thread(target=read, args=(pipe, name), daemon=True,
+                                name=f"csauth-secret-{name}")
+               for pipe, name in ((proc.stdout, "out"), (proc.stderr, "err"))]
+    for reader in readers:
+        reader.start()
+    readers[0].join(timeout)  # ends at the end of stdout, or past the limit
+    try:
+        if too_much.is_set():
+            raise _TooMuchOutput
+        if readers[0].is_alive():
+            raise subprocess.TimeoutExpired(proc.args, timeout)
+        proc.wait(max(0.0, deadline - time.monotonic()))
+    except BaseException:
+        _kill(proc, readers)
+        raise
+    # stderr is read until the command ends, within the timeout (a daemon it started may
+    # hold the pipe open: what arrived by then is enough for an error line)
+    readers[1].join(max(0.0, deadline - time.monotonic()))
+    _close_pipes(proc, readers)
+    return bytes(kept["out"]), bytes(kept["err"])
+
+
+def _kill(proc: subprocess.Popen, readers: list[threading.Thread]) -> None:
     """Kill the command and whatever it started (it runs in its own session)."""
     try:
         if hasattr(os, "killpg"):
@@ -268,9 +333,19 @@ def _kill(proc: subprocess.Popen) -> None:
     except OSError:
         pass
     try:
-        proc.communicate(timeout=5)
-    except subprocess.TimeoutExpired:  # pragma: no cover - a grandchild kept the pipes
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:  # pragma: no cover - not even SIGKILL ended it
         pass
+    for reader in readers:
+        reader.join(1)
+    _close_pipes(proc, readers)
+
+
+def _close_pipes(proc: subprocess.Popen, readers: list[threading.Thread]) -> None:
+    """Close the pipes no reader is blocked on (one a daemon still holds stays open)."""
+    for pipe, reader in zip((proc.stdout, proc.stderr), readers):
+        if pipe is not None and not reader.is_alive():
+            pipe.close()
 
 
 # --- keyring plumbing ------------------------------------------------------------------

@@ -301,7 +301,7 @@ class ProfileStore:
 
 def _check_name(name: str) -> None:
     if not isinstance(name, str) or not profiles.NAME_RE.fullmatch(name):
-        raise ValueError(f"invalid profile name {name!r}: use letters, digits, '-' and '_'")
+        raise ValueError(f"invalid profile name {name!r}: use {profiles.NAME_RULE}")
 
 
 def _plain_fields(fields: Mapping[str, Any]) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from .answers import MeInfo, ProbeResult, _probe_refused, _probe_result
-from .api import AuthClient, _Call, _DeadlinePassed, _Retrying
+from .api import AuthClient, _Body, _Call, _DeadlinePassed, _Retrying
 from .errors import ApiError, NetworkError
 from .profiles import Profile
 from .redact import Secret
@@ -36,7 +36,10 @@ class SyncAuthClient(AuthClient):
     _default_sleep = staticmethod(time.sleep)
 
     @staticmethod
-    def _http_client(httpx: Any, **options: Any) -> Any:
+    def _http_client(httpx: Any, *, direct: bool, **options: Any) -> Any:
+        if direct:  # see AuthClient._http_client
+            options["transport"] = httpx.HTTPTransport(verify=options["verify"],
+                                                       trust_env=True)
         return httpx.Client(**options)
 
     def __enter__(self) -> SyncAuthClient:
@@ -46,7 +49,8 @@ class SyncAuthClient(AuthClient):
         self.close()
 
     def close(self) -> None:
-        self._http.close()
+        for client in list(self._clients.values()):
+            client.close()
 
     def fetch_token(  # type: ignore[override]
         self,
@@ -96,24 +100,22 @@ class SyncAuthClient(AuthClient):
     def _receive(self, httpx: Any, call: _Call, deadline: float) -> httpx.Response:
         """The whole answer, or _DeadlinePassed: httpx.Client has no overall timeout, so
         the body is streamed and the clock checked after each chunk (and _alarm covers a
-        server that trickles its headers)."""
-        with self._http.stream(call.method, call.url, json=call.json_body,
-                               params=call.params, headers=call.headers) as streamed:
+        server that trickles its headers). Refused past MAX_ANSWER_BYTES (see _Body)."""
+        with self._client_for(call.url).stream(
+                call.method, call.url, json=call.json_body, params=call.params,
+                headers=call.headers) as streamed:
+            body = _Body(call.url, streamed)
             if streamed.is_stream_consumed:  # an answer built in memory (MockTransport)
-                return streamed
-            chunks = []
-            for chunk in streamed.iter_raw():
-                chunks.append(chunk)
-                if time.perf_counter() > deadline:
-                    raise _DeadlinePassed
+                body.decoded(streamed.content)
+            else:
+                for chunk in streamed.iter_raw():
+                    body.feed(chunk)
+                    if time.perf_counter() > deadline:
+                        raise _DeadlinePassed
+                body.finish()
             if time.perf_counter() > deadline:
                 raise _DeadlinePassed
-        # a plain response holding the body (decoded by httpx as usual, e.g. gzip)
-        return httpx.Response(
-            streamed.status_code, headers=streamed.headers, content=b"".join(chunks),
-            request=streamed.request,
-            extensions={k: v for k, v in streamed.extensions.items()
-                        if k in ("http_version", "reason_phrase")})
+        return body.response(httpx, streamed)
 
 
 @contextlib.contextmanager

@@ -17,6 +17,9 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_LIFETIME_SECONDS = 3600
+# renew_before_seconds is capped, per token, at this share of the token's own lifetime: a
+# setting at or above a token's lifetime would otherwise call every new token stale at once
+RENEW_SHARE = 0.5
 Clock = Callable[[], datetime]
 
 
@@ -101,6 +104,16 @@ class Token:
     def is_fresh(self, min_ttl: float, now: datetime | None = None) -> bool:
         """True while more than `min_ttl` seconds remain."""
         return self.seconds_left(now) > min_ttl
+
+    def renew_margin(self, renew_before: float) -> float:
+        """How long before expiry this token is renewed: `renew_before`, but never more
+        than RENEW_SHARE of its lifetime."""
+        return max(0.0, min(float(renew_before), self.lifetime * RENEW_SHARE))
+
+    def fresh_enough(self, renew_before: float, now: datetime | None = None) -> bool:
+        """True while the token need not be renewed yet (the CLI's cache and the app's
+        auto-renew both ask this): more than `renew_margin(renew_before)` seconds left."""
+        return self.is_fresh(self.renew_margin(renew_before), now)
 
     @property
     def header(self) -> str:
@@ -214,14 +227,18 @@ class TokenCache:
         tokens = data.get("tokens")
         return tokens if isinstance(tokens, dict) else {}
 
-    def get(self, key: str, min_ttl: float = 0) -> Token | None:
-        """The cached token for `key` if more than `min_ttl` seconds remain."""
+    def get(self, key: str, min_ttl: float = 0, *,
+            renew_before: float | None = None) -> Token | None:
+        """The cached token for `key` if more than `min_ttl` seconds remain, or (with
+        `renew_before`, the setting) while it is `fresh_enough`."""
         raw = self._read().get(key)
         if not isinstance(raw, dict):
             return None
         try:
             token = Token.from_dict(raw)
-            fresh = token.is_fresh(min_ttl, self.clock())  # TypeError: no timezone
+            now = self.clock()
+            fresh = (token.is_fresh(min_ttl, now) if renew_before is None  # TypeError: no tz
+                     else token.fresh_enough(renew_before, now))
         except (KeyError, TypeError, ValueError):
             return None
         if not token.trusted or not fresh:

@@ -3,6 +3,15 @@
 An import never overwrites without being asked, reports each bad row by its number and
 still imports the rest, and puts any secret it finds in the keyring (or leaves it out
 with a note), never in the profiles file unless the caller chose plaintext on purpose.
+
+A file to import is foreign: by default it brings data only (name, level, client_id,
+project_id, scopes, created, description, and a client_secret for the keyring). What
+would change where a secret comes from or where it is sent (a `secret` source, an
+`auth_url`) refuses its row unless the caller lets that field in by name
+(allow_secret_sources, allow_auth_url); whatever is let in is listed row by row. A
+profile replaced by an overwrite keeps its own secret source and auth_url unless the
+import was allowed to change them, and a different secret already in the keyring for a
+client_id is kept unless the caller asks to replace it.
 """
 
 from __future__ import annotations
@@ -17,9 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from . import profiles as profile_rules
-from .errors import ConfigError, SecretError
+from .errors import ConfigError, SecretConflictError, SecretError, UnknownProfileError
 from .profiles import Problem, Profile, ProfilesFile
-from .redact import Secret
+from .redact import Secret, looks_like_a_secret, mask
+from .text import FORMULA_STARTS, csv_cell, inert
 
 FORMATS = ("toml", "json", "csv")
 # secret (env:/cmd: only, never a secret value) and auth_url may be left empty or out
@@ -28,6 +38,11 @@ CSV_COLUMNS = ("name", "level", "client_id", "project_id", "scopes", "created", 
 SECRET_MODES = ("keyring", "skip", "plaintext")
 # how each planned action is said to a person (CLI report and the app's preview)
 ACTION_WORDS = {"add": "add", "overwrite": "replace", "conflict": "skip", "invalid": "reject"}
+# what an import takes by default, besides the name and a client_secret for the keyring;
+# an overwrite replaces exactly these and keeps the rest of the profile
+DATA_FIELDS = ("level", "client_id", "project_id", "scopes", "created", "description")
+SECRET_FLAG = "--allow-secret-sources"
+AUTH_URL_FLAG = "--allow-auth-url"
 
 
 @dataclass
@@ -37,6 +52,7 @@ class ImportRow:
     fields: dict[str, Any]
     secret: Secret | None = field(default=None, repr=False)
     errors: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)  # unknown fields, left out
 
 
 @dataclass
@@ -45,12 +61,36 @@ class Outcome:
     name: str
     action: str  # "add", "overwrite", "conflict", "invalid"
     detail: str = ""
+    # what an allow_* choice lets in from this row, field by field ("auth_url: https://..")
+    admitted: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # worth knowing, not a failure
+    # why this row's client_secret will not be imported (the profile still is), or ""
+    secret_refused: str = ""
+    # an overwrite: the secret source the profile has now (None: not known)
+    current_source: str | None = None
+
+    def line(self, dry_run: bool = False) -> str:
+        """The outcome as one line for a terminal; every piece from the file made inert."""
+        word = ACTION_WORDS[self.action]
+        if dry_run and self.action in ("add", "overwrite"):
+            word = f"would {word}"
+        admitted = f" ({'; '.join(self.admitted)})" if self.admitted else ""
+        why = [self.detail] if self.detail else []
+        why += self.notes + ([self.secret_refused] if self.secret_refused else [])
+        tail = f": {'; '.join(why)}" if why else ""
+        return inert(f"{self.where}: {word} {self.name or '(no name)'}{admitted}{tail}")
 
 
 @dataclass
 class ImportPlan:
     rows: list[ImportRow]
     outcomes: list[Outcome]
+    allow_secret_sources: bool = False
+    allow_auth_url: bool = False
+
+    def outcome_of(self, row: ImportRow) -> Outcome | None:
+        return next((o for o in self.outcomes if (o.where, o.name) == (row.where, row.name)),
+                    None)
 
     def to_write(self, action: str) -> list[ImportRow]:
         by_where = {(o.where, o.name): o.action for o in self.outcomes}
@@ -64,6 +104,19 @@ class ImportPlan:
     def rejected(self) -> list[Outcome]:
         """Rows that are wrong, not merely already there: running an import twice is fine."""
         return [o for o in self.outcomes if o.action == "invalid"]
+
+    @property
+    def secrets_refused(self) -> list[Outcome]:
+        """Rows imported without their client_secret, known before anything is written."""
+        return [o for o in self.outcomes if o.secret_refused]
+
+
+class ImportNotes(list):
+    """What apply_import says about secrets (stored, left out and why), one line each;
+    `refused` counts the rows whose secret it refused to take, or profiles it could not
+    replace (the caller's exit status)."""
+
+    refused: int = 0
 
 
 # --- reading ---------------------------------------------------------------------------
@@ -116,9 +169,17 @@ def _split_secret(where: str, name: str, raw: dict[str, Any]) -> ImportRow:
             row.errors.append("created is not a date like 2026-01-15 (value not shown)")
     if isinstance(secret, str) and secret.strip():
         row.secret = Secret(secret.strip())
-        fields.pop("secret", None)
     elif secret not in (None, ""):
         row.errors.append("client_secret must be a string")
+    source = fields.get("secret")
+    if source == "keyring" or (source == "plaintext" and row.secret is not None):
+        # what the import does anyway: the --secrets choice says where a client_secret goes
+        del fields["secret"]
+    elif source == "plaintext":
+        row.errors.append("secret = \"plaintext\" but the row has no client_secret")
+    elif source is not None and row.secret is not None:
+        row.errors.append("the row gives both a client_secret and a secret source (value "
+                          "not shown): keep one")
     return row
 
 
@@ -157,6 +218,8 @@ def _rows_from_json(path: Path, text: str) -> list[ImportRow]:
             row.errors.append("each item must be an object with a \"name\"")
             rows.append(row)
             continue
+        if isinstance(item.get("project_id"), str):  # "1001", as a CSV cell would give it
+            item = {**item, "project_id": _whole_number(item["project_id"].strip())}
         rows.append(_split_secret(where, item["name"], item))
     return rows
 
@@ -183,9 +246,15 @@ def _csv_rows(path: Path, reader: csv.DictReader) -> list[ImportRow]:
         where = f"line {number}"
         raw: dict[str, Any] = {}
         errors = []
+        ignored = []
         for key, value in record.items():
-            if value == "" or key not in (*CSV_COLUMNS, "client_secret"):
+            if value == "":
                 continue
+            if key not in (*CSV_COLUMNS, "client_secret"):
+                ignored.append(key or "(a column without a header)")
+                continue
+            if key != "client_secret":  # csauth never writes one, so never escapes one
+                value = from_csv_cell(value)
             if key == "project_id":
                 raw[key] = _whole_number(value)
             elif key == "scopes":
@@ -199,8 +268,33 @@ def _csv_rows(path: Path, reader: csv.DictReader) -> list[ImportRow]:
                 raw[key] = value
         row = _split_secret(where, record.get("name", ""), raw)
         row.errors.extend(errors)
+        row.ignored.extend(ignored)
         rows.append(row)
     return rows
+
+
+def _formula_escaped(text: str) -> bool:
+    """True for text that reads as a formula once any leading quotes are taken away."""
+    return text.lstrip("'").startswith(FORMULA_STARTS)
+
+
+def to_csv_cell(value: object) -> str:
+    """A cell of a CSV csauth writes: csv_cell's `'` before = + - @ tab CR, and one more
+    `'` before a value that already starts with quotes and then one of those, so that
+    from_csv_cell gives every value back exactly."""
+    text = "" if value is None else str(value)
+    if text.startswith("'") and _formula_escaped(text):
+        return "'" + text
+    return csv_cell(text)
+
+
+def from_csv_cell(cell: str) -> str:
+    """The value to_csv_cell (or a spreadsheet's own quoting) wrote as `cell`: exactly one
+    leading `'` is taken away when what follows it starts (after any further quotes) with
+    = + - @ tab or CR. Any other cell is taken as it is."""
+    if cell.startswith("'") and _formula_escaped(cell[1:]):
+        return cell[1:]
+    return cell
 
 
 def _whole_number(value: str) -> int | str:
@@ -218,17 +312,14 @@ def _validate(row: ImportRow) -> None:
     if row.errors:
         return
     problems: list[Problem] = []
-    check = dict(row.fields)
-    if check.get("secret") == "plaintext":
-        check.pop("secret")
     if not isinstance(row.name, str) or not profile_rules.NAME_RE.fullmatch(row.name or ""):
         row.errors.append(f"name '{row.name}' must use letters, digits, '-' and '_' only")
         return
-    unknown = sorted(set(check) - profile_rules.PROFILE_KEYS)
+    unknown = sorted(set(row.fields) - profile_rules.PROFILE_KEYS)
     for key in unknown:
-        check.pop(key)
         row.fields.pop(key)
-    if profile_rules.validate_profile(row.name, check, problems) is None:
+    row.ignored.extend(unknown)
+    if profile_rules.validate_profile(row.name, dict(row.fields), problems) is None:
         row.errors.extend(f"{p.field or 'profile'}: {p.message}" for p in problems
                           if p.severity == "error")
 
@@ -236,75 +327,223 @@ def _validate(row: ImportRow) -> None:
 # --- planning and applying -------------------------------------------------------------
 
 
-def plan_import(rows: list[ImportRow], existing: ProfilesFile, overwrite: bool) -> ImportPlan:
+def shown_source(source: str) -> str:
+    """A secret source as it may be shown: a command or variable name that looks like a
+    pasted secret is not quoted."""
+    kind = source.split(":", 1)[0]
+    if source.startswith(("env:", "cmd:")) and looks_like_a_secret(source):
+        what = "command" if kind == "cmd" else "variable name"
+        return f"{kind}: ({what} not shown: it looks like a secret)"
+    return inert(source)
+
+
+def shown_url(url: str) -> str:
+    """An auth_url as it may be shown: only its scheme and host when part of it looks like a
+    pasted secret (a password in the URL, a token in its query)."""
+    if not looks_like_a_secret(url):
+        return inert(url)
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        host = f"{parts.scheme}://{parts.hostname}" if parts.hostname else "the URL"
+    except ValueError:
+        host = "the URL"
+    return f"{inert(host)} (the rest not shown: it looks like a secret)"
+
+
+def plan_import(rows: list[ImportRow], existing: ProfilesFile, overwrite: bool, *,
+                allow_secret_sources: bool = False, allow_auth_url: bool = False,
+                secrets: str = "keyring") -> ImportPlan:
+    """What importing `rows` into `existing` would do, row by row. `secrets` is the
+    --secrets choice the notes are worked out for (apply_import works them out again)."""
     outcomes = []
-    taken_ids = {p.client_id: n for n, p in existing.profiles.items()}
+    owners: dict[str, str] = {p.client_id: n for n, p in existing.profiles.items()}
+    secret_from: dict[str, tuple[str, Secret]] = {}  # client_id -> (where, secret) so far
     seen_names: set[str] = set()
     for row in rows:
         if row.errors:
             outcomes.append(Outcome(row.where, row.name, "invalid", "; ".join(row.errors)))
+            continue
+        admitted, refused = _behaviour(row, existing.profiles.get(row.name) if overwrite
+                                       else None, allow_secret_sources, allow_auth_url)
+        if refused:
+            outcomes.append(Outcome(row.where, row.name, "invalid", "; ".join(refused)))
             continue
         if row.name in seen_names:
             outcomes.append(Outcome(row.where, row.name, "conflict",
                                     "the same name appears twice in this import"))
             continue
         seen_names.add(row.name)
-        client_id = row.fields.get("client_id")
-        owner = taken_ids.get(client_id)
-        if row.name in existing.order:
-            if overwrite:
-                outcomes.append(Outcome(row.where, row.name, "overwrite"))
-            else:
-                outcomes.append(Outcome(row.where, row.name, "conflict",
-                                        "a profile with this name exists (--overwrite replaces it)"))
-            continue
-        if owner is not None and owner != row.name and not overwrite:
+        if row.name in existing.order and not overwrite:
             outcomes.append(Outcome(row.where, row.name, "conflict",
-                                    f"client_id already used by profile '{owner}' "
-                                    "(--overwrite imports it anyway)"))
+                                    "a profile with this name exists (--overwrite replaces it)"))
             continue
-        outcomes.append(Outcome(row.where, row.name, "add"))
-        taken_ids.setdefault(client_id, row.name)
-    return ImportPlan(rows, outcomes)
+        action = "overwrite" if row.name in existing.order else "add"
+        outcome = Outcome(row.where, row.name, action, admitted=admitted)
+        current = existing.profiles.get(row.name) if action == "overwrite" else None
+        outcome.current_source = current.secret if current else None
+        if row.ignored:
+            outcome.notes.append(f"unknown field(s) {', '.join(row.ignored)} ignored")
+        if current is not None:
+            outcome.notes.extend(_kept_by_overwrite(current, row, secrets))
+        client_id = row.fields.get("client_id")
+        owner = owners.get(client_id)
+        if owner is not None and owner != row.name:
+            # legitimate (one account credential, two projects): the keyring entry is shared
+            outcome.notes.append(f"shares its client_id with '{owner}'")
+        owners.setdefault(client_id, row.name)
+        if row.secret is not None:
+            earlier = secret_from.setdefault(client_id, (row.where, row.secret))
+            if earlier[1] != row.secret:
+                outcome.secret_refused = (
+                    f"client_secret NOT imported: {earlier[0]} gives a different one for the "
+                    "same client_id, and one client_id has one secret (the first is kept)")
+            else:
+                kept = kept_source_note(outcome, secrets, allow_secret_sources)
+                if kept:
+                    outcome.notes.append(kept)
+        outcomes.append(outcome)
+    return ImportPlan(rows, outcomes, allow_secret_sources, allow_auth_url)
+
+
+def _kept_by_overwrite(current: Profile, row: ImportRow, secrets: str) -> list[str]:
+    """What a profile being replaced keeps of its own because the row says nothing of it
+    (a row's client_secret that would move the source has its own note)."""
+    kept = []
+    if (current.secret not in ("keyring", "plaintext") and "secret" not in row.fields
+            and (row.secret is None or secrets == "skip")):
+        kept.append(f"secret source {shown_source(current.secret)}")
+    if current.auth_url and "auth_url" not in row.fields:
+        kept.append(f"auth_url {shown_url(current.auth_url)}")
+    return [f"keeps its own {' and '.join(kept)}"] if kept else []
+
+
+def _behaviour(row: ImportRow, current: Profile | None, allow_secret_sources: bool,
+               allow_auth_url: bool) -> tuple[list[str], list[str]]:
+    """(what the flags let in from `row`, why `row` is refused) for its secret source
+    and auth_url."""
+    admitted, refused = [], []
+    source = row.fields.get("secret")
+    if source is not None:
+        shown = shown_source(source)
+        if allow_secret_sources:
+            was = (f" (was {shown_source(current.secret)})"
+                   if current is not None and current.secret != source else "")
+            admitted.append(f"secret source: {shown}{was}")
+        else:
+            refused.append(f"secret source {shown} refused: an import takes one only with "
+                           f"{SECRET_FLAG}")
+    url = row.fields.get("auth_url")
+    if url is not None:
+        if allow_auth_url:
+            was = (f" (was {shown_url(current.auth_url or 'the default')})"
+                   if current is not None and current.auth_url != url.rstrip("/") else "")
+            admitted.append(f"auth_url: {shown_url(url)}{was}")
+        else:
+            refused.append(f"auth_url {shown_url(url)} refused: an import takes one only "
+                           f"with {AUTH_URL_FLAG}")
+    return admitted, refused
+
+
+def kept_source_note(outcome: Outcome, secrets: str, allow_secret_sources: bool) -> str:
+    """Why the client_secret of an overwrite is left out: it would move the profile's
+    secret to another source ("" when it would not, or when that is allowed)."""
+    target = {"keyring": "keyring", "plaintext": "plaintext"}.get(secrets)
+    current = outcome.current_source
+    if (outcome.action != "overwrite" or target is None or current == target
+            or allow_secret_sources):
+        return ""
+    shown = shown_source(current) if current else "(unknown: the profile is invalid)"
+    return (f"client_secret not imported: the profile keeps its secret source {shown} "
+            f"({SECRET_FLAG} moves it to the {target})")
 
 
 def apply_import(
     plan: ImportPlan,
     store: Any,
     secrets: str = "keyring",
-    store_secret: Callable[[str, Secret], None] | None = None,
-) -> list[str]:
-    """Write the plan; returns notes about secrets (stored, left out and why)."""
+    store_secret: Callable[..., str] | None = None,
+    *,
+    replace_secret: bool = False,
+) -> ImportNotes:
+    """Write the plan; returns notes about secrets (stored, left out and why).
+
+    New profiles are added in one write; a replaced profile gets the row's data fields and
+    keeps everything else it had (its secret source, auth_url) unless the plan let the
+    row's own in. A different secret already in the keyring is kept unless
+    `replace_secret`."""
     if secrets not in SECRET_MODES:
         raise ValueError(f"secrets must be one of {SECRET_MODES}")
     if store_secret is None and secrets == "keyring":
         from .secrets import store_secret as default_store
 
         store_secret = default_store
-    notes: list[str] = []
+    notes = ImportNotes()
     prepared: dict[str, dict[str, Any]] = {}
     for row in plan.to_write("add") + plan.to_write("overwrite"):
+        outcome = plan.outcome_of(row)
         fields = dict(row.fields)
+        if outcome is not None and outcome.action == "overwrite":
+            # replaced: the data fields the row leaves out go; the rest of the profile stays
+            fields = {key: None for key in DATA_FIELDS} | fields
         if row.secret is not None:
-            if secrets == "plaintext":
+            refused = outcome.secret_refused if outcome else ""
+            kept = kept_source_note(outcome, secrets, plan.allow_secret_sources) \
+                if outcome else ""
+            if refused or kept:
+                notes.append(f"{row.name}: {refused or kept}")
+                notes.refused += bool(refused)
+            elif secrets == "plaintext":
                 fields["client_secret"] = row.secret
-                fields.pop("secret", None)
+                fields["secret"] = None
                 notes.append(f"{row.name}: secret written in plaintext, as asked")
             elif secrets == "keyring":
-                try:
-                    store_secret(fields["client_id"], row.secret)
-                    fields["secret"] = "keyring"
-                    notes.append(f"{row.name}: secret stored in the keyring")
-                except SecretError as exc:
-                    notes.append(f"{row.name}: secret NOT imported ({exc.message}); "
-                                 "set secret = \"env:VAR\" or \"cmd:...\" for it")
+                note, taken = _to_keyring(store_secret, row, fields, replace_secret)
+                notes.append(f"{row.name}: {note}")
+                notes.refused += taken is False
             else:
                 notes.append(f"{row.name}: secret left out (--secrets skip)")
+        elif fields.get("secret") is not None:  # a source let in: no client_secret with it
+            fields["client_secret"] = None
         prepared[row.name] = fields
-    store.add_many([(r.name, prepared[r.name]) for r in plan.to_write("add")])
+    store.add_many([(r.name, {k: v for k, v in prepared[r.name].items() if v is not None})
+                    for r in plan.to_write("add")])
     for row in plan.to_write("overwrite"):
-        store.add(row.name, prepared[row.name], overwrite=True)
+        try:
+            _replace(store, row.name, prepared[row.name])
+        except (ConfigError, ValueError) as exc:
+            notes.append(f"{row.name}: NOT replaced: {exc}")
+            notes.refused += 1
     return notes
+
+
+def _to_keyring(store_secret: Callable[..., str], row: ImportRow, fields: dict[str, Any],
+                replace: bool) -> tuple[str, bool | None]:
+    """Store the row's secret; (note, True stored / False refused / None could not)."""
+    client_id = fields["client_id"]
+    try:
+        done = store_secret(client_id, row.secret, replace=replace)
+    except SecretConflictError:
+        # nothing switches: the profile keeps (or, new, gets) the keyring's secret
+        return ("client_secret NOT imported: the keyring already holds a different secret "
+                f"for client_id {mask(client_id)}; it was kept and the profile uses it "
+                "(--replace-secret replaces it)"), False
+    except SecretError as exc:
+        return (f"secret NOT imported ({exc.message}); set secret = \"env:VAR\" or "
+                "\"cmd:...\" for it"), None
+    fields["secret"] = "keyring"
+    fields["client_secret"] = None
+    return {"unchanged": "secret already in the keyring",
+            "replaced": "secret REPLACED in the keyring, as asked (--replace-secret)"}.get(
+                done, "secret stored in the keyring"), True
+
+
+def _replace(store: Any, name: str, changes: dict[str, Any]) -> None:
+    try:
+        store.update(name, changes)
+    except UnknownProfileError:  # removed on disk since the plan: add it back
+        store.add(name, {k: v for k, v in changes.items() if v is not None})
 
 
 # --- export ----------------------------------------------------------------------------
@@ -336,12 +575,11 @@ def export_profiles(selected: Iterable[Profile], fmt: str) -> str:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(CSV_COLUMNS)
-        for r in records:
-            writer.writerow([r["name"], r["level"], r["client_id"], r.get("project_id", ""),
-                             " ".join(r["scopes"]),
-                             r["created"].isoformat() if "created" in r else "",
-                             r.get("description", ""), r.get("secret", ""),
-                             r.get("auth_url", "")])
+        for r in records:  # every cell formula-safe: the file may be opened in a spreadsheet
+            writer.writerow([to_csv_cell(cell) for cell in (
+                r["name"], r["level"], r["client_id"], r.get("project_id", ""),
+                " ".join(r["scopes"]), r["created"].isoformat() if "created" in r else "",
+                r.get("description", ""), r.get("secret", ""), r.get("auth_url", ""))])
         return out.getvalue()
     if fmt == "toml":
         import tomlkit

@@ -15,6 +15,7 @@ is recorded in `requests`.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -22,8 +23,10 @@ import json
 import math
 import secrets
 import socket
+import struct
 import threading
 import time
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -56,15 +59,20 @@ DEFAULT_PROJECT_NAMES: dict[int, str] = {
 #   drop:           the socket closes without an answer
 #   skew_early / skew_late: the JWT's exp is `delay` seconds (default 600) earlier / later
 #                   than `expires_in` says
+#   gzip_bomb:      200, Content-Encoding: gzip, ~1 MB that inflates to GZIP_BOMB_BYTES
+#   oversized:      200, OVERSIZED_BYTES of JSON-looking text, no Content-Length (it ends
+#                   when the socket closes)
 RESPONSE_FAULTS = (
     "500", "502", "503", "429", "concurrent", "malformed_json", "not_json", "html", "drop",
-    "truncated", "stall", "trickle", "wrong_shape",
+    "truncated", "stall", "trickle", "wrong_shape", "gzip_bomb", "oversized",
 )
 TOKEN_FAULTS = ("no_endpoint", "foreign_endpoint", "past_exp", "skew_early", "skew_late")
 FAULT_KINDS = (*RESPONSE_FAULTS, *TOKEN_FAULTS, "slow")
 DEFAULT_FAULT_DELAY = 2.0
 DEFAULT_SKEW = 600.0
 DEFAULT_TRICKLE = 0.5
+GZIP_BOMB_BYTES = 1 << 30
+OVERSIZED_BYTES = 4 << 20
 
 SEGMENTS = [
     {"id": 1, "name": "New visitors"},
@@ -170,6 +178,24 @@ def _redact(value: Any) -> Any:
     return value
 
 
+@functools.lru_cache(maxsize=2)
+def gzip_bomb(inflated: int = GZIP_BOMB_BYTES) -> bytes:
+    """A valid gzip stream of `inflated` zero bytes (a whole number of MiB) in ~1/1000 of
+    that: one MiB compressed after a full flush is the same bytes every time, so it is
+    compressed once and repeated."""
+    mib = 1 << 20
+    block = b"\0" * mib
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    once = deflate.compress(block) + deflate.flush(zlib.Z_FULL_FLUSH)
+    count = max(1, inflated // mib)
+    crc = 0
+    for _ in range(count):
+        crc = zlib.crc32(block, crc)
+    header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
+    trailer = struct.pack("<II", crc, (count * mib) & 0xFFFFFFFF)
+    return header + once * count + deflate.flush() + trailer
+
+
 def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -213,6 +239,10 @@ class FakeContentsquare:
         self.max_in_flight: dict[int, int] = {}
         self.in_flight: dict[int, int] = {}
         self.faults: list[Fault] = []
+        # A hostile server's words: when set, the errorMessage / error_description of every
+        # error answer, and claims added to every token it signs (escape sequences...).
+        self.error_message: str | None = None
+        self.extra_claims: dict[str, Any] = {}
         self._credentials: dict[str, FakeCredential] = {}
         self._issued: dict[str, str] = {}  # jti -> level of the credential
         self._key = secrets.token_bytes(32)
@@ -295,6 +325,8 @@ class FakeContentsquare:
             raise ValueError(f"unknown fault {kind!r}; known: {', '.join(FAULT_KINDS)}")
         if times is not None and times < 1:
             raise ValueError("times must be at least 1, or None for 'until cleared'")
+        if kind == "gzip_bomb":
+            gzip_bomb()  # built here (once), not while a client waits for its answer
         with self._lock:
             self.faults.append(Fault(kind, path, times, project_id, retry_after, delay))
 
@@ -474,7 +506,7 @@ class FakeContentsquare:
         claims = {
             "iss": ISSUER, "sub": cred.client_id, "iat": int(now), "exp": exp,
             "scope": " ".join(scopes), "project_id": project_id,
-            "account_id": cred.account_id, "jti": jti,
+            "account_id": cred.account_id, "jti": jti, **self.extra_claims,
         }
         with self._lock:
             self._issued[jti] = cred.level
@@ -746,6 +778,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._partial(path, fault.delay if fault.delay is not None else DEFAULT_FAULT_DELAY)
         elif kind == "trickle":
             self._trickle(path, fault.delay if fault.delay is not None else DEFAULT_TRICKLE)
+        elif kind == "gzip_bomb":
+            self._send(200, gzip_bomb(), "application/json", {"Content-Encoding": "gzip"})
+        elif kind == "oversized":
+            self._oversized()
 
     @staticmethod
     def _truncated(path: str) -> bytes:
@@ -792,9 +828,29 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
         self.close_connection = True
 
+    def _oversized(self) -> None:
+        """OVERSIZED_BYTES of a JSON object that never closes, then the socket closes."""
+        self._finish(200)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        chunk = b" " * (64 * 1024)
+        self.wfile.write(b'{"access_token": "never-sent", "padding": "')
+        for _ in range(OVERSIZED_BYTES // len(chunk)):
+            if self.server.fake._stopping.is_set():
+                break
+            self.wfile.write(chunk)
+        self.wfile.flush()
+        self.close_connection = True
+
     # --- writing --------------------------------------------------------------------------
 
     def _json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+        said = self.server.fake.error_message
+        if said is not None and status >= 400 and isinstance(payload, dict):
+            payload = {k: said if k in ("errorMessage", "error_description") else v
+                       for k, v in payload.items()}
         self._send(status, json.dumps(payload).encode(), "application/json", headers)
 
     def _send(self, status: int, body: bytes, content_type: str,

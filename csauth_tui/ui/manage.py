@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import functools
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -36,18 +38,19 @@ BINDINGS = [
 
 
 def edited_fields(base: Profile | None, values: FormValues,
-                  fields: dict[str, Any]) -> dict[str, Any]:
+                  fields: dict[str, Any], *, repair: bool = False) -> dict[str, Any]:
     """Only what the user changed in the form (None removes a key): a field another
-    process changed on disk while the form was open is left as that process wrote it."""
+    process changed on disk while the form was open is left as that process wrote it.
+    Repairing an invalid profile writes every field: what the file holds is what failed."""
     from .screens.profile_form import FormValues
 
     before = FormValues.from_profile(base).fields() if base is not None else {}
     changes = {key: fields.get(key) for key in EDITABLE
-               if key != "client_secret" and fields.get(key) != before.get(key)}
+               if key != "client_secret" and (repair or fields.get(key) != before.get(key))}
     if values.source == "plaintext":
         changes["client_secret"] = fields["client_secret"]
         changes["secret"] = None
-    elif base is not None and base.secret == "plaintext":
+    elif repair or (base is not None and base.secret == "plaintext"):
         changes["client_secret"] = None  # moved out of the file
     return changes
 
@@ -102,13 +105,14 @@ class ManageProfiles:
     # --- add / edit / duplicate ---------------------------------------------------------
 
     def _open_form(self, title: str, values: FormValues, original: str | None,
-                   base: Profile | None, has_stored_secret: bool) -> None:
+                   base: Profile | None, has_stored_secret: bool,
+                   repair: bool = False) -> None:
         from .screens.profile_form import ProfileForm
 
         taken = set(self.pf.order)
         form = ProfileForm(title, values, taken=taken, original=original,
                            has_stored_secret=has_stored_secret, verify=self._verify_credential,
-                           save=lambda result: self._save_form(result, base),
+                           save=lambda result: self._save_form(result, base, repair=repair),
                            auth_url=(base.effective_auth_url(self.settings) if base
                                      else self.settings.auth_url))
         self.push_screen(form, self._after_form)
@@ -120,9 +124,11 @@ class ManageProfiles:
 
     def action_edit_profile(self) -> None:
         profile = self.profile()
+        if profile is None and self.current in self.pf.order:
+            self._repair_profile(self.current)
+            return
         if profile is None:
-            self.notify("select a valid profile to edit (fix invalid ones in the file)",
-                        severity="warning")
+            self.notify("select a profile to edit", severity="warning")
             return
         from .screens.profile_form import FormValues
 
@@ -141,6 +147,29 @@ class ManageProfiles:
         self._open_form(f"Duplicate {profile.name}", FormValues.from_profile(profile, name),
                         None, profile, has_stored_secret=profile.secret in ("keyring", "plaintext"))
 
+    def _repair_profile(self, name: str) -> None:
+        """An invalid profile opens with what its table holds, so the form can fix it."""
+        from ..core.profiles import read_toml
+        from .screens.profile_form import FormValues
+
+        try:
+            doc = read_toml(self.config_path, self.config_path.read_text(encoding="utf-8",
+                                                                         errors="replace"))
+        except (CsauthError, OSError) as exc:
+            self.notify(f"cannot read {self.config_path}: {exc}", severity="error",
+                        markup=False)
+            return
+        table = (doc.get("profiles") or {}).get(name) if isinstance(doc.get("profiles"),
+                                                                     dict) else None
+        if not isinstance(table, dict):
+            self.notify(f"profile '{name}' is not a table: fix it in {self.config_path}",
+                        severity="error", markup=False)
+            return
+        values, base = FormValues.from_table(name, table)
+        stored = base.secret == "plaintext" or (base.secret == "keyring" and bool(base.client_id))
+        self._open_form(f"Fix {name}", values, name, base, has_stored_secret=stored,
+                        repair=True)
+
     def _after_form(self, result: ProfileFormResult | None) -> None:
         if result is None:
             return
@@ -149,8 +178,9 @@ class ManageProfiles:
         verb = "added" if result.original is None else "saved"
         self.notify(f"profile {result.values.name} {verb}", timeout=3)
 
-    async def _save_form(self, result: ProfileFormResult, base: Profile | None) -> None:
-        from ..core.secrets import delete_secret, resolve_secret, store_secret
+    async def _save_form(self, result: ProfileFormResult, base: Profile | None, *,
+                         repair: bool = False) -> None:
+        from ..core.secrets import delete_secret, resolve_secret, store_secret, stored_secret
 
         values = result.values
         fields: dict[str, Any] = values.fields()
@@ -159,21 +189,26 @@ class ManageProfiles:
             if secret is None:
                 raise ConfigError("type the client secret to store it in plaintext")
             fields["client_secret"] = secret
-        stored_new_entry = False
+        outcome, previous = None, None
         if values.source == "keyring":
-            if values.secret is not None:
-                probe = Profile(name=values.name or "new", client_id=values.client_id)
-                try:
-                    await asyncio.to_thread(resolve_secret, probe)
-                except CsauthError:
-                    stored_new_entry = True  # nothing was there: ours to remove on failure
-                await asyncio.to_thread(store_secret, values.client_id, values.secret)
-            elif base is not None and (base.client_id != values.client_id
-                                       or base.secret != "keyring"):
-                # a new client_id, or a secret that was in the file: carry it over to the
+            secret, typed = values.secret, values.secret is not None
+            if secret is None and base is not None and (base.client_id != values.client_id
+                                                        or base.secret != "keyring"):
+                # a new client_id, or a secret that was elsewhere: carry it over to the
                 # keyring so the profile keeps working
-                old = await asyncio.to_thread(resolve_secret, base)
-                await asyncio.to_thread(store_secret, values.client_id, old)
+                secret = await asyncio.to_thread(resolve_secret, base)
+            if secret is not None:
+                previous = await asyncio.to_thread(stored_secret, values.client_id)
+                replace = previous is not None and previous != secret
+                if replace and not typed and base is not None and base.secret != "plaintext":
+                    # the client_id has a secret of its own, and the one carried over stays
+                    # where it was: the profile uses the stored one, nothing is lost
+                    secret = None
+                elif replace:
+                    await self._confirm_replacement(values, base, secret)
+            if secret is not None:
+                outcome = await asyncio.to_thread(
+                    functools.partial(store_secret, values.client_id, secret, replace=replace))
         try:
             async with self.writing() as store:
                 if result.original is None:
@@ -186,18 +221,79 @@ class ManageProfiles:
                         await asyncio.to_thread(store.rename, result.original, values.name)
                         self.choices.pop(result.original, None)
                         self.live.drop_profile(result.original)
-                    changes = edited_fields(base, values, fields)
+                    changes = edited_fields(base, values, fields, repair=repair)
                     if changes:
                         await asyncio.to_thread(store.update, values.name, changes)
                     self.choices.pop(values.name, None)
         except (CsauthError, ValueError) as exc:
-            if stored_new_entry and result.original is None:
-                # the profile was not written: do not leave its secret behind
-                with contextlib.suppress(CsauthError):
+            # the profile was not written: the keyring goes back to how it was
+            with contextlib.suppress(CsauthError):
+                if outcome == "stored":
                     await asyncio.to_thread(delete_secret, values.client_id)
+                elif outcome == "replaced" and previous is not None:
+                    await asyncio.to_thread(functools.partial(
+                        store_secret, values.client_id, previous, replace=True))
             if isinstance(exc, ValueError):
                 raise ConfigError(str(exc)) from None
             raise
+        if outcome == "replaced":
+            self._forget_tokens_of(values.client_id, also=values.name)
+
+    async def _confirm_replacement(self, values: FormValues, base: Profile | None,
+                                   secret: Secret) -> None:
+        """The keyring holds a different secret for this client_id: go on only when the
+        user says so, and when Contentsquare accepts the new secret (or the user, shown
+        the refusal, says "replace anyway"). SecretConflictError otherwise: nothing was
+        written."""
+        from ..core.errors import ApiError, SecretConflictError
+        from ..core.redact import mask
+        from .screens.confirm_secret import ConfirmReplaceSecret
+
+        sharing = sorted(n for n, p in self.pf.profiles.items()
+                         if p.client_id == values.client_id)
+        kept = f"the keyring keeps its secret for client ID {mask(values.client_id)}"
+        if not await self.push_screen_wait(ConfirmReplaceSecret(values.client_id, sharing)):
+            raise SecretConflictError(f"{kept}; nothing was saved")
+        try:
+            await self._prove_secret(self._probe_profile(values, base), secret)
+        except ApiError as exc:
+            if not await self.push_screen_wait(
+                    ConfirmReplaceSecret(values.client_id, sharing, failure=str(exc))):
+                raise SecretConflictError(f"Contentsquare refused the new secret; {kept}; "
+                                          "nothing was saved") from None
+
+    def _probe_profile(self, values: FormValues, base: Profile | None) -> Profile:
+        from ..core.profiles import validate_profile
+
+        checked = validate_profile(values.name or "new", values.fields(), [])
+        profile = checked or Profile(name=values.name or "new", client_id=values.client_id,
+                                     level=values.level, scopes=values.scopes or ("metrics",))
+        return dataclasses.replace(profile, auth_url=base.auth_url if base else None)
+
+    async def _prove_secret(self, profile: Profile, secret: Secret) -> None:
+        """A token request with `secret` at the profile's auth_url (an account-level
+        profile without a project asks /me: a token needs a project); its error if refused."""
+        from ..core.errors import RuleError
+        from ..core.request import plan
+
+        self._services()
+        try:
+            request = plan(profile, self.settings)
+        except RuleError:
+            await self._client.me(profile, secret)
+            return
+        await self._client.fetch_token(profile, secret, scopes=request.scopes,
+                                       project_id=request.project_id)
+
+    def _forget_tokens_of(self, client_id: str, also: str) -> None:
+        """A replaced secret: no token fetched with the old one may hide whether it works."""
+        cache = self._token_cache()
+        if cache is not None:
+            cache.forget(client_id)
+        for name, profile in self.pf.profiles.items():
+            if profile.client_id == client_id:
+                self.live.drop_profile(name)
+        self.live.drop_profile(also)
 
     async def _verify_credential(self, profile: Profile, secret: Secret | None):
         service = self._services()
@@ -269,18 +365,24 @@ class ManageProfiles:
             self.run_worker(self._import(*chosen), group="store", exit_on_error=False,
                             description="import profiles")
 
-    async def _import(self, plan, secrets: str) -> None:
+    async def _import(self, plan, secrets: str, replace_secret: bool = False) -> None:
+        from ..core.text import inert
         from ..core.transfer import apply_import
 
         try:
             async with self.writing() as store:
-                notes = await asyncio.to_thread(apply_import, plan, store, secrets)
+                notes = await asyncio.to_thread(apply_import, plan, store, secrets,
+                                                replace_secret=replace_secret)
         except (CsauthError, ValueError) as exc:
-            self.notify(str(exc), title="Import failed", severity="error", markup=False)
+            self.notify(inert(exc), title="Import failed", severity="error", markup=False)
             return
         self.reload()
         done = len(plan.outcomes) - len(plan.failed)
         summary = f"imported {done} profile(s)"
         if plan.failed:
             summary += f"; {len(plan.failed)} not imported"
-        self.notify("\n".join([summary, *notes[:5]]), title="Import", timeout=8, markup=False)
+        if notes.refused:
+            summary += f"; {notes.refused} secret(s) or profile(s) refused"
+        self.notify(inert("\n".join([summary, *notes[:5]]), keep_newlines=True),
+                    title="Import", timeout=8, markup=False,
+                    severity="warning" if notes.refused or plan.rejected else "information")

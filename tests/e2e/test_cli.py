@@ -155,7 +155,7 @@ def test_exec_unknown_command(cli):
 def test_errors_have_exit_codes_and_one_clear_line(cli):
     unknown = cli.run("token", "nope")
     assert unknown.returncode == 3
-    assert "no profile named 'nope'" in unknown.stderr and "prod" in unknown.stderr
+    assert "unknown profile 'nope'" in unknown.stderr and "did you mean 'prod'?" in unknown.stderr
     assert unknown.stdout == ""
 
     wrong = cli.run("token", "prod", env={"CS_TEST_PROD_SECRET": "wrong-secret-value"})

@@ -142,6 +142,7 @@ CHILD = textwrap.dedent("""
     import httpx
     base = os.environ["CS_API_BASE_URL"]
     assert os.environ["CS_ACCESS_TOKEN"] == "csauth-proxy", "a placeholder, never a token"
+    assert "CS_TEST_PROD_SECRET" not in os.environ, "the client secret stays with csauth"
     statuses = collections.Counter()
     stop = time.monotonic() + float(sys.argv[1])
     with httpx.Client(timeout=30) as http:

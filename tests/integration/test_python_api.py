@@ -288,3 +288,16 @@ def test_rules_are_checked_when_built(fake):
     with pytest.raises(RuleError, match="account-level"):
         ContentsquareAuth("agency")
     assert token_requests(fake) == []
+
+
+def test_a_wrong_setting_is_an_error_not_a_default(fake):
+    """auth_url that is not allowed (plain http off loopback): refused, never replaced by
+    the default host (which would then get the secret)."""
+    from csauth_tui import ContentsquareAuth
+    from csauth_tui.core.errors import ConfigError
+
+    path = Path(os.environ["CSAUTH_CONFIG"])
+    path.write_text(path.read_text().replace(f'auth_url = "{fake.url}"',
+                                             'auth_url = "http://auth.example.com"'))
+    with pytest.raises(ConfigError, match="settings.auth_url"):
+        ContentsquareAuth("prod-metrics")

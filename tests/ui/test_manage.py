@@ -859,7 +859,7 @@ async def test_import_a_csv_in_the_app(world, tmp_path):
             ["line 6", "team", "skip"],
             ["line 7", "imp-date", "reject"],
         ]
-        why = {row[1]: row[3] for row in rows}
+        why = {row[1]: row[4] for row in rows}
         assert "letters, digits, '-' and '_' only" in why["bad name!"]
         assert "missing client_id" in why["imp-noid"]
         assert "a profile with this name exists" in why["team"]

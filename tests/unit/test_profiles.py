@@ -127,10 +127,12 @@ def test_a_bad_profile_is_reported_by_name_and_field_and_others_still_load(
     assert f"{name}.{field}" in str(caught.value)
 
 
-def test_asking_for_an_absent_profile_lists_the_known_ones(tmp_path):
+def test_asking_for_an_absent_profile_suggests_close_names_not_all(tmp_path):
     loaded = load_text(tmp_path, FULL_EXAMPLE)
-    with pytest.raises(UnknownProfileError, match=r"known: prod-metrics, shop, enrich"):
-        loaded.get("nope")
+    with pytest.raises(UnknownProfileError, match=r"unknown profile 'prod-metric' .*"
+                       r"did you mean 'prod-metrics'\?") as caught:
+        loaded.get("prod-metric")
+    assert "shop" not in str(caught.value) and "csauth list" in str(caught.value)
 
 
 def test_a_profile_name_with_a_newline_is_refused(tmp_path):

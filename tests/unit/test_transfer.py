@@ -51,7 +51,9 @@ def test_export_then_import_into_an_empty_file_gives_the_same_profiles(tmp_path,
     out.write_text(exported)
 
     target = ProfileStore(tmp_path / "new" / "profiles.toml")
-    plan = plan_import(read_rows(out), target.load(), overwrite=False)
+    # the secret sources and the auth_url come in only when let in by name
+    plan = plan_import(read_rows(out), target.load(), overwrite=False,
+                       allow_secret_sources=True, allow_auth_url=True)
     assert plan.failed == []
     apply_import(plan, target, secrets="skip")
     result = target.load()
@@ -92,7 +94,7 @@ def test_csv_bad_rows_reported_by_line_and_the_rest_imported(tmp_path, memory_ke
     assert any("keyring" in n for n in notes) and all(SECRET not in n for n in notes)
 
 
-def test_conflicts_by_name_and_client_id_need_overwrite(tmp_path):
+def test_a_name_conflict_needs_overwrite_a_shared_client_id_does_not(tmp_path):
     store = ProfileStore(tmp_path / "profiles.toml")
     store.add("prod", {"client_id": "cid-1", "scopes": ["metrics"]})
     incoming = tmp_path / "in.json"
@@ -103,7 +105,7 @@ def test_conflicts_by_name_and_client_id_need_overwrite(tmp_path):
     ]))
     plan = plan_import(read_rows(incoming), store.load(), overwrite=False)
     assert {o.name: o.action for o in plan.outcomes} == \
-        {"prod": "conflict", "other": "conflict", "fresh": "add"}
+        {"prod": "conflict", "other": "add", "fresh": "add"}
     apply_import(plan, store, secrets="skip")
     assert store.load().profiles["prod"].client_id == "cid-1"  # untouched
 
@@ -120,8 +122,8 @@ def test_toml_import_keeps_secrets_out_unless_plaintext_is_chosen(tmp_path):
     team.write_text(f'[profiles.a]\nclient_id = "cid-a"\nclient_secret = "{SECRET}"\n'
                     '[profiles.b]\nclient_id = "cid-b"\nsecret = "env:B_SECRET"\n')
     store = ProfileStore(tmp_path / "profiles.toml")
-    notes = apply_import(plan_import(read_rows(team), store.load(), False), store,
-                         secrets="skip")
+    notes = apply_import(plan_import(read_rows(team), store.load(), False,
+                                     allow_secret_sources=True), store, secrets="skip")
     assert SECRET not in store.path.read_text()
     assert any("left out" in n for n in notes)
     assert store.load().profiles["b"].secret == "env:B_SECRET"

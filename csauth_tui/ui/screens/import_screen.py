@@ -1,4 +1,8 @@
-"""Import profiles from a TOML, JSON or CSV file: preview every row, then import."""
+"""Import profiles from a TOML, JSON or CSV file: preview every row, then import.
+
+As on the command line, a row carrying a secret source or an auth_url is refused unless
+the matching opt-in is ticked, and the preview lists, row by row, what an opt-in lets in.
+"""
 
 from __future__ import annotations
 
@@ -15,14 +19,19 @@ from textual.widgets import Button, Checkbox, DataTable, Input, Select, Static
 
 from ...core.errors import CsauthError
 from ...core.profiles import ProfilesFile
+from ...core.text import inert
 from ...core.transfer import ACTION_WORDS, ImportPlan, plan_import, read_rows
 
 
-
-class ImportScreen(ModalScreen[tuple[ImportPlan, str] | None]):
-    """Dismisses with (plan, secrets mode) for the app to apply, or None."""
+class ImportScreen(ModalScreen[tuple[ImportPlan, str, bool] | None]):
+    """Dismisses with (plan, secrets mode, replace a different keyring secret) for the app
+    to apply, or None."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="import_cancel")]
+    DEFAULT_CSS = """
+    #import-trust { height: auto; align-horizontal: right; }
+    #import-trust Checkbox { width: auto; }
+    """
 
     def __init__(self, existing: ProfilesFile, start_dir: Path) -> None:
         super().__init__()
@@ -42,6 +51,10 @@ class ImportScreen(ModalScreen[tuple[ImportPlan, str] | None]):
                               ("secrets found -> leave out", "skip"),
                               ("secrets found -> plaintext in file", "plaintext")],
                              value="keyring", allow_blank=False, id="import-secrets")
+            with Horizontal(id="import-trust"):  # off by default: what the file may steer
+                yield Checkbox("allow env:/cmd: sources", id="import-allow-sources")
+                yield Checkbox("allow auth_url", id="import-allow-url")
+                yield Checkbox("replace keyring secret", id="import-replace")
             yield Static("", id="import-summary")
             yield DataTable(id="import-preview", cursor_type="row")
             with Horizontal(id="import-buttons"):
@@ -51,7 +64,7 @@ class ImportScreen(ModalScreen[tuple[ImportPlan, str] | None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("where", "profile", "action", "why")
+        table.add_columns("where", "profile", "action", "lets in", "why")
         self.query_one("#import-path").focus()
 
     @on(Input.Submitted, "#import-path")
@@ -76,19 +89,34 @@ class ImportScreen(ModalScreen[tuple[ImportPlan, str] | None]):
             summary.update(f"[red]{escape(str(exc))}[/]")
             return
         overwrite = self.query_one("#import-overwrite", Checkbox).value
-        self.plan = plan_import(rows, self.existing, overwrite)
+        self.plan = plan_import(
+            rows, self.existing, overwrite,
+            secrets=str(self.query_one("#import-secrets", Select).value),
+            allow_secret_sources=self.query_one("#import-allow-sources", Checkbox).value,
+            allow_auth_url=self.query_one("#import-allow-url", Checkbox).value)
         for outcome in self.plan.outcomes:
-            table.add_row(Text(outcome.where), Text(outcome.name), ACTION_WORDS[outcome.action],
-                          Text(outcome.detail))
+            why = [outcome.detail, *outcome.notes, outcome.secret_refused]
+            table.add_row(Text(inert(outcome.where)), Text(inert(outcome.name)),
+                          ACTION_WORDS[outcome.action],
+                          Text(inert("; ".join(outcome.admitted))),
+                          Text(inert("; ".join(w for w in why if w))))
         good = len(self.plan.outcomes) - len(self.plan.failed)
         summary.update(f"{good} to import, {len(self.plan.failed)} not"
                        + (" (see why below)" if self.plan.failed else ""))
         self.query_one("#import", Button).disabled = good == 0
 
+    @on(Checkbox.Changed, "#import-allow-sources, #import-allow-url")
+    @on(Select.Changed, "#import-secrets")
+    def preview_again(self) -> None:
+        """What a row lets in, and its notes, depend on these: show them again."""
+        if self.query_one("#import-path", Input).value.strip():
+            self.preview()
+
     @on(Button.Pressed, "#import")
     def _import(self) -> None:
         if self.plan is not None:
-            self.dismiss((self.plan, str(self.query_one("#import-secrets", Select).value)))
+            self.dismiss((self.plan, str(self.query_one("#import-secrets", Select).value),
+                          self.query_one("#import-replace", Checkbox).value))
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

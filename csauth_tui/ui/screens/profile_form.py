@@ -16,12 +16,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from ..text import escape
+from ..text import InertHighlighter, escape, plain
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from ...core.errors import CsauthError
-from ...core.profiles import NAME_RE, Problem, Profile, validate_profile
+from ...core.profiles import MAX_NAME, NAME_RE, NAME_RULE, Problem, Profile, validate_profile
+from ...core.text import control_error
 from ...core.redact import Secret
 from ..widgets.scope_picker import ScopePicker
 
@@ -67,6 +68,38 @@ class FormValues:
                    created=profile.created.isoformat() if profile.created else "",
                    description=profile.description)
 
+    @classmethod
+    def from_table(cls, name: str, table: dict[str, Any]) -> tuple[FormValues, Profile]:
+        """What an invalid profile's table holds, as far as the form can show it, and a
+        stand-in Profile for its secret (where it lives, the plaintext one to keep)."""
+        def text(key: str) -> str:
+            value = table.get(key)
+            if value is None or isinstance(value, (dict, list)):
+                return ""
+            return value.isoformat() if isinstance(value, date) else str(value)
+
+        level = table.get("level")
+        raw_scopes = table.get("scopes", ["metrics"])
+        raw_scopes = [raw_scopes] if isinstance(raw_scopes, str) else raw_scopes
+        scopes = tuple(s for s in raw_scopes if isinstance(s, str)) \
+            if isinstance(raw_scopes, list) else ()
+        secret = table.get("secret", "keyring")
+        plaintext = table.get("client_secret")
+        source, arg = "keyring", ""
+        if isinstance(plaintext, str) and plaintext:
+            source = "plaintext"
+        elif isinstance(secret, str) and secret.startswith(("env:", "cmd:")):
+            source, arg = secret[:3], secret[4:]
+        values = cls(name=name, level=level if level in ("project", "account") else "project",
+                     client_id=text("client_id"), scopes=scopes, project=text("project_id"),
+                     source=source, source_arg=arg, created=text("created"),
+                     description=text("description"))
+        stand_in = Profile(name=name, client_id=values.client_id,
+                           secret=source if source in ("keyring", "plaintext") else
+                           f"{source}:{arg}",
+                           client_secret=Secret(plaintext) if source == "plaintext" else None)
+        return values, stand_in
+
     def fields(self) -> dict[str, Any]:
         """The profile table to write (no plaintext secret: the app adds it if chosen)."""
         out: dict[str, Any] = {"level": self.level, "client_id": self.client_id.strip(),
@@ -95,9 +128,14 @@ def form_errors(values: FormValues, taken: set[str], original: str | None,
     if not name:
         errors["name"] = "a name is required"
     elif not NAME_RE.fullmatch(name):
-        errors["name"] = "letters, digits, '-' and '_' only"
+        errors["name"] = control_error("the name", name) or f"{NAME_RULE} only"
+    elif len(name) > MAX_NAME:
+        errors["name"] = f"at most {MAX_NAME} characters ({len(name)} now)"
     elif name != original and name in taken:
         errors["name"] = f"'{name}' already exists"
+    elif name != original and (twin := next((t for t in taken if t != original
+                                              and t.casefold() == name.casefold()), None)):
+        errors["name"] = f"differs from '{twin}' only by case"
     project = values.project.strip()
     if project and not (project.isdigit() and int(project) > 0):
         errors["project_id"] = "a positive whole number"
@@ -155,16 +193,18 @@ class ProfileForm(ModalScreen[ProfileFormResult | None]):
     def compose(self) -> ComposeResult:
         v = self.initial
         with Vertical(id="form-box"):
-            yield Static(f"[b]{self.form_title}[/]", id="form-title")
+            yield Static(f"[b]{escape(self.form_title)}[/]", id="form-title")
             with VerticalScroll(id="form-fields"):
                 yield from self._row("name", "Name", Input(v.name, id="f-name", compact=True,
-                                                           placeholder="e.g. prod-metrics"))
+                                                           placeholder="e.g. prod-metrics",
+                                                           highlighter=InertHighlighter()))
                 yield from self._row("level", "Level", Select(
                     [("project-level", "project"), ("account-level", "account")],
                     value=v.level, allow_blank=False, id="f-level", compact=True))
                 yield from self._row("client_id", "Client ID", Input(
                     v.client_id, id="f-client-id", compact=True,
-                    placeholder="from the Contentsquare console"))
+                    placeholder="from the Contentsquare console",
+                    highlighter=InertHighlighter()))
                 yield from self._row("scopes", "Scopes", ScopePicker(id="f-scopes"))
                 with Horizontal(classes="form-row"):
                     yield Label("Project ID", classes="form-label")
@@ -179,15 +219,18 @@ class ProfileForm(ModalScreen[ProfileFormResult | None]):
                     with Vertical(classes="form-field"):
                         yield Select(SOURCES, value=v.source, allow_blank=False, id="f-source",
                                      compact=True)
-                        yield Input(v.source_arg, id="f-source-arg", compact=True)
+                        yield Input(v.source_arg, id="f-source-arg", compact=True,
+                                    highlighter=InertHighlighter())
                         yield Input("", id="f-secret", password=True, compact=True,
                                     placeholder=self._secret_placeholder())
                         yield Static("", id="e-secret", classes="field-error")
                 yield from self._row("created", "Created", Input(
                     v.created, id="f-created", compact=True,
-                    placeholder="YYYY-MM-DD (credentials last 1 year)"))
+                    placeholder="YYYY-MM-DD (credentials last 1 year)",
+                    highlighter=InertHighlighter()))
                 yield from self._row("description", "Description", Input(
-                    v.description, id="f-description", compact=True))
+                    v.description, id="f-description", compact=True,
+                    highlighter=InertHighlighter()))
             yield Static("", id="verify-status")
             with Horizontal(id="form-buttons"):
                 yield Static("", id="form-hint")
@@ -244,7 +287,7 @@ class ProfileForm(ModalScreen[ProfileFormResult | None]):
         for key in FIELDS:
             shown = key in errors and (key in self.touched or "*" in self.touched)
             label = self.query_one(f"#e-{key}", Static)
-            label.update(f"[red]{errors[key]}[/]" if shown else "")
+            label.update(f"[red]{escape(errors[key])}[/]" if shown else "")
             label.display = shown
         if values.source == "plaintext" and "secret" not in errors:
             warning = self.query_one("#e-secret", Static)
@@ -358,7 +401,8 @@ class ProfileForm(ModalScreen[ProfileFormResult | None]):
             notes.append(f"level: {level}")
         if info.projects:
             pick = self.query_one("#f-project-pick", Select)
-            pick.set_options([(Text(f"{pid}  {name}"), int(pid)) for pid, name in info.projects
+            pick.set_options([(Text(plain(f"{pid}  {name}")), int(pid))
+                              for pid, name in info.projects
                               if str(pid).isdigit()])
             pick.display = True
             notes.append(f"{len(info.projects)} project(s): pick one below the project ID")
