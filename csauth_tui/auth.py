@@ -472,6 +472,7 @@ def client(
     auth = ContentsquareAuth(profile, scopes=scopes, project_id=project_id, config=config)
     token = auth.token()
     _tls_defaults(auth.source.settings, httpx_kwargs)
+    _direct_transport(token.endpoint, httpx_kwargs, httpx.HTTPTransport)
     return httpx.Client(base_url=token.endpoint, auth=auth, **httpx_kwargs)
 
 
@@ -487,6 +488,7 @@ class _PendingAsyncClient:
         if self._client is None:
             token = await asyncio.to_thread(self._auth.token)
             _tls_defaults(self._auth.source.settings, self._kwargs)
+            _direct_transport(token.endpoint, self._kwargs, httpx.AsyncHTTPTransport)
             self._client = httpx.AsyncClient(base_url=token.endpoint, auth=self._auth,
                                              **self._kwargs)
         return self._client
@@ -526,3 +528,33 @@ def _tls_defaults(settings: Settings, kwargs: dict[str, Any]) -> None:
         path = Path(settings.ca_bundle).expanduser()
         kwargs["verify"] = (ssl.create_default_context(capath=str(path)) if path.is_dir()
                             else ssl.create_default_context(cafile=str(path)))
+
+
+def reached_directly(url: str) -> bool:
+    """Plain http, or a loopback host (the fake API): no proxy from the environment may
+    see such a request, as it would see the token."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    from .core.profiles import is_loopback
+
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").rstrip(".")
+    except ValueError:
+        return False
+    if parts.scheme == "http" or is_loopback(host):
+        return True
+    try:
+        mapped = getattr(ipaddress.ip_address(host.strip("[]")), "ipv4_mapped", None)
+    except ValueError:
+        return False
+    return mapped is not None and mapped.is_loopback
+
+
+def _direct_transport(endpoint: str, kwargs: dict[str, Any], transport: Any) -> None:
+    """A transport of its own for an endpoint reached directly (httpx then reads no proxy
+    from the environment), unless the caller chose one."""
+    if reached_directly(endpoint) and not {"transport", "mounts", "proxy"} & set(kwargs):
+        kwargs["transport"] = transport(verify=kwargs.pop("verify", True),
+                                        cert=kwargs.pop("cert", None))

@@ -38,7 +38,7 @@ from urllib.parse import unquote
 
 import httpx
 
-from .auth import ProjectLimit, TokenSource
+from .auth import ProjectLimit, TokenSource, reached_directly
 from .core.answers import endpoint_trusted, response_error
 from .core.errors import ConfigError, CsauthError, TokenExpiredError
 from .core.profiles import is_loopback
@@ -57,7 +57,6 @@ HOP_BY_HOP = frozenset({
 })
 NOT_FORWARDED = HOP_BY_HOP | {"host", "authorization", "content-length", "expect"}
 _TOKEN_CHARS = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")  # an HTTP header name / method
-_LOOPBACK_MOUNTS = ("all://127.0.0.1", "all://localhost", "all://[::1]")
 
 
 class _Refused(Exception):
@@ -119,6 +118,9 @@ class Proxy:
     # --- starting and stopping ----------------------------------------------------------
 
     def _upstream(self) -> httpx.AsyncClient:
+        """The client to the API. The token's endpoint is known (the source got a token
+        before the proxy starts): a loopback or plain-http one is reached directly, never
+        through a proxy from the environment, which would see the token."""
         settings = self.source.settings
         verify: Any = True
         if settings.ca_bundle:
@@ -127,16 +129,19 @@ class Proxy:
             path = Path(settings.ca_bundle).expanduser()
             verify = (ssl.create_default_context(capath=str(path)) if path.is_dir()
                       else ssl.create_default_context(cafile=str(path)))
+        token = self.source.peek() or self.source.current()
+        limits = httpx.Limits(max_connections=self.limit.limit + 2,
+                              max_keepalive_connections=self.limit.limit)
+        transport = (httpx.AsyncHTTPTransport(verify=verify, limits=limits)
+                     if reached_directly(token.endpoint) else None)
         return httpx.AsyncClient(
-            timeout=httpx.Timeout(self.timeout, connect=10.0),
-            limits=httpx.Limits(max_connections=self.limit.limit + 2,
-                                max_keepalive_connections=self.limit.limit),
-            verify=verify, trust_env=True, follow_redirects=False,
-            mounts={pattern: None for pattern in _LOOPBACK_MOUNTS})
+            timeout=httpx.Timeout(self.timeout, connect=10.0), limits=limits,
+            verify=verify, trust_env=True, follow_redirects=False, transport=transport)
 
     async def start_unix(self, path: Path) -> str:
         path = Path(path)
         _clear_stale_socket(path)
+        self._http = await asyncio.to_thread(self._upstream)
         old_umask = os.umask(0o177)  # the socket is born 0600: no window for anyone else
         try:
             self._server = await asyncio.start_unix_server(self._accept, path=str(path),
@@ -145,7 +150,6 @@ class Proxy:
             os.umask(old_umask)
         os.chmod(path, 0o600)
         self.socket_path = path
-        self._http = self._upstream()
         self._renewing = asyncio.Lock()
         self.url = f"http+unix://{_quote_path(path)}"
         return self.url
@@ -156,11 +160,11 @@ class Proxy:
                               hint="use 127.0.0.1, ::1 or localhost (or the default Unix socket)")
         if self.prefix is None:
             self.prefix = "/" + secrets.token_urlsafe(18)
+        self._http = await asyncio.to_thread(self._upstream)
         self._server = await asyncio.start_server(self._accept, host=host, port=port,
                                                   limit=MAX_HEAD)
         bound = self._server.sockets[0].getsockname()
         shown = f"[{bound[0]}]" if ":" in bound[0] else bound[0]
-        self._http = self._upstream()
         self._renewing = asyncio.Lock()
         self.url = f"http://{shown}:{bound[1]}{self.prefix}"
         return self.url

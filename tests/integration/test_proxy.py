@@ -23,8 +23,9 @@ from tests.integration.test_python_api import (
     data_requests,
     short_lives,
     token_requests,
+    write_profiles,
 )
-from tests.integration.test_python_api import fake  # noqa: F401 - the fixture
+from tests.integration.test_python_api import fake, spy_proxy  # noqa: F401 - fixtures
 
 SEGMENTS = "/v1/segments"
 
@@ -277,3 +278,16 @@ def test_unix_socket_is_private_and_serves(fake, tmp_path, monkeypatch):  # noqa
         loop.call_soon_threadsafe(loop.stop)
         thread.join(5)
     assert not Path(path).exists()  # removed on stop
+
+
+def test_a_proxy_from_the_environment_never_sees_the_forwarded_request(fake, spy_proxy):  # noqa: F811
+    """The API on another loopback address (127.0.0.2): still reached directly."""
+    from csauth_tui.fake.server import FakeContentsquare, FakeCredential
+
+    creds = [FakeCredential("py-client", os.environ["CS_PY_API_SECRET"], project_ids=(1001,))]
+    with FakeContentsquare(creds, host="127.0.0.2") as other:
+        write_profiles(other, renew_before=300)
+        with Running() as running, httpx.Client(trust_env=False) as http:
+            assert http.get(f"{running.url}{SEGMENTS}").status_code == 200
+        assert [r.path for r in other.requests] == ["/v1/oauth/token", SEGMENTS]
+    assert spy_proxy.requests == []

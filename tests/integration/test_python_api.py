@@ -301,3 +301,29 @@ def test_a_wrong_setting_is_an_error_not_a_default(fake):
                                              'auth_url = "http://auth.example.com"'))
     with pytest.raises(ConfigError, match="settings.auth_url"):
         ContentsquareAuth("prod-metrics")
+
+
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy",
+                   "all_proxy")
+
+
+@pytest.fixture
+def spy_proxy(monkeypatch):
+    """An HTTP proxy from the environment that records what it is sent (it would see the
+    bearer token of a plain-http request)."""
+    with FakeContentsquare([]) as spy:
+        for name in PROXY_VARIABLES:
+            monkeypatch.setenv(name, spy.url)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        yield spy
+
+
+async def test_a_proxy_from_the_environment_never_sees_a_loopback_endpoint(fake, spy_proxy):
+    from csauth_tui import async_client, client
+
+    with client("prod-metrics") as http:
+        assert http.get(SEGMENTS).status_code == 200
+    async with async_client("prod-metrics") as http:
+        assert (await http.get(SEGMENTS)).status_code == 200
+    assert spy_proxy.requests == []
