@@ -20,7 +20,7 @@ import sys
 import time
 from datetime import datetime, timezone
 
-from . import audit, cli_token, idle, keystroke, startup
+from . import audit, cli_token, idle, keystroke, past_the_hour, startup
 from .harness import Plan, Result
 
 # group -> (module, the figure keys it produces), in the order the table shows them
@@ -30,9 +30,10 @@ GROUPS = {
     "audit": (audit, ("audit",)),
     "filter": (keystroke, ("filter",)),
     "idle": (idle, ("idle-cpu",)),
+    "long-running": (past_the_hour, ("proxy", "auth")),
 }
 ORDER = ("start-1k", "start-10k", "token-cached", "token-fetch", "audit", "filter",
-         "idle-cpu", "rss-10k")
+         "idle-cpu", "rss-10k", "proxy", "auth")
 
 
 def table(results: list[Result]) -> str:

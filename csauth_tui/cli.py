@@ -52,7 +52,23 @@ def build_parser() -> argparse.ArgumentParser:
                        "CS_TOKEN_EXPIRES_AT in its environment",
                        usage="csauth exec PROFILE [options] -- CMD [ARGS...]")
     request_args(p)
+    p.add_argument("--proxy", action="store_true",
+                   help="point CS_API_BASE_URL at a local proxy that renews tokens, so the "
+                        "command may run for days (see `csauth proxy`)")
     p.set_defaults(cmd=[])  # filled by main() with what follows the first --
+
+    p = sub.add_parser("proxy", help="a local HTTP proxy that adds a fresh token to every "
+                       "request, for any tool (prints its URL first)")
+    request_args(p)
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--socket", metavar="PATH",
+                       help="listen on this Unix socket (default: one in a private runtime "
+                            "directory)")
+    where.add_argument("--port", type=non_negative_int, metavar="N",
+                       help="listen on loopback TCP port N instead (0: any free port), behind "
+                            "a random path prefix")
+    p.add_argument("--host", metavar="HOST", type=utf8_text,
+                   help="with --port: 127.0.0.1 (default), ::1 or localhost; nothing else")
 
     p = sub.add_parser("add", help="add a profile; the secret is read from stdin or a prompt")
     p.add_argument("name", metavar="NAME", type=utf8_text)

@@ -87,6 +87,10 @@ def token(args: argparse.Namespace) -> int:
 
 
 def exec_(args: argparse.Namespace) -> int:
+    if getattr(args, "proxy", False):
+        from .proxy import exec_command
+
+        return exec_command(args)
     from .core.hardening import restore_core_limit
 
     tok, request = obtain(args)
@@ -109,6 +113,12 @@ def exec_(args: argparse.Namespace) -> int:
         print(f"csauth: error: cannot run {inert(args.cmd[0])}: permission denied",
               file=sys.stderr)
         return 126
+
+
+def proxy(args: argparse.Namespace) -> int:
+    from .proxy import run_command
+
+    return run_command(args)
 
 
 # --- /me -------------------------------------------------------------------------------

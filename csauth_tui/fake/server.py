@@ -116,6 +116,7 @@ class RecordedRequest:
     query: dict[str, str] = field(default_factory=dict)
     duration: float = 0.0
     fault: str | None = None  # the injected fault that shaped the answer, if any
+    token_id: str | None = None  # the jti of the bearer token, when it is one of ours
 
     @property
     def json(self) -> Any:
@@ -231,6 +232,9 @@ class FakeContentsquare:
         self.max_concurrent_per_project = max_concurrent_per_project
         self.endpoint = endpoint
         self.project_names = dict(DEFAULT_PROJECT_NAMES if project_names is None else project_names)
+        # Seconds this server's clock runs ahead when it checks a bearer token's exp: it
+        # then answers JWT_EXPIRED to tokens a client still counts as live (clock skew).
+        self.clock_ahead = 0.0
         self.requests: list[RecordedRequest] = []
         self.max_in_flight: dict[int, int] = {}
         self.in_flight: dict[int, int] = {}
@@ -392,9 +396,25 @@ class FakeContentsquare:
         if level is None:
             raise invalid
         exp = claims.get("exp")
-        if not isinstance(exp, (int, float)) or time.time() >= exp:
+        if not isinstance(exp, (int, float)) or time.time() + self.clock_ahead >= exp:
             raise _envelope(401, "JWT_EXPIRED", "Auth token is expired.")
         return claims, level
+
+    def token_id(self, token: str | None) -> str | None:
+        """The jti of a bearer token this server signed (expired or not), else None: tells
+        tests which token a request carried without recording the token itself."""
+        parts = (token or "").split(".")
+        if len(parts) != 3:
+            return None
+        expected = hmac.new(self._key, f"{parts[0]}.{parts[1]}".encode("ascii", "replace"),
+                            hashlib.sha256).digest()
+        try:
+            if not hmac.compare_digest(expected, _unb64(parts[2])):
+                return None
+            jti = json.loads(_unb64(parts[1])).get("jti")
+        except (ValueError, TypeError, AttributeError):
+            return None
+        return jti if isinstance(jti, str) else None
 
     def _token_project(self, token: str) -> int | None:
         """The project a bearer token is for, if it is one of ours (for concurrency counts)."""
@@ -637,7 +657,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._fault: str | None = None
         self._entry: RecordedRequest | None = RecordedRequest(
             method=self.command, path=path, body=_redact(body), headers=headers,
-            time=started, query=_redact(query),
+            time=started, query=_redact(query), token_id=fake.token_id(bearer),
         )
         project = fake._request_project(path, body, bearer)
         entered = project is not None and fake._enter(project)
