@@ -178,7 +178,7 @@ def test_token_with_countdown(snap_compare):
         await pilot.press("g")
         await settle(pilot)
         clock.now = FIXED + timedelta(seconds=3600 - 2467)
-        pilot.app._tick()
+        pilot.app.main_screen.tick()
         await pilot.pause()
         no_secret_in(pilot.app)
 
