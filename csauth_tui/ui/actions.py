@@ -21,11 +21,6 @@ class Action:
     key_bar: bool = True  # shown in the key bar (when there is room)
     palette: str = ""  # the command palette's label ("" = not in the palette)
     where: str = "main"  # "main": bound on the main screen; "table": the profile table's own
-    action: str = ""  # what the binding runs, when not the id (e.g. "app.quit")
-
-    @property
-    def runs(self) -> str:
-        return self.action or self.id
 
 
 ACTIONS: tuple[Action, ...] = (
@@ -72,8 +67,7 @@ ACTIONS: tuple[Action, ...] = (
            "audit every profile: secrets, tokens, /me, age, duplicates", key_bar=False,
            palette="Audit every profile"),
     Action("help", "question_mark", "Help", "this help", palette="Help: keys"),
-    Action("quit", "q", "Quit", "quit (clears the clipboard if it holds a token)",
-           action="app.quit"),
+    Action("quit", "q", "Quit", "quit (clears the clipboard if it holds a token)"),
     # the profile table's own keys: not the screen's, but a remapping must not take them
     Action("cursor_down", "j", "Down", "down in the profile list", key_bar=False,
            where="table"),

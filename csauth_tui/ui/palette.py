@@ -19,7 +19,7 @@ class CsauthCommands(Provider):
             return
         for action in MAIN:
             if action.palette:
-                yield action.palette, partial(main.run_action, action.runs), action.long
+                yield action.palette, partial(main.run_action, action.id), action.long
         for name in main.session.pf.order:
             yield f"Switch to profile {name}", partial(main.select_profile, name), "select it"
 

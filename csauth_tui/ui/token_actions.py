@@ -101,7 +101,7 @@ class TokenActions:
 
     def ready(self, event: TokenReady) -> None:
         screen, live, now = self.screen, event.live, self.session.clock()
-        shown_here = event.name == screen.current and screen.is_current
+        shown_here = event.name == screen.current and screen.is_active
         untrusted = None
         if not live.token.trusted:
             from ..core.service import untrusted_error
@@ -130,7 +130,7 @@ class TokenActions:
         screen, session = self.screen, self.session
         title, message = describe_error(event.error)
         message += event.note
-        if event.name is not None and event.name == screen.current and screen.is_current:
+        if event.name is not None and event.name == screen.current and screen.is_active:
             if event.what == "me":
                 screen.query_one(MePanel).show(session.me_info.get(event.name),
                                                f"[red]{escape(title)}: {escape(message)}[/]")
@@ -221,7 +221,7 @@ class TokenActions:
         mark = "[green]works[/]" if result.ok else "[red]failed[/]"
         live.probe = f"test: {mark}  {escape(result.summary)} ({result.elapsed * 1000:.0f} ms)"
         panel = screen.query_one(TokenPanel)
-        if live is panel.live and screen.is_current:
+        if live is panel.live and screen.is_active:
             panel.show(live, self.session.clock())  # the result, in place
             panel.status("")
         elif not result.ok:

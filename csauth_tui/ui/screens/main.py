@@ -34,7 +34,7 @@ from ..widgets.token_panel import TokenPanel
 
 
 class MainScreen(Screen[None]):
-    BINDINGS = [Binding(a.keys, a.runs, a.short, id=a.id, show=a.key_bar) for a in MAIN]
+    BINDINGS = [Binding(a.keys, a.id, a.short, id=a.id, show=a.key_bar) for a in MAIN]
     DEFAULT_CSS = """
     #load-error {
         height: auto;
@@ -67,7 +67,7 @@ class MainScreen(Screen[None]):
         yield KeyBar()  # the clipboard's status line goes above it when there is one
 
     def on_mount(self) -> None:
-        with gc_paused(freeze=True):  # the session loaded the file before (CsauthApp)
+        with gc_paused(freeze=True):  # the session read the file before (CsauthApp)
             self.show_loaded()
             self.sync_selection()  # the first frame shows the selected profile's details
         self.query_one(ProfileTable).focus()
@@ -289,6 +289,8 @@ class MainScreen(Screen[None]):
     # --- actions (ids, keys and words: ui/actions.py) ------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if not self.is_active:
+            return False  # a form, the help or the audit is on top: its own keys only
         if action in NEEDS_A_PROFILE and not self.session.pf.order:
             return False  # nothing to act on: keep the key bar to what can be done (on_key)
         # Letters typed into an input belong to the input, not to our single-key bindings;
@@ -297,6 +299,12 @@ class MainScreen(Screen[None]):
         if isinstance(focused, Input) and action in TYPING_KEYS_OFF:
             return action == "get_token" and focused.id == "filter"
         return True
+
+    def on_screen_suspend(self) -> None:
+        self.refresh_bindings()  # the key bar under a form or the help shows none of ours
+
+    def on_screen_resume(self) -> None:
+        self.refresh_bindings()
 
     def on_key(self, event: events.Key) -> None:
         """The key of an action that is off for lack of a profile still gets an answer."""
@@ -410,6 +418,9 @@ class MainScreen(Screen[None]):
             self.notify("no usable profile to audit", severity="warning", timeout=3)
             return
         self.app.push_screen(AuditScreen(self.session))
+
+    async def action_quit(self) -> None:
+        await self.app.action_quit()  # the app's: the clipboard is cleared on the way out
 
     def action_help(self) -> None:
         from .help import HelpScreen
