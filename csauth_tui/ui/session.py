@@ -25,6 +25,7 @@ from ..core.tokens import Clock, TokenCache, cache_key, utcnow
 from .actions import KeyPlan, plan_keys
 from .live import LiveToken, LiveTokens, RequestChoice
 from .profiles_cache import load_profiles
+from .wording import settings_message
 
 if TYPE_CHECKING:
     from ..core.api import AuthClient
@@ -34,38 +35,12 @@ if TYPE_CHECKING:
     from ..core.store import ProfileStore
 
 
-def settings_message(problems) -> str:
-    """[settings] errors as one line: what is wrong, and that nothing is sent meanwhile."""
-    return "[settings] is invalid: " + "; ".join(str(p) for p in problems)
-
-
 def file_signature(path) -> tuple | None:
     try:
         st = os.stat(path)
     except OSError:
         return None
     return (st.st_mtime_ns, st.st_size, st.st_ino)
-
-
-# The core's hints speak to a shell ("`csauth me` lists them"); in the app, its own keys.
-APP_HINTS = {
-    "SecretError": "press e to store the secret, or choose secret = \"env:VAR\"",
-    "ForbiddenError": "press m to see what this credential may reach",
-    "RefusedError": "press m to see what this credential may reach",
-}
-
-
-def describe_error(error: BaseException) -> tuple[str, str]:
-    """(title, message) for showing `error` in the app: the title is the error's own
-    (core/errors.py); a hint naming a csauth command is replaced by the app's key."""
-    if not isinstance(error, CsauthError):
-        return "Error", (f"unexpected {type(error).__name__}; run `csauth -v` "
-                         "for details")
-    hint = error.hint
-    if hint and "csauth " in hint:
-        hint = next((APP_HINTS[cls.__name__] for cls in type(error).__mro__
-                     if cls.__name__ in APP_HINTS), None)
-    return error.title, error.message if not hint else f"{error.message} ({hint})"
 
 
 @dataclass
@@ -221,18 +196,6 @@ class Session:
             tokens = self.live.for_profile(profile.name)
             live = max(tokens, key=lambda lv: lv.token.issued_at) if tokens else None
         return live
-
-    def fresh(self, profile: Profile) -> LiveToken | None:
-        """A trusted token for the current choice that needs no renewal yet."""
-        try:
-            key = self.request_for(profile).cache_key
-        except CsauthError:
-            return None
-        live = self.live.get(key)
-        if live is not None and live.token.trusted and live.token.fresh_enough(
-                self.settings.renew_before_seconds, self.clock()):
-            return live
-        return None
 
     def table_states(self, names) -> dict[str | None, str]:
         """The token column for `names`: countdown, 'renewing', '--'."""

@@ -4,15 +4,18 @@ screen's public methods and the session's, nothing it does not declare here."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from textual.message import Message
 
 from ..core.errors import CsauthError
 from .live import NET, LiveToken
-from .session import describe_error
+from .wording import describe_error
 from .text import escape
+from .widgets.key_bar import KeyBar
 from .widgets.me_panel import MePanel
 from .widgets.profile_table import ProfileTable
 from .widgets.request_panel import RequestPanel
@@ -189,9 +192,37 @@ class TokenActions:
         tail = f", clears in {clear} s" if secret and clear > 0 else ""
         self.screen.notify(f"{label} copied{tail}", title=f"Copied ({' + '.join(used)})",
                            timeout=4)
-        self.screen.tick_clipboard(self.session.clock())
+        self.tick_clipboard(self.session.clock())
+
+    def tick_clipboard(self, now: datetime) -> None:
+        """The line above the key bar while the clipboard holds a secret, and its wipe."""
+        clip = self.session.clip
+        status = self.screen.notes.get("clip-status")
+        if clip.clear_at is None:  # every second: no DOM query, no restyle
+            if status is not None and status.display:
+                status.display = False
+            return
+        footer = self.screen.query_one(KeyBar)
+        status = self.screen.note("clip-status", footer.parent, before=footer)
+        left = clip.seconds_left(now)
+        if left <= 0:
+            cleared = clip.tick(now)
+            status.display = False
+            if cleared:
+                self.screen.notify("clipboard cleared", timeout=3)
+            return
+        status.display = True
+        status.update(f"clipboard holds a secret: clears in {math.ceil(left)} s", layout=False)
 
     # --- reveal, probe, /me -------------------------------------------------------------
+
+    def auto_renew(self, on: bool) -> None:
+        live = self.screen.query_one(TokenPanel).live
+        if live is not None:
+            live.auto_renew = on
+            self.screen.notify(f"auto-renew {'on' if on else 'off'} for {live.token.profile}",
+                               timeout=3)
+            self.screen.tick()
 
     def reveal(self) -> None:
         panel = self.screen.query_one(TokenPanel)

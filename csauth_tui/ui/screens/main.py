@@ -6,8 +6,6 @@ with itself and the session; the data is the session's (session.py)."""
 from __future__ import annotations
 
 import asyncio
-import math
-from datetime import datetime
 
 from textual import events, on
 from textual.app import ComposeResult
@@ -21,7 +19,8 @@ from textual.widgets import Input, Static
 from ..actions import MAIN, NEEDS_A_PROFILE, TYPING_KEYS_OFF, split_keys
 from ..live import NET
 from ..manage import ProfileEdits
-from ..session import Session, gc_paused, settings_message
+from ..session import Session, gc_paused
+from ..wording import broken_file_banner, empty_state, settings_message
 from ..text import InertHighlighter, escape
 from ..token_actions import Failed, TokenActions, TokenReady
 from ..widgets.credential_panel import CredentialPanel
@@ -49,7 +48,7 @@ class MainScreen(Screen[None]):
         self.current: str | None = None  # the selected profile's name
         self.tokens = TokenActions(self, session)
         self.edits = ProfileEdits(self, session)
-        self._notes: dict[str, Static] = {}  # see note()
+        self.notes: dict[str, Static] = {}  # see note()
 
     # --- layout -------------------------------------------------------------------------
 
@@ -75,9 +74,9 @@ class MainScreen(Screen[None]):
     def note(self, note_id: str, parent: Widget, before: Widget | None = None) -> Static:
         """A line of text that most sessions never show (no profiles, the clipboard's
         countdown, a broken file), mounted the first time it is needed, not at start."""
-        note = self._notes.get(note_id)
+        note = self.notes.get(note_id)
         if note is None:
-            note = self._notes[note_id] = Static("", id=note_id)
+            note = self.notes[note_id] = Static("", id=note_id)
             parent.mount(note, before=before)
         return note
 
@@ -114,31 +113,15 @@ class MainScreen(Screen[None]):
         if session.load_error and not empty:  # broken since: the last good table stays
             banner = self.note("load-error", left, before=self.query_one(ProfileTable))
             banner.display = True
-            banner.update(f"[b red]The profiles file cannot be read now[/] "
-                          f"{escape(session.load_error)}\n[dim]Showing what it held before; "
-                          "fix the line above and it is read again.[/]")
-        elif "load-error" in self._notes:
-            self._notes["load-error"].display = False
-        if not empty:
-            if "empty" in self._notes:
-                self._notes["empty"].display = False
-            return
-        note = self.note("empty", left)
-        note.display = True
-        path = session.config_path
-        if session.load_error:
-            text = (f"[b red]The profiles file cannot be read[/]\n\n{escape(session.load_error)}"
-                    "\n\nFix the line above (nothing was changed): csauth reads it again as "
-                    "soon as it changes.")
-        elif not session.pf.exists:
-            text = (f"[b]No profiles file yet[/]\n\ncsauth looks for it at\n  {escape(path)}\n\n"
-                    "Press [b]a[/] to add your first credential (the secret goes to the OS "
-                    "keyring), or [b]i[/] to import a team's TOML, JSON or CSV file.\n\n"
-                    "Press [b]?[/] for every key, [b]q[/] to quit.")
-        else:
-            text = (f"[b]No profiles in[/] {escape(path)}\n\nPress [b]a[/] to add one, "
-                    "or [b]i[/] to import a TOML, JSON or CSV file.")
-        note.update(text)
+            banner.update(broken_file_banner(session.load_error))
+        elif "load-error" in self.notes:
+            self.notes["load-error"].display = False
+        if "empty" in self.notes or empty:
+            note = self.note("empty", left)
+            note.display = empty
+            if empty:
+                note.update(empty_state(session.config_path, session.pf.exists,
+                                        session.load_error))
 
     # --- selection ----------------------------------------------------------------------
 
@@ -234,14 +217,8 @@ class MainScreen(Screen[None]):
     def on_switch_changed(self, event) -> None:
         """The auto-renew switch. A handler by name, not @on(Switch.Changed): Switch is
         imported with the first token, not at start."""
-        if event.switch.id != "auto-renew":
-            return
-        live = self.query_one(TokenPanel).live
-        if live is not None:
-            live.auto_renew = event.value
-            state = "on" if event.value else "off"
-            self.notify(f"auto-renew {state} for {live.token.profile}", timeout=3)
-            self.tick()
+        if event.switch.id == "auto-renew":
+            self.tokens.auto_renew(event.value)
 
     # --- the timer (the app's one interval calls tick) -----------------------------------
 
@@ -265,26 +242,7 @@ class MainScreen(Screen[None]):
             token = live.token
             self.tokens.fetch(token.profile, token.scopes, token.project_id, force=True,
                               auto=True)
-        self.tick_clipboard(now)
-
-    def tick_clipboard(self, now: datetime) -> None:
-        clip = self.session.clip
-        if clip.clear_at is None:  # every second: no DOM query, no restyle
-            status = self._notes.get("clip-status")
-            if status is not None and status.display:
-                status.display = False
-            return
-        footer = self.query_one(KeyBar)
-        status = self.note("clip-status", footer.parent, before=footer)
-        left = clip.seconds_left(now)
-        if left <= 0:
-            cleared = clip.tick(now)
-            status.display = False
-            if cleared:
-                self.notify("clipboard cleared", timeout=3)
-            return
-        status.display = True
-        status.update(f"clipboard holds a secret: clears in {math.ceil(left)} s", layout=False)
+        self.tokens.tick_clipboard(now)
 
     # --- actions (ids, keys and words: ui/actions.py) ------------------------------------
 
