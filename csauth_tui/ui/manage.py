@@ -56,12 +56,13 @@ class ProfileEdits:
                    repair: bool = False) -> None:
         from .screens.profile_form import ProfileForm
 
-        taken = set(self.session.pf.order)
-        form = ProfileForm(title, values, taken=taken, original=original,
-                           has_stored_secret=has_stored_secret, verify=self.session.verify_credential,
+        session = self.session
+        form = ProfileForm(title, values, taken=set(session.pf.order), original=original,
+                           has_stored_secret=has_stored_secret,
+                           verify=session.verify_credential,
                            save=lambda result: self._save_form(result, base, repair=repair),
-                           auth_url=(base.effective_auth_url(self.session.settings) if base
-                                     else self.session.settings.auth_url))
+                           auth_url=(base.effective_auth_url(session.settings) if base
+                                     else session.settings.auth_url))
         self.screen.app.push_screen(form, self._after_form)
 
     def add(self) -> None:
@@ -101,18 +102,17 @@ class ProfileEdits:
         from ..core.profiles import read_toml
         from .screens.profile_form import FormValues
 
+        path = self.session.config_path
         try:
-            doc = read_toml(self.session.config_path, self.session.config_path.read_text(encoding="utf-8",
-                                                                         errors="replace"))
+            doc = read_toml(path, path.read_text(encoding="utf-8", errors="replace"))
         except (CsauthError, OSError) as exc:
-            self.screen.notify(f"cannot read {self.session.config_path}: {exc}", severity="error",
-                        markup=False)
+            self.screen.notify(f"cannot read {path}: {exc}", severity="error", markup=False)
             return
         table = (doc.get("profiles") or {}).get(name) if isinstance(doc.get("profiles"),
                                                                      dict) else None
         if not isinstance(table, dict):
-            self.screen.notify(f"profile '{name}' is not a table: fix it in {self.session.config_path}",
-                        severity="error", markup=False)
+            self.screen.notify(f"profile '{name}' is not a table: fix it in {path}",
+                               severity="error", markup=False)
             return
         values, base = FormValues.from_table(name, table)
         stored = base.secret == "plaintext" or (base.secret == "keyring" and bool(base.client_id))
@@ -201,7 +201,8 @@ class ProfileEdits:
         sharing = sorted(n for n, p in self.session.pf.profiles.items()
                          if p.client_id == values.client_id)
         kept = f"the keyring keeps its secret for client ID {mask(values.client_id)}"
-        if not await self.screen.app.push_screen_wait(ConfirmReplaceSecret(values.client_id, sharing)):
+        ask = self.screen.app.push_screen_wait
+        if not await ask(ConfirmReplaceSecret(values.client_id, sharing)):
             raise SecretConflictError(f"{kept}; nothing was saved")
         try:
             await self.session.prove_secret(self._probe_profile(values, base), secret)
@@ -233,13 +234,14 @@ class ProfileEdits:
         keyring_entry = profile is not None and profile.secret == "keyring"
         from .screens.confirm_delete import ConfirmDelete
 
-        self.screen.app.push_screen(ConfirmDelete(name, keyring_entry=keyring_entry, shared_with=shared),
-                         self._after_delete_choice)
+        self.screen.app.push_screen(
+            ConfirmDelete(name, keyring_entry=keyring_entry, shared_with=shared),
+            self._after_delete_choice)
 
     def _after_delete_choice(self, choice: DeleteChoice | None) -> None:
         if choice is not None:
             self.screen.run_worker(self._delete(choice), group="store", exit_on_error=False,
-                            description="delete profile")
+                                   description="delete profile")
 
     async def _delete(self, choice: DeleteChoice) -> None:
         from ..core.secrets import delete_secret
@@ -261,13 +263,14 @@ class ProfileEdits:
         if profile is not None and choice.forget_tokens:
             cache = self.session.token_cache()
             if cache is not None:
-                count = cache.forget(profile.client_id, profile.effective_auth_url(self.session.settings))
+                count = cache.forget(profile.client_id,
+                                     profile.effective_auth_url(self.session.settings))
                 notes.append(f"{count} cached token(s) forgotten")
         self.session.forget_profile(choice.name)
         self.screen.reload()
         extra = f" ({'; '.join(notes)})" if notes else ""
         self.screen.notify(f"profile {choice.name} deleted{extra}" if removed
-                    else f"profile {choice.name} was already gone", timeout=5)
+                           else f"profile {choice.name} was already gone", timeout=5)
 
     # --- import -------------------------------------------------------------------------
 
@@ -276,12 +279,13 @@ class ProfileEdits:
 
         from .screens.import_screen import ImportScreen
 
-        self.screen.app.push_screen(ImportScreen(self.session.pf, Path.cwd()), self._after_import_choice)
+        self.screen.app.push_screen(ImportScreen(self.session.pf, Path.cwd()),
+                                    self._after_import_choice)
 
     def _after_import_choice(self, chosen) -> None:
         if chosen is not None:
             self.screen.run_worker(self._import(*chosen), group="store", exit_on_error=False,
-                            description="import profiles")
+                                   description="import profiles")
 
     async def _import(self, plan, secrets: str, replace_secret: bool = False) -> None:
         from ..core.text import inert
@@ -302,5 +306,6 @@ class ProfileEdits:
         if notes.refused:
             summary += f"; {notes.refused} secret(s) or profile(s) refused"
         self.screen.notify(inert("\n".join([summary, *notes[:5]]), keep_newlines=True),
-                    title="Import", timeout=8, markup=False,
-                    severity="warning" if notes.refused or plan.rejected else "information")
+                           title="Import", timeout=8, markup=False,
+                           severity="warning" if notes.refused or plan.rejected
+                           else "information")
