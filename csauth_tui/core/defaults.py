@@ -12,19 +12,13 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .errors import EXIT_USAGE, ConfigError, UnknownProfileError
+from .errors import NoProfileError, UnknownProfileError
 from .profiles import Profile, ProfilesFile, similar_names
 from .text import inert
 
 ENV_VAR = "CSAUTH_PROFILE"
 HOW_TO_SET = (f"pass PROFILE, set a default with `csauth use NAME`, or export "
               f"{ENV_VAR}=NAME")
-
-
-class NoProfileError(ConfigError):
-    """No PROFILE given and no default set: a usage mistake, as a missing argument was."""
-
-    exit_code = EXIT_USAGE
 
 
 @dataclass(frozen=True)

@@ -134,3 +134,10 @@ def test_fish_script_completes(named: CliEnv, tmp_path):
     assert "staging" in complete("csauth secret set ")
     assert complete("csauth token --format ") == ["curl", "env", "header", "json", "token"]
     assert complete("csauth completion ") == ["bash", "fish", "zsh"]
+
+
+def test_help_lists_the_everyday_commands(cli: CliEnv):
+    result = cli.run("--help")
+    for command in ("status", "use", "secret", "completion"):
+        assert f"\n    {command} " in result.stdout
+    assert "_names" not in result.stdout
