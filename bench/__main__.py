@@ -20,7 +20,7 @@ import sys
 import time
 from datetime import datetime, timezone
 
-from . import audit, cli_token, everyday, idle, keystroke, startup
+from . import audit, cli_token, everyday, idle, keystroke, past_the_hour, startup
 from .harness import Plan, Result
 
 # group -> (module, the figure keys it produces), in the order the table shows them
@@ -31,9 +31,10 @@ GROUPS = {
     "everyday": (everyday, ("status-1k", "complete-1k")),
     "filter": (keystroke, ("filter",)),
     "idle": (idle, ("idle-cpu",)),
+    "long-running": (past_the_hour, ("proxy", "auth")),
 }
 ORDER = ("start-1k", "start-10k", "token-cached", "token-fetch", "status-1k", "complete-1k",
-         "audit", "filter", "idle-cpu", "rss-10k")
+         "audit", "filter", "idle-cpu", "rss-10k", "proxy", "auth")
 
 
 def table(results: list[Result]) -> str:

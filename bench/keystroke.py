@@ -56,8 +56,7 @@ async def session(config, keys: list[str]) -> list[float]:
                 want = typed(keys[: i + 1]).strip().lower()
                 started = time.perf_counter()
                 await pilot.press(key)
-                while table._filter != want or app.screen._dirty_widgets or \
-                        table._require_update_dimensions:
+                while table.filter_text != want or app.screen._dirty_widgets:
                     if time.perf_counter() - started > 60:
                         raise RuntimeError(f"the app never settled after key {key!r}")
                     await pilot.pause()

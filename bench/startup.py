@@ -6,10 +6,10 @@ monotonic clock both processes share. The csauth runs go through the real entry 
 (`csauth` with no command: cli -> commands -> ui.app), the baseline is a bare Textual app
 with one Label. Memory: the process's peak resident set (VmHWM) at that moment.
 A first session per profiles file (the app left running a second after its first frame,
-as a user's session is) leaves the app's caches in place, the parse of the profiles file
-(ui/profiles_cache.py) and of the CSS (ui/css_cache.py), as any start after the first
-finds them; a start with an empty cache directory (the first ever, or the first after the
-file changed, for the profiles part) is measured too, as "10k-cold" in the JSON detail.
+as a user's session is) leaves the app's cache in place, the parse of the profiles file
+(ui/profiles_cache.py), as any start after the first finds it; a start with an empty cache
+directory (the first ever, or the first after the file changed) is measured too, as
+"10k-cold" in the JSON detail.
 """
 
 from __future__ import annotations

@@ -55,7 +55,23 @@ def build_parser() -> argparse.ArgumentParser:
                        "CS_TOKEN_EXPIRES_AT in its environment",
                        usage="csauth exec PROFILE [options] -- CMD [ARGS...]")
     request_args(p)
+    p.add_argument("--proxy", action="store_true",
+                   help="point CS_API_BASE_URL at a local proxy that renews tokens, so the "
+                        "command may run for days (see `csauth proxy`)")
     p.set_defaults(cmd=[])  # filled by main() with what follows the first --
+
+    p = sub.add_parser("proxy", help="a local HTTP proxy that adds a fresh token to every "
+                       "request, for any tool (prints its URL first)")
+    request_args(p)
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--socket", metavar="PATH",
+                       help="listen on this Unix socket (default: one in a private runtime "
+                            "directory)")
+    where.add_argument("--port", type=non_negative_int, metavar="N",
+                       help="listen on loopback TCP port N instead (0: any free port), behind "
+                            "a random path prefix")
+    p.add_argument("--host", metavar="HOST", type=utf8_text,
+                   help="with --port: 127.0.0.1 (default), ::1 or localhost; nothing else")
 
     p = sub.add_parser("add", help="add a profile; the secret is read from stdin or a prompt")
     p.add_argument("name", metavar="NAME", type=utf8_text)
@@ -119,6 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--csv", dest="format", action="store_const", const="csv")
     fmt.add_argument("--markdown", dest="format", action="store_const", const="markdown")
     p.add_argument("--output", metavar="FILE", help="write the report to FILE (0600)")
+    p.add_argument("--cached", action="store_true",
+                   help="reuse cached tokens instead of proving each credential with a new "
+                        "token request (faster; a secret revoked since is then only caught "
+                        "by /me)")
     p.add_argument("--concurrency", type=positive_int, default=8, metavar="N",
                    help="profiles audited at once (default 8; never more than 10 requests "
                         "per project)")
@@ -275,8 +295,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.verbose:
         import logging
 
-        logging.basicConfig(level=logging.DEBUG, format="csauth: %(name)s: %(message)s",
-                            stream=sys.stderr)
+        logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(inert_formatter("csauth: %(name)s: %(message)s"))
         logging.getLogger("httpx").setLevel(logging.WARNING)
         logging.getLogger("httpcore").setLevel(logging.WARNING)
     try:
@@ -290,9 +311,26 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def report(exc: CsauthError, verbose: bool) -> None:
-    print(f"csauth: error: {exc}", file=sys.stderr)
+    from .core.text import inert
+
+    # The whole line: a message may quote a profile's name, a path or a server's words.
+    print(inert(f"csauth: error: {exc}"), file=sys.stderr)
     if verbose:
         print(f"csauth: ({type(exc).__name__}, exit status {exc.exit_code})", file=sys.stderr)
+
+
+def inert_formatter(fmt: str):
+    """A logging formatter whose lines (message, arguments, traceback) are inert: -v logs
+    go to the terminal, and may quote a server."""
+    import logging
+
+    from .core.text import inert
+
+    class InertFormatter(logging.Formatter):
+        def format(self, record: logging.LogRecord) -> str:
+            return inert(super().format(record), keep_newlines=True)
+
+    return InertFormatter(fmt)
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

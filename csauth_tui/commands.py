@@ -14,11 +14,25 @@ from .core.errors import EXIT_OK, ConfigError, SecretError
 from .core.formats import render, token_env
 from .core.profiles import ProfilesFile, load
 from .core.request import TokenRequest, plan
+from .core.text import inert
 from .core.tokens import Token, TokenCache
 
 
-def load_profiles(args: argparse.Namespace) -> ProfilesFile:
-    return load(paths.config_path(args.config))
+def load_profiles(args: argparse.Namespace, *, settings: bool = True) -> ProfilesFile:
+    """The profiles file. `settings`: the command uses [settings] (it sends something, or
+    reads the cache), so a wrong setting is a configuration error (exit 3), never a silent
+    default: a dropped auth_url would send the secret to the default host."""
+    pf = load(paths.config_path(args.config))
+    if settings:
+        check_settings(pf)
+    return pf
+
+
+def check_settings(pf: ProfilesFile) -> None:
+    wrong = pf.settings_errors()
+    if wrong:
+        raise ConfigError(f"{pf.path}: " + "; ".join(str(p) for p in wrong),
+                          hint="fix [settings], or remove the key to use its default")
 
 
 def pick(args: argparse.Namespace, pf: ProfilesFile):
@@ -30,6 +44,13 @@ def pick(args: argparse.Namespace, pf: ProfilesFile):
         print(f"csauth: using the default profile '{profile.name}' (from {default.origin})",
               file=sys.stderr)
     return profile
+
+
+def name_the_default(args: argparse.Namespace) -> None:
+    """For the commands that look the profile up by name themselves (proxy, exec --proxy):
+    PROFILE left out becomes the default's name."""
+    if args.profile is None:
+        args.profile = pick(args, load_profiles(args)).name
 
 
 def token_cache(pf: ProfilesFile, no_cache: bool = False) -> TokenCache | None:
@@ -47,9 +68,12 @@ def obtain(args: argparse.Namespace, *, min_ttl: int | None = None,
     pf = load_profiles(args)
     profile = pick(args, pf)
     request = plan(profile, pf.settings, args.scopes, args.project_id)
-    ttl = pf.settings.renew_before_seconds if min_ttl is None else min_ttl
     cache = token_cache(pf, no_cache)
-    token = cache.get(request.cache_key, ttl) if cache else None
+    token = None
+    if cache is not None and min_ttl is None:  # the setting, capped per token's lifetime
+        token = cache.get(request.cache_key, renew_before=pf.settings.renew_before_seconds)
+    elif cache is not None:
+        token = cache.get(request.cache_key, min_ttl)
     if token is None:
         token = fetch(pf, request, cache)
     if not token.trusted:
@@ -81,6 +105,11 @@ def token(args: argparse.Namespace) -> int:
 
 
 def exec_(args: argparse.Namespace) -> int:
+    if getattr(args, "proxy", False):
+        from .proxy import exec_command
+
+        name_the_default(args)
+        return exec_command(args)
     from .core.hardening import restore_core_limit
 
     tok, request = obtain(args)
@@ -97,11 +126,19 @@ def exec_(args: argparse.Namespace) -> int:
 
         return subprocess.run(args.cmd, env=env).returncode
     except FileNotFoundError:
-        print(f"csauth: error: command not found: {args.cmd[0]}", file=sys.stderr)
+        print(f"csauth: error: command not found: {inert(args.cmd[0])}", file=sys.stderr)
         return 127
     except PermissionError:
-        print(f"csauth: error: cannot run {args.cmd[0]}: permission denied", file=sys.stderr)
+        print(f"csauth: error: cannot run {inert(args.cmd[0])}: permission denied",
+              file=sys.stderr)
         return 126
+
+
+def proxy(args: argparse.Namespace) -> int:
+    from .proxy import run_command
+
+    name_the_default(args)
+    return run_command(args)
 
 
 # --- /me -------------------------------------------------------------------------------
@@ -116,19 +153,22 @@ def me(args: argparse.Namespace) -> int:
     secret = resolve_secret(profile)
     with SyncAuthClient(settings=pf.settings) as client:
         info = client.me(profile, secret)
-    if args.json:
+    if args.json:  # ensure_ascii (the default): controls and bidi marks as \uXXXX escapes
         print(json.dumps(info.raw, indent=2, default=str))
         return EXIT_OK
-    print(f"profile:   {profile.name} ({profile.level}-level, client_id {profile.client_id})")
-    print(f"scopes:    {' '.join(info.scopes) if info.scopes is not None else '(not reported)'}")
+    # every value below but the level is the server's or the file's: shown inert
+    print(inert(f"profile:   {profile.name} ({profile.level}-level, "
+                f"client_id {profile.client_id})"))
+    scopes = " ".join(info.scopes) if info.scopes is not None else "(not reported)"
+    print(f"scopes:    {inert(scopes)}")
     if info.projects is None:
         print("projects:  (not reported)")
     else:
         print(f"projects:  {len(info.projects)}")
         for pid, name in info.projects:
-            print(f"  {pid:>10}  {name}")
+            print(f"  {inert(pid):>10}  {inert(name)}")
     if info.created:
-        print(f"created:   {info.created}")
+        print(f"created:   {inert(info.created)}")
     return EXIT_OK
 
 
@@ -138,7 +178,7 @@ def me(args: argparse.Namespace) -> int:
 def list_(args: argparse.Namespace) -> int:
     from .core.secrets import describe_source
 
-    pf = load_profiles(args)
+    pf = load_profiles(args, settings=False)  # listing sends nothing: shown, not refused
     rows: list[dict[str, Any]] = []
     for name in pf.order:
         profile = pf.profiles.get(name)
@@ -155,21 +195,21 @@ def list_(args: argparse.Namespace) -> int:
             "created": profile.created.isoformat() if profile and profile.created else None,
             "description": profile.description if profile else "",
         })
-    if args.json:
+    if args.json:  # ensure_ascii (the default): controls and bidi marks as \uXXXX escapes
         print(json.dumps({"path": str(pf.path), "profiles": rows}, indent=2))
         return EXIT_OK
     if not pf.exists:
-        print(f"No profiles file at {pf.path}.\nAdd one with: csauth add NAME --level project "
-              "--client-id ID --scope metrics", file=sys.stderr)
+        print(f"No profiles file at {inert(pf.path)}.\nAdd one with: csauth add NAME --level "
+              "project --client-id ID --scope metrics", file=sys.stderr)
         return EXIT_OK
     if not rows:
-        print(f"No profiles in {pf.path}. Add one with `csauth add`.", file=sys.stderr)
+        print(f"No profiles in {inert(pf.path)}. Add one with `csauth add`.", file=sys.stderr)
         return EXIT_OK
     headers = ("NAME", "LEVEL", "PROJECT", "SCOPES", "SECRET", "CREATED")
-    table = [headers] + [
+    table = [headers] + [tuple(inert(cell) for cell in (  # names, scopes... from the file
         (r["name"], r["level"] or "-", str(r["project_id"] or "-"), " ".join(r["scopes"]) or "-",
          r["secret"] or "-", r["created"] or "-")
-        if r["valid"] else (r["name"], "INVALID", "", "; ".join(r["errors"]), "", "")
+        if r["valid"] else (r["name"], "INVALID", "", "; ".join(r["errors"]), "", "")))
         for r in rows
     ]
     widths = [max(len(row[i]) for row in table) for i in range(len(headers) - 1)]
@@ -178,6 +218,8 @@ def list_(args: argparse.Namespace) -> int:
     for problem in pf.problems:
         if problem.severity == "warning":
             print(f"warning: {problem}", file=sys.stderr)
+    for problem in pf.settings_errors():
+        print(f"error: {pf.path}: {problem}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -335,7 +377,8 @@ def add(args: argparse.Namespace) -> int:
     if outcome == "replaced":
         count = TokenCache(paths.token_cache_path()).forget(args.client_id)
         secret_note += f"; {count} cached token(s) of that client_id dropped"
-    print(f"added profile '{args.name}' to {store.path} (secret: {secret_note})", file=sys.stderr)
+    print(inert(f"added profile '{args.name}' to {store.path} (secret: {secret_note})"),
+          file=sys.stderr)
     return EXIT_OK
 
 
@@ -365,7 +408,7 @@ def rm(args: argparse.Namespace) -> int:
             if count:
                 notes.append(f"{count} cached token(s) forgotten")
     extra = f" ({'; '.join(notes)})" if notes else ""
-    print(f"removed profile '{args.name}'{extra}", file=sys.stderr)
+    print(inert(f"removed profile '{args.name}'{extra}"), file=sys.stderr)
     return EXIT_OK
 
 
@@ -422,7 +465,7 @@ def export(args: argparse.Namespace) -> int:
     from .core.fsutil import atomic_write
     from .core.transfer import export_profiles
 
-    pf = load_profiles(args)
+    pf = load_profiles(args, settings=False)  # exported without [settings]
     chosen = [p for p in pf.profiles.values()
               if not args.profiles or any(fnmatchcase(p.name, g) for g in args.profiles)]
     if args.profiles and not chosen:
@@ -456,7 +499,7 @@ class Progress:
         width = 30
         filled = int(width * self.done / self.total)
         sys.stderr.write(f"\raudit [{'#' * filled}{'.' * (width - filled)}] "
-                         f"{self.done}/{self.total} {result.profile[:30]:<30}")
+                         f"{self.done}/{self.total} {inert(result.profile)[:30]:<30}")
         sys.stderr.flush()
 
     def close(self) -> None:
@@ -488,7 +531,7 @@ def audit(args: argparse.Namespace) -> int:
             return await run_audit(pf, service=service, client=client, names=names,
                                    concurrency=args.concurrency,
                                    cache_path=cache.path if cache else None,
-                                   on_result=progress.step)
+                                   on_result=progress.step, fresh=not args.cached)
 
     try:
         report = asyncio.run(run())
@@ -502,7 +545,7 @@ def audit(args: argparse.Namespace) -> int:
 
         atomic_write(Path(args.output), text)
         counts = report.counts()
-        print(f"audit report written to {args.output}: {counts['error']} errors, "
+        print(f"audit report written to {inert(args.output)}: {counts['error']} errors, "
               f"{counts['warning']} warnings", file=sys.stderr)
     else:
         sys.stdout.write(text)
@@ -522,21 +565,26 @@ def doctor(args: argparse.Namespace) -> int:
 
     path = paths.config_path(args.config)
     print(f"csauth {__version__}, Python {platform.python_version()} on {platform.system()}")
+    problems = []
     try:
         pf = load(path)
-        errors = [p for p in pf.problems if p.severity == "error"]
+        problems = pf.problems
+        errors = [p for p in problems if p.severity == "error"]
         state = (f"{len(pf.profiles)} profile(s)" + (f", {len(errors)} problem(s)" if errors else "")
                  if pf.exists else "not created yet")
     except ProfilesSyntaxError as exc:
         state = f"unreadable: {exc}"
-    print(f"profiles file:  {path} ({state})")
+    print(inert(f"profiles file:  {path} ({state})"))
+    for problem in problems:  # every one, named: a count alone says nothing to fix
+        print(f"  {problem.severity}: {inert(str(problem))}")
     works, detail = keyring_status()
-    print(f"keyring:        {'works' if works else 'NOT AVAILABLE'}: {detail}")
+    print(inert(f"keyring:        {'works' if works else 'NOT AVAILABLE'}: {detail}"))
     cache_path = paths.token_cache_path()
-    print(f"token cache:    {cache_path} ({'present' if cache_path.exists() else 'empty'})")
+    print(inert(f"token cache:    {cache_path} "
+                f"({'present' if cache_path.exists() else 'empty'})"))
     from .core.clipboard import describe_method
 
-    print(f"clipboard:      {describe_method()}")
+    print(inert(f"clipboard:      {describe_method()}"))
     for name in ("textual", "httpx", "tomlkit", "keyring", "platformdirs"):
         try:
             version = metadata.version(name)

@@ -9,6 +9,7 @@ within a version):
       "schema": "csauth-status/1",
       "profiles_file": str,
       "token_cache": str|null,           # null when token_cache = false
+      "settings_errors": [str],          # wrong [settings]: the values shown are defaults
       "generated_at": ISO 8601 UTC,
       "default_profile": {"name": str, "from": str, "known": bool}|null,
       "profiles": [{
@@ -22,6 +23,7 @@ within a version):
                        "age_days": int|null, "days_left": int|null,
                        "state": "ok"|"expiring"|"expired"|"unknown"},
         "tokens": [{                     # cached tokens of this client_id at this auth_url
+                                         # (those the cache still trusts and that have time left)
           "scopes": [str], "project_id": int|null,
           "endpoint": str, "endpoint_host": str,
           "expires_at": ISO 8601 UTC, "seconds_left": int,
@@ -75,6 +77,7 @@ def status(args: argparse.Namespace) -> int:
             "schema": SCHEMA,
             "profiles_file": str(pf.path),
             "token_cache": str(cache.path) if cache else None,
+            "settings_errors": [str(p) for p in pf.settings_errors()],
             "generated_at": iso_utc(now),
             "default_profile": None if default is None else {
                 "name": default.name, "from": default.origin,
@@ -90,7 +93,8 @@ def status(args: argparse.Namespace) -> int:
         print(f"No profiles in {pf.path}. Add one with `csauth add`.", file=sys.stderr)
         return EXIT_OK
     sys.stdout.write(table(rows))
-    notes = []
+    notes = [f"warning: {inert(p)} (defaults shown; other commands refuse to run)"
+             for p in pf.settings_errors()]
     if default is not None:
         known = "" if default.name in pf.profiles else " (NOT a valid profile of this file)"
         notes.append(f"* default profile: {inert(default.name)}{known}, from "
@@ -122,7 +126,7 @@ def token_status(token: Token, wanted: str | None, renew_before: int,
                  now: datetime) -> dict[str, Any]:
     left = token.seconds_left(now)
     state = ("untrusted" if not token.trusted else "expired" if left <= 0
-             else "renew" if left <= renew_before else "fresh")
+             else "fresh" if token.fresh_enough(renew_before, now) else "renew")
     return {
         "scopes": list(token.scopes), "project_id": token.project_id,
         "endpoint": token.endpoint, "endpoint_host": host_of(token.endpoint),

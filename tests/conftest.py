@@ -9,8 +9,9 @@ import pytest
 from csauth_tui.demo import memory_keyring as make_memory_keyring
 from tests import figures
 
-# Every run scans what the suite shows for client secrets and tokens (tests/leakscan.py).
-pytest_plugins = ("tests.leakscan",)
+# Every run scans what the suite shows for client secrets and tokens (tests/leakscan.py),
+# and for control characters csauth did not write (tests/escscan.py).
+pytest_plugins = ("tests.leakscan", "tests.escscan")
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -50,3 +51,13 @@ def memory_keyring(monkeypatch):
     keyring.set_keyring(backend)
     yield backend
     keyring.set_keyring(previous)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def usual_umask():
+    """csauth refuses a profiles file (or a directory) that group or others may write: the
+    files and directories the tests make get the usual 0o022 umask, even where the login
+    umask is 0o002 (user-private groups)."""
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)

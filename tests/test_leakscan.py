@@ -30,9 +30,9 @@ def fake():
     return FakeContentsquare([FakeCredential("c1", SECRET)])
 
 def a_token(**extra):
-    return Token(access_token="leaky-access-token-5f01", endpoint="https://x", issued_at=NOW,
-                 expires_at=NOW + timedelta(hours=1), client_id="c1", auth_url="https://x",
-                 extra=extra)
+    return Token(access_token="leaky.access.token-5f01", endpoint="https://x.contentsquare.com",
+                 issued_at=NOW, expires_at=NOW + timedelta(hours=1), client_id="c1",
+                 auth_url="https://api.contentsquare.com", extra=extra)
 
 def test_prints_it():
     print("the secret is", SECRET)

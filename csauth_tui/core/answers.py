@@ -4,6 +4,8 @@ answer. Plain functions shared by the async AuthClient and the CLI's SyncAuthCli
 
 No message or repr built here carries a client secret or an access token: response text
 is scrubbed and capped before it is quoted, and a successful token answer is never quoted.
+Server text quoted in a message is made inert (core.text) where it is quoted: an escape
+sequence in an errorMessage is shown, never obeyed, whoever prints the message.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from .errors import (
     ApiError,
@@ -28,9 +29,11 @@ from .errors import (
     ServerError,
     TokenExpiredError,
 )
-from .profiles import Profile, is_loopback
+from .profiles import Profile
 from .request import PROJECT_ID_HINT
+from .text import control_characters, inert
 from .tokens import Token, decode_jwt, expiry_from_response, numeric_claim
+from .urls import endpoint_trusted, host_of, is_loopback, split  # noqa: F401 - re-exported
 
 if TYPE_CHECKING:  # pragma: no cover
     import httpx
@@ -46,45 +49,10 @@ _INVALID_CLIENT_RE = re.compile(r"invalid[ _-]?client", re.I)
 # --- where a token may be sent -------------------------------------------------------
 
 
-def endpoint_trusted(endpoint: str, auth_url: str) -> bool:
-    """May a token be sent to `endpoint`? https on contentsquare.com (or a subdomain);
-    http(s) on loopback only when the auth URL itself is loopback (the fake server)."""
-    parts = _split(endpoint)
-    if parts is None or not parts.hostname or parts.query or parts.fragment:
-        return False
-    if "@" in parts.netloc or any(c.isspace() or c == "\\" for c in endpoint):
-        return False
-    host = parts.hostname.rstrip(".")
-    if parts.scheme == "https" and (host == "contentsquare.com"
-                                    or host.endswith(".contentsquare.com")):
-        return True
-    auth = _split(auth_url)
-    return bool(
-        parts.scheme in ("http", "https")
-        and auth is not None and auth.hostname and is_loopback(auth.hostname)
-        and is_loopback(host)
-    )
-
-
-def _split(url: Any):
-    if not isinstance(url, str):
-        return None
-    try:
-        parts = urlsplit(url.strip())
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError:
-        return None
-    return parts
-
-
-def _host(url: str) -> str:
-    """`api.contentsquare.com` or `127.0.0.1:8123`: never userinfo, path or query."""
-    parts = _split(url)
-    if parts is None or not parts.hostname:
-        return "an unparsable URL"
-    port = parts.port
-    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-    return f"{host}:{port}" if port else host
+# The rule itself lives in urls.py (standard library only: the cached-token path of
+# `csauth token` checks cached tokens with it); the old names stay importable from here.
+_split = split
+_host = host_of
 
 
 # --- results -------------------------------------------------------------------------
@@ -148,8 +116,9 @@ def _redact(text: str, secrets: Iterable[str]) -> str:
 
 
 def _snippet(text: str, secrets: Iterable[str]) -> str:
-    """Server text fit to quote: secrets and JWTs masked, one line, at most ~200 chars."""
-    text = " ".join(_redact(str(text), secrets).split())
+    """Server text fit to quote: secrets and JWTs masked, one line, at most ~200 chars,
+    no character that could steer a terminal."""
+    text = inert(" ".join(_redact(str(text), secrets).split()))
     return text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1] + "…"
 
 
@@ -232,8 +201,8 @@ def response_error(
     else:
         detail = None
     said = ": ".join(p for p in (code, detail) if p) or f"{status} {response.reason_phrase}"
-    said = _redact(said, secrets)
-    kw = {"status": status, "code": _redact(code, secrets) if code else None}
+    said = inert(_redact(said, secrets))
+    kw = {"status": status, "code": inert(_redact(code, secrets)) if code else None}
     # OAuth says invalid_client may come as 400 or 401; a 500 has been reported too
     says_invalid_client = bool(_INVALID_CLIENT_RE.search(f"{code or ''} {message or ''}"))
 
@@ -328,6 +297,9 @@ def _token_from(response: httpx.Response, sent_at: datetime, *, url: str, profil
     if not isinstance(access_token, str) or not access_token:
         raise BadResponseError(f"the token response from {host} has no access_token",
                                status=response.status_code)
+    if control_characters(access_token):  # printed by `csauth token`: never a raw escape
+        raise BadResponseError(f"the access_token from {host} holds control characters: "
+                               "it is not a usable token", status=response.status_code)
     endpoint = data.get("endpoint")
     if not isinstance(endpoint, str) or not endpoint.strip():
         raise BadResponseError(f"the token response from {host} has no endpoint "
@@ -338,7 +310,7 @@ def _token_from(response: httpx.Response, sent_at: datetime, *, url: str, profil
     trusted = endpoint_trusted(endpoint, auth_url)
     if not trusted:
         log.warning("token endpoint %s is not trusted: the token will not be used",
-                    _redact(_host(endpoint), [access_token]))
+                    inert(_redact(_host(endpoint), [access_token])))
     expires_at = expiry_from_response(sent_at, data.get("expires_in"), claims)
     if expires_at <= sent_at:
         raise _expired_on_arrival(host, claims, sent_at, response.status_code)

@@ -108,7 +108,9 @@ class _Retrying:
         the httpx chain (which may hold the request body)."""
         call = self.call
         self.used += elapsed
-        error, retry_class = self.client._network_error(exc, call.url)
+        # the message states the time actually waited: every try and the pauses between
+        error, retry_class = self.client._network_error(exc, call.url, waited=self.used,
+                                                        tries=self.attempt + 1)
         log.debug("%s %s failed after %.3fs: %s", call.method, call.url, elapsed,
                   type(exc).__name__)
         if retry_class is None or (retry_class == "read" and self.read_retries == 0):
@@ -385,19 +387,28 @@ class AuthClient:
         """Full jitter: uniform in [0, min(cap, base * 2**attempt)]."""
         return self._jitter() * min(self.backoff_cap, self.backoff_base * 2 ** attempt)
 
-    def _network_error(self, exc: Exception, url: str) -> tuple[NetworkError, str | None]:
-        """A worded NetworkError, and "connect", "read" or None for how to retry it."""
+    def _network_error(self, exc: Exception, url: str, *, waited: float | None = None,
+                       tries: int = 1) -> tuple[NetworkError, str | None]:
+        """A worded NetworkError, and "connect", "read" or None for how to retry it.
+        `waited` (seconds, every try and pause included) and `tries`: a timeout after
+        retries says both the limit of one try and the whole time waited."""
         import httpx
 
         host = _host(url)
+
+        def after(limit: float) -> str:
+            if tries <= 1 or waited is None:
+                return f"after {limit:g} s"
+            return f"after {limit:g} s on each of {tries} tries ({round(waited, 1):g} s in all)"
+
         if isinstance(exc, _DeadlinePassed):  # our own deadline, not one of httpx's
-            return NetworkError(f"{host} timed out after {self._attempt_deadline:g} s: its "
+            return NetworkError(f"{host} timed out {after(self._attempt_deadline)}: its "
                                 "answer came too slowly"), "read"
         if isinstance(exc, httpx.ConnectTimeout):
-            return NetworkError(f"cannot reach {host}: connection timed out after "
-                                f"{self.connect_timeout:g} s"), "connect"
+            return NetworkError(f"cannot reach {host}: connection timed out "
+                                f"{after(self.connect_timeout)}"), "connect"
         if isinstance(exc, httpx.TimeoutException):
-            return NetworkError(f"{host} timed out after {self.timeout:g} s"), "read"
+            return NetworkError(f"{host} timed out {after(self.timeout)}"), "read"
         if isinstance(exc, httpx.ProxyError):
             return NetworkError(f"the proxy refused the connection to {host}",
                                 hint="check HTTPS_PROXY / NO_PROXY"), "connect"

@@ -19,11 +19,12 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from .errors import CsauthError, InvalidCredentialsError
+from .errors import CsauthError, ForbiddenError, InvalidCredentialsError, RefusedError
 from .lifetime import credential_expiry
-from .profiles import Profile, ProfilesFile
-from .redact import Secret
+from .profiles import DEFAULT_AUTH_URL, Profile, ProfilesFile
+from .redact import Secret, looks_like_a_secret
 from .secrets import describe_source
+from .text import inert
 
 SEVERITIES = ("error", "warning", "info")
 MAX_CREDENTIALS = 10  # documented: per project and per account
@@ -55,6 +56,9 @@ class ProfileResult:
     me_projects: tuple[tuple[Any, str], ...] | None = None
     account_id: Any = None
     findings: list[Finding] = field(default_factory=list)
+    auth_url: str = ""  # where the secret is sent
+    secret_command: str | None = None  # a cmd: source's command, inert; None: none or hidden
+    token_cached: bool | None = None  # True: reused from the cache (--cached), not proven now
 
     def add(self, check: str, severity: str, message: str, fix: str) -> None:
         self.findings.append(Finding(check, severity, message, fix, self.profile))
@@ -190,6 +194,31 @@ def project_key(profile: Profile) -> Any:
     return ("client", profile.client_id)  # unknown project: at least bound per credential
 
 
+def shown_command(profile: Profile) -> str | None:
+    """A cmd: source's command as it may be shown (inert), or None when it looks like a
+    secret was pasted there (or the source is not a command)."""
+    if not profile.secret.startswith("cmd:"):
+        return None
+    command = profile.secret[4:]
+    return None if looks_like_a_secret(command) else inert(command)
+
+
+def source_findings(result: ProfileResult, profile: Profile, pf: ProfilesFile) -> None:
+    """What will run and where the secret goes: every cmd: source, a profile's own auth_url
+    (a different one in [settings] is one file-level finding, see run_audit)."""
+    if profile.secret.startswith("cmd:"):
+        command = result.secret_command
+        what = (f"`{command}`" if command is not None
+                else "a command (not shown: it looks like it holds a secret)")
+        result.add("secret.command", "warning", f"the secret comes from running {what}",
+                   "check that this command is the one you expect; csauth runs it (no "
+                   "shell) whenever this profile needs its secret")
+    if profile.auth_url and profile.auth_url.rstrip("/") != DEFAULT_AUTH_URL:
+        result.add("auth_url.custom", "warning", f"the secret is sent to {inert(profile.auth_url)}"
+                   f" (this profile's auth_url), not to {DEFAULT_AUTH_URL}",
+                   "remove auth_url from the profile unless this host is meant to get it")
+
+
 async def audit_profile(
     profile: Profile,
     pf: ProfilesFile,
@@ -198,9 +227,15 @@ async def audit_profile(
     limits: Limits,
     today: date,
     resolve_secret: Callable[[Profile], Secret],
+    fresh: bool = True,
 ) -> ProfileResult:
+    """`fresh`: prove the credential with a new token request (a cached token says nothing
+    about a secret revoked since); False reuses a cached token (`csauth audit --cached`)."""
     result = ProfileResult(profile.name, profile.level, profile.client_id, profile.project_id,
-                           describe_source(profile))
+                           describe_source(profile),
+                           auth_url=profile.effective_auth_url(pf.settings),
+                           secret_command=shown_command(profile))
+    source_findings(result, profile, pf)
     if profile.secret == "plaintext":
         result.add("secret.plaintext", "warning", "the client secret is stored in plaintext "
                    "in the profiles file", f"csauth rm {profile.name}, then csauth add it "
@@ -214,6 +249,7 @@ async def audit_profile(
         return result
 
     slot = limits.project(project_key(profile))
+    token_error: CsauthError | None = None
     if profile.is_account and profile.project_id is None:
         result.add("project.missing", "warning", "account-level profile without a "
                    "project_id: every token request needs --project-id",
@@ -222,7 +258,9 @@ async def audit_profile(
         started = time.perf_counter()
         try:
             async with slot:  # the secret resolved above: a cmd: prompt runs only once
-                token = await service.token(profile, secret=secret)
+                hit = None if fresh else service.cached(service.plan(profile))
+                result.token_cached = hit is not None
+                token = hit or await service.token(profile, secret=secret, force=fresh)
             result.token_ok = token.trusted
             # an untrusted endpoint may carry the token in its query: only its host is shown
             result.endpoint = token.endpoint if token.trusted else None
@@ -234,14 +272,20 @@ async def audit_profile(
                            f"URL on an untrusted host: {_host(token.endpoint)}",
                            "check auth_url and any proxy between you and Contentsquare")
         except CsauthError as exc:
+            token_error = exc
             result.token_ok = False
             result.add("token.failed", "error", f"no token for scopes "
                        f"{' '.join(profile.scopes)}: {exc.message}",
                        exc.hint or "check the credential, its scopes and project")
-        result.token_ms = (time.perf_counter() - started) * 1000
+        if not result.token_cached:
+            result.token_ms = (time.perf_counter() - started) * 1000
 
     created = profile.created
     created_from = "the profile"
+    if isinstance(token_error, InvalidCredentialsError):
+        # one cause, one finding: /me would only be refused the same way
+        age_finding(result, created, today, created_from)
+        return result
     try:
         async with slot:
             info = await client.me(profile, secret)
@@ -261,10 +305,19 @@ async def audit_profile(
                    exc.hint or "check the profile's client_id and secret")
     except CsauthError as exc:
         result.me_ok = False
-        result.add("me.failed", "warning" if result.token_ok else "error",
-                   f"/me did not answer: {exc.message}", exc.hint or "try again later")
+        if token_error is None:  # a failed token request already says what is wrong
+            result.add("me.failed", "warning" if result.token_ok else "error",
+                       f"/me did not answer: {exc.message}", exc.hint or "try again later")
+    if isinstance(token_error, (ForbiddenError, RefusedError)) and any(
+            f.check in EXPLAINS_A_REFUSAL for f in result.findings):
+        # /me named the cause of the refusal (a scope not granted, a project out of
+        # reach): that finding alone, not a second one for its effect
+        result.findings = [f for f in result.findings if f.check != "token.failed"]
     age_finding(result, created, today, created_from)
     return result
+
+
+EXPLAINS_A_REFUSAL = ("scopes.not_granted", "project.unreachable")
 
 
 def me_checks(result: ProfileResult, profile: Profile, info: Any) -> None:
@@ -296,7 +349,10 @@ async def run_audit(
     resolve_secret: Callable[[Profile], Secret] | None = None,
     on_result: Callable[[ProfileResult], None] | None = None,
     clock: Callable[[], datetime] | None = None,
+    fresh: bool = True,
 ) -> AuditReport:
+    """`fresh` (the default): every credential is proven by a new token request; False
+    reuses cached tokens (`csauth audit --cached`): faster, but proves less."""
     from .secrets import resolve_secret as default_resolver
     from .tokens import utcnow
 
@@ -306,6 +362,11 @@ async def run_audit(
     report = AuditReport(str(pf.path), clock())
     plaintext = any(p.secret == "plaintext" for p in pf.profiles.values())
     report.findings += file_findings(pf.path, "profiles", plaintext)
+    if pf.settings.auth_url.rstrip("/") != DEFAULT_AUTH_URL:
+        report.findings.append(Finding(
+            "auth_url.custom", "warning", f"[settings] auth_url sends the secret of every "
+            f"profile without its own auth_url to {inert(pf.settings.auth_url)}, not to {DEFAULT_AUTH_URL}",
+            "remove auth_url from [settings] unless this host is meant to get them"))
     if cache_path is not None:
         report.findings += file_findings(cache_path, "token cache", True)
     chosen = [pf.profiles[n] for n in (names if names is not None else list(pf.profiles))
@@ -321,7 +382,7 @@ async def run_audit(
         async with limits.profiles:
             try:
                 result = await audit_profile(profile, pf, service, client, limits, today,
-                                             resolver)
+                                             resolver, fresh)
             except Exception as exc:  # one profile's surprise never stops the audit
                 result = ProfileResult(profile.name, profile.level, profile.client_id,
                                        profile.project_id, describe_source(profile))

@@ -13,7 +13,11 @@ within a version):
         "project_id": int|null, "secret_source": str, "status": "ok"|"error"|"warning"|"info",
         "token": {"ok": bool|null, "ms": float|null,
                   "endpoint": str|null,        # endpoint: null when untrusted
-                  "endpoint_trusted": bool|null},
+                  "endpoint_trusted": bool|null,
+                  "cached": bool|null},        # true: reused from the cache (--cached)
+        "auth_url": str,                       # where the secret is sent
+        "secret_command": str|null,            # a cmd: source's command (null: none, or
+                                               # hidden because it looks like a secret)
         "me": {"ok": bool|null, "scopes": [str]|null,
                "projects": [{"id": int|str, "name": str}]|null},
         "findings": [Finding]
@@ -22,7 +26,9 @@ within a version):
     Finding = {"check": str, "severity": "error"|"warning"|"info", "message": str,
                "fix": str, "profile": str|null}
 
-No secret or token is ever part of a report.
+No secret or token is ever part of a report. Text, Markdown and CSV are read in a terminal
+or a spreadsheet: every value that came from the file or a server is inert there (core.text)
+and no CSV cell can start a formula; JSON escapes controls and non-ASCII (ensure_ascii).
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ import json
 from typing import Any
 
 from .audit import AuditReport, Finding, ProfileResult
+from .text import csv_cell, inert
 from .tokens import iso_utc
 
 SCHEMA = "csauth-audit/1"
@@ -53,7 +60,9 @@ def result_dict(result: ProfileResult) -> dict[str, Any]:
         "status": result.worst,
         "token": {"ok": result.token_ok,
                   "ms": None if result.token_ms is None else round(result.token_ms, 1),
-                  "endpoint": result.endpoint, "endpoint_trusted": result.endpoint_trusted},
+                  "endpoint": result.endpoint, "endpoint_trusted": result.endpoint_trusted,
+                  "cached": result.token_cached},
+        "auth_url": result.auth_url, "secret_command": result.secret_command,
         "me": {"ok": result.me_ok,
                "scopes": None if result.me_scopes is None else list(result.me_scopes),
                "projects": projects},
@@ -77,21 +86,25 @@ def to_csv(report: AuditReport) -> str:
     """One row per finding (a profile with none gets one 'ok' row)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["profile", "severity", "check", "message", "fix"])
+
+    def row(*cells: object) -> None:
+        writer.writerow([csv_cell(inert(cell)) for cell in cells])
+
+    row("profile", "severity", "check", "message", "fix", "secret_source")
     for finding in report.findings:
-        writer.writerow([finding.profile or "", finding.severity, finding.check,
-                         finding.message, finding.fix])
+        row(finding.profile or "", finding.severity, finding.check, finding.message,
+            finding.fix, "")
     for result in report.results:
         if not result.findings:
-            writer.writerow([result.profile, "ok", "", "all checks passed", ""])
+            row(result.profile, "ok", "", "all checks passed", "", result.secret_source)
         for finding in result.findings:
-            writer.writerow([result.profile, finding.severity, finding.check,
-                             finding.message, finding.fix])
+            row(result.profile, finding.severity, finding.check, finding.message, finding.fix,
+                result.secret_source)
     return out.getvalue()
 
 
 def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return inert(text.replace("\n", " ")).replace("|", "\\|")
 
 
 def to_markdown(report: AuditReport) -> str:
@@ -99,20 +112,24 @@ def to_markdown(report: AuditReport) -> str:
     lines = [f"# csauth audit of {_md(report.profiles_file)}", "",
              f"{len(report.results)} profiles: {counts['error']} errors, "
              f"{counts['warning']} warnings, {counts['info']} notes.", "",
-             "| profile | status | token | finding | fix |", "| --- | --- | --- | --- | --- |"]
+             "| profile | status | token | secret | finding | fix |",
+             "| --- | --- | --- | --- | --- | --- |"]
     for finding in report.findings:
-        lines.append(f"| {_md(finding.profile or '(file)')} | {finding.severity} | | "
+        lines.append(f"| {_md(finding.profile or '(file)')} | {finding.severity} | | | "
                      f"{_md(finding.message)} | {_md(finding.fix)} |")
     for result in report.results:
         token = ("ok" if result.token_ok else "failed" if result.token_ok is False else "-")
-        if result.token_ms is not None and result.token_ok:
+        if result.token_cached and result.token_ok:
+            token += " (cached)"
+        elif result.token_ms is not None and result.token_ok:
             token += f" ({result.token_ms:.0f} ms)"
         rows = result.findings or [None]
         for finding in rows:
             message = _md(finding.message) if finding else "all checks passed"
             fix = _md(finding.fix) if finding else ""
             severity = finding.severity if finding else "ok"
-            lines.append(f"| {_md(result.profile)} | {severity} | {token} | {message} | {fix} |")
+            lines.append(f"| {_md(result.profile)} | {severity} | {token} | "
+                         f"{_md(result.secret_source)} | {message} | {fix} |")
     return "\n".join(lines) + "\n"
 
 
@@ -120,16 +137,20 @@ def to_text(report: AuditReport) -> str:
     counts = report.counts()
     lines = []
     for finding in report.findings:
-        lines.append(f"{finding.severity.upper():7} {finding.profile or '(file)'}: "
-                     f"{finding.message}\n        fix: {finding.fix}")
+        lines.append(f"{finding.severity.upper():7} {inert(finding.profile or '(file)')}: "
+                     f"{inert(finding.message)}\n        fix: {inert(finding.fix)}")
     for result in report.results:
         token = ("token ok" if result.token_ok else "token FAILED" if result.token_ok is False
                  else "token not tried")
-        if result.token_ok and result.token_ms is not None:
+        if result.token_ok and result.token_cached:
+            token += " (cached, not proven now)"
+        elif result.token_ok and result.token_ms is not None:
             token += f" in {result.token_ms:.0f} ms"
-        lines.append(f"{result.worst.upper():7} {result.profile} ({result.level}, {token})")
+        lines.append(f"{result.worst.upper():7} {inert(result.profile)} ({result.level}, "
+                     f"{token}, secret: {inert(result.secret_source)})")
         for finding in result.findings:
-            lines.append(f"  {finding.severity:7} {finding.message}\n          fix: {finding.fix}")
+            lines.append(f"  {finding.severity:7} {inert(finding.message)}\n"
+                         f"          fix: {inert(finding.fix)}")
     lines.append(f"{len(report.results)} profiles audited: {counts['error']} errors, "
                  f"{counts['warning']} warnings, {counts['info']} notes")
     return "\n".join(lines) + "\n"

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 TOOL_TIMEOUT = 3.0
 
@@ -118,27 +119,54 @@ BLANK = " "
 class Clipboard:
     """Copy and clear. `terminal_write` sends text over OSC 52 (the app passes its own
     copy_to_clipboard); the native tool is used too when there is one; inside tmux the
-    paste buffers that received the secret are deleted on clear."""
+    paste buffers that received a secret are deleted on clear.
+
+    The wipe follows the last copy: a secret copied with `clear_after` is wiped at
+    `clear_at`; copying something that is not a secret cancels the wipe of what it
+    replaced (the user wants it kept) and forgets the earlier secret's tmux buffers."""
 
     def __init__(self, terminal_write=None, tool: NativeTool | None = None,
                  tmux: bool = False) -> None:
         self.terminal_write = terminal_write
         self.tool = tool
         self.tmux = tmux
-        self.held: str | None = None  # what we last put there
-        self._copied: set[str] = set()  # everything copied since the last clear (tmux keeps all)
+        self.held: str | None = None  # the secret we last put there (None: not a secret)
+        self.clear_at: datetime | None = None  # when `held` is wiped (None: never)
+        self._copied: set[str] = set()  # every secret copied since the last clear (tmux keeps all)
 
-    def copy(self, text: str) -> list[str]:
-        """Copy `text`; returns the names of the methods that took it."""
+    def copy(self, text: str, *, secret: bool = True, now: datetime | None = None,
+             clear_after: float = 0) -> list[str]:
+        """Copy `text`; returns the names of the methods that took it. A `secret` is wiped
+        `clear_after` seconds after `now` (0: never); anything else is left alone."""
         used = []
         if self.terminal_write is not None:
             self.terminal_write(text)
             used.append("OSC 52")
         if self.tool is not None and native_copy(self.tool, text):
             used.append(self.tool.name)
-        self.held = text
-        self._copied.add(text)
+        if secret:
+            self.held = text
+            self._copied.add(text)
+            self.clear_at = (None if clear_after <= 0 or now is None
+                             else now + timedelta(seconds=clear_after))
+        else:
+            self.held = None
+            self.clear_at = None
+            if self.tmux and self._copied:  # the earlier secrets' buffers go all the same
+                forget_tmux_buffers(self._copied)
+            self._copied.clear()
         return used
+
+    def seconds_left(self, now: datetime) -> float | None:
+        """Seconds until the pending wipe (None: none pending)."""
+        return None if self.clear_at is None else (self.clear_at - now).total_seconds()
+
+    def tick(self, now: datetime) -> bool:
+        """Wipe when the time has come; True when something was cleared just now."""
+        if self.clear_at is None or now < self.clear_at:
+            return False
+        self.clear_at = None
+        return self.clear()
 
     def still_holds_ours(self) -> bool | None:
         """True/False when the native tool can read the clipboard back, else None."""
@@ -150,10 +178,9 @@ class Clipboard:
         return None if current is None else current == self.held
 
     def clear(self, force: bool = False) -> bool:
-        """Overwrite the clipboard if it still holds what we put there (or cannot tell).
-
-        Returns True when something was cleared.
-        """
+        """Overwrite the clipboard if it still holds the secret we put there (or cannot
+        tell). Returns True when something was cleared."""
+        self.clear_at = None
         if self.held is None:
             return False
         holds = self.still_holds_ours()

@@ -42,6 +42,18 @@ class ProfilesSyntaxError(ConfigError):
         super().__init__(f"{path}:{line}:{col}: {detail}")
 
 
+class UnsafeFileError(ProfilesSyntaxError):
+    """A file or directory csauth will not read: another user owns it or may write it.
+
+    A ProfilesSyntaxError so that every place that shows an unusable profiles file (the
+    CLI's exit 3, the app's message in place of the list, doctor) shows this one too.
+    """
+
+    def __init__(self, path: str, reason: str, fix: str) -> None:
+        ConfigError.__init__(self, f"refusing to read {path}: {reason}", hint=fix)
+        self.path, self.line, self.col, self.detail = path, 1, 1, reason
+
+
 class UnknownProfileError(ConfigError):
     pass
 

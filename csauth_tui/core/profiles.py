@@ -17,9 +17,11 @@ from typing import Any
 from . import scopes as scope_rules
 from .errors import ProfileInvalidError, ProfilesSyntaxError, UnknownProfileError
 from .redact import Secret, looks_like_a_secret
-from .text import inert
+from .text import control_error, inert
+from .urls import is_loopback, url_error  # noqa: F401 - re-exported, the old home
 
 DEFAULT_AUTH_URL = "https://api.contentsquare.com"
+MAX_RENEW_BEFORE = 3600  # renew_before_seconds must be below a token's documented lifetime
 LEVELS = ("project", "account")
 NAME_RE = re.compile(r"^[A-Za-z0-9_-]+\Z")  # \Z: "$" would accept a final newline
 NAME_RULE = "ASCII letters, digits, '-' and '_'"  # what NAME_RE allows, in words
@@ -73,8 +75,9 @@ class Problem:
     severity: str = "error"  # "error" | "warning"
 
     def __str__(self) -> str:
-        where = ".".join(p for p in (self.profile, self.field) if p)
-        return f"{where}: {self.message}" if where else self.message
+        # the profile's name may be anything the file holds: shown inert, as is the message
+        where = inert(".".join(p for p in (self.profile, self.field) if p))
+        return inert(f"{where}: {self.message}" if where else self.message)
 
 
 @dataclass
@@ -86,6 +89,12 @@ class ProfilesFile:
     problems: list[Problem] = field(default_factory=list)
     # the name of every profile table in file order, good or bad
     order: list[str] = field(default_factory=list)
+
+    def settings_errors(self) -> list[Problem]:
+        """What is wrong with [settings]: while there is anything, nothing may be sent
+        (a dropped value would fall back to a default, e.g. the real auth URL)."""
+        return [p for p in self.problems if p.profile is None and p.severity == "error"
+                and (p.field or "").startswith("settings")]
 
     def errors_for(self, name: str) -> list[Problem]:
         return [p for p in self.problems if p.profile == name and p.severity == "error"]
@@ -151,10 +160,13 @@ def syntax_error(path: Path, exc: Exception, source: str = "") -> ProfilesSyntax
 
 
 def load(path: Path) -> ProfilesFile:
-    """Read and validate the profiles file. A missing file is an empty, valid one."""
+    """Read and validate the profiles file. A missing file is an empty, valid one.
+
+    UnsafeFileError (exit 3) for a file, or a directory holding it, that another user owns
+    or that group or others may write: its `secret = "cmd:..."` would run as us."""
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        raw = read_profiles_bytes(path)
     except FileNotFoundError:
         return ProfilesFile(path=path, exists=False)
     except IsADirectoryError:
@@ -162,6 +174,14 @@ def load(path: Path) -> ProfilesFile:
     except OSError as exc:
         raise ProfilesSyntaxError(str(path), 1, 1, f"cannot read: {exc.strerror or exc}") from None
     return parse(path, raw)
+
+
+def read_profiles_bytes(path: Path) -> bytes:
+    """The profiles file's bytes, if it is safe to act on (see fsutil.read_trusted): a
+    symlink to it (dotfiles managed with stow) is followed."""
+    from .fsutil import read_trusted
+
+    return read_trusted(path, follow_symlinks=True)
 
 
 def parse(path: Path, raw: bytes | str) -> ProfilesFile:
@@ -228,11 +248,17 @@ def _settings(raw: Any, problems: list[Problem]) -> Settings:
                                     severity="warning"))
             continue
         if kind is int and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-            problems.append(Problem("must be a whole number of seconds >= 0",
-                                    field=f"settings.{key}"))
+            problems.append(Problem(f"must be a whole number of seconds >= 0, not "
+                                    f"{_shown(value)}", field=f"settings.{key}"))
+            continue
+        if key == "renew_before_seconds" and value >= MAX_RENEW_BEFORE:
+            problems.append(Problem(f"must be less than {MAX_RENEW_BEFORE} (a token lives one "
+                                    f"hour), not {value}", field=f"settings.{key}"))
             continue
         if kind is not int and not isinstance(value, kind):
-            problems.append(Problem(f"must be a {kind.__name__}", field=f"settings.{key}"))
+            word = {"bool": "true or false", "str": "a string"}[kind.__name__]
+            problems.append(Problem(f"must be {word}, not {_shown(value)}",
+                                    field=f"settings.{key}"))
             continue
         if key == "auth_url":
             url_problem = url_error(value)
@@ -243,33 +269,16 @@ def _settings(raw: Any, problems: list[Problem]) -> Settings:
     return Settings(**values)
 
 
-def url_error(url: str) -> str | None:
-    """Why `url` cannot be an auth URL: https, or http on a loopback host only."""
-    from urllib.parse import urlsplit
+def _shown(value: Any) -> str:
+    """A wrong setting's value, quoted back to the user (never one that looks like a secret)."""
+    from .text import inert
 
-    shown = "the URL (not shown: it looks like a secret)" if looks_like_a_secret(url) \
-        else f"'{url}'"
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return f"{shown} is not a URL"
-    if parts.scheme == "https" and parts.hostname:
-        return None
-    if parts.scheme == "http" and parts.hostname and is_loopback(parts.hostname):
-        return None
-    return f"{shown} must be an https:// URL (plain http is allowed for loopback only)"
-
-
-def is_loopback(host: str) -> bool:
-    import ipaddress
-
-    host = host.strip("[]")
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    if isinstance(value, str):
+        return ("a string (not shown: it looks like a secret)" if looks_like_a_secret(value)
+                else inert(repr(value[:60])))
+    if isinstance(value, (dict, list)):
+        return "a table" if isinstance(value, dict) else "a list"
+    return inert(repr(value))[:60]
 
 
 @functools.lru_cache(maxsize=1024)
@@ -290,7 +299,8 @@ def validate_profile(name: str, table: Any, problems: list[Problem]) -> Profile 
         problems.append(Problem(message, profile=name, field=fld, severity=severity))
 
     if not NAME_RE.match(name):
-        err(None, f"a profile name may use {NAME_RULE} only")
+        err(None, control_error("the profile name", name)
+            or f"a profile name may use {NAME_RULE} only")
     elif len(name) > MAX_NAME:
         err(None, f"a profile name is at most {MAX_NAME} characters, not {len(name)}")
     if not isinstance(table, dict):
@@ -308,6 +318,9 @@ def validate_profile(name: str, table: Any, problems: list[Problem]) -> Profile 
     client_id = table.get("client_id")
     if not isinstance(client_id, str) or not client_id.strip():
         err("client_id", "missing client_id (copy it from the Contentsquare console)")
+    elif control_error("client_id", client_id):
+        err("client_id", f"{control_error('client_id', client_id)}: copy it again from the "
+            "Contentsquare console")
 
     raw_scopes = table.get("scopes", ["metrics"])
     if isinstance(raw_scopes, str):

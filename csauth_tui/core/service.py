@@ -58,8 +58,10 @@ class TokenService:
     def cached(self, request: TokenRequest, min_ttl: float | None = None) -> Token | None:
         if self.cache is None:
             return None
-        ttl = self.settings.renew_before_seconds if min_ttl is None else min_ttl
-        return self.cache.get(request.cache_key, ttl)
+        if min_ttl is None:  # the setting, capped per token (Token.fresh_enough)
+            return self.cache.get(request.cache_key,
+                                  renew_before=self.settings.renew_before_seconds)
+        return self.cache.get(request.cache_key, min_ttl)
 
     async def token(
         self,
@@ -71,7 +73,8 @@ class TokenService:
         force: bool = False,
         secret: Secret | None = None,
     ) -> Token:
-        """A token with more than `min_ttl` (default renew_before_seconds) seconds left.
+        """A token with more than `min_ttl` seconds left (default: one that is
+        `fresh_enough` for renew_before_seconds).
 
         `secret`: one the caller already resolved (so a `cmd:` prompt runs once); else it
         is resolved here, in a worker thread (the keyring or a command can block seconds).

@@ -78,7 +78,7 @@ class ProfileStore:
 
     def load(self) -> ProfilesFile:
         try:
-            raw = self.path.read_bytes()
+            raw = profiles.read_profiles_bytes(self.path)  # refuses a file others may write
         except OSError:
             # missing (an empty, valid file) or unreadable: profiles.load gives the answer
             # and the error the rest of csauth gives
@@ -236,7 +236,7 @@ class ProfileStore:
 
     def _read_current(self) -> _Current:
         try:
-            raw = self.path.read_bytes()
+            raw = profiles.read_profiles_bytes(self.path)
         except FileNotFoundError:
             return _Current(text="", data={})
         except IsADirectoryError:

@@ -10,6 +10,8 @@ import base64
 import contextlib
 import json
 import math
+import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -17,6 +19,17 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_LIFETIME_SECONDS = 3600
+# renew_before_seconds is capped, per token, at this share of the token's own lifetime: a
+# setting at or above a token's lifetime would otherwise call every new token stale at once
+RENEW_SHARE = 0.5
+# A Contentsquare token lives one hour: no answer makes one look fresher than that, and a
+# cached token claiming more (or issued in the future) was not written by csauth.
+MAX_LIFETIME_SECONDS = 3600
+# how far this machine's clock may have stepped back since a cached token was stored
+CLOCK_SKEW_SECONDS = 300
+# what a cached access token must look like: a JWT, three base64url parts, nothing else
+# (no space, no control character, nothing outside printable ASCII)
+JWT_SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\Z")
 Clock = Callable[[], datetime]
 
 
@@ -102,6 +115,16 @@ class Token:
         """True while more than `min_ttl` seconds remain."""
         return self.seconds_left(now) > min_ttl
 
+    def renew_margin(self, renew_before: float) -> float:
+        """How long before expiry this token is renewed: `renew_before`, but never more
+        than RENEW_SHARE of its lifetime."""
+        return max(0.0, min(float(renew_before), self.lifetime * RENEW_SHARE))
+
+    def fresh_enough(self, renew_before: float, now: datetime | None = None) -> bool:
+        """True while the token need not be renewed yet (the CLI's cache and the app's
+        auto-renew both ask this): more than `renew_margin(renew_before)` seconds left."""
+        return self.is_fresh(self.renew_margin(renew_before), now)
+
     @property
     def header(self) -> str:
         return f"Authorization: Bearer {self.access_token}"
@@ -174,8 +197,9 @@ def expiry_from_response(
     differs from the server's changes nothing. The earlier of the two wins (a token never
     looks fresher than either source says). Without `iat`, `exp` could only be read by
     our clock, which may be off by hours: it is used only when `expires_in` is unusable.
-    Neither usable: one hour. The result is at or before `sent_at` when the token was
-    already dead on arrival.
+    Neither usable: one hour, and never more than MAX_LIFETIME_SECONDS (one hour: a cache
+    read refuses a token claiming more). The result is at or before `sent_at` when the
+    token was already dead on arrival.
     """
     found: list[datetime] = []
     lifetime = _finite(expires_in)
@@ -188,25 +212,86 @@ def expiry_from_response(
         with contextlib.suppress(OverflowError, OSError, ValueError):
             found.append(datetime.fromtimestamp(exp, timezone.utc))
     usable = [moment for moment in found if moment is not None]
+    longest = _after(sent_at, MAX_LIFETIME_SECONDS)  # what a token lives, at most
+    usable += [longest] if longest is not None else []
     return min(usable) if usable else sent_at + timedelta(seconds=DEFAULT_LIFETIME_SECONDS)
+
+
+def _moment(value: Any) -> datetime:
+    """An ISO moment with a timezone, as to_dict writes it (ValueError otherwise)."""
+    if not isinstance(value, str):
+        raise ValueError("not a moment")
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ValueError("no timezone")
+    return moment
+
+
+def cached_token(raw: Any, key: str, now: datetime) -> Token | None:
+    """The token a cache entry holds, re-checked as a fresh answer is, or None.
+
+    A cache is a hint, never an authority: anyone who could write the file (or a bug)
+    could have put anything there. Refused: fields of the wrong type; an access token not
+    shaped like a JWT; an entry stored under a key that is not the one its own client_id,
+    auth_url, scopes and project_id make; an endpoint a fresh answer would not be trusted
+    with (core.urls.endpoint_trusted); a token issued after now (give or take
+    CLOCK_SKEW_SECONDS) or expiring later than MAX_LIFETIME_SECONDS (+ skew) from now.
+    """
+    from .urls import endpoint_trusted
+
+    if not isinstance(raw, dict):
+        return None
+    try:
+        texts = [raw[name] for name in ("access_token", "endpoint", "client_id", "auth_url")]
+        scopes, project_id = raw.get("scopes") or [], raw.get("project_id")
+        profile, extra = raw.get("profile"), raw.get("extra") or {}
+        if (not all(isinstance(text, str) for text in texts)
+                or not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes)
+                or not (project_id is None or (type(project_id) is int and project_id > 0))
+                or not (profile is None or isinstance(profile, str))
+                or not isinstance(extra, dict) or raw.get("trusted", True) is not True):
+            return None
+        token = Token(access_token=texts[0], endpoint=texts[1], client_id=texts[2],
+                      auth_url=texts[3], issued_at=_moment(raw["issued_at"]),
+                      expires_at=_moment(raw["expires_at"]), scopes=tuple(scopes),
+                      project_id=project_id, profile=profile, extra=dict(extra))
+        longest = now + timedelta(seconds=MAX_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS)
+        if (not JWT_SHAPE.match(token.access_token) or token.key != key
+                or not endpoint_trusted(token.endpoint, token.auth_url)
+                or token.issued_at > now + timedelta(seconds=CLOCK_SKEW_SECONDS)
+                or token.expires_at > longest):
+            return None
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return None
+    return token
 
 
 class TokenCache:
     """Tokens on disk (a small 0600 JSON file), keyed by what was asked, not by secret.
 
     Reads are lock-free (the file is replaced atomically); writes take a lock and merge
-    onto what is on disk so two processes caching tokens keep both.
+    onto what is on disk so two processes caching tokens keep both. The file is read only
+    when it and its directory are ours and not writable by others (fsutil.read_trusted),
+    and every entry is re-checked on every read (`cached_token`); no write follows a
+    symlink someone placed in the cache directory.
     """
 
     VERSION = 1
+    WHAT = "token cache"
 
     def __init__(self, path: Path, clock: Clock = utcnow) -> None:
         self.path = Path(path)
         self.clock = clock
 
-    def _read(self) -> dict[str, dict[str, Any]]:
+    def _read(self) -> dict[str, Any]:
+        from .errors import UnsafeFileError
+        from .fsutil import read_trusted, warn_ignored
+
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
+            data = json.loads(read_trusted(self.path, follow_symlinks=False))
+        except UnsafeFileError as problem:
+            warn_ignored(self.WHAT, problem)
+            return {}
         except (OSError, ValueError, RecursionError):  # unreadable: a cache starts empty
             return {}
         if not isinstance(data, dict) or data.get("version") != self.VERSION:
@@ -214,29 +299,27 @@ class TokenCache:
         tokens = data.get("tokens")
         return tokens if isinstance(tokens, dict) else {}
 
-    def get(self, key: str, min_ttl: float = 0) -> Token | None:
-        """The cached token for `key` if more than `min_ttl` seconds remain."""
-        raw = self._read().get(key)
-        if not isinstance(raw, dict):
+    def get(self, key: str, min_ttl: float = 0, *,
+            renew_before: float | None = None) -> Token | None:
+        """The cached token for `key` if it passes `cached_token` and more than `min_ttl`
+        seconds remain, or (with `renew_before`, the setting) while it is `fresh_enough`."""
+        now = self.clock()
+        token = cached_token(self._read().get(key), key, now)
+        if token is None:
             return None
-        try:
-            token = Token.from_dict(raw)
-            fresh = token.is_fresh(min_ttl, self.clock())  # TypeError: no timezone
-        except (KeyError, TypeError, ValueError):
-            return None
-        if not token.trusted or not fresh:
-            return None
-        return token
+        fresh = (token.is_fresh(min_ttl, now) if renew_before is None
+                 else token.fresh_enough(renew_before, now))
+        return token if fresh else None
 
     def all(self) -> list[Token]:
-        out = []
-        for raw in self._read().values():
-            with contextlib.suppress(KeyError, TypeError, ValueError):
-                out.append(Token.from_dict(raw))
-        return out
+        """Every cached token that passes `cached_token` and has time left."""
+        now = self.clock()
+        found = (cached_token(raw, key, now) for key, raw in self._read().items())
+        return [token for token in found if token is not None and token.is_fresh(0, now)]
 
     def put(self, token: Token) -> None:
-        if not token.trusted:
+        """Cache `token`, unless a read would refuse it (untrusted, not a JWT...)."""
+        if not token.trusted or cached_token(token.to_dict(), token.key, self.clock()) is None:
             return
         self._update(lambda tokens: tokens.__setitem__(token.key, token.to_dict()))
 
@@ -256,20 +339,23 @@ class TokenCache:
                     del tokens[key]
                     removed += 1
 
-        if self.path.exists():
+        if os.path.lexists(self.path):
             self._update(drop)
         return removed
 
     def _update(self, change: Callable[[dict[str, Any]], None]) -> None:
-        from .fsutil import atomic_write, file_lock
+        from .fsutil import atomic_write, directory_problem, file_lock, warn_ignored
 
-        with file_lock(self.path):
-            tokens = self._read()
+        problem = directory_problem(self.path.parent, self.path)
+        if problem:  # a directory others may write: they could read or swap our tokens
+            warn_ignored(self.WHAT, problem)
+            return
+        with file_lock(self.path, follow_symlinks=False):
             now = self.clock()
-            for key in list(tokens):  # expired tokens are of no use to anyone: prune
-                with contextlib.suppress(Exception):
-                    if datetime.fromisoformat(tokens[key]["expires_at"]) <= now:
-                        del tokens[key]
+            # what a read would refuse, expired tokens included, is of no use to anyone
+            tokens = {key: raw for key, raw in self._read().items()
+                      if (token := cached_token(raw, key, now)) is not None
+                      and token.is_fresh(0, now)}
             change(tokens)
             payload = json.dumps({"version": self.VERSION, "tokens": tokens}, indent=1)
-            atomic_write(self.path, payload)
+            atomic_write(self.path, payload, follow_symlinks=False)

@@ -511,7 +511,7 @@ def apply_import(
                     for r in plan.to_write("add")])
     for row in plan.to_write("overwrite"):
         try:
-            _replace(store, row.name, prepared[row.name])
+            _replace_profile(store, row.name, prepared[row.name])
         except (ConfigError, ValueError) as exc:
             notes.append(f"{row.name}: NOT replaced: {exc}")
             notes.refused += 1
@@ -539,7 +539,7 @@ def _to_keyring(store_secret: Callable[..., str], row: ImportRow, fields: dict[s
                 done, "secret stored in the keyring"), True
 
 
-def _replace(store: Any, name: str, changes: dict[str, Any]) -> None:
+def _replace_profile(store: Any, name: str, changes: dict[str, Any]) -> None:
     try:
         store.update(name, changes)
     except UnknownProfileError:  # removed on disk since the plan: add it back

@@ -116,6 +116,7 @@ class RecordedRequest:
     query: dict[str, str] = field(default_factory=dict)
     duration: float = 0.0
     fault: str | None = None  # the injected fault that shaped the answer, if any
+    token_id: str | None = None  # the jti of the bearer token, when it is one of ours
 
     @property
     def json(self) -> Any:
@@ -231,10 +232,17 @@ class FakeContentsquare:
         self.max_concurrent_per_project = max_concurrent_per_project
         self.endpoint = endpoint
         self.project_names = dict(DEFAULT_PROJECT_NAMES if project_names is None else project_names)
+        # Seconds this server's clock runs ahead when it checks a bearer token's exp: it
+        # then answers JWT_EXPIRED to tokens a client still counts as live (clock skew).
+        self.clock_ahead = 0.0
         self.requests: list[RecordedRequest] = []
         self.max_in_flight: dict[int, int] = {}
         self.in_flight: dict[int, int] = {}
         self.faults: list[Fault] = []
+        # A hostile server's words: when set, the errorMessage / error_description of every
+        # error answer, and claims added to every token it signs (escape sequences...).
+        self.error_message: str | None = None
+        self.extra_claims: dict[str, Any] = {}
         self._credentials: dict[str, FakeCredential] = {}
         self._issued: dict[str, str] = {}  # jti -> level of the credential
         self._key = secrets.token_bytes(32)
@@ -388,9 +396,25 @@ class FakeContentsquare:
         if level is None:
             raise invalid
         exp = claims.get("exp")
-        if not isinstance(exp, (int, float)) or time.time() >= exp:
+        if not isinstance(exp, (int, float)) or time.time() + self.clock_ahead >= exp:
             raise _envelope(401, "JWT_EXPIRED", "Auth token is expired.")
         return claims, level
+
+    def token_id(self, token: str | None) -> str | None:
+        """The jti of a bearer token this server signed (expired or not), else None: tells
+        tests which token a request carried without recording the token itself."""
+        parts = (token or "").split(".")
+        if len(parts) != 3:
+            return None
+        expected = hmac.new(self._key, f"{parts[0]}.{parts[1]}".encode("ascii", "replace"),
+                            hashlib.sha256).digest()
+        try:
+            if not hmac.compare_digest(expected, _unb64(parts[2])):
+                return None
+            jti = json.loads(_unb64(parts[1])).get("jti")
+        except (ValueError, TypeError, AttributeError):
+            return None
+        return jti if isinstance(jti, str) else None
 
     def _token_project(self, token: str) -> int | None:
         """The project a bearer token is for, if it is one of ours (for concurrency counts)."""
@@ -482,7 +506,7 @@ class FakeContentsquare:
         claims = {
             "iss": ISSUER, "sub": cred.client_id, "iat": int(now), "exp": exp,
             "scope": " ".join(scopes), "project_id": project_id,
-            "account_id": cred.account_id, "jti": jti,
+            "account_id": cred.account_id, "jti": jti, **self.extra_claims,
         }
         with self._lock:
             self._issued[jti] = cred.level
@@ -633,7 +657,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._fault: str | None = None
         self._entry: RecordedRequest | None = RecordedRequest(
             method=self.command, path=path, body=_redact(body), headers=headers,
-            time=started, query=_redact(query),
+            time=started, query=_redact(query), token_id=fake.token_id(bearer),
         )
         project = fake._request_project(path, body, bearer)
         entered = project is not None and fake._enter(project)
@@ -823,6 +847,10 @@ class _Handler(BaseHTTPRequestHandler):
     # --- writing --------------------------------------------------------------------------
 
     def _json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+        said = self.server.fake.error_message
+        if said is not None and status >= 400 and isinstance(payload, dict):
+            payload = {k: said if k in ("errorMessage", "error_description") else v
+                       for k, v in payload.items()}
         self._send(status, json.dumps(payload).encode(), "application/json", headers)
 
     def _send(self, status: int, body: bytes, content_type: str,

@@ -21,22 +21,20 @@ from textual.css.query import NoMatches
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Input, Static
 
 from ..core import paths
 from ..core.clipboard import Clipboard, inside_tmux, native_tool
-from ..core.errors import CsauthError, ProfilesSyntaxError, RuleError
+from ..core.errors import ConfigError, CsauthError, ProfilesSyntaxError, RuleError
 from ..core.profiles import Profile, ProfilesFile
 from ..core.request import TokenRequest, plan
 from ..core.tokens import Clock, TokenCache, cache_key, utcnow
-from .css_cache import NAME as CSS_CACHE_NAME
-from .css_cache import CssCache
 from .live import NET, LiveToken, LiveTokens, RequestChoice
 from .manage import BINDINGS as MANAGE_BINDINGS
 from .manage import ManageProfiles
 from .palette import CsauthCommands
 from .profiles_cache import load_profiles
-from .text import escape
+from .text import InertHighlighter, escape, plain
 from .token_actions import TokenActions
 from .widgets.credential_panel import CredentialPanel
 from .widgets.key_bar import KeyBar
@@ -45,6 +43,11 @@ from .widgets.profile_table import ProfileTable
 from .widgets.request_panel import RequestPanel
 from .widgets.title_bar import TitleBar
 from .widgets.token_panel import TokenPanel
+
+
+def settings_message(problems) -> str:
+    """[settings] errors as one line: what is wrong, and that nothing is sent meanwhile."""
+    return "[settings] is invalid: " + "; ".join(str(p) for p in problems)
 
 
 def error_title(exc: BaseException) -> str:
@@ -58,6 +61,7 @@ def error_title(exc: BaseException) -> str:
         "BadResponseError": "Unexpected answer",
         "UntrustedEndpointError": "Untrusted endpoint",
         "RuleError": "Not sent",
+        "ConfigError": "Not sent: configuration",
         "SecretError": "Secret not found",
         "KeyringUnavailableError": "No keyring",
     }
@@ -100,6 +104,7 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
         name: str | None
         what: str
         error: BaseException
+        note: str = ""  # said after the error, e.g. when auto-renew tries again
 
     def __init__(self, config_path: Path, *, clock: Clock = utcnow, transport: Any = None,
                  demo: bool = False, native_clipboard: bool = True,
@@ -122,16 +127,10 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
         self.clip = Clipboard(self.copy_to_clipboard,
                               native_tool() if native_clipboard else None,
                               tmux=native_clipboard and inside_tmux())
-        self.clip_clear_at: datetime | None = None
         self._cache_option = cache
         self._client = None
         self._service = None
-        self._sort_columns = ("name", "level", "project", "scopes", "token")
-        self._sort_index = -1
         self._notes: dict[str, Static] = {}  # see _note
-        cache_dir = self._parse_cache_dir()
-        self._css_cache = (CssCache.attach(self.stylesheet, cache_dir / CSS_CACHE_NAME)
-                           if cache_dir is not None else None)
 
     # --- layout -------------------------------------------------------------------------
 
@@ -150,7 +149,7 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
 
     def on_mount(self) -> None:
         self.sub_title = ("DEMO: fake Contentsquare API, nothing is saved" if self.demo
-                          else str(self.config_path))
+                          else plain(self.config_path))
         with gc_paused(freeze=True):
             self.reload()
             self.sync_selection()  # the first frame shows the selected profile's details
@@ -164,8 +163,6 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
         if self._resume_gc:
             gc.freeze()  # what the start built stays out of the collector's sight, as in reload
             gc.enable()
-        if self._css_cache is not None:
-            self._css_cache.save()
 
     def _apply_keymap(self) -> None:
         """[keys] in the profiles file: binding id = "key" (or "key1,key2")."""
@@ -178,11 +175,35 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
         if unknown:
             self.notify(f"[keys] has unknown binding ids: {', '.join(unknown)} (see ? for ids)",
                         severity="warning", markup=False, timeout=8)
+        from ..core.text import control_characters
+
+        garbled = sorted(b for b, key in keys.items() if control_characters(key))
+        for binding_id in garbled:  # shown in the key bar and the help: never a raw escape
+            del keys[binding_id]
+        if garbled:
+            self.notify(f"[keys] {', '.join(garbled)}: a key holds control characters; "
+                        "the default key is kept", severity="warning", markup=False, timeout=8)
         self.set_keymap(keys)
+
+    def notify(self, message: str, *, title: str = "", severity: str = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every notification of the app and its screens: error messages quote names and
+        servers, so message and title are made inert here (markup still needs escape)."""
+        super().notify(plain(message), title=plain(title), severity=severity,
+                       timeout=timeout, markup=markup)
 
     @property
     def settings(self):
         return self.pf.settings
+
+    @property
+    def clip_clear_at(self) -> datetime | None:
+        """When the clipboard's secret is wiped (the core's clock: core/clipboard.py)."""
+        return self.clip.clear_at
+
+    @clip_clear_at.setter
+    def clip_clear_at(self, moment: datetime | None) -> None:
+        self.clip.clear_at = moment
 
     def reload(self) -> None:
         with gc_paused():
@@ -237,8 +258,8 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
         return note
 
     def _parse_cache_dir(self) -> Path | None:
-        """Where the parse of a big profiles file and of the CSS are kept (never when the
-        tests say no cache)."""
+        """Where the parse of a big profiles file is kept (never when the tests say no
+        cache)."""
         return None if self._cache_option is False else paths.cache_dir()
 
     async def _close_when_idle(self, client) -> None:
@@ -261,10 +282,10 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
         note.display = True
         path = self.config_path
         if self.load_error:
-            text = (f"[b red]The profiles file cannot be read[/]\n\n{self.load_error}\n\n"
+            text = (f"[b red]The profiles file cannot be read[/]\n\n{escape(self.load_error)}\n\n"
                     "Fix the line above (nothing was changed), then restart csauth.")
         elif not self.pf.exists:
-            text = (f"[b]No profiles file yet[/]\n\ncsauth looks for it at\n  {path}\n\n"
+            text = (f"[b]No profiles file yet[/]\n\ncsauth looks for it at\n  {escape(path)}\n\n"
                     "Press [b]a[/] to add your first credential (the secret goes to the OS "
                     "keyring), or [b]i[/] to import a team's TOML, JSON or CSV file.\n\n"
                     "From the shell:\n"
@@ -272,8 +293,8 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
                     "Or point csauth at another file with --config PATH or $CSAUTH_CONFIG.\n"
                     "To look around first: csauth demo")
         else:
-            text = (f"[b]No profiles in[/] {path}\n\nPress [b]a[/] to add one, [b]i[/] to import, "
-                    "or from the shell:\n"
+            text = (f"[b]No profiles in[/] {escape(path)}\n\nPress [b]a[/] to add one, "
+                    "[b]i[/] to import, or from the shell:\n"
                     "  csauth add NAME --level project --client-id ID --scope metrics")
         note.update(text)
 
@@ -358,7 +379,10 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
             "" if chosen.project_id is None else str(chosen.project_id),
             me.projects if me is not None else None)
         self.query_one(TokenPanel).show(self.current_live(), self.clock())
-        self.query_one(TokenPanel).status("")
+        wrong = self.pf.settings_errors()
+        self.query_one(TokenPanel).status(  # in place, as a bad profile is: nothing is sent
+            f"[b red]{escape(settings_message(wrong))}[/]\n[dim]Fix it in the profiles file: "
+            "no token is fetched and no secret read until then.[/]" if wrong else "")
         self.query_one(MePanel).show(me)
 
     @on(RequestPanel.Changed)
@@ -369,8 +393,8 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
         self.choices[profile.name] = RequestChoice(event.scopes, event.project_id)
         self.query_one(TokenPanel).show(self.current_live(), self.clock())
 
-    @on(DataTable.RowSelected, "#profiles")
-    def _row_entered(self, event: DataTable.RowSelected) -> None:
+    @on(ProfileTable.Chosen)
+    def _row_entered(self, event: ProfileTable.Chosen) -> None:
         event.stop()
         self.request_token()
 
@@ -412,10 +436,12 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
         self.query_one(TokenPanel).tick(now)
         renew_before = self.settings.renew_before_seconds
         for live in list(self.live.by_key.values()):
-            if live.auto_renew and not live.renewing and live.token.seconds_left(now) <= renew_before:
+            # once per renewal window at most, with a back-off after a failure (live.py)
+            if live.due_for_renewal(renew_before, now) and not self.pf.settings_errors():
                 live.renewing = True
                 token = live.token
-                self._fetch(token.profile, token.scopes, token.project_id, force=True)
+                self._fetch(token.profile, token.scopes, token.project_id, force=True,
+                            auto=True)
         self._tick_clipboard(now)
 
     def _tick_clipboard(self, now: datetime) -> None:
@@ -426,10 +452,9 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
             return
         footer = self.screen_stack[0].query_one(KeyBar)  # the main screen's, under any form
         status = self._note("clip-status", footer.parent, before=footer)
-        left = (self.clip_clear_at - now).total_seconds()
+        left = self.clip.seconds_left(now)
         if left <= 0:
-            self.clip_clear_at = None
-            cleared = self.clip.clear()
+            cleared = self.clip.tick(now)
             status.display = False
             if cleared:
                 self.notify("clipboard cleared", timeout=3)
@@ -440,6 +465,10 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
     # --- tokens -------------------------------------------------------------------------
 
     def _services(self):
+        wrong = self.pf.settings_errors()
+        if wrong:  # a dropped setting must never fall back to a default that sends a secret
+            raise ConfigError(settings_message(wrong),
+                              hint="fix [settings] in the profiles file; nothing was sent")
         if self._service is None:
             from ..core.api import AuthClient
             from ..core.service import TokenService
@@ -491,21 +520,21 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
             return
         if not force:
             live = self.live.get(request.cache_key)
-            if live is not None and live.token.trusted and live.token.is_fresh(
+            if live is not None and live.token.trusted and live.token.fresh_enough(
                     self.settings.renew_before_seconds, self.clock()):
                 self.query_one(TokenPanel).show(live, self.clock())
                 if copy_what:
                     self._copy(live, copy_what)
                 return
         self.query_one(TokenPanel).status(
-            f"[i]getting a token for {profile.name}... (esc cancels)[/]")
+            f"[i]getting a token for {escape(profile.name)}... (esc cancels)[/]")
         self.query_one(ProfileTable).set_token_state(profile.name, "fetching")
         self._fetch(profile.name, request.scopes, request.project_id, force=force,
                     copy_what=copy_what)
 
     @work(group=NET, exit_on_error=False, description="fetch token")
     async def _fetch(self, name: str | None, scopes, project_id, *, force: bool,
-                     copy_what: str | None = None) -> None:
+                     copy_what: str | None = None, auto: bool = False) -> None:
         profile = self.profile(name)
         if profile is None:
             return
@@ -514,14 +543,27 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
         except Exception as exc:  # worded by the core; never re-raised into Textual
             old = self.live.get(cache_key(profile.effective_auth_url(self.settings),
                                           profile.client_id, scopes, project_id))
-            if old is not None:
+            note = ""
+            if old is not None and auto:  # auto-renew stays on and tries again later
+                delay = old.renewal_failed(self.clock())
+                note = f" (auto-renew tries again in {delay:.0f} s)"
+            elif old is not None:
                 old.renewing = False
                 old.auto_renew = False
-            self.post_message(self.Failed(profile.name, "token", exc))
+            self.post_message(self.Failed(profile.name, "token", exc, note))
             return
         if token.profile != profile.name:
             token = dataclasses.replace(token, profile=profile.name)
         live = self.live.put(token)
+        if auto:
+            now = self.clock()
+            if live.token.fresh_enough(self.settings.renew_before_seconds, now):
+                live.renewed(now)
+            else:  # a token already due for renewal: renewing at once would loop
+                delay = live.renewal_failed(now)
+                self.notify(f"auto-renew for {profile.name}: the new token lives only "
+                            f"{live.token.lifetime:.0f} s; next try in {delay:.0f} s",
+                            severity="warning", timeout=6, markup=False)
         self.post_message(self.TokenReady(profile.name, live, copy_what))
 
     @on(TokenReady)
@@ -532,7 +574,7 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
             panel.show(self.current_live(), self.clock())
             untrusted = "" if live.token.trusted else (
                 " [b red]but its base URL is on an untrusted host: it will not be used[/]")
-            panel.status(f"[green]token ready[/]{untrusted}")
+            panel.ready(live, untrusted, self.clock())
         if not live.token.trusted:
             from ..core.service import untrusted_error
 
@@ -551,6 +593,7 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
         error = event.error
         message = str(error) if isinstance(error, CsauthError) else (
             f"unexpected {type(error).__name__}; run `csauth -v` for details")
+        message += event.note
         self.notify(message, title=error_title(error), severity="error", timeout=8,
                     markup=False)
         if event.name == self.current:
@@ -621,7 +664,8 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
         try:
             box = self.query_one("#filter", Input)
         except NoMatches:  # first use: not mounted at start, the first frame has no use for it
-            box = Input(placeholder="filter profiles (esc clears)", id="filter")
+            box = Input(placeholder="filter profiles (esc clears)", id="filter",
+                        highlighter=InertHighlighter())
             self.query_one("#left").mount(box, before=self.query_one(ProfileTable))
         box.display = True
         box.focus()
@@ -635,10 +679,9 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
         self.query_one(ProfileTable).focus()
 
     def action_sort(self) -> None:
-        self._sort_index = (self._sort_index + 1) % len(self._sort_columns)
-        column = self._sort_columns[self._sort_index]
-        self.query_one(ProfileTable).sort_by(column)
-        self.notify(f"sorted by {column}", timeout=2)
+        order = self.query_one(ProfileTable).cycle_sort()
+        self.notify("in file order" if order is None else
+                    f"sorted by {order[0]} {'▼' if order[1] else '▲'}", timeout=2)
 
     def action_audit(self) -> None:
         from .screens.audit_screen import AuditScreen
@@ -706,8 +749,6 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
     async def on_unmount(self) -> None:
         self._stop_handling_signals()
         self.clip.clear()
-        if self._css_cache is not None:
-            self._css_cache.save()  # nothing to do if the first frame saved it
         gc.unfreeze()  # what the start froze (gc_paused) is the collector's again
         if self._client is not None:
             await self._client.aclose()

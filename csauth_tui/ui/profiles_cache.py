@@ -18,12 +18,23 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from ..core.profiles import PROFILE_KEYS, ProfilesFile, from_mapping, load, parse, read_toml
+from ..core.errors import UnsafeFileError
+from ..core.fsutil import directory_problem, read_trusted, warn_ignored
+from ..core.profiles import (
+    PROFILE_KEYS,
+    ProfilesFile,
+    from_mapping,
+    load,
+    parse,
+    read_profiles_bytes,
+    read_toml,
+)
 from ..core.redact import looks_like_a_secret
 
 MIN_BYTES = 64 * 1024  # about 300 profiles; below that tomllib takes a few ms
 FORMAT = 2
 CACHE_NAME = "profiles.parsed.json"
+WHAT = "parsed-profiles cache"
 
 
 def load_profiles(path: Path, cache_dir: Path | None) -> ProfilesFile:
@@ -32,7 +43,7 @@ def load_profiles(path: Path, cache_dir: Path | None) -> ProfilesFile:
     if cache_dir is None:
         return load(path)
     try:
-        raw = path.read_bytes()
+        raw = read_profiles_bytes(path)  # UnsafeFileError: refused, as load() refuses it
     except OSError:
         return load(path)  # missing, a directory, unreadable: load() says which
     cache = Path(cache_dir) / CACHE_NAME
@@ -86,13 +97,18 @@ def _stamp(digest: str) -> str:
 
 
 def _read(cache: Path, digest: str) -> dict[str, Any] | None:
+    """The cached document, only from a file that is ours and that no one else may write
+    (it says what each profile's `secret = "cmd:..."` runs), never through a symlink."""
     try:
-        data = json.loads(cache.read_bytes())
+        data = json.loads(read_trusted(cache, follow_symlinks=False))
         if not isinstance(data, dict) or data.get("stamp") != _stamp(digest):
             return None
         doc = data["doc"]
         for where, kind, text in data["dates"]:
             _put_back(doc, where, TYPES[kind](text))
+    except UnsafeFileError as problem:
+        warn_ignored(WHAT, problem)
+        return None
     except (OSError, ValueError, TypeError, KeyError, IndexError, RecursionError):
         return None  # no cache, another file's, or a damaged one: parse
     return doc if isinstance(doc, dict) else None
@@ -102,12 +118,17 @@ def _write(cache: Path, digest: str, doc: dict[str, Any]) -> None:
     from ..core.errors import CsauthError
     from ..core.fsutil import atomic_write
 
+    problem = directory_problem(cache.parent, cache)
+    if problem:
+        warn_ignored(WHAT, problem)
+        return
     dates: list[tuple[list, str, str]] = []
     try:
         plain = _encode(doc, [], dates)
         text = json.dumps({"stamp": _stamp(digest), "doc": plain, "dates": dates},
                           separators=(",", ":"))
-        atomic_write(cache, text)  # 0600, in a 0700 directory it creates
+        # 0600, in a 0700 directory it creates; a symlink there is replaced, not followed
+        atomic_write(cache, text, follow_symlinks=False)
     except (CsauthError, OSError, ValueError, RecursionError):
         pass  # no cache this time: the next start parses again
 

@@ -4,7 +4,6 @@ A mixin of CsauthApp: it works on the app's selection, live tokens and clipboard
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 
 from textual import work
 
@@ -28,7 +27,8 @@ class TokenActions:
             return
         profile = self.profile()
         if (live is None or profile is None or live.token.key != self.current_key(profile)
-                or not live.token.is_fresh(self.settings.renew_before_seconds, self.clock())):
+                or not live.token.fresh_enough(self.settings.renew_before_seconds,
+                                               self.clock())):
             self.request_token(copy_what=what)  # renewed (or fetched) before it is copied
             return
         self._copy(live, what)
@@ -56,13 +56,10 @@ class TokenActions:
                        secret=what != "base_url")
 
     def copy_text(self, text: str, label: str, *, secret: bool = True) -> None:
-        used = self.clip.copy(text)
         clear = self.settings.clipboard_clear_seconds
-        if secret and clear > 0:
-            self.clip_clear_at = self.clock() + timedelta(seconds=clear)
-            tail = f", clears in {clear} s"
-        else:
-            tail = ""
+        # the wipe follows the last copy: a base URL copied over a token is kept
+        used = self.clip.copy(text, secret=secret, now=self.clock(), clear_after=clear)
+        tail = f", clears in {clear} s" if secret and clear > 0 else ""
         how = " + ".join(used)
         self.notify(f"{label} copied{tail}", title=f"Copied ({how})", timeout=4)
         self._tick_clipboard(self.clock())
@@ -98,8 +95,8 @@ class TokenActions:
 
     @work(group=NET, exit_on_error=False, description="probe token")
     async def _probe(self, live: LiveToken) -> None:
-        self._services()
         try:
+            self._services()  # refuses while [settings] is invalid
             result = await self._client.probe(live.token)
         except Exception as exc:
             self.post_message(self.Failed(live.token.profile, "probe", exc))
@@ -124,8 +121,8 @@ class TokenActions:
         profile = self.profile(name)
         if profile is None:
             return
-        resolve = self._services().resolve_secret  # the one resolver the app uses
         try:
+            resolve = self._services().resolve_secret  # the one resolver the app uses
             secret = await asyncio.to_thread(resolve, profile)  # keyring/cmd may block
             info = await self._client.me(profile, secret)
         except Exception as exc:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from csauth_tui.fake.server import FakeContentsquare, FakeCredential
-from tests import leakscan
+from tests import escscan, leakscan
 
 PROJECT_SECRET = "sentinel-project-secret-7f3a9c"
 ACCOUNT_SECRET = "sentinel-account-secret-51be02"
@@ -75,6 +75,7 @@ class CliEnv:
         # and what the run wrote is 0600 and holds no client secret (tests/leakscan.py)
         leakscan.cli_run(args, proc.stdout, proc.stderr, before=before, config=self.config,
                          cache_dir=self.cache_dir)
+        escscan.cli_run(args, proc.stdout, proc.stderr)  # no raw escape (tests/escscan.py)
         return Result(proc.returncode, proc.stdout, proc.stderr)
 
     def token_requests(self) -> int:

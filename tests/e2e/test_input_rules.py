@@ -4,7 +4,7 @@ names, dates, piped secrets, --min-ttl, unknown profiles, and the renewal margin
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 
 from .conftest import profiles_text
 
@@ -106,8 +106,8 @@ def test_min_ttl_longer_than_a_token_lives_is_refused(cli):
 
 
 def test_a_cached_token_inside_the_default_renewal_margin_is_fetched_anew(cli):
-    """No renew_before_seconds in the file: the default margin (300 s) decides. A token
-    that lives 200 s is inside it from the start, so a second run must not print it."""
+    """No renew_before_seconds in the file: the default margin (300 s) decides. An hour
+    token with 200 s left is inside it, so the next run must fetch a new one."""
     text = profiles_text(cli.fake.url).replace("renew_before_seconds = 300\n", "")
     assert "renew_before" not in text
     cli.write_profiles(text)
@@ -116,12 +116,15 @@ def test_a_cached_token_inside_the_default_renewal_margin_is_fetched_anew(cli):
     assert cli.run("token", "prod").stdout == first.stdout  # a cache that works...
     assert cli.token_requests() == 1
 
-    cli.run("forget")
-    cli.fake.token_lifetime = 200
-    short = cli.run("token", "prod")
-    assert short.returncode == 0, short.stderr
-    assert cli.token_requests() == 2
+    # ...then the same hour-long token, 58 min 20 s later: 200 s left, under the margin
+    cache_file = cli.cache_dir / "tokens.json"
+    data = json.loads(cache_file.read_text())
+    now = datetime.now(timezone.utc)
+    for entry in data["tokens"].values():
+        entry["issued_at"] = (now - timedelta(seconds=3400)).isoformat()
+        entry["expires_at"] = (now + timedelta(seconds=200)).isoformat()
+    cache_file.write_text(json.dumps(data))
     again = cli.run("token", "prod")
     assert again.returncode == 0, again.stderr
-    assert cli.token_requests() == 3  # ...but not for a token with less than the margin
-    assert again.stdout != short.stdout
+    assert cli.token_requests() == 2  # ...but not for a token with less than the margin
+    assert again.stdout != first.stdout

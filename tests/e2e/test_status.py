@@ -10,13 +10,20 @@ from csauth_tui.core.tokens import Token, TokenCache
 from tests.e2e.conftest import CliEnv, profiles_text
 
 
+JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzdGF0dXMifQ.c3RhdHVzLXRlc3Qtc2lnbmF0dXJl"
+
+
 def cache_token(cli: CliEnv, client_id: str, scopes, project_id, seconds: int,
                 endpoint: str = "https://api.eu-west-1.production.contentsquare.com") -> None:
+    """A token as `csauth token` caches it, lasting an hour, `seconds` of it left."""
     now = datetime.now(timezone.utc)
+    expires = now + timedelta(seconds=seconds)
     TokenCache(cli.cache_dir / "tokens.json").put(Token(
-        access_token="status-test-token-value", endpoint=endpoint, issued_at=now,
-        expires_at=now + timedelta(seconds=seconds), client_id=client_id,
-        auth_url=cli.fake.url, scopes=tuple(scopes), project_id=project_id))
+        access_token=JWT, endpoint=endpoint, issued_at=expires - timedelta(hours=1),
+        expires_at=expires, client_id=client_id, auth_url=cli.fake.url,
+        scopes=tuple(scopes), project_id=project_id))
+    assert any(t.client_id == client_id and t.project_id == project_id
+               for t in TokenCache(cli.cache_dir / "tokens.json").all())
 
 
 def test_status_shows_every_profile_from_the_cache_without_asking_anyone(cli: CliEnv):
@@ -63,7 +70,7 @@ def test_status_json_follows_its_schema(cli: CliEnv):
     assert token["requested"] and token["state"] == "fresh"
     assert 2900 < token["seconds_left"] <= 3000
     assert "access_token" not in json.dumps(report)
-    assert "status-test-token-value" not in result.stdout
+    assert JWT not in result.stdout
 
 
 def test_status_of_an_unknown_profile_is_an_error(cli: CliEnv):
@@ -73,17 +80,23 @@ def test_status_of_an_unknown_profile_is_an_error(cli: CliEnv):
 
 
 def test_foreign_text_in_the_table_is_inert(cli: CliEnv):
-    """A cached endpoint and a bad profile's name and field holding escape sequences and
-    a bidi override: shown as escapes, never sent to the terminal."""
+    """A bad profile's name and field holding escape sequences and a bidi override: shown
+    as escapes, never sent to the terminal. A cache entry forged with such an endpoint is
+    not shown at all (the cache re-checks every entry)."""
     cli.write_profiles(profiles_text(cli.fake.url) + (
         '\n[profiles."evil\\u001b]52;c;aGk=\\u0007"]\nclient_id = "x"\n'
         'level = "\\u202e\\u001b[2J"\n'))
-    cache_token(cli, "proj-client-1", ["metrics"], None, 3000,
-                endpoint="https://api.contentsquare.com\x1b[31m\u202e")
+    cache_token(cli, "proj-client-1", ["metrics"], None, 3000)
+    path = cli.cache_dir / "tokens.json"
+    data = json.loads(path.read_text())
+    [entry] = data["tokens"].values()
+    entry["endpoint"] = "https://api.contentsquare.com\x1b[31m\u202e"
+    path.write_text(json.dumps(data))
     result = cli.run("status")
     assert result.returncode == 0, result.stderr
     assert "\x1b" not in result.stdout and "\u202e" not in result.stdout
     assert "\x07" not in result.stdout
     assert "evil\\x1b]52;c;aGk=\\x07" in result.stdout
     assert "<U+202E>\\x1b[2J" in result.stdout
-    assert "\\x1b[31m<U+202E>" in result.stdout
+    prod = next(line for line in result.stdout.splitlines() if line.startswith("prod "))
+    assert prod.split()[1] == "-"  # the forged entry: no token

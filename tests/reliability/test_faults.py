@@ -308,7 +308,7 @@ def check_message(case: FaultCase, message: str, auth_url: str) -> None:
 def other_token(now: datetime) -> Token:
     """A cached token of another credential: a failure must leave it, byte for byte."""
     cs = "https://api.contentsquare.com"
-    return Token(access_token="cached-token-of-someone-else", endpoint=cs, issued_at=now,
+    return Token(access_token="cached.token-of.someone-else", endpoint=cs, issued_at=now,
                  expires_at=now + timedelta(hours=1), client_id="someone-else", auth_url=cs,
                  scopes=("metrics",))
 

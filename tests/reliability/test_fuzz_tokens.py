@@ -14,7 +14,13 @@ from datetime import datetime, timedelta, timezone
 from hypothesis import event, example, given
 from hypothesis import strategies as st
 
-from csauth_tui.core.tokens import Token, TokenCache, decode_jwt, expiry_from_response
+from csauth_tui.core.tokens import (
+    Token,
+    TokenCache,
+    cached_token,
+    decode_jwt,
+    expiry_from_response,
+)
 from tests.reliability.fuzzing import attempt, fuzz_settings, json_values
 from tests.reliability.jwt_bits import b64
 
@@ -63,7 +69,7 @@ def test_expiry_from_any_expires_in_exp_and_iat(expires_in, claims, sent_at):
 
 
 def token_record(expires_at: datetime, client_id: str = "c") -> dict:
-    return Token(access_token="fuzz-token", endpoint="https://api.contentsquare.com",
+    return Token(access_token="fuzz.token.value", endpoint="https://api.contentsquare.com",
                  issued_at=expires_at - timedelta(hours=1), expires_at=expires_at,
                  client_id=client_id, auth_url="https://api.contentsquare.com",
                  scopes=("metrics",)).to_dict()
@@ -117,11 +123,10 @@ def readable_tokens(raw: bytes) -> dict | None:
     return data["tokens"]
 
 
-def unexpired(record) -> bool:
-    try:
-        return datetime.fromisoformat(record["expires_at"]) > NOW
-    except Exception:
-        return False
+def usable(key, record) -> bool:
+    """What a read of the cache would return (and a write therefore keeps)."""
+    token = cached_token(record, key, NOW)
+    return token is not None and token.is_fresh(0, NOW)
 
 
 @fuzz_settings(quick=150, full=3000)
@@ -147,9 +152,9 @@ def test_token_cache_on_a_fuzzed_file(tmp_path, raw):
     _, error = attempt("token cache: write", cache.put, new)
     assert error is None
     after = readable_tokens(path.read_bytes())
-    assert after is not None and cache.get(new.key).access_token == "fuzz-token"
+    assert after is not None and cache.get(new.key).access_token == "fuzz.token.value"
     for key, record in (before or {}).items():
-        if key != new.key and unexpired(record):
+        if key != new.key and usable(key, record):
             assert after.get(key) == record, "a valid cached token was lost on write"
 
 

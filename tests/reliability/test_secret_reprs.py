@@ -211,18 +211,34 @@ def held_objects(tmp_path: Path) -> dict[str, Any]:
     settings = Settings()
     client = AuthClient(settings=settings)
     service = TokenService(settings, client, cache=cache, resolve_secret=lambda p: Secret(SECRET))
-    from textual.css.stylesheet import Stylesheet
-
-    from csauth_tui.ui.css_cache import CssCache
-
-    sheet = Stylesheet()
-    css_cache = CssCache.attach(sheet, tmp_path / "cache" / "css.pickle")  # CSS only
-    sheet.add_source("Label { color: red; }", read_from=("x.tcss", ""))
-    sheet.parse()
-    return {"Secret": Secret(SECRET), "TokenCache": cache, "ProfileStore": store,
+    held = {"Secret": Secret(SECRET), "TokenCache": cache, "ProfileStore": store,
             "Clipboard": board, "FakeContentsquare": fake, "AuthClient": client,
-            "TokenService": service, "Secret of a token": Secret(TOKEN),
-            "CssCache": css_cache}
+            "TokenService": service, "Secret of a token": Secret(TOKEN)}
+    held.update(python_api_objects(config))
+    from csauth_tui.ui.screens.confirm_secret import ConfirmReplaceSecret
+
+    held["ConfirmReplaceSecret"] = ConfirmReplaceSecret(CLIENT_ID, ["p", "p2"],
+                                                        failure="refused by the API")
+    return held
+
+
+def python_api_objects(config: Path) -> dict[str, Any]:
+    """The Python API's TokenSource and ContentsquareAuth, a token in memory (from the
+    CLI's cache, where it is found for their profile)."""
+    from csauth_tui import ContentsquareAuth
+    from csauth_tui.auth import TokenSource
+    from csauth_tui.core import paths
+
+    jwt_shaped = TOKEN + ".e30.sig"  # a cache only serves what looks like a JWT
+    now = datetime.now(timezone.utc)
+    TokenCache(paths.token_cache_path()).put(token(
+        jwt_shaped, endpoint="https://api.contentsquare.com",
+        auth_url="https://api.contentsquare.com", project_id=None, issued_at=now,
+        expires_at=now + timedelta(hours=1)))
+    source = TokenSource("p", config=config)
+    auth = ContentsquareAuth("p", config=config)
+    assert source.current().access_token == auth.token().access_token == jwt_shaped
+    return {"TokenSource": source, "ContentsquareAuth": auth}
 
 
 # Classes that are not dataclasses but can hold a secret or a token (by their name or the

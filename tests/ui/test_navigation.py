@@ -92,11 +92,19 @@ async def test_sort_cycles_columns_with_o(env):
         assert row_names(app) == ["agency", "enrich", "prod", "sandbox", "staging-export"]
         assert "sorted by name" in notes(app)[-1]
         assert app.current == "prod"  # the selected profile stays selected
-        await pilot.press("o")
+        await pilot.press("o")  # the same column, descending
         await pilot.pause()
-        assert "sorted by level" in notes(app)[-1]
+        assert "sorted by name ▼" in notes(app)[-1]
+        assert row_names(app) == ["staging-export", "sandbox", "prod", "enrich", "agency"]
+        await pilot.press("o", "o", "o")  # then the next column in the order shown
+        await pilot.pause()
+        assert "sorted by level ▲" in notes(app)[-1]
         assert row_names(app)[0] == "agency"
         assert row_names(app)[1:] == ["prod", "staging-export", "enrich", "sandbox"]
+        await pilot.press(*"o" * 6)  # past the last column's descending: the file's order
+        await pilot.pause()
+        assert "in file order" in notes(app)[-1]
+        assert row_names(app) == ALL
 
 
 async def test_clicking_a_header_sorts_by_it_and_again_reverses(env):

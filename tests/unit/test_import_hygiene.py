@@ -46,7 +46,7 @@ def write_cached_token(config: Path, cache_dir: Path) -> None:
                       'secret = "env:NOPE"\n')
     now = datetime.now(timezone.utc)
     TokenCache(cache_dir / "tokens.json").put(Token(
-        access_token="cached-token-value", endpoint="https://api.contentsquare.com",
+        access_token="cached.token.value", endpoint="https://api.contentsquare.com",
         issued_at=now, expires_at=now + timedelta(hours=1), client_id="cid",
         auth_url="https://api.contentsquare.com", scopes=("metrics",)))
 
@@ -72,7 +72,7 @@ def csauth_token_script(then: str) -> str:
 def run_csauth_token(env: dict[str, str]) -> set[str]:
     """The cached `csauth token p`: prints the cached token; its sys.modules returned."""
     code = csauth_token_script(
-        "assert out.getvalue() == 'cached-token-value\\n', 'not the cached token'\n")
+        "assert out.getvalue() == 'cached.token.value\\n', 'not the cached token'\n")
     return modules_after(code, env, replace_env=True)
 
 

@@ -32,7 +32,7 @@ class FakeClient:
         self.calls.append({"profile": profile.name, "secret": secret, "scopes": scopes,
                            "project_id": project_id})
         return Token(
-            access_token=f"TOKEN-{len(self.calls)}",
+            access_token=f"TOKEN.sig.{len(self.calls)}",  # JWT-shaped: all the cache keeps
             endpoint=self.endpoint,
             issued_at=NOW,
             expires_at=NOW + timedelta(seconds=self.lifetime),
@@ -70,7 +70,7 @@ def service(cache, client, resolver, settings=SETTINGS) -> TokenService:
 async def test_first_call_fetches_with_the_resolved_secret_and_caches(cache):
     client, resolver = FakeClient(), FakeResolver()
     token = await service(cache, client, resolver).token(PROFILE)
-    assert token.access_token == "TOKEN-1"
+    assert token.access_token == "TOKEN.sig.1"
     assert resolver.calls == ["prod"]
     assert client.calls[0]["secret"] == Secret(SECRET_VALUE)
     assert client.calls[0]["scopes"] == ("metrics",)
@@ -94,7 +94,7 @@ async def test_a_token_cached_by_another_process_is_used(cache):
     other = FakeClient()
     again = await service(TokenCache(cache.path, clock=lambda: NOW), other, resolver).token(
         PROFILE)
-    assert again.access_token == "TOKEN-1"
+    assert again.access_token == "TOKEN.sig.1"
     assert other.calls == []
 
 
@@ -112,9 +112,9 @@ async def test_force_bypasses_the_cache_and_replaces_the_cached_token(cache):
     svc = service(cache, client, resolver)
     await svc.token(PROFILE)
     renewed = await svc.token(PROFILE, force=True)
-    assert renewed.access_token == "TOKEN-2"
+    assert renewed.access_token == "TOKEN.sig.2"
     assert len(client.calls) == 2 and len(resolver.calls) == 2
-    assert (await svc.token(PROFILE)).access_token == "TOKEN-2"
+    assert (await svc.token(PROFILE)).access_token == "TOKEN.sig.2"
     assert len(client.calls) == 2
 
 
@@ -122,10 +122,12 @@ async def test_min_ttl_decides_whether_a_cached_token_is_good_enough(cache):
     client, resolver = FakeClient(lifetime=200), FakeResolver()  # 200 s left at NOW
     svc = service(cache, client, resolver)
     await svc.token(PROFILE, min_ttl=0)
-    assert (await svc.token(PROFILE, min_ttl=100)).access_token == "TOKEN-1"
-    assert (await svc.token(PROFILE, min_ttl=300)).access_token == "TOKEN-2"
-    # the default is renew_before_seconds (300): 200 s left is not enough
-    assert (await svc.token(PROFILE)).access_token == "TOKEN-3"
+    assert (await svc.token(PROFILE, min_ttl=100)).access_token == "TOKEN.sig.1"
+    assert (await svc.token(PROFILE, min_ttl=300)).access_token == "TOKEN.sig.2"
+    # the default is renew_before_seconds (300), capped at half the token's lifetime (a
+    # 200 s token is renewed with 100 s left): a fresh 200 s token is good enough, where
+    # the uncapped setting would have called every such token stale at once
+    assert (await svc.token(PROFILE)).access_token == "TOKEN.sig.2"
 
 
 async def test_token_cache_false_never_uses_the_cache(cache):
@@ -169,7 +171,7 @@ async def test_a_slow_secret_source_does_not_freeze_the_event_loop(cache):
     client = FakeClient()
     svc = service(cache, client, slow_resolver)
     token, _ = await asyncio.gather(svc.token(PROFILE), meanwhile())
-    assert token.access_token == "TOKEN-1"
+    assert token.access_token == "TOKEN.sig.1"
 
 
 async def test_an_already_resolved_secret_is_used_without_resolving_again(cache):

@@ -29,7 +29,7 @@ from csauth_tui.core.tokens import (
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 AUTH_URL = "https://api.contentsquare.com"
 ENDPOINT = "https://api.eu-west-1.production.contentsquare.com"
-ACCESS = "TOKEN-sentinel-5f0c2b9e"
+ACCESS = "TOKEN.sentinel.5f0c2b9e"  # JWT-shaped: the cache keeps nothing else
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -367,7 +367,7 @@ def test_two_processes_caching_at_once_keep_every_token(cache_path):
         now = datetime.now(timezone.utc)
         cache = TokenCache(path)
         for i in range(20):
-            cache.put(Token(access_token=f"tok-{who}-{i}", endpoint="https://x.contentsquare.com",
+            cache.put(Token(access_token=f"tok.{who}.{i}", endpoint="https://x.contentsquare.com",
                             issued_at=now, expires_at=now + timedelta(hours=1),
                             client_id=f"{who}-{i}", auth_url="https://api.contentsquare.com",
                             scopes=("metrics",), project_id=1))

@@ -17,6 +17,7 @@ from textual.widgets import Button, DataTable, Input, ProgressBar, Select, Stati
 
 from ...core.audit import SEVERITIES, AuditReport, ProfileResult
 from ...core.errors import CsauthError
+from ..text import InertHighlighter, plain
 from ..widgets.key_bar import KeyBar
 
 STYLES = {"error": "bold red", "warning": "yellow", "info": "cyan", "ok": "green"}
@@ -60,7 +61,8 @@ class AuditScreen(Screen[None]):
                          allow_blank=False, id="audit-filter", compact=True)
             yield Select([(f, f) for f in EXTENSIONS], value="json", allow_blank=False,
                          id="audit-format", compact=True)
-            yield Input(placeholder="export to (path)", id="audit-path", compact=True)
+            yield Input(placeholder="export to (path)", id="audit-path", compact=True,
+                        highlighter=InertHighlighter())
             yield Button("Export", id="audit-export-button", compact=True)
         yield DataTable(id="audit-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="audit-detail")
@@ -84,9 +86,9 @@ class AuditScreen(Screen[None]):
         from ...core.audit import run_audit
 
         app = self.app
-        service = app._services()
-        cache = app._token_cache()
         try:
+            service = app._services()  # refuses while [settings] is invalid
+            cache = app._token_cache()
             report = await run_audit(
                 app.pf, service=service, client=app._client, names=self.names,
                 cache_path=cache.path if cache is not None else None,
@@ -110,7 +112,7 @@ class AuditScreen(Screen[None]):
     def _done(self, event: Done) -> None:
         if event.report is None:
             self.query_one("#audit-summary", Static).update(
-                Text(f"audit failed: {event.error}", style="red"))
+                Text(plain(f"audit failed: {event.error}"), style="red"))
             return
         self.report = event.report
         self.results = list(event.report.results)  # the file's order, not arrival order
@@ -124,6 +126,8 @@ class AuditScreen(Screen[None]):
         return severity in allowed
 
     def _row(self, profile: str, severity: str, token: str, message: str, fix: str) -> None:
+        # names, findings and fixes quote the file and the servers: inert before they are shown
+        profile, message, fix = plain(profile), plain(message), plain(fix)
         key = str(len(self.details))
         self.details[key] = (profile, message, fix)
         self.query_one(DataTable).add_row(

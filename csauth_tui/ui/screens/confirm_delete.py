@@ -11,6 +11,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Static
 
+from ..text import escape, plain
+
 
 @dataclass(frozen=True)
 class DeleteChoice:
@@ -30,14 +32,14 @@ class ConfirmDelete(ModalScreen[DeleteChoice | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="delete-box"):
-            yield Static(f"[b]Delete profile '{self.profile_name}'?[/]\n"
+            yield Static(f"[b]Delete profile '{escape(self.profile_name)}'?[/]\n"
                          "It is removed from the profiles file; other profiles are untouched.")
             if self.keyring_entry:
                 yield Checkbox("also delete its secret from the keyring",
                                value=not self.shared_with, id="delete-secret",
                                disabled=bool(self.shared_with))
                 if self.shared_with:  # on its own line: a long checkbox label is cut off
-                    yield Static(f"   (kept: also used by {', '.join(self.shared_with)})",
+                    yield Static(plain(f"   (kept: also used by {', '.join(self.shared_with)})"),
                                  id="delete-shared", markup=False)
             yield Checkbox("also forget its cached tokens", value=True, id="forget-tokens")
             with Horizontal(id="delete-buttons"):

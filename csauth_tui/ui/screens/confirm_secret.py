@@ -75,7 +75,7 @@ class ConfirmReplaceSecret(ModalScreen[bool]):
         self.query_one("#keep").focus()
 
     @on(Button.Pressed, "#replace")
-    def _replace(self) -> None:
+    def _replace_pressed(self) -> None:
         self.dismiss(True)
 
     @on(Button.Pressed, "#keep")

@@ -16,12 +16,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from ..text import escape
+from ..text import InertHighlighter, escape, plain
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from ...core.errors import CsauthError
 from ...core.profiles import MAX_NAME, NAME_RE, NAME_RULE, Problem, Profile, validate_profile
+from ...core.text import control_error
 from ...core.redact import Secret
 from ..widgets.scope_picker import ScopePicker
 
@@ -127,7 +128,7 @@ def form_errors(values: FormValues, taken: set[str], original: str | None,
     if not name:
         errors["name"] = "a name is required"
     elif not NAME_RE.fullmatch(name):
-        errors["name"] = f"{NAME_RULE} only"
+        errors["name"] = control_error("the name", name) or f"{NAME_RULE} only"
     elif len(name) > MAX_NAME:
         errors["name"] = f"at most {MAX_NAME} characters ({len(name)} now)"
     elif name != original and name in taken:
@@ -192,16 +193,18 @@ class ProfileForm(ModalScreen[ProfileFormResult | None]):
     def compose(self) -> ComposeResult:
         v = self.initial
         with Vertical(id="form-box"):
-            yield Static(f"[b]{self.form_title}[/]", id="form-title")
+            yield Static(f"[b]{escape(self.form_title)}[/]", id="form-title")
             with VerticalScroll(id="form-fields"):
                 yield from self._row("name", "Name", Input(v.name, id="f-name", compact=True,
-                                                           placeholder="e.g. prod-metrics"))
+                                                           placeholder="e.g. prod-metrics",
+                                                           highlighter=InertHighlighter()))
                 yield from self._row("level", "Level", Select(
                     [("project-level", "project"), ("account-level", "account")],
                     value=v.level, allow_blank=False, id="f-level", compact=True))
                 yield from self._row("client_id", "Client ID", Input(
                     v.client_id, id="f-client-id", compact=True,
-                    placeholder="from the Contentsquare console"))
+                    placeholder="from the Contentsquare console",
+                    highlighter=InertHighlighter()))
                 yield from self._row("scopes", "Scopes", ScopePicker(id="f-scopes"))
                 with Horizontal(classes="form-row"):
                     yield Label("Project ID", classes="form-label")
@@ -216,15 +219,18 @@ class ProfileForm(ModalScreen[ProfileFormResult | None]):
                     with Vertical(classes="form-field"):
                         yield Select(SOURCES, value=v.source, allow_blank=False, id="f-source",
                                      compact=True)
-                        yield Input(v.source_arg, id="f-source-arg", compact=True)
+                        yield Input(v.source_arg, id="f-source-arg", compact=True,
+                                    highlighter=InertHighlighter())
                         yield Input("", id="f-secret", password=True, compact=True,
                                     placeholder=self._secret_placeholder())
                         yield Static("", id="e-secret", classes="field-error")
                 yield from self._row("created", "Created", Input(
                     v.created, id="f-created", compact=True,
-                    placeholder="YYYY-MM-DD (credentials last 1 year)"))
+                    placeholder="YYYY-MM-DD (credentials last 1 year)",
+                    highlighter=InertHighlighter()))
                 yield from self._row("description", "Description", Input(
-                    v.description, id="f-description", compact=True))
+                    v.description, id="f-description", compact=True,
+                    highlighter=InertHighlighter()))
             yield Static("", id="verify-status")
             with Horizontal(id="form-buttons"):
                 yield Static("", id="form-hint")
@@ -281,7 +287,7 @@ class ProfileForm(ModalScreen[ProfileFormResult | None]):
         for key in FIELDS:
             shown = key in errors and (key in self.touched or "*" in self.touched)
             label = self.query_one(f"#e-{key}", Static)
-            label.update(f"[red]{errors[key]}[/]" if shown else "")
+            label.update(f"[red]{escape(errors[key])}[/]" if shown else "")
             label.display = shown
         if values.source == "plaintext" and "secret" not in errors:
             warning = self.query_one("#e-secret", Static)
@@ -395,7 +401,8 @@ class ProfileForm(ModalScreen[ProfileFormResult | None]):
             notes.append(f"level: {level}")
         if info.projects:
             pick = self.query_one("#f-project-pick", Select)
-            pick.set_options([(Text(f"{pid}  {name}"), int(pid)) for pid, name in info.projects
+            pick.set_options([(Text(plain(f"{pid}  {name}")), int(pid))
+                              for pid, name in info.projects
                               if str(pid).isdigit()])
             pick.display = True
             notes.append(f"{len(info.projects)} project(s): pick one below the project ID")

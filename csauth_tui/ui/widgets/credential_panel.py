@@ -67,7 +67,7 @@ class CredentialPanel(Static):
             if name is None:
                 self.update("")
                 return
-            lines = [f"[b]{name}[/]: [b red]this profile cannot be used[/]"]
+            lines = [f"[b]{escape(name)}[/]: [b red]this profile cannot be used[/]"]
             lines += [f"  • {escape(p.field or 'profile')}: {escape(p.message)}"
                       for p in problems if p.severity == "error"]
             lines.append("[dim]Fix it in the profiles file; the other profiles still work.[/]")
@@ -76,9 +76,9 @@ class CredentialPanel(Static):
         warnings = [p.message for p in problems
                     if p.severity == "warning" and p.field != "client_secret"]
         values = {
-            "profile": f"[b]{profile.name}[/]  {profile.level}-level",
+            "profile": f"[b]{escape(profile.name)}[/]  {profile.level}-level",
             "about": escape(profile.description) if profile.description else None,
-            "client_id": mask(profile.client_id),
+            "client_id": escape(mask(profile.client_id)),
             "secret": secret_text(profile),
             "auth": escape(profile.effective_auth_url(settings)),
             "lifetime": age_text(profile.created, today),

@@ -9,7 +9,7 @@ from textual.containers import Vertical
 from textual.css.query import NoMatches
 from textual.widgets import Static, Tree
 
-from ..text import escape
+from ..text import escape, plain
 
 if TYPE_CHECKING:  # the API client (httpx and all) is loaded on the first request, not at start
     from ...core.api import MeInfo
@@ -40,7 +40,7 @@ class MePanel(Vertical):
         tree = self._tree()
         tree.clear()
         tree.root.expand()
-        tree.add_json(info.raw)
+        add_json(tree.root, info.raw)
         tree.root.set_label("/v1/oauth/me")
         tree.root.expand_all()
         tree.display = True
@@ -54,3 +54,25 @@ class MePanel(Vertical):
             tree = Tree("/v1/oauth/me", id="me-tree")
             self.mount(tree)
             return tree
+
+
+def add_json(root, data: object) -> None:
+    """The JSON as Tree.add_json shows it, keys and values inert: add_json itself puts each
+    key into markup as it came, escape sequences and brackets included."""
+    from rich.highlighter import ReprHighlighter
+    from rich.text import Text
+
+    highlighter = ReprHighlighter()
+
+    def add(node, name: str, value: object) -> None:
+        if isinstance(value, (dict, list)):
+            node.set_label(Text(plain(f"{'{}' if isinstance(value, dict) else '[]'} {name}")))
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            for key, item in items:
+                add(node.add(""), str(key), item)
+            return
+        node.allow_expand = False
+        shown = highlighter(plain(repr(value)))
+        node.set_label(Text.assemble((plain(name), "bold"), "=", shown) if name else shown)
+
+    add(root, "", data)

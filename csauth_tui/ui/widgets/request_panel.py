@@ -13,6 +13,7 @@ from textual.validation import Integer
 from textual.widgets import Input, Label, Select, Static
 
 from ...core.profiles import Profile
+from ..text import plain
 from .scope_picker import ScopePicker
 
 
@@ -44,7 +45,8 @@ class RequestPanel(Vertical):
         try:
             self.query_one(ScopePicker).set_scopes(scopes, extra=profile.scopes)
             self.query_one("#project", Input).value = project_text
-            self._show_projects([(Text(f"{pid}  {name}"), int(pid)) for pid, name in projects or ()
+            self._show_projects([(Text(plain(f"{pid}  {name}")), int(pid))
+                                 for pid, name in projects or ()
                                  if str(pid).isdigit()])
             self._note(profile)
         finally:

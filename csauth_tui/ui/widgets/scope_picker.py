@@ -20,6 +20,7 @@ from textual.style import Style
 from textual.widget import Widget
 
 from ...core.scopes import EXCLUSIVE_SCOPE, KNOWN_SCOPES
+from ..text import plain
 
 BOX_LEFT, BOX_INNER, BOX_RIGHT = "▐", "X", "▌"  # as Textual's toggle buttons
 
@@ -190,7 +191,7 @@ class ScopePicker(Widget, can_focus=True):
             box = on if scope in self._chosen else off
             side = Style(foreground=box.background)  # half blocks: the box's edges
             line = Content.assemble((BOX_LEFT, side), (BOX_INNER, box), (BOX_RIGHT, side),
-                                    f" {scope}  ",
+                                    f" {plain(scope)}  ",  # a profile's own scope
                                     (KNOWN_SCOPES.get(scope, "custom scope"), dim))
             if index == self.highlighted and self._cursor_shown:
                 line = line.pad_right(max(0, width - line.cell_length)).stylize_before(cursor)

@@ -39,6 +39,7 @@ class TokenPanel(Vertical):
         self._countdown = ""
         self._shown = ""  # the countdown label's text
         self._urgency = ""
+        self._ready: LiveToken | None = None  # the token the status line calls ready
 
     def compose(self) -> ComposeResult:
         yield Static("", id="token-status")
@@ -69,9 +70,19 @@ class TokenPanel(Vertical):
         return body
 
     def status(self, text: str) -> None:
+        self._ready = None
         status = self.query_one("#token-status", Static)
         status.update(text)
         status.display = bool(text)
+
+    def ready(self, live: LiveToken, note: str, now: datetime) -> None:
+        """Say the token is ready, while it is: an expired one is called expired (tick
+        rewords the line when the countdown runs out)."""
+        if live.token.seconds_left(now) <= 0:
+            self.status(f"[b red]token expired[/]{note}: r gets a new one")
+            return
+        self.status(f"[green]token ready[/]{note}")
+        self._ready = live
 
     def show(self, live: LiveToken | None, now: datetime) -> None:
         self.live = live
@@ -127,6 +138,8 @@ class TokenPanel(Vertical):
         if self.live is None:
             return
         left = max(0.0, self.live.token.seconds_left(now))
+        if self._ready is not None and left <= 0:  # "token ready" no longer is
+            self.status("[b red]token expired[/]: r gets a new one")
         text = "renewing..." if self.live.renewing else self.live.state(now)
         urgency = self.live.urgency(now)
         if text == self._countdown and urgency == self._urgency:

@@ -1,0 +1,110 @@
+"""Which URLs csauth talks to, and where a token may be sent. Standard library only.
+
+The cached-token path of `csauth token` re-checks every cached token's endpoint with
+`endpoint_trusted`, so these rules live here, away from httpx (answers.py) and tomllib
+(profiles.py), which both re-export them under their old names.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import SplitResult, urlsplit
+
+from .redact import looks_like_a_secret
+from .text import control_characters, inert
+
+TRUSTED_DOMAIN = "contentsquare.com"
+# one DNS label: letters, digits and '-', not at either end, at most 63 characters
+_LABEL_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\Z")
+
+
+def split(url: Any) -> SplitResult | None:
+    """`urlsplit(url)`, or None for anything that is not a string or has a bad port."""
+    if not isinstance(url, str):
+        return None
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        return None
+    return parts
+
+
+def host_of(url: str) -> str:
+    """`api.contentsquare.com` or `127.0.0.1:8123`: never userinfo, path or query."""
+    parts = split(url)
+    if parts is None or not parts.hostname:
+        return "an unparsable URL"
+    port = parts.port
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return inert(f"{host}:{port}" if port else host)
+
+
+def is_loopback(host: str) -> bool:
+    import ipaddress  # here: the cached-token path rarely needs it
+
+    host = host.strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def url_error(url: str) -> str | None:
+    """Why `url` cannot be an auth URL: https, or http on a loopback host only."""
+    shown = "the URL (not shown: it looks like a secret)" if looks_like_a_secret(url) \
+        else f"'{inert(url)}'"
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return f"{shown} is not a URL"
+    if parts.scheme == "https" and parts.hostname:
+        return None
+    if parts.scheme == "http" and parts.hostname and is_loopback(parts.hostname):
+        return None
+    return f"{shown} must be an https:// URL (plain http is allowed for loopback only)"
+
+
+def valid_port(netloc: str) -> bool:
+    """No port, or a decimal one from 1 to 65535 (`:0`, `:99999`, `:abc`, `:` are not)."""
+    rest = netloc.rsplit("]", 1)[1] if netloc.startswith("[") else netloc
+    if ":" not in rest:
+        return True
+    port = rest.rsplit(":", 1)[1]
+    return port.isascii() and port.isdigit() and 1 <= int(port) <= 65535
+
+
+def valid_hostname(host: str) -> bool:
+    """A DNS name made of non-empty labels (one final dot allowed: `api.example.com.`)."""
+    labels = host[:-1].split(".") if host.endswith(".") else host.split(".")
+    return len(host) <= 254 and all(_LABEL_RE.match(label) for label in labels)
+
+
+def endpoint_trusted(endpoint: str, auth_url: str) -> bool:
+    """May a token be sent to `endpoint`? https on contentsquare.com (or a subdomain);
+    http(s) on loopback only when the auth URL itself is loopback (the fake server).
+    The host must be a well-formed name (no empty label, as in `api..contentsquare.com`)
+    and a port, if any, a real one."""
+    parts = split(endpoint)
+    if parts is None or not parts.hostname or parts.query or parts.fragment:
+        return False
+    if "@" in parts.netloc or any(c.isspace() or c == "\\" for c in endpoint):
+        return False
+    if not valid_port(parts.netloc):
+        return False
+    if control_characters(endpoint):  # never printed (`--format curl`) or sent as it is
+        return False
+    host = parts.hostname
+    if parts.scheme == "https" and valid_hostname(host):
+        name = host.rstrip(".")
+        if name == TRUSTED_DOMAIN or name.endswith("." + TRUSTED_DOMAIN):
+            return True
+    auth = split(auth_url)
+    return bool(
+        parts.scheme in ("http", "https")
+        and auth is not None and auth.hostname and is_loopback(auth.hostname)
+        and is_loopback(host)
+    )
