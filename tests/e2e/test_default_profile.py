@@ -94,3 +94,12 @@ def test_exec_with_its_own_double_dash_still_takes_a_named_profile(cli: CliEnv):
     ran = cli.run("exec", "--", "prod", "--", "python", "-c", "print('ok')")
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout == "ok\n"
+
+
+def test_exec_through_the_proxy_takes_the_default_too(cli: CliEnv):
+    assert cli.run("use", "prod").returncode == 0
+    ran = cli.run("-v", "exec", "--proxy", "--", "python", "-c",
+                  "import os; print(os.environ['CS_API_BASE_URL'].startswith('http://'))")
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout == "True\n"
+    assert "using the default profile 'prod'" in ran.stderr
