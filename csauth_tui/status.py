@@ -54,7 +54,7 @@ from .core.profiles import Profile, ProfilesFile, load
 from .core.request import plan
 from .core.secrets import describe_source
 from .core.text import inert
-from .core.tokens import Token, TokenCache, cache_key, format_remaining, iso_utc, utcnow
+from .core.tokens import Token, TokenCache, format_remaining, iso_utc, utcnow
 
 SCHEMA = "csauth-status/1"
 HEADERS = ("NAME", "TOKEN", "SCOPES", "PROJECT", "ENDPOINT", "SECRET", "CREDENTIAL")
