@@ -99,6 +99,7 @@ DOCUMENTED = {  # README, "Exit status": 3 configuration, 4 refused, 5 network o
     errors.ForbiddenError: 4, errors.UntrustedEndpointError: 4, errors.RefusedError: 4,
     errors.ApiError: 5, errors.RateLimitedError: 5, errors.ServerError: 5,
     errors.NetworkError: 5, errors.BadResponseError: 5,
+    errors.NoProfileError: 2,  # no PROFILE and no default: a usage mistake
 }
 
 
