@@ -12,7 +12,7 @@ from ...core.lifetime import credential_expiry
 from ...core.profiles import Problem, Profile, Settings
 from ...core.redact import looks_like_a_secret, mask
 from ..text import clip, escape
-from .wrapping import wrap
+from .wrapping import Rows
 
 
 def age_text(created: date | None, today: date) -> str:
@@ -46,7 +46,6 @@ ROWS = (("profile", "profile"), ("about", "about"), ("client_id", "client_id"),
         ("secret", "secret"), ("auth", "auth URL"), ("lifetime", "lifetime"),
         ("warnings", "warning"))
 LABEL_WIDTH = 10
-STACK_BELOW = 24  # a value column narrower than this: each label on its own line, above
 ABOUT_LINES = 3  # a long description ends in "…" after this many lines (the form shows it)
 NAME_CELLS = 48  # the name of a profile that cannot be used (the name rule did not apply)
 
@@ -103,32 +102,6 @@ class CredentialPanel(Static):
         if self._rows is None:
             return super().render()
         # built when painted, not when shown: the labels take the theme of the moment
-        return Rows(self._rows, self.get_component_rich_style("credential--label"))
+        return Rows(self._rows, self.get_component_rich_style("credential--label"),
+                    LABEL_WIDTH, short={"about": ABOUT_LINES})
 
-
-class Rows:
-    """The label / value rows laid out for the width Rich gives them (Textual measures
-    the height at the new width before the widget's size changes): values broken between
-    words, never inside one; each label above its value when the value column is narrow."""
-
-    def __init__(self, rows: list[tuple[str, Text]], label_style) -> None:
-        self.rows = rows
-        self.label_style = label_style
-
-    def __rich_console__(self, console, options):
-        width = options.max_width
-        if width - LABEL_WIDTH < STACK_BELOW:
-            stacked = []
-            for label, value in self.rows:
-                shown = wrap(value, width - 2, ABOUT_LINES if label == "about" else None)
-                stacked += [Text(label, style=self.label_style),
-                            *(Text("  ") + line for line in shown.split("\n"))]
-            yield Text("\n").join(stacked)
-            return
-        grid = Table.grid(padding=0, expand=True)
-        grid.add_column(width=LABEL_WIDTH, no_wrap=True, style=self.label_style)
-        grid.add_column(ratio=1, overflow="fold")
-        for label, value in self.rows:
-            grid.add_row(label, wrap(value, width - LABEL_WIDTH,
-                                     ABOUT_LINES if label == "about" else None))
-        yield grid

@@ -12,9 +12,11 @@ from __future__ import annotations
 import re
 
 from rich.cells import cell_len
+from rich.table import Table
 from rich.text import Text
 
 ELLIPSIS = "…"
+STACK_BELOW = 24  # a value column narrower than this: each label on its own line, above
 WORD = re.compile(r"\S+")
 PIECE = re.compile(r"[^/.\-_:?&=,;@]*[/.\-_:?&=,;@]+|[^/.\-_:?&=,;@]+")
 
@@ -76,3 +78,45 @@ def wrap(text: Text, width: int, max_lines: int | None = None) -> Text:
         last.rstrip()
         last.append(ELLIPSIS)
     return Text("\n").join(lines)
+
+
+class Wrapped:
+    """`text` broken for the width Rich gives it (Textual measures the height at a new
+    width before the widget's size changes, so the width is not taken from the widget)."""
+
+    def __init__(self, text: Text, max_lines: int | None = None) -> None:
+        self.text = text
+        self.max_lines = max_lines
+
+    def __rich_console__(self, console, options):
+        yield wrap(self.text, options.max_width, self.max_lines)
+
+
+class Rows:
+    """Label / value rows: a value wraps under itself, not under its label, broken
+    between words; each label goes above its value when the value column is narrow.
+    `short`: the rows cut to a number of lines, ending in "…"."""
+
+    def __init__(self, rows: list[tuple[str, Text]], label_style, label_width: int,
+                 short: dict[str, int] | None = None) -> None:
+        self.rows = rows
+        self.label_style = label_style
+        self.label_width = label_width
+        self.short = short or {}
+
+    def __rich_console__(self, console, options):
+        width = options.max_width
+        if width - self.label_width < STACK_BELOW:
+            stacked = []
+            for label, value in self.rows:
+                shown = wrap(value, width - 2, self.short.get(label))
+                stacked += [Text(label, style=self.label_style),
+                            *(Text("  ") + line for line in shown.split("\n"))]
+            yield Text("\n").join(stacked)
+            return
+        grid = Table.grid(padding=0, expand=True)
+        grid.add_column(width=self.label_width, no_wrap=True, style=self.label_style)
+        grid.add_column(ratio=1, overflow="fold")
+        for label, value in self.rows:
+            grid.add_row(label, wrap(value, width - self.label_width, self.short.get(label)))
+        yield grid
