@@ -11,7 +11,7 @@ from csauth_tui.ui.screens.profile_form import ProfileForm
 from .conftest import profiles_text, screen_text, wait_until, widget_text
 from .test_small_terminals import detail_lines
 
-LONG_NAME = "team-analytics-" + "north-emea-" * 3 + "prod-metrics-tail"[:16]  # 64 characters
+LONG_NAME = "team-analytics-" + "north-emea-" * 3 + "nightly-exports1"  # 64 characters
 SHOWN = "team-analytics-north-emea-north…"  # 32 cells
 LONG_DESCRIPTION = " ".join(f"word{i:03d}" for i in range(70))[:500]
 REFUSED_NAME = "z" * 300  # longer than the name rule allows: the profile cannot be used
@@ -73,7 +73,7 @@ async def test_the_delete_question_cuts_a_long_name(env):
         assert f"Delete profile '{SHOWN}'?" in question
         lines = screen_text(app).splitlines()
         assert len([line for line in lines if f"Delete profile '{SHOWN}'?" in line]) == 1
-        assert not any("tail" in line for line in lines)  # no tail wrapped below
+        assert not any("exports1" in line for line in lines)  # no end of the name wrapped below
 
 
 async def test_the_edit_and_duplicate_titles_cut_a_long_name(env):
@@ -116,4 +116,4 @@ async def test_the_replace_secret_question_cuts_long_names(env):
                          what="the question")
         text = widget_text(app.screen.query_one("#replace-secret-text"))
         assert f"Used by: {SHOWN}, prod." in text
-        assert "tail" not in text
+        assert "exports1" not in text

@@ -52,8 +52,9 @@ def line_spans(line: str, width: int) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     start = end = -1
     for unit_start, unit_end in _units(line, width):
-        if start < 0:
-            start, end = unit_start, unit_end
+        if start < 0:  # a line's indent is kept, when there is room for it
+            start = 0 if cell_len(line[:unit_end]) <= width else unit_start
+            end = unit_end
         elif cell_len(line[start:unit_end]) <= width:
             end = unit_end
         else:
