@@ -117,8 +117,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="take auth_url from the file (a row with one is refused otherwise); "
                         "each one taken is listed")
     p.add_argument("--replace-secret", action="store_true",
-                   help="replace a different secret already in the keyring for a client_id "
-                        "(default: keep it, and say so)")
+                   help="replace a different secret already in the keyring for a client_id, "
+                        "once Contentsquare accepts the new one (default: keep it, and say so)")
+    p.add_argument("--no-verify", action="store_true",
+                   help="with --replace-secret: replace without asking Contentsquare first")
 
     p = sub.add_parser("export", help="print profiles without any secret, for sharing")
     p.add_argument("--format", choices=("toml", "json", "csv"), default="toml")
@@ -284,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     empty = option_without_value(args, argv)
     if empty:
         parser.error(f"argument {empty}: expected one argument")
-    if args.command == "add" and args.no_verify and not args.replace_secret:
+    if args.command in ("add", "import") and args.no_verify and not args.replace_secret:
         parser.error("--no-verify goes with --replace-secret (it skips checking the new "
                      "secret before it replaces the stored one)")
     if args.command == "add" and args.replace_secret and args.secret != "keyring":

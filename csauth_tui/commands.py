@@ -268,19 +268,10 @@ def piped_input() -> bool:
 
 
 def prove_secret(pf: ProfilesFile, profile, secret) -> None:
-    """Ask Contentsquare for a token with `secret` (at the profile's auth_url); its error
-    if refused. An account-level profile with no project asks /me instead: a token needs
-    a project, /me only the pair."""
-    from .core.errors import RuleError
-    from .core.sync_client import SyncAuthClient
+    """A token request with `secret` for `profile` (core.sync_client.prove_secret)."""
+    from .core.sync_client import prove_secret as prove
 
-    with SyncAuthClient(settings=pf.settings) as client:
-        try:
-            request = plan(profile, pf.settings)
-        except RuleError:
-            client.me(profile, secret)
-            return
-        client.fetch_token(profile, secret, scopes=request.scopes, project_id=request.project_id)
+    prove(pf.settings, profile, secret)
 
 
 def add(args: argparse.Namespace) -> int:
@@ -435,7 +426,7 @@ def import_(args: argparse.Namespace) -> int:
     from .core.errors import EXIT_CONFIG
     from .core.store import ProfileStore
     from .core.text import inert
-    from .core.transfer import apply_import, plan_import, read_rows
+    from .core.transfer import apply_import, plan_import, proof_profile, read_rows
 
     store = ProfileStore(paths.config_path(args.config))
     rows = read_rows(Path(args.file), args.format)
@@ -450,9 +441,17 @@ def import_(args: argparse.Namespace) -> int:
         print(f"dry run: {done} to import, {len(plan.failed)} not; nothing was changed",
               file=sys.stderr)
     else:
-        notes = apply_import(plan, store, args.secrets, replace_secret=args.replace_secret)
+        existing = store.load()
+
+        def prove(name: str, fields: dict[str, Any], secret) -> None:
+            prove_secret(existing, proof_profile(existing, name, fields), secret)
+
+        notes = apply_import(plan, store, args.secrets, replace_secret=args.replace_secret,
+                             prove=None if args.no_verify else prove)
         for note in notes:
             print(inert(note), file=sys.stderr)
+        for client_id in sorted(notes.replaced):  # their tokens came from the old secret
+            TokenCache(paths.token_cache_path()).forget(client_id)
         refused = notes.refused
         print(f"imported {done} profile(s) into {store.path}"
               + (f"; {len(plan.failed)} not imported" if plan.failed else ""), file=sys.stderr)

@@ -366,13 +366,19 @@ class ManageProfiles:
                             description="import profiles")
 
     async def _import(self, plan, secrets: str, replace_secret: bool = False) -> None:
+        from ..core.sync_client import prove_secret
         from ..core.text import inert
-        from ..core.transfer import apply_import
+        from ..core.transfer import apply_import, proof_profile
+
+        existing = self.pf
+
+        def prove(name: str, fields: dict[str, Any], secret: Secret) -> None:
+            prove_secret(existing.settings, proof_profile(existing, name, fields), secret)
 
         try:
             async with self.writing() as store:
                 notes = await asyncio.to_thread(apply_import, plan, store, secrets,
-                                                replace_secret=replace_secret)
+                                                replace_secret=replace_secret, prove=prove)
         except (CsauthError, ValueError) as exc:
             self.notify(inert(exc), title="Import failed", severity="error", markup=False)
             return
