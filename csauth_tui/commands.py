@@ -35,6 +35,24 @@ def check_settings(pf: ProfilesFile) -> None:
                           hint="fix [settings], or remove the key to use its default")
 
 
+def pick(args: argparse.Namespace, pf: ProfilesFile):
+    """The profile `args.profile` names, else the default one (named on stderr with -v)."""
+    from .core.defaults import choose
+
+    profile, default = choose(pf, args.profile)
+    if default is not None and args.verbose:
+        print(f"csauth: using the default profile '{profile.name}' (from {default.origin})",
+              file=sys.stderr)
+    return profile
+
+
+def name_the_default(args: argparse.Namespace) -> None:
+    """For the commands that look the profile up by name themselves (proxy, exec --proxy):
+    PROFILE left out becomes the default's name."""
+    if args.profile is None:
+        args.profile = pick(args, load_profiles(args)).name
+
+
 def token_cache(pf: ProfilesFile, no_cache: bool = False) -> TokenCache | None:
     if no_cache or not pf.settings.token_cache:
         return None
@@ -48,7 +66,7 @@ def obtain(args: argparse.Namespace, *, min_ttl: int | None = None,
            no_cache: bool = False) -> tuple[Token, TokenRequest]:
     """The token `args` ask for: from the cache when it has time left, else fetched."""
     pf = load_profiles(args)
-    profile = pf.get(args.profile)
+    profile = pick(args, pf)
     request = plan(profile, pf.settings, args.scopes, args.project_id)
     cache = token_cache(pf, no_cache)
     token = None
@@ -82,7 +100,7 @@ def fetch(pf: ProfilesFile, request: TokenRequest, cache: TokenCache | None) -> 
 
 def token(args: argparse.Namespace) -> int:
     tok, request = obtain(args, min_ttl=args.min_ttl, no_cache=args.no_cache)
-    sys.stdout.write(render(tok, request, args.format) + "\n")
+    sys.stdout.write(render(tok, request, args.format, shell=args.shell) + "\n")
     return EXIT_OK
 
 
@@ -90,6 +108,7 @@ def exec_(args: argparse.Namespace) -> int:
     if getattr(args, "proxy", False):
         from .proxy import exec_command
 
+        name_the_default(args)
         return exec_command(args)
     from .core.hardening import restore_core_limit
 
@@ -118,6 +137,7 @@ def exec_(args: argparse.Namespace) -> int:
 def proxy(args: argparse.Namespace) -> int:
     from .proxy import run_command
 
+    name_the_default(args)
     return run_command(args)
 
 
@@ -129,7 +149,7 @@ def me(args: argparse.Namespace) -> int:
     from .core.secrets import resolve_secret
 
     pf = load_profiles(args)
-    profile = pf.get(args.profile)
+    profile = pick(args, pf)
     secret = resolve_secret(profile)
     with SyncAuthClient(settings=pf.settings) as client:
         info = client.me(profile, secret)
@@ -206,13 +226,13 @@ def list_(args: argparse.Namespace) -> int:
 # --- changing profiles -----------------------------------------------------------------
 
 
-def read_secret(name: str) -> str:
+def read_secret(name: str, prompt: str = "Client secret") -> str:
     if sys.stdin is None or not sys.stdin.isatty():
         value = one_line_secret(sys.stdin.read() if sys.stdin else "")
     else:
         import getpass
 
-        value = getpass.getpass(f"Client secret for {name} (not echoed): ").strip()
+        value = getpass.getpass(f"{prompt} for {name} (not echoed): ").strip()
     if not value:
         raise SecretError("no client secret given: pipe it on stdin or type it at the prompt")
     return value
@@ -248,19 +268,10 @@ def piped_input() -> bool:
 
 
 def prove_secret(pf: ProfilesFile, profile, secret) -> None:
-    """Ask Contentsquare for a token with `secret` (at the profile's auth_url); its error
-    if refused. An account-level profile with no project asks /me instead: a token needs
-    a project, /me only the pair."""
-    from .core.errors import RuleError
-    from .core.sync_client import SyncAuthClient
+    """A token request with `secret` for `profile` (core.sync_client.prove_secret)."""
+    from .core.sync_client import prove_secret as prove
 
-    with SyncAuthClient(settings=pf.settings) as client:
-        try:
-            request = plan(profile, pf.settings)
-        except RuleError:
-            client.me(profile, secret)
-            return
-        client.fetch_token(profile, secret, scopes=request.scopes, project_id=request.project_id)
+    prove(pf.settings, profile, secret)
 
 
 def add(args: argparse.Namespace) -> int:
@@ -415,7 +426,7 @@ def import_(args: argparse.Namespace) -> int:
     from .core.errors import EXIT_CONFIG
     from .core.store import ProfileStore
     from .core.text import inert
-    from .core.transfer import apply_import, plan_import, read_rows
+    from .core.transfer import apply_import, plan_import, proof_profile, read_rows
 
     store = ProfileStore(paths.config_path(args.config))
     rows = read_rows(Path(args.file), args.format)
@@ -430,9 +441,17 @@ def import_(args: argparse.Namespace) -> int:
         print(f"dry run: {done} to import, {len(plan.failed)} not; nothing was changed",
               file=sys.stderr)
     else:
-        notes = apply_import(plan, store, args.secrets, replace_secret=args.replace_secret)
+        existing = store.load()
+
+        def prove(name: str, fields: dict[str, Any], secret) -> None:
+            prove_secret(existing, proof_profile(existing, name, fields), secret)
+
+        notes = apply_import(plan, store, args.secrets, replace_secret=args.replace_secret,
+                             prove=None if args.no_verify else prove)
         for note in notes:
             print(inert(note), file=sys.stderr)
+        for client_id in sorted(notes.replaced):  # their tokens came from the old secret
+            TokenCache(paths.token_cache_path()).forget(client_id)
         refused = notes.refused
         print(f"imported {done} profile(s) into {store.path}"
               + (f"; {len(plan.failed)} not imported" if plan.failed else ""), file=sys.stderr)

@@ -713,10 +713,10 @@ def exec_command(args: Any) -> int:
         try:
             child = _spawn(args.cmd, env)
         except FileNotFoundError:
-            print(f"csauth: error: command not found: {args.cmd[0]}", file=sys.stderr)
+            print(f"csauth: error: command not found: {inert(args.cmd[0])}", file=sys.stderr)
             return 127
         except PermissionError:
-            print(f"csauth: error: cannot run {args.cmd[0]}: permission denied",
+            print(f"csauth: error: cannot run {inert(args.cmd[0])}: permission denied",
                   file=sys.stderr)
             return 126
 

@@ -163,6 +163,8 @@ SHOTS = (
     Shot("add", "a: the add-profile form, validated as you type", add_form),
     Shot("audit", "A: every profile audited, findings with their fixes", audit),
     Shot("main-80x24", "the main view in an 80x24 terminal", size=(80, 24)),
+    Shot("main-60x20", "the main view in a 60x20 terminal: each label above its value",
+         size=(60, 20)),
 )
 
 

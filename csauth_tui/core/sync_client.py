@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from .answers import MeInfo, ProbeResult, _probe_refused, _probe_result
 from .api import AuthClient, _Body, _Call, _DeadlinePassed, _Retrying
-from .errors import ApiError, NetworkError
-from .profiles import Profile
+from .errors import ApiError, NetworkError, RuleError
+from .profiles import Profile, Settings
 from .redact import Secret
+from .request import plan
 from .tokens import Token
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -138,3 +139,16 @@ def _alarm(seconds: float) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def prove_secret(settings: Settings, profile: Profile, secret: Secret) -> None:
+    """Ask Contentsquare for a token with `secret` (at the profile's auth_url); its error
+    if refused. An account-level profile with no project asks /me instead: a token needs
+    a project, /me only the pair. Used before a stored secret is replaced."""
+    with SyncAuthClient(settings=settings) as client:
+        try:
+            request = plan(profile, settings)
+        except RuleError:
+            client.me(profile, secret)
+            return
+        client.fetch_token(profile, secret, scopes=request.scopes, project_id=request.project_id)

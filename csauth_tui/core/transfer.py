@@ -26,7 +26,13 @@ from pathlib import Path
 from typing import Any
 
 from . import profiles as profile_rules
-from .errors import ConfigError, SecretConflictError, SecretError, UnknownProfileError
+from .errors import (
+    ConfigError,
+    CsauthError,
+    SecretConflictError,
+    SecretError,
+    UnknownProfileError,
+)
 from .profiles import Problem, Profile, ProfilesFile
 from .redact import Secret, looks_like_a_secret, mask
 from .text import FORMULA_STARTS, csv_cell, inert
@@ -114,9 +120,13 @@ class ImportPlan:
 class ImportNotes(list):
     """What apply_import says about secrets (stored, left out and why), one line each;
     `refused` counts the rows whose secret it refused to take, or profiles it could not
-    replace (the caller's exit status)."""
+    replace (the caller's exit status); `replaced` holds the client_ids whose keyring
+    secret was replaced (their cached tokens are the caller's to drop)."""
 
-    refused: int = 0
+    def __init__(self) -> None:
+        super().__init__()
+        self.refused = 0
+        self.replaced: set[str] = set()
 
 
 # --- reading ---------------------------------------------------------------------------
@@ -466,13 +476,15 @@ def apply_import(
     store_secret: Callable[..., str] | None = None,
     *,
     replace_secret: bool = False,
+    prove: Callable[[str, dict[str, Any], Secret], None] | None = None,
 ) -> ImportNotes:
     """Write the plan; returns notes about secrets (stored, left out and why).
 
     New profiles are added in one write; a replaced profile gets the row's data fields and
     keeps everything else it had (its secret source, auth_url) unless the plan let the
     row's own in. A different secret already in the keyring is kept unless
-    `replace_secret`."""
+    `replace_secret`, and then replaced only once `prove(name, fields, secret)` returned
+    (it raises the API's refusal); without `prove` (--no-verify) it is replaced as is."""
     if secrets not in SECRET_MODES:
         raise ValueError(f"secrets must be one of {SECRET_MODES}")
     if store_secret is None and secrets == "keyring":
@@ -499,7 +511,9 @@ def apply_import(
                 fields["secret"] = None
                 notes.append(f"{row.name}: secret written in plaintext, as asked")
             elif secrets == "keyring":
-                note, taken = _to_keyring(store_secret, row, fields, replace_secret)
+                note, taken = _to_keyring(store_secret, row, fields, replace_secret, prove)
+                if note == REPLACED_NOTE:
+                    notes.replaced.add(fields["client_id"])
                 notes.append(f"{row.name}: {note}")
                 notes.refused += taken is False
             else:
@@ -519,24 +533,56 @@ def apply_import(
 
 
 def _to_keyring(store_secret: Callable[..., str], row: ImportRow, fields: dict[str, Any],
-                replace: bool) -> tuple[str, bool | None]:
+                replace: bool, prove: Callable[[str, dict[str, Any], Secret], None] | None
+                ) -> tuple[str, bool | None]:
     """Store the row's secret; (note, True stored / False refused / None could not)."""
     client_id = fields["client_id"]
+    assert row.secret is not None
+    kept = (f"client_secret NOT imported: the keyring already holds a different secret "
+            f"for client_id {mask(client_id)}; it was kept and the profile uses it")
     try:
-        done = store_secret(client_id, row.secret, replace=replace)
+        done = store_secret(client_id, row.secret)
     except SecretConflictError:
         # nothing switches: the profile keeps (or, new, gets) the keyring's secret
-        return ("client_secret NOT imported: the keyring already holds a different secret "
-                f"for client_id {mask(client_id)}; it was kept and the profile uses it "
-                "(--replace-secret replaces it)"), False
+        if not replace:
+            return f"{kept} (--replace-secret replaces it)", False
+        if prove is not None:  # a secret the API refuses never replaces one that works
+            try:
+                prove(row.name, fields, row.secret)
+            except CsauthError as exc:
+                return f"{kept}: the API refused the new one ({exc.message})", False
+        try:
+            done = store_secret(client_id, row.secret, replace=True)
+        except SecretError as exc:
+            return (f"secret NOT imported ({exc.message}); set secret = \"env:VAR\" or "
+                    "\"cmd:...\" for it"), None
     except SecretError as exc:
         return (f"secret NOT imported ({exc.message}); set secret = \"env:VAR\" or "
                 "\"cmd:...\" for it"), None
     fields["secret"] = "keyring"
     fields["client_secret"] = None
-    return {"unchanged": "secret already in the keyring",
-            "replaced": "secret REPLACED in the keyring, as asked (--replace-secret)"}.get(
-                done, "secret stored in the keyring"), True
+    return {"unchanged": "secret already in the keyring", "replaced": REPLACED_NOTE}.get(
+        done, "secret stored in the keyring"), True
+
+
+REPLACED_NOTE = "secret REPLACED in the keyring, as asked (--replace-secret)"
+
+
+def proof_profile(existing: ProfilesFile, name: str, fields: dict[str, Any]) -> Profile:
+    """The profile a row's secret is proved with: what the import will make of `name`
+    (its data fields over the existing profile's, which keeps its own auth_url)."""
+    before = existing.profiles.get(name)
+    merged: dict[str, Any] = {}
+    if before is not None:
+        merged.update(level=before.level, scopes=list(before.scopes),
+                      project_id=before.project_id, auth_url=before.auth_url)
+    merged.update({k: v for k, v in fields.items()
+                   if k in ("level", "client_id", "scopes", "project_id", "auth_url")
+                   and v is not None})
+    return Profile(name=name, client_id=merged["client_id"],
+                   level=merged.get("level") or "project",
+                   scopes=tuple(merged.get("scopes") or ("metrics",)),
+                   project_id=merged.get("project_id"), auth_url=merged.get("auth_url"))
 
 
 def _replace_profile(store: Any, name: str, changes: dict[str, Any]) -> None:

@@ -54,18 +54,39 @@ def is_loopback(host: str) -> bool:
 
 
 def url_error(url: str) -> str | None:
-    """Why `url` cannot be an auth URL: https, or http on a loopback host only."""
-    shown = "the URL (not shown: it looks like a secret)" if looks_like_a_secret(url) \
-        else f"'{inert(url)}'"
+    """Why `url` cannot be an auth URL: https (or http on a loopback host only) to a
+    well-formed host and port, with no user, query, fragment or control character."""
+    hidden = looks_like_a_secret(url) or "@" in url  # a pasted secret, a user:password
+    shown = "the URL (not shown: it may hold a secret)" if hidden else f"'{inert(url)}'"
+    if control_characters(url) or any(c.isspace() for c in url):
+        return f"{shown} holds spaces or control characters"
     try:
         parts = urlsplit(url)
+        port_ok = valid_port(parts.netloc)
     except ValueError:
         return f"{shown} is not a URL"
-    if parts.scheme == "https" and parts.hostname:
-        return None
-    if parts.scheme == "http" and parts.hostname and is_loopback(parts.hostname):
-        return None
-    return f"{shown} must be an https:// URL (plain http is allowed for loopback only)"
+    host = parts.hostname
+    if parts.scheme not in ("https", "http") or not host:
+        return f"{shown} must be an https:// URL (plain http is allowed for loopback only)"
+    if "@" in parts.netloc or parts.query or parts.fragment:
+        return f"{shown} must not hold a user, a query (?...) or a fragment (#...)"
+    if not port_ok:
+        return f"{shown} has a port that is not a number from 1 to 65535"
+    if not (is_loopback(host) or _is_ip(host) or valid_hostname(host)):
+        return f"{shown} has a malformed host name"
+    if parts.scheme == "http" and not is_loopback(host):
+        return f"{shown} must be an https:// URL (plain http is allowed for loopback only)"
+    return None
+
+
+def _is_ip(host: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 def valid_port(netloc: str) -> bool:

@@ -40,7 +40,7 @@ class CsauthApp(App[int]):
                               native_tool() if native_clipboard else None,
                               tmux=native_clipboard and inside_tmux())
         self.session = Session(Path(config_path), clock=clock, transport=transport,
-                               today=today, cache=cache, clipboard=clipboard)
+                               today=today, cache=cache, clipboard=clipboard, demo=demo)
         self.main_screen: MainScreen | None = None
         self._shown: dict[str, tuple[Any, float]] = {}  # see notify
 

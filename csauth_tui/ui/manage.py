@@ -288,13 +288,19 @@ class ProfileEdits:
                                    description="import profiles")
 
     async def _import(self, plan, secrets: str, replace_secret: bool = False) -> None:
+        from ..core.sync_client import prove_secret
         from ..core.text import inert
-        from ..core.transfer import apply_import
+        from ..core.transfer import apply_import, proof_profile
+
+        existing = self.session.pf
+
+        def prove(name: str, fields: dict[str, Any], secret: Secret) -> None:
+            prove_secret(existing.settings, proof_profile(existing, name, fields), secret)
 
         try:
             async with self.session.writing() as store:
                 notes = await asyncio.to_thread(apply_import, plan, store, secrets,
-                                                replace_secret=replace_secret)
+                                                replace_secret=replace_secret, prove=prove)
         except (CsauthError, ValueError) as exc:
             self.screen.notify(inert(exc), title="Import failed", severity="error", markup=False)
             return

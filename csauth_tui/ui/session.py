@@ -56,8 +56,9 @@ class Fetched:
 class Session:
     def __init__(self, config_path: Path, *, clock: Clock = utcnow, transport: Any = None,
                  today: date | None = None, cache: TokenCache | None | bool = True,
-                 clipboard: Clipboard | None = None) -> None:
+                 clipboard: Clipboard | None = None, demo: bool = False) -> None:
         self.config_path = Path(config_path)
+        self.demo = demo
         self.clock = clock
         self.transport = transport
         self.today = today
@@ -110,6 +111,23 @@ class Session:
             old, self._client, self._service = self._client, None, None
         self.restore_cached_tokens()
         return old
+
+    def start_profile(self) -> tuple[str | None, str]:
+        """The profile to select first: the default ($CSAUTH_PROFILE, else default_profile)
+        when it is one of the file, else the first; with what to say when an unknown
+        default was asked for (never silently replaced). The demo has no default."""
+        from ..core.defaults import check, default_of
+
+        first = self.pf.order[0] if self.pf.order else None
+        default = None if self.demo else default_of(self.pf)
+        if default is None:
+            return first, ""
+        try:
+            return check(self.pf, default).name, ""
+        except ConfigError as exc:
+            if default.name in self.pf.order:
+                return default.name, ""  # an invalid profile: selected, its errors shown
+            return first, str(exc)
 
     def _parse_cache_dir(self) -> Path | None:
         """Where the parse of a big profiles file is kept (never when the tests say no cache)."""

@@ -6,6 +6,7 @@ textual.markup.escape only escapes lower-case tags, so "[FR] Shop" would still l
 "[FR]". `plain`: the same for a Rich Text / Content / label that is not markup.
 `InertHighlighter`: for an Input, whose value may be anything pasted."""
 
+from rich.cells import cell_len
 from rich.highlighter import Highlighter
 from rich.text import Text
 
@@ -18,6 +19,20 @@ def escape(text: object) -> str:
 
 def plain(text: object) -> str:
     return inert(text, keep_newlines=True)
+
+
+NAME_CELLS = 32  # a name in a dialog's title or question
+
+
+def clip(text: object, cells: int = NAME_CELLS) -> str:
+    """Text we did not write, inert and on one line, cut to `cells` terminal cells with
+    "…" at the end when longer: a name in a title, a question or a toast."""
+    shown = inert(text)
+    if cell_len(shown) <= cells:
+        return shown
+    cut = Text(shown)
+    cut.truncate(max(1, cells - 1))
+    return cut.plain.rstrip() + "…"
 
 
 class InertHighlighter(Highlighter):

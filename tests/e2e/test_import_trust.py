@@ -350,11 +350,40 @@ def test_a_different_secret_in_the_keyring_is_kept_unless_replaced_on_purpose(
     for name in ("kr", "kr-copy"):  # both still work, with the secret that was kept
         assert cli.run("token", name, "--no-cache").returncode == 0
 
+    # replacing on purpose: a secret Contentsquare refuses never replaces one that works
     team.write_text(team.read_text().replace("kr-copy", "kr-again"))
+    refused = cli.run("import", str(team), "--replace-secret")
+    assert refused.returncode == 3, refused.stderr
+    assert "the API refused the new one" in refused.stderr
+    assert secret_service.get_password("csauth-tui", cli.client_id) == KEYRING_SECRET
+    assert cli.run("token", "kr", "--no-cache").returncode == 0
+
+    # the credential rotated in the console: the new secret is proved, then replaces it,
+    # and the tokens cached from the old one are dropped
+    assert cli.run("token", "kr").returncode == 0  # a cached token of the old secret
+    before = len(token_requests(cli.fake))
+    cli.fake.add_credential(FakeCredential(cli.client_id, OTHER_SECRET, scopes=("metrics",)))
+    team.write_text(team.read_text().replace("kr-again", "kr-rotated"))
     replaced = cli.run("import", str(team), "--replace-secret")
     assert replaced.returncode == 0, replaced.stderr
-    assert "kr-again: secret REPLACED in the keyring, as asked" in replaced.stderr
+    assert "kr-rotated: secret REPLACED in the keyring, as asked" in replaced.stderr
     assert secret_service.get_password("csauth-tui", cli.client_id) == OTHER_SECRET
+    assert cli.run("token", "kr").returncode == 0
+    assert len(token_requests(cli.fake)) == before + 2  # the proof, then a fresh token
+
+
+@pytest.mark.keyring
+def test_no_verify_replaces_without_asking_the_api(keyring_cli, secret_service, tmp_path):
+    cli = keyring_cli
+    team = tmp_path / "team.csv"
+    team.write_text("name,level,client_id,scopes,client_secret\n"
+                    f"kr-forced,project,{cli.client_id},metrics,{OTHER_SECRET}\n")
+    assert cli.run("import", str(team), "--no-verify").returncode == 2  # only with replace
+    before = len(token_requests(cli.fake))
+    forced = cli.run("import", str(team), "--replace-secret", "--no-verify")
+    assert forced.returncode == 0, forced.stderr
+    assert secret_service.get_password("csauth-tui", cli.client_id) == OTHER_SECRET
+    assert len(token_requests(cli.fake)) == before  # nothing was asked
 
 
 @pytest.mark.keyring

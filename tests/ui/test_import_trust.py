@@ -9,7 +9,7 @@ import keyring
 from textual import events
 
 from csauth_tui.core.profiles import load
-from csauth_tui.fake.server import FakeContentsquare
+from csauth_tui.fake.server import FakeContentsquare, FakeCredential
 from csauth_tui.ui.screens.import_screen import ImportScreen
 
 from .conftest import CREDENTIALS, SIZE, get_token, notes, row_names, settle, wait_until
@@ -111,11 +111,26 @@ async def test_a_different_keyring_secret_is_kept_unless_replacing_is_ticked(
         assert "kept: client_secret NOT imported: the keyring already holds" in said
         assert keyring.get_password(SERVICE, "kept-client-0077") == STORED
 
+        # replacing is ticked, but Contentsquare refuses the file's secret: kept
         team.write_text(team.read_text().replace("kept,", "kept-2,"))
         app.clear_notifications()  # the toast would cover the Import button
         await open_import(pilot, team)
         await tick(pilot, "#import-replace")
         await pilot.click("#import")
         await wait_until(pilot, lambda: "kept-2" in row_names(app), what="the import")
+        await settle(pilot)
+        said = next(n for n in notes(app) if "imported" in n)
+        assert "the API refused the new one" in said
+        assert keyring.get_password(SERVICE, "kept-client-0077") == STORED
+
+        # the credential was rotated in the console: the new secret is proved, then stored
+        env.fake.add_credential(FakeCredential("kept-client-0077", FILE_SECRET,
+                                               scopes=("metrics",)))
+        team.write_text(team.read_text().replace("kept-2,", "kept-3,"))
+        app.clear_notifications()
+        await open_import(pilot, team)
+        await tick(pilot, "#import-replace")
+        await pilot.click("#import")
+        await wait_until(pilot, lambda: "kept-3" in row_names(app), what="the import")
         await settle(pilot)
     assert keyring.get_password(SERVICE, "kept-client-0077") == FILE_SECRET

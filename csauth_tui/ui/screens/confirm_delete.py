@@ -11,7 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Static
 
-from ..text import escape, plain
+from ..text import clip, escape
 
 
 @dataclass(frozen=True)
@@ -32,14 +32,16 @@ class ConfirmDelete(ModalScreen[DeleteChoice | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="delete-box"):
-            yield Static(f"[b]Delete profile '{escape(self.profile_name)}'?[/]\n"
-                         "It is removed from the profiles file; other profiles are untouched.")
+            yield Static(f"[b]Delete profile '{escape(clip(self.profile_name))}'?[/]\n"
+                         "It is removed from the profiles file; other profiles are untouched.",
+                         id="delete-question")
             if self.keyring_entry:
                 yield Checkbox("also delete its secret from the keyring",
                                value=not self.shared_with, id="delete-secret",
                                disabled=bool(self.shared_with))
                 if self.shared_with:  # on its own line: a long checkbox label is cut off
-                    yield Static(plain(f"   (kept: also used by {', '.join(self.shared_with)})"),
+                    users = ", ".join(clip(name) for name in self.shared_with)
+                    yield Static(f"   (kept: also used by {users})",
                                  id="delete-shared", markup=False)
             yield Checkbox("also forget its cached tokens", value=True, id="forget-tokens")
             with Horizontal(id="delete-buttons"):

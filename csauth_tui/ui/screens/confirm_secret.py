@@ -14,13 +14,15 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from ..text import clip, plain
+
 SHOWN_NAMES = 8  # a client_id shared by more profiles is named by the first few and a count
 
 
 def profile_list(names: list[str]) -> str:
     if not names:
         return "no profile of this file (the entry may be left from a removed one)"
-    shown = ", ".join(names[:SHOWN_NAMES])
+    shown = ", ".join(clip(name) for name in names[:SHOWN_NAMES])
     more = len(names) - SHOWN_NAMES
     return shown + (f" and {more} more" if more > 0 else "")
 
@@ -62,8 +64,8 @@ class ConfirmReplaceSecret(ModalScreen[bool]):
             else:
                 yield Static("[b]Contentsquare refused the new secret[/]")
                 yield Static(
-                    f"{self.failure}\n\nThe stored secret of client ID {mask(self.client_id)} "
-                    f"is kept for: {users}. Replacing it anyway makes them all use a secret "
+                    f"{plain(self.failure)}\n\nThe stored secret of client ID "
+                    f"{mask(self.client_id)} is kept for: {users}. Replacing it anyway makes them all use a secret "
                     "that was just refused.",
                     id="replace-secret-text", markup=False)
                 label, variant = "Replace anyway", "error"

@@ -90,9 +90,12 @@ class MainScreen(Screen[None]):
             self.show_loaded()
 
     def show_loaded(self) -> None:
-        table = self.query_one(ProfileTable)
-        pf = self.session.pf
-        table.load(pf, keep=self.current or (pf.order[0] if pf.order else None))
+        keep, warning = self.current, ""
+        if keep is None:
+            keep, warning = self.session.start_profile()
+        if warning:
+            self.notify(warning, severity="warning", markup=False, timeout=10)
+        self.query_one(ProfileTable).load(self.session.pf, keep=keep)
         self._show_file_state()
         self.tick()
 

@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from ..text import InertHighlighter, escape, plain
+from ..text import NAME_CELLS, InertHighlighter, clip, escape, plain
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
@@ -170,6 +171,14 @@ class ProfileFormResult:
     values: FormValues
 
 
+def short_title(title: str) -> str:
+    """The form's title ("Edit NAME", "Duplicate NAME", "Fix NAME") with the name cut to
+    a title's length: the name "Fix" shows was refused by the name rule, it may be any
+    length."""
+    verb, _, name = title.partition(" ")
+    return f"{verb} {clip(name)}" if name and cell_len(name) > NAME_CELLS else title
+
+
 class ProfileForm(ModalScreen[ProfileFormResult | None]):
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="form_cancel"),
@@ -193,7 +202,7 @@ class ProfileForm(ModalScreen[ProfileFormResult | None]):
     def compose(self) -> ComposeResult:
         v = self.initial
         with Vertical(id="form-box"):
-            yield Static(f"[b]{escape(self.form_title)}[/]", id="form-title")
+            yield Static(f"[b]{escape(short_title(self.form_title))}[/]", id="form-title")
             with VerticalScroll(id="form-fields"):
                 yield from self._row("name", "Name", Input(v.name, id="f-name", compact=True,
                                                            placeholder="e.g. prod-metrics",

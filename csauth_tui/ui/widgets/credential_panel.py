@@ -11,7 +11,8 @@ from textual.widgets import Static
 from ...core.lifetime import credential_expiry
 from ...core.profiles import Problem, Profile, Settings
 from ...core.redact import looks_like_a_secret, mask
-from ..text import escape
+from ..text import clip, escape
+from .wrapping import Rows
 
 
 def age_text(created: date | None, today: date) -> str:
@@ -45,6 +46,8 @@ ROWS = (("profile", "profile"), ("about", "about"), ("client_id", "client_id"),
         ("secret", "secret"), ("auth", "auth URL"), ("lifetime", "lifetime"),
         ("warnings", "warning"))
 LABEL_WIDTH = 10
+ABOUT_LINES = 3  # a long description ends in "…" after this many lines (the form shows it)
+NAME_CELLS = 48  # the name of a profile that cannot be used (the name rule did not apply)
 
 
 class CredentialPanel(Static):
@@ -55,6 +58,7 @@ class CredentialPanel(Static):
     DEFAULT_CSS = """
     CredentialPanel {
         height: auto;
+        text-overflow: ellipsis;  /* a problem's long word ends in "…", never folds */
         .credential--label { color: $text-muted; }
     }
     """
@@ -67,7 +71,8 @@ class CredentialPanel(Static):
             if name is None:
                 self.update("")
                 return
-            lines = [f"[b]{escape(name)}[/]: [b red]this profile cannot be used[/]"]
+            lines = [f"[b]{escape(clip(name, NAME_CELLS))}[/]: "
+                     "[b red]this profile cannot be used[/]"]
             lines += [f"  • {escape(p.field or 'profile')}: {escape(p.message)}"
                       for p in problems if p.severity == "error"]
             lines.append("[dim]Fix it in the profiles file; the other profiles still work.[/]")
@@ -97,10 +102,6 @@ class CredentialPanel(Static):
         if self._rows is None:
             return super().render()
         # built when painted, not when shown: the labels take the theme of the moment
-        grid = Table.grid(padding=0, expand=True)
-        grid.add_column(width=LABEL_WIDTH, no_wrap=True,
-                        style=self.get_component_rich_style("credential--label"))
-        grid.add_column(ratio=1, overflow="fold")  # a long URL wraps, not cut
-        for label, value in self._rows:
-            grid.add_row(label, value)
-        return grid
+        return Rows(self._rows, self.get_component_rich_style("credential--label"),
+                    LABEL_WIDTH, short={"about": ABOUT_LINES})
+

@@ -22,6 +22,7 @@ from textual.style import Style
 from textual.widget import Widget
 
 PALETTE_WIDTH_MIN = 12  # below this many free cells the palette key is left out
+ALWAYS_SHOWN = ("help", "quit")  # actions whose keys a narrow bar keeps to the last
 
 
 class KeyBar(Widget, can_focus=False):
@@ -94,31 +95,47 @@ class KeyBar(Widget, can_focus=False):
                 (f"{description} " if description else "", text_style)]
 
     def render(self) -> Content:
+        """As many whole keys as the width holds: `? Help` and `q Quit` first, then the
+        palette key on the right, then the others in the screen's order (the help screen
+        lists them all)."""
         width = self.size.width
         styles = (self.get_visual_style("keybar--key"),
                   self.get_visual_style("keybar--description"))
-        places: list[tuple[int, int, str]] = []
         palette = self._palette_key()
+        keys = [(binding, self._key(binding, enabled, binding.description, styles))
+                for binding, enabled in self.shown_keys()
+                if binding.action != "app.command_palette" and binding is not palette]
+        kept = {id(b) for b, key in keys if b.action in ALWAYS_SHOWN}
+        room = width - sum(_cells(key) for b, key in keys if id(b) in kept)
         right: list[tuple[str, Style]] = []
         if palette is not None and width >= PALETTE_WIDTH_MIN:
             key = self._key(palette, True, palette.description, styles, pad="")
             right = [("▏", self.get_visual_style("keybar--palette")), *key]
-            places.append((width - _cells(key), width, palette.key))
-        room = width - _cells(right)
+            if _cells(right) <= room:
+                room -= _cells(right)
+            else:
+                right = []
+        for binding, key in keys:
+            if id(binding) in kept:
+                continue
+            if _cells(key) > room:
+                break  # only whole keys, and none after one left out
+            kept.add(id(binding))
+            room -= _cells(key)
+        places: list[tuple[int, int, str]] = []
         left: list[tuple[str, Style]] = []
         used = 0
-        for binding, enabled in self.shown_keys():
-            if binding.action == "app.command_palette" or binding is palette:
-                continue
-            key = self._key(binding, enabled, binding.description, styles)
+        for binding, key in keys:
             cells = _cells(key)
-            if used + cells > room:
-                break  # only whole keys: the help screen (?) lists them all
+            if id(binding) not in kept or used + cells > width - _cells(right):
+                continue  # the kept keys of a very narrow bar: those that fit
             places.append((used, used + cells, binding.key))
             left += key
             used += cells
+        if right:
+            places.append((width - _cells(right) + 1, width, palette.key))
         self._places = places
-        gap = max(0, room - used)
+        gap = max(0, width - _cells(right) - used)
         return Content.assemble(*left, " " * gap, *right)
 
     def key_at(self, x: int) -> str | None:

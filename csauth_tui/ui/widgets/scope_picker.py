@@ -22,7 +22,10 @@ from textual.widget import Widget
 from ...core.scopes import EXCLUSIVE_SCOPE, KNOWN_SCOPES
 from ..text import plain
 
-BOX_LEFT, BOX_INNER, BOX_RIGHT = "▐", "X", "▌"  # as Textual's toggle buttons
+BOX_LEFT, BOX_RIGHT = "▐", "▌"  # as Textual's toggle buttons
+# Ticked or not is said by the glyph, not only by its colour: a monochrome terminal or
+# NO_COLOR shows "▐X▌" and "▐ ▌" (Textual's toggles draw an X in both and colour it).
+TICKED, UNTICKED = "X", " "
 
 
 class ScopePicker(Widget, can_focus=True):
@@ -41,6 +44,7 @@ class ScopePicker(Widget, can_focus=True):
         height: auto;
         background: $surface;
         text-wrap: nowrap;
+        text-overflow: ellipsis;  /* a line too long for the pane ends in "…", never folds */
         & > .scope-picker--box { color: $panel-darken-2; background: $panel; }
         & > .scope-picker--box-on { color: $text-success; background: $panel; }
         & > .scope-picker--cursor {
@@ -188,9 +192,11 @@ class ScopePicker(Widget, can_focus=True):
         lines = []
         shown = self._options[self._top:self._top + self._shown_lines()]
         for index, scope in enumerate(shown, start=self._top):
-            box = on if scope in self._chosen else off
+            ticked = scope in self._chosen
+            box = on if ticked else off
             side = Style(foreground=box.background)  # half blocks: the box's edges
-            line = Content.assemble((BOX_LEFT, side), (BOX_INNER, box), (BOX_RIGHT, side),
+            line = Content.assemble((BOX_LEFT, side), (TICKED if ticked else UNTICKED, box),
+                                    (BOX_RIGHT, side),
                                     f" {plain(scope)}  ",  # a profile's own scope
                                     (KNOWN_SCOPES.get(scope, "custom scope"), dim))
             if index == self.highlighted and self._cursor_shown:

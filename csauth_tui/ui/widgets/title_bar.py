@@ -1,11 +1,16 @@
 """The top line: the key icon (a click opens the command palette) and the title with what
-the app works on. One widget where Textual's Header is four (icon, title, clock space)."""
+the app works on. One widget where Textual's Header is four (icon, title, clock space).
+
+It also brings its screen the "terminal too small" note (too_small.py): whatever screen
+shows the title bar gets the note, with no line of its own in the screen's compose."""
 
 from __future__ import annotations
 
 from textual import events
 from textual.content import Content
 from textual.widget import Widget
+
+from .too_small import TooSmall
 
 ICON_WIDTH = 8  # as Textual's Header: the icon's cell and the space kept on the right
 RIGHT_SPACE = 10
@@ -28,6 +33,8 @@ class TitleBar(Widget):
         self.icon = icon
 
     def on_mount(self) -> None:
+        if not self.screen.query(TooSmall):
+            self.screen.mount(TooSmall())
         for attribute in ("title", "sub_title"):
             self.watch(self.app, attribute, lambda: self.refresh(), init=False)
 

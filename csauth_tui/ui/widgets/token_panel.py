@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Label, Static
@@ -14,6 +15,7 @@ from textual.widgets import Label, Static
 from ...core.redact import mask_token
 from ..live import LiveToken
 from ..text import escape
+from .wrapping import Rows, Wrapped
 
 
 def host_of(url: str) -> str:
@@ -99,18 +101,15 @@ class TokenPanel(Vertical):
             base = f"{escape(host_of(token.endpoint))}  [b red]UNTRUSTED HOST: never sent there[/]"
         scope = escape(" ".join(token.scopes))
         project = f"  project {token.project_id}" if token.project_id is not None else ""
-        self.query_one("#token-meta", Static).update(
-            f"base URL  {base}\n"
-            f"scopes    {scope}{project}\n"
-            f"issued    {when(token.issued_at)}\n"
-            f"expires   {when(token.expires_at)}"
-        )
+        rows = (("base URL", base), ("scopes", f"{scope}{project}"),
+                ("issued", when(token.issued_at)), ("expires", when(token.expires_at)))
+        self.query_one("#token-meta", Static).update(Rows(
+            [(label, Text.from_markup(value, emoji=False)) for label, value in rows], "", 10))
         header, claims = token.jwt()
-        self.query_one("#token-claims", Static).update(
+        self.query_one("#token-claims", Static).update(Wrapped(Text.from_markup(
             "[b]JWT claims[/] (decoded, not verified)\n" + escape(_pretty(claims))
             + (f"\n[dim]header {escape(json.dumps(header))}[/]" if header else "")
-            if claims else "[dim]the token is not a JWT we can decode[/]"
-        )
+            if claims else "[dim]the token is not a JWT we can decode[/]", emoji=False)))
         switch = self.query_one("#auto-renew")
         with switch.prevent(type(switch).Changed):
             switch.value = live.auto_renew
