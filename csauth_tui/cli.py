@@ -310,6 +310,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("csauth: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `csauth doctor | head -3`: the reader has what it wanted
+        import os
+
+        # stdout is gone: point it at /dev/null so the flush at exit cannot fail again
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, as a shell reports a command killed by it
 
 
 def report(exc: CsauthError, verbose: bool) -> None:

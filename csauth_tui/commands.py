@@ -80,6 +80,14 @@ def obtain(args: argparse.Namespace, *, min_ttl: int | None = None,
         from .core.service import untrusted_error
 
         raise untrusted_error(token)
+    if min_ttl is not None and token.lifetime < min_ttl:
+        from .core.errors import RuleError
+
+        # asked for more time than a new token has: printing it would break the promise
+        raise RuleError(f"a new token for '{profile.name}' lives {int(token.lifetime)} s, "
+                        f"less than --min-ttl {min_ttl}",
+                        hint=f"this API hands out tokens of {int(token.lifetime)} s; ask "
+                             "for less")
     return token, request
 
 
@@ -220,6 +228,11 @@ def list_(args: argparse.Namespace) -> int:
             print(f"warning: {problem}", file=sys.stderr)
     for problem in pf.settings_errors():
         print(f"error: {pf.path}: {problem}", file=sys.stderr)
+    from .core.profiles import readable_by_others
+
+    readable = readable_by_others(pf.path)
+    if readable:
+        print(f"warning: {readable}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -247,7 +260,8 @@ def one_line_secret(piped: str) -> str:
     text = piped[:-1] if piped.endswith("\n") else piped
     text = text[:-1] if text.endswith("\r") else text
     if "\n" in text or "\r" in text:
-        raise SecretError("the secret piped on stdin has more than one line; nothing was added",
+        raise SecretError("the secret piped on stdin has more than one line; nothing was "
+                          "stored",
                           hint="pipe the secret alone, e.g. `pass show cs/prod | head -n 1 | "
                                "csauth add ...`")
     return text.strip()
@@ -574,6 +588,11 @@ def doctor(args: argparse.Namespace) -> int:
     except ProfilesSyntaxError as exc:
         state = f"unreadable: {exc}"
     print(inert(f"profiles file:  {path} ({state})"))
+    from .core.profiles import readable_by_others
+
+    readable = readable_by_others(path)
+    if readable:
+        print(f"  warning: {readable}")
     for problem in problems:  # every one, named: a count alone says nothing to fix
         print(f"  {problem.severity}: {inert(str(problem))}")
     works, detail = keyring_status()

@@ -176,6 +176,22 @@ def load(path: Path) -> ProfilesFile:
     return parse(path, raw)
 
 
+def readable_by_others(path: Path) -> str | None:
+    """A warning when group or others may read the profiles file (it names credentials and
+    the commands that fetch their secrets; a plaintext client_secret would be theirs)."""
+    import os
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    if not mode & (stat.S_IRGRP | stat.S_IROTH):
+        return None
+    return (f"{inert(str(path))} is readable by group or others "
+            f"(mode {stat.S_IMODE(mode):04o}; fix: chmod go-r {inert(str(path))})")
+
+
 def read_profiles_bytes(path: Path) -> bytes:
     """The profiles file's bytes, if it is safe to act on (see fsutil.read_trusted): a
     symlink to it (dotfiles managed with stow) is followed."""

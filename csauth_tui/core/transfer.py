@@ -621,8 +621,10 @@ def export_profiles(selected: Iterable[Profile], fmt: str) -> str:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(CSV_COLUMNS)
-        for r in records:  # every cell formula-safe: the file may be opened in a spreadsheet
-            writer.writerow([to_csv_cell(cell) for cell in (
+        # every cell formula-safe (the file may be opened in a spreadsheet) and inert (it
+        # may be printed to a terminal): CSV has no escape of its own for a control character
+        for r in records:
+            writer.writerow([to_csv_cell(inert(cell)) for cell in (
                 r["name"], r["level"], r["client_id"], r.get("project_id", ""),
                 " ".join(r["scopes"]), r["created"].isoformat() if "created" in r else "",
                 r.get("description", ""), r.get("secret", ""), r.get("auth_url", ""))])
