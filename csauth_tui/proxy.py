@@ -41,7 +41,7 @@ import httpx
 from .auth import ProjectLimit, TokenSource, reached_directly
 from .core.answers import endpoint_trusted, response_error
 from .core.errors import ConfigError, CsauthError, TokenExpiredError
-from .core.profiles import is_loopback
+from .core.profiles import SecretKind, is_loopback
 from .core.text import inert
 from .core.tokens import Token, iso_utc, utcnow
 
@@ -706,8 +706,8 @@ def exec_command(args: Any) -> int:
     env = {k: v for k, v in os.environ.items() if k != "CS_TOKEN_EXPIRES_AT"}
     env.update(CS_API_BASE_URL=url, CS_ACCESS_TOKEN=PROXY_PLACEHOLDER)
     secret_source = source.profile.secret
-    if secret_source.startswith("env:"):  # the command gets the proxy, not the secret
-        env.pop(secret_source[4:], None)
+    if secret_source.kind is SecretKind.ENV:  # the command gets the proxy, not the secret
+        env.pop(secret_source.argument, None)
     sys.stdout.flush()
     try:
         try:

@@ -21,7 +21,7 @@ from typing import Any
 
 from .errors import CsauthError, ForbiddenError, InvalidCredentialsError, RefusedError
 from .lifetime import credential_expiry
-from .profiles import DEFAULT_AUTH_URL, Profile, ProfilesFile
+from .profiles import DEFAULT_AUTH_URL, Profile, ProfilesFile, SecretKind
 from .redact import Secret, looks_like_a_secret
 from .secrets import describe_source
 from .text import inert
@@ -197,16 +197,16 @@ def project_key(profile: Profile) -> Any:
 def shown_command(profile: Profile) -> str | None:
     """A cmd: source's command as it may be shown (inert), or None when it looks like a
     secret was pasted there (or the source is not a command)."""
-    if not profile.secret.startswith("cmd:"):
+    if profile.secret.kind is not SecretKind.COMMAND:
         return None
-    command = profile.secret[4:]
+    command = profile.secret.argument
     return None if looks_like_a_secret(command) else inert(command)
 
 
 def source_findings(result: ProfileResult, profile: Profile, pf: ProfilesFile) -> None:
     """What will run and where the secret goes: every cmd: source, a profile's own auth_url
     (a different one in [settings] is one file-level finding, see run_audit)."""
-    if profile.secret.startswith("cmd:"):
+    if profile.secret.kind is SecretKind.COMMAND:
         command = result.secret_command
         what = (f"`{command}`" if command is not None
                 else "a command (not shown: it looks like it holds a secret)")
@@ -236,7 +236,7 @@ async def audit_profile(
                            auth_url=profile.effective_auth_url(pf.settings),
                            secret_command=shown_command(profile))
     source_findings(result, profile, pf)
-    if profile.secret == "plaintext":
+    if profile.secret.kind is SecretKind.PLAINTEXT:
         result.add("secret.plaintext", "warning", "the client secret is stored in plaintext "
                    "in the profiles file", f"csauth rm {profile.name}, then csauth add it "
                    "again with the secret in the keyring")
@@ -360,7 +360,7 @@ async def run_audit(
     today = today or clock().astimezone().date()
     resolver = resolve_secret or default_resolver
     report = AuditReport(str(pf.path), clock())
-    plaintext = any(p.secret == "plaintext" for p in pf.profiles.values())
+    plaintext = any(p.secret.kind is SecretKind.PLAINTEXT for p in pf.profiles.values())
     report.findings += file_findings(pf.path, "profiles", plaintext)
     if pf.settings.auth_url.rstrip("/") != DEFAULT_AUTH_URL:
         report.findings.append(Finding(

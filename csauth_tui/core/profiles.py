@@ -11,6 +11,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,80 @@ PROFILE_KEYS = {
 }
 
 
+class SecretKind(Enum):
+    """Where a profile's client secret lives; the value is how the profiles file says it
+    (`secret = "keyring"`, `"env:VAR"`, `"cmd:COMMAND"`; plaintext: a client_secret key)."""
+
+    KEYRING = "keyring"
+    ENV = "env"
+    COMMAND = "cmd"
+    PLAINTEXT = "plaintext"
+
+
+_SOURCE_RULE = "use \"keyring\", \"env:VAR\" or \"cmd:COMMAND\""
+
+
+@dataclass(frozen=True, eq=False)
+class SecretSource:
+    """A profile's `secret` field, read once where the profile is loaded: its kind, and
+    the variable name (ENV) or the command line (COMMAND) after the colon."""
+
+    kind: SecretKind
+    argument: str = ""
+
+    @classmethod
+    def parse(cls, text: object) -> SecretSource:
+        """The source `text` names, as the profiles file writes it. ValueError says why it
+        names none; its message never quotes the value (a user may have pasted the secret
+        itself there)."""
+        if not isinstance(text, str):
+            raise ValueError(f"unknown secret source (value not shown): {_SOURCE_RULE}")
+        if text in ("keyring", "plaintext"):
+            return cls(SecretKind(text))
+        prefix, colon, argument = text.partition(":")
+        if not colon or prefix not in ("env", "cmd"):
+            raise ValueError(f"unknown secret source (value not shown): {_SOURCE_RULE}")
+        if not argument:
+            raise ValueError(f"'{text}' needs a variable name or a command after the colon")
+        if prefix == "env" and not ENV_NAME_RE.match(argument):
+            raise ValueError("env: must be followed by a variable name made of letters, "
+                             "digits and '_', not starting with a digit (value not shown)")
+        return cls(SecretKind(prefix), argument)
+
+    @property
+    def text(self) -> str:
+        """How the profiles file writes it: `keyring`, `env:VAR`, `cmd:...`, `plaintext`."""
+        if self.kind in (SecretKind.ENV, SecretKind.COMMAND):
+            return f"{self.kind.value}:{self.argument}"
+        return self.kind.value
+
+    @property
+    def held(self) -> bool:
+        """csauth holds the secret itself (the keyring, or the profiles file), rather than
+        reading it from an environment variable or a command the user set up."""
+        return self.kind in (SecretKind.KEYRING, SecretKind.PLAINTEXT)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, str):  # the old way to ask: loud, never silently False
+            raise TypeError("compare a SecretSource's kind (a SecretKind), not a string")
+        if not isinstance(other, SecretSource):
+            return NotImplemented
+        return (self.kind, self.argument) == (other.kind, other.argument)
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self.argument))
+
+    def __repr__(self) -> str:
+        shown = "(not shown: it looks like a secret)" if looks_like_a_secret(self.argument) \
+            else repr(self.argument)
+        return f"SecretSource({self.kind.name}, {shown})" if self.argument \
+            else f"SecretSource({self.kind.name})"
+
+
+KEYRING = SecretSource(SecretKind.KEYRING)
+PLAINTEXT = SecretSource(SecretKind.PLAINTEXT)
+
+
 @dataclass(frozen=True)
 class Settings:
     auth_url: str = DEFAULT_AUTH_URL
@@ -50,11 +125,15 @@ class Profile:
     level: str = "project"
     scopes: tuple[str, ...] = ("metrics",)
     project_id: int | None = None
-    secret: str = "keyring"  # "keyring" | "env:VAR" | "cmd:..." | "plaintext"
+    secret: SecretSource = KEYRING
     client_secret: Secret | None = field(default=None, repr=False)
     created: date | None = None
     description: str = ""
     auth_url: str | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.secret, str):  # written as the file does: read it once, here
+            object.__setattr__(self, "secret", SecretSource.parse(self.secret))
 
     @property
     def is_account(self) -> bool:
@@ -343,7 +422,7 @@ def validate_profile(name: str, table: Any, problems: list[Problem]) -> Profile 
         err("project_id", f"project_id must be a positive integer, not {project_id!r}")
         project_id = None
 
-    secret = table.get("secret", "keyring")
+    secret: SecretSource | None = KEYRING
     plaintext = table.get("client_secret")
     if plaintext is not None:
         if not isinstance(plaintext, str) or not plaintext:
@@ -351,20 +430,13 @@ def validate_profile(name: str, table: Any, problems: list[Problem]) -> Profile 
         else:
             err("client_secret", "client secret stored in plaintext in the profiles file; "
                 "move it to the keyring", "warning")
-            secret = "plaintext"
-    # never quote the value in these messages: a user may have pasted the secret itself
-    if secret != "plaintext" and not (
-        isinstance(secret, str)
-        and (secret == "keyring" or secret.startswith("env:") or secret.startswith("cmd:"))
-    ):
-        err("secret", "unknown secret source (value not shown): use \"keyring\", "
-            "\"env:VAR\" or \"cmd:COMMAND\"")
-    elif isinstance(secret, str) and secret in ("env:", "cmd:"):
-        err("secret", f"'{secret}' needs a variable name or a command after the colon")
-    elif isinstance(secret, str) and secret.startswith("env:") and not ENV_NAME_RE.match(
-            secret[4:]):
-        err("secret", "env: must be followed by a variable name made of letters, digits and "
-            "'_', not starting with a digit (value not shown)")
+            secret = PLAINTEXT
+    if secret is not PLAINTEXT and "secret" in table:
+        try:
+            secret = SecretSource.parse(table["secret"])
+        except ValueError as exc:
+            err("secret", str(exc))
+            secret = None
 
     created = table.get("created")
     if isinstance(created, datetime):
@@ -397,7 +469,7 @@ def validate_profile(name: str, table: Any, problems: list[Problem]) -> Profile 
         level=level,
         scopes=scopes,
         project_id=project_id,
-        secret=secret,
+        secret=secret or KEYRING,
         client_secret=Secret(plaintext) if isinstance(plaintext, str) and plaintext else None,
         created=created,
         description=description,

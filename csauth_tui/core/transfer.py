@@ -27,7 +27,7 @@ from typing import Any
 
 from . import profiles as profile_rules
 from .errors import ConfigError, SecretConflictError, SecretError, UnknownProfileError
-from .profiles import Problem, Profile, ProfilesFile
+from .profiles import KEYRING, PLAINTEXT, Problem, Profile, ProfilesFile, SecretKind, SecretSource
 from .redact import Secret, looks_like_a_secret, mask
 from .text import FORMULA_STARTS, csv_cell, inert
 
@@ -67,7 +67,7 @@ class Outcome:
     # why this row's client_secret will not be imported (the profile still is), or ""
     secret_refused: str = ""
     # an overwrite: the secret source the profile has now (None: not known)
-    current_source: str | None = None
+    current_source: SecretSource | None = None
 
     def line(self, dry_run: bool = False) -> str:
         """The outcome as one line for a terminal; every piece from the file made inert."""
@@ -172,10 +172,14 @@ def _split_secret(where: str, name: str, raw: dict[str, Any]) -> ImportRow:
     elif secret not in (None, ""):
         row.errors.append("client_secret must be a string")
     source = fields.get("secret")
-    if source == "keyring" or (source == "plaintext" and row.secret is not None):
+    try:
+        kind = SecretSource.parse(source).kind if source is not None else None
+    except ValueError:
+        kind = None  # the profile rules say why (_validate)
+    if kind is SecretKind.KEYRING or (kind is SecretKind.PLAINTEXT and row.secret is not None):
         # what the import does anyway: the --secrets choice says where a client_secret goes
         del fields["secret"]
-    elif source == "plaintext":
+    elif kind is SecretKind.PLAINTEXT:
         row.errors.append("secret = \"plaintext\" but the row has no client_secret")
     elif source is not None and row.secret is not None:
         row.errors.append("the row gives both a client_secret and a secret source (value "
@@ -327,14 +331,15 @@ def _validate(row: ImportRow) -> None:
 # --- planning and applying -------------------------------------------------------------
 
 
-def shown_source(source: str) -> str:
+def shown_source(source: SecretSource | str) -> str:
     """A secret source as it may be shown: a command or variable name that looks like a
-    pasted secret is not quoted."""
-    kind = source.split(":", 1)[0]
-    if source.startswith(("env:", "cmd:")) and looks_like_a_secret(source):
-        what = "command" if kind == "cmd" else "variable name"
-        return f"{kind}: ({what} not shown: it looks like a secret)"
-    return inert(source)
+    pasted secret is not quoted. A string is one the profile rules have let through."""
+    if isinstance(source, str):
+        source = SecretSource.parse(source)
+    if not source.held and looks_like_a_secret(source.text):
+        what = "command" if source.kind is SecretKind.COMMAND else "variable name"
+        return f"{source.kind.value}: ({what} not shown: it looks like a secret)"
+    return inert(source.text)
 
 
 def shown_url(url: str) -> str:
@@ -411,7 +416,7 @@ def _kept_by_overwrite(current: Profile, row: ImportRow, secrets: str) -> list[s
     """What a profile being replaced keeps of its own because the row says nothing of it
     (a row's client_secret that would move the source has its own note)."""
     kept = []
-    if (current.secret not in ("keyring", "plaintext") and "secret" not in row.fields
+    if (not current.secret.held and "secret" not in row.fields
             and (row.secret is None or secrets == "skip")):
         kept.append(f"secret source {shown_source(current.secret)}")
     if current.auth_url and "auth_url" not in row.fields:
@@ -429,7 +434,8 @@ def _behaviour(row: ImportRow, current: Profile | None, allow_secret_sources: bo
         shown = shown_source(source)
         if allow_secret_sources:
             was = (f" (was {shown_source(current.secret)})"
-                   if current is not None and current.secret != source else "")
+                   if current is not None and current.secret != SecretSource.parse(source)
+                   else "")
             admitted.append(f"secret source: {shown}{was}")
         else:
             refused.append(f"secret source {shown} refused: an import takes one only with "
@@ -449,14 +455,15 @@ def _behaviour(row: ImportRow, current: Profile | None, allow_secret_sources: bo
 def kept_source_note(outcome: Outcome, secrets: str, allow_secret_sources: bool) -> str:
     """Why the client_secret of an overwrite is left out: it would move the profile's
     secret to another source ("" when it would not, or when that is allowed)."""
-    target = {"keyring": "keyring", "plaintext": "plaintext"}.get(secrets)
+    target = {"keyring": KEYRING, "plaintext": PLAINTEXT}.get(secrets)
     current = outcome.current_source
-    if (outcome.action != "overwrite" or target is None or current == target
+    if (outcome.action != "overwrite" or target is None
+            or (current is not None and current.kind is target.kind)
             or allow_secret_sources):
         return ""
     shown = shown_source(current) if current else "(unknown: the profile is invalid)"
     return (f"client_secret not imported: the profile keeps its secret source {shown} "
-            f"({SECRET_FLAG} moves it to the {target})")
+            f"({SECRET_FLAG} moves it to the {target.text})")
 
 
 def apply_import(
@@ -532,7 +539,7 @@ def _to_keyring(store_secret: Callable[..., str], row: ImportRow, fields: dict[s
     except SecretError as exc:
         return (f"secret NOT imported ({exc.message}); set secret = \"env:VAR\" or "
                 "\"cmd:...\" for it"), None
-    fields["secret"] = "keyring"
+    fields["secret"] = KEYRING.text
     fields["client_secret"] = None
     return {"unchanged": "secret already in the keyring",
             "replaced": "secret REPLACED in the keyring, as asked (--replace-secret)"}.get(
@@ -555,8 +562,8 @@ def export_record(profile: Profile) -> dict[str, Any]:
                               "client_id": profile.client_id, "scopes": list(profile.scopes)}
     if profile.project_id is not None:
         record["project_id"] = profile.project_id
-    if profile.secret not in ("keyring", "plaintext"):
-        record["secret"] = profile.secret
+    if not profile.secret.held:
+        record["secret"] = profile.secret.text
     if profile.created is not None:
         record["created"] = profile.created
     if profile.description:

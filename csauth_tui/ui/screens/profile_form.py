@@ -21,7 +21,17 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from ...core.errors import CsauthError
-from ...core.profiles import MAX_NAME, NAME_RE, NAME_RULE, Problem, Profile, validate_profile
+from ...core.profiles import (
+    KEYRING,
+    MAX_NAME,
+    NAME_RE,
+    NAME_RULE,
+    Problem,
+    Profile,
+    SecretKind,
+    SecretSource,
+    validate_profile,
+)
 from ...core.text import control_error
 from ...core.redact import Secret
 from ..widgets.scope_picker import ScopePicker
@@ -58,9 +68,7 @@ class FormValues:
 
     @classmethod
     def from_profile(cls, profile: Profile, name: str | None = None) -> FormValues:
-        source, arg = profile.secret, ""
-        if source.startswith(("env:", "cmd:")):
-            source, arg = source[:3], source[4:]
+        source, arg = profile.secret.kind.value, profile.secret.argument
         return cls(name=profile.name if name is None else name, level=profile.level,
                    client_id=profile.client_id, scopes=profile.scopes,
                    project="" if profile.project_id is None else str(profile.project_id),
@@ -95,8 +103,7 @@ class FormValues:
                      source=source, source_arg=arg, created=text("created"),
                      description=text("description"))
         stand_in = Profile(name=name, client_id=values.client_id,
-                           secret=source if source in ("keyring", "plaintext") else
-                           f"{source}:{arg}",
+                           secret=SecretSource(SecretKind(source), arg),
                            client_secret=Secret(plaintext) if source == "plaintext" else None)
         return values, stand_in
 
@@ -379,11 +386,10 @@ class ProfileForm(ModalScreen[ProfileFormResult | None]):
             status.update("[yellow]verification is not available here[/]")
             return
         source = values.source
-        secret_spec = {"env": f"env:{values.source_arg}", "cmd": f"cmd:{values.source_arg}"}
         profile = Profile(name=values.name or "new", client_id=values.client_id,
                           level=values.level, scopes=values.scopes or ("metrics",),
-                          secret=secret_spec.get(source, source if source != "plaintext"
-                                                 else "keyring"),
+                          secret=SecretSource(SecretKind(source), values.source_arg)
+                          if source in ("env", "cmd") else KEYRING,
                           auth_url=self.auth_url)
         try:
             info = await self.verifier(profile, values.secret)

@@ -1,0 +1,97 @@
+"""The core's typed values (issue 14 §3): a profile's secret source is read once, where the
+profile is loaded, into a SecretSource; every reader asks it, and the file written back
+holds the same TOML strings as before."""
+
+from __future__ import annotations
+
+import pytest
+
+from csauth_tui.core import profiles
+from csauth_tui.core.profiles import KEYRING, Profile, SecretKind, SecretSource
+from csauth_tui.core.store import ProfileStore
+from csauth_tui.core.transfer import export_profiles, export_record
+
+PASTED = "s3cr3tVALUEneverShown0123456789abcdef"
+
+
+@pytest.mark.parametrize("text, kind, argument", [
+    ("keyring", SecretKind.KEYRING, ""),
+    ("plaintext", SecretKind.PLAINTEXT, ""),
+    ("env:CS_PROD", SecretKind.ENV, "CS_PROD"),
+    ("cmd:pass show cs/prod", SecretKind.COMMAND, "pass show cs/prod"),
+    ("cmd:a:b", SecretKind.COMMAND, "a:b"),
+])
+def test_a_source_is_read_into_its_kind_and_argument_and_written_back_the_same(
+        text, kind, argument):
+    source = SecretSource.parse(text)
+    assert (source.kind, source.argument, source.text) == (kind, argument, text)
+    assert source.held is (kind in (SecretKind.KEYRING, SecretKind.PLAINTEXT))
+
+
+@pytest.mark.parametrize("text, message", [
+    ("vault:x", "unknown secret source (value not shown)"),
+    (PASTED, "unknown secret source (value not shown)"),
+    (5, "unknown secret source (value not shown)"),
+    ("env:", "'env:' needs a variable name or a command after the colon"),
+    ("cmd:", "'cmd:' needs a variable name or a command after the colon"),
+    ("env:1BAD", "env: must be followed by a variable name"),
+])
+def test_a_source_that_names_nothing_says_why_without_quoting_it(text, message):
+    with pytest.raises(ValueError) as info:
+        SecretSource.parse(text)
+    assert message in str(info.value)
+    assert PASTED not in str(info.value)
+
+
+def test_the_loader_reads_the_source_once_and_keeps_its_messages(tmp_path):
+    pf = profiles.parse(tmp_path / "p.toml", (
+        '[profiles.a]\nclient_id = "a"\nsecret = "env:A_SECRET"\n'
+        '[profiles.b]\nclient_id = "b"\n'
+        '[profiles.c]\nclient_id = "c"\nclient_secret = "s3cr3t"\n'
+        '[profiles.d]\nclient_id = "d"\nsecret = "env:"\n'
+        f'[profiles.e]\nclient_id = "e"\nsecret = "{PASTED}"\n'))
+    assert pf.profiles["a"].secret == SecretSource(SecretKind.ENV, "A_SECRET")
+    assert pf.profiles["b"].secret is KEYRING
+    assert pf.profiles["c"].secret.kind is SecretKind.PLAINTEXT
+    assert [str(p) for p in pf.errors_for("d")] == [
+        "d.secret: 'env:' needs a variable name or a command after the colon"]
+    assert [str(p) for p in pf.errors_for("e")] == [
+        'e.secret: unknown secret source (value not shown): use "keyring", "env:VAR" or '
+        '"cmd:COMMAND"']
+
+
+def test_comparing_a_source_with_a_string_is_an_error_not_a_silent_false():
+    """`profile.secret == "keyring"` was the old way to ask; left anywhere, it must fail
+    loudly rather than be False for every profile."""
+    with pytest.raises(TypeError, match="SecretKind"):
+        _ = KEYRING == "keyring"
+    with pytest.raises(TypeError):
+        _ = "keyring" in (KEYRING,) or KEYRING in ("keyring", "plaintext")
+
+
+def test_a_profile_made_with_the_files_string_reads_it_there():
+    profile = Profile(name="p", client_id="c", secret="cmd:pass show x")
+    assert profile.secret == SecretSource(SecretKind.COMMAND, "pass show x")
+    with pytest.raises(ValueError):
+        Profile(name="p", client_id="c", secret="vault:x")
+
+
+def test_a_pasted_secret_is_not_in_a_sources_repr():
+    source = SecretSource.parse(f"env:{PASTED}")
+    assert PASTED not in repr(source)
+    assert PASTED not in repr(Profile(name="p", client_id="c", secret=source))
+    assert "SecretSource(ENV, 'CS_PROD')" == repr(SecretSource.parse("env:CS_PROD"))
+
+
+def test_store_import_and_export_still_write_the_same_strings(tmp_path):
+    path = tmp_path / "profiles.toml"
+    store = ProfileStore(path)
+    store.add("a", {"client_id": "a", "secret": "env:A_SECRET"})
+    store.add("b", {"client_id": "b", "secret": "cmd:pass show b"})
+    store.add("c", {"client_id": "c"})
+    text = path.read_text()
+    assert 'secret = "env:A_SECRET"' in text and 'secret = "cmd:pass show b"' in text
+    loaded = store.load().profiles
+    assert export_record(loaded["a"])["secret"] == "env:A_SECRET"
+    assert "secret" not in export_record(loaded["c"])
+    assert 'secret = "cmd:pass show b"' in export_profiles(loaded.values(), "toml")
