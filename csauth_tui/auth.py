@@ -32,6 +32,7 @@ import httpx
 
 from .core import paths
 from .core.answers import endpoint_trusted, response_error
+from .core.urls import reached_directly
 from .core.errors import (
     ConfigError,
     CsauthError,
@@ -528,28 +529,6 @@ def _tls_defaults(settings: Settings, kwargs: dict[str, Any]) -> None:
         path = Path(settings.ca_bundle).expanduser()
         kwargs["verify"] = (ssl.create_default_context(capath=str(path)) if path.is_dir()
                             else ssl.create_default_context(cafile=str(path)))
-
-
-def reached_directly(url: str) -> bool:
-    """Plain http, or a loopback host (the fake API): no proxy from the environment may
-    see such a request, as it would see the token."""
-    import ipaddress
-    from urllib.parse import urlsplit
-
-    from .core.profiles import is_loopback
-
-    try:
-        parts = urlsplit(url)
-        host = (parts.hostname or "").rstrip(".")
-    except ValueError:
-        return False
-    if parts.scheme == "http" or is_loopback(host):
-        return True
-    try:
-        mapped = getattr(ipaddress.ip_address(host.strip("[]")), "ipv4_mapped", None)
-    except ValueError:
-        return False
-    return mapped is not None and mapped.is_loopback
 
 
 def _direct_transport(endpoint: str, kwargs: dict[str, Any], transport: Any) -> None:

@@ -30,7 +30,8 @@ from .errors import (
     ServerError,
     UntrustedEndpointError,
 )
-from .profiles import Profile, Settings, is_loopback, url_error
+from .profiles import Profile, Settings
+from .urls import reached_directly, url_error
 from .request import plan
 from .redact import Secret
 from .text import inert
@@ -221,7 +222,8 @@ class AuthClient:
     def _client_for(self, url: str) -> Any:
         """Loopback hosts (all of 127.0.0.0/8, ::1, localhost) and plain http are reached
         directly: a proxy from the environment must never see a request to them."""
-        return self._client(direct=self._options["transport"] is None and _direct(url))
+        return self._client(direct=self._options["transport"] is None
+                            and reached_directly(url))
 
     def _client(self, *, direct: bool) -> Any:
         client = self._clients.get(direct)
@@ -520,26 +522,6 @@ class _Body:
             request=streamed.request,
             extensions={k: v for k, v in streamed.extensions.items()
                         if k in ("http_version", "reason_phrase")})
-
-
-def _direct(url: str) -> bool:
-    """Is `url` plain http or on a loopback host (no proxy may see it)?"""
-    from urllib.parse import urlsplit
-
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return False
-    host = (parts.hostname or "").rstrip(".")
-    if parts.scheme == "http" or is_loopback(host):
-        return True
-    import ipaddress
-
-    try:
-        mapped = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return getattr(mapped, "ipv4_mapped", None) is not None and mapped.ipv4_mapped.is_loopback
 
 
 def _causes(exc: BaseException):

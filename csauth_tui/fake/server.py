@@ -18,7 +18,6 @@ import base64
 import functools
 import hashlib
 import hmac
-import ipaddress
 import json
 import math
 import secrets
@@ -32,6 +31,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from ..core.urls import is_loopback
 
 TOKEN_PATH = "/v1/oauth/token"
 ME_PATH = "/v1/oauth/me"
@@ -194,15 +195,6 @@ def gzip_bomb(inflated: int = GZIP_BOMB_BYTES) -> bytes:
     header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
     trailer = struct.pack("<II", crc, (count * mib) & 0xFFFFFFFF)
     return header + once * count + deflate.flush() + trailer
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def _is_int(value: Any) -> bool:

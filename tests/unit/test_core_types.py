@@ -95,3 +95,32 @@ def test_store_import_and_export_still_write_the_same_strings(tmp_path):
     assert export_record(loaded["a"])["secret"] == "env:A_SECRET"
     assert "secret" not in export_record(loaded["c"])
     assert 'secret = "cmd:pass show b"' in export_profiles(loaded.values(), "toml")
+
+
+# --- URL rules live in core/urls.py only (issue 14 §3) -----------------------------------
+
+
+def test_every_module_uses_the_one_copy_of_the_url_rules():
+    from csauth_tui import auth
+    from csauth_tui.core import answers, api, urls
+    from csauth_tui.fake import server
+    from csauth_tui.ui.widgets import token_panel
+
+    assert server.is_loopback is urls.is_loopback
+    assert profiles.is_loopback is urls.is_loopback and profiles.url_error is urls.url_error
+    assert auth.reached_directly is urls.reached_directly
+    assert api.reached_directly is urls.reached_directly
+    assert answers.endpoint_trusted is urls.endpoint_trusted
+    assert token_panel.host_of is urls.host_of
+
+
+@pytest.mark.parametrize("url, direct", [
+    ("http://example.com", True), ("https://127.0.0.5:8443", True),
+    ("https://[::1]/", True), ("https://[::ffff:127.0.0.1]/", True),
+    ("https://localhost./x", True), ("https://api.contentsquare.com", False),
+    ("https://[::ffff:10.0.0.1]/", False), ("https://[zz/", False), (None, False),
+])
+def test_reached_directly(url, direct):
+    from csauth_tui.core.urls import reached_directly
+
+    assert reached_directly(url) is direct
