@@ -99,7 +99,7 @@ class _Retrying:
     `retry_budget` seconds.
     """
 
-    def __init__(self, client: AuthClient, call: _Call) -> None:
+    def __init__(self, client: BaseAuthClient, call: _Call) -> None:
         self.client, self.call = client, call
         self.attempt, self.read_retries, self.used = 0, 1, 0.0
 
@@ -159,11 +159,11 @@ async def _asyncio_sleep(seconds: float) -> None:
 # --- the clients ---------------------------------------------------------------------
 
 
-class AuthClient:
-    """Talks to the Contentsquare auth and API hosts. Use as `async with AuthClient() as c`.
-
-    SyncAuthClient below is the same client without asyncio, for one-shot CLI calls: the
-    two share everything but the sending (request plans, answer parsing, retry rules).
+class BaseAuthClient:
+    """What the async AuthClient and the CLI's SyncAuthClient (sync_client.py) share, as
+    httpx's Client and AsyncClient share its BaseClient: the settings and limits, what
+    each call sends and what its answer means, the retry rules and the error wording.
+    No I/O here: each sibling sends with its own httpx client and sleeps its own way.
     """
 
     def __init__(
@@ -205,14 +205,14 @@ class AuthClient:
         )
         self._clients: dict[bool, Any] = {}  # direct? -> httpx client, built on first use
 
-    _default_sleep = staticmethod(_asyncio_sleep)
+    @staticmethod
+    def _default_sleep(seconds: float) -> Any:
+        raise NotImplementedError
 
     @staticmethod
     def _http_client(httpx: Any, *, direct: bool, **options: Any) -> Any:
-        if direct:  # with a transport of its own, httpx reads no proxy from the environment
-            options["transport"] = httpx.AsyncHTTPTransport(verify=options["verify"],
-                                                            trust_env=True)
-        return httpx.AsyncClient(**options)
+        """The httpx client of this sibling (a direct one: see _client_for)."""
+        raise NotImplementedError
 
     @property
     def _http(self) -> Any:
@@ -233,88 +233,6 @@ class AuthClient:
             client = self._clients[direct] = self._http_client(httpx, direct=direct,
                                                                **self._options)
         return client
-
-    async def __aenter__(self) -> AuthClient:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        for client in list(self._clients.values()):
-            await client.aclose()
-
-    # --- the three calls --------------------------------------------------------------
-
-    async def fetch_token(
-        self,
-        profile: Profile,
-        secret: Secret,
-        *,
-        scopes: Iterable[str] | None = None,
-        project_id: int | None = None,
-    ) -> Token:
-        """Exchange the client credentials for an access token."""
-        call, parse = self._token_call(profile, secret, scopes, project_id)
-        return parse(*await self._send(call))
-
-    async def me(self, profile: Profile, secret: Secret) -> MeInfo:
-        """What the credentials can reach, as /v1/oauth/me tells it."""
-        call, parse = self._me_call(profile, secret)
-        return parse(*await self._send(call))
-
-    async def probe(self, token: Token, project_id: int | None = None) -> ProbeResult:
-        """A first real call with the token: GET {endpoint}/v1/segments."""
-        call = self._probe_call(token, project_id)
-        started = time.perf_counter()
-        try:
-            response, _ = await self._send(call)
-        except NetworkError:
-            raise
-        except ApiError as exc:
-            return _probe_refused(exc, time.perf_counter() - started)
-        return _probe_result(call.url, response, time.perf_counter() - started)
-
-    async def _send(self, call: _Call) -> tuple[httpx.Response, datetime]:
-        """One request with retries (see _Retrying); returns a success response and when
-        it was sent. httpx's timeouts bound each read, not a whole answer, so one attempt
-        (sending, reading and decompressing) is also cut off after `connect_timeout +
-        timeout` seconds: a server sending a byte now and then cannot hold the client for
-        ever. An answer past MAX_ANSWER_BYTES is refused (NetworkError), never retried."""
-        import asyncio
-
-        import httpx
-
-        retrying = _Retrying(self, call)
-        while True:
-            sent_at = self._clock()
-            started = time.perf_counter()
-            try:
-                response = await asyncio.wait_for(self._receive(httpx, call),
-                                                  self._attempt_deadline)
-            except asyncio.TimeoutError:
-                delay = retrying.failed(_DeadlinePassed(), time.perf_counter() - started)
-            except httpx.TransportError as exc:
-                delay = retrying.failed(exc, time.perf_counter() - started)
-            else:
-                delay = retrying.answered(response, time.perf_counter() - started)
-                if delay is None:
-                    return response, sent_at
-            await self._sleep(delay)
-
-    async def _receive(self, httpx: Any, call: _Call) -> httpx.Response:
-        """The whole answer, streamed and counted (see _Body)."""
-        async with self._client_for(call.url).stream(
-                call.method, call.url, json=call.json_body, params=call.params,
-                headers=call.headers) as streamed:
-            body = _Body(call.url, streamed)
-            if streamed.is_stream_consumed:  # an answer built in memory (MockTransport)
-                body.decoded(streamed.content)
-            else:
-                async for chunk in streamed.aiter_raw():
-                    body.feed(chunk)
-                body.finish()
-        return body.response(httpx, streamed)
 
     # --- what each call sends, and what its answer means ---------------------------------
 
@@ -442,6 +360,104 @@ class AuthClient:
                 "read"
         return NetworkError(f"cannot talk to {host}: {type(exc).__name__}"), None
 
+
+class AuthClient(BaseAuthClient):
+    """Talks to the Contentsquare auth and API hosts. Use as `async with AuthClient() as c`.
+
+    SyncAuthClient (sync_client.py) is its sibling without asyncio, for one-shot CLI
+    calls: the two share BaseAuthClient (request plans, answer parsing, retry rules).
+    """
+
+    _default_sleep = staticmethod(_asyncio_sleep)
+
+    @staticmethod
+    def _http_client(httpx: Any, *, direct: bool, **options: Any) -> Any:
+        if direct:  # with a transport of its own, httpx reads no proxy from the environment
+            options["transport"] = httpx.AsyncHTTPTransport(verify=options["verify"],
+                                                            trust_env=True)
+        return httpx.AsyncClient(**options)
+
+    async def __aenter__(self) -> AuthClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        for client in list(self._clients.values()):
+            await client.aclose()
+
+    # --- the three calls --------------------------------------------------------------
+
+    async def fetch_token(
+        self,
+        profile: Profile,
+        secret: Secret,
+        *,
+        scopes: Iterable[str] | None = None,
+        project_id: int | None = None,
+    ) -> Token:
+        """Exchange the client credentials for an access token."""
+        call, parse = self._token_call(profile, secret, scopes, project_id)
+        return parse(*await self._send(call))
+
+    async def me(self, profile: Profile, secret: Secret) -> MeInfo:
+        """What the credentials can reach, as /v1/oauth/me tells it."""
+        call, parse = self._me_call(profile, secret)
+        return parse(*await self._send(call))
+
+    async def probe(self, token: Token, project_id: int | None = None) -> ProbeResult:
+        """A first real call with the token: GET {endpoint}/v1/segments."""
+        call = self._probe_call(token, project_id)
+        started = time.perf_counter()
+        try:
+            response, _ = await self._send(call)
+        except NetworkError:
+            raise
+        except ApiError as exc:
+            return _probe_refused(exc, time.perf_counter() - started)
+        return _probe_result(call.url, response, time.perf_counter() - started)
+
+    async def _send(self, call: _Call) -> tuple[httpx.Response, datetime]:
+        """One request with retries (see _Retrying); returns a success response and when
+        it was sent. httpx's timeouts bound each read, not a whole answer, so one attempt
+        (sending, reading and decompressing) is also cut off after `connect_timeout +
+        timeout` seconds: a server sending a byte now and then cannot hold the client for
+        ever. An answer past MAX_ANSWER_BYTES is refused (NetworkError), never retried."""
+        import asyncio
+
+        import httpx
+
+        retrying = _Retrying(self, call)
+        while True:
+            sent_at = self._clock()
+            started = time.perf_counter()
+            try:
+                response = await asyncio.wait_for(self._receive(httpx, call),
+                                                  self._attempt_deadline)
+            except asyncio.TimeoutError:
+                delay = retrying.failed(_DeadlinePassed(), time.perf_counter() - started)
+            except httpx.TransportError as exc:
+                delay = retrying.failed(exc, time.perf_counter() - started)
+            else:
+                delay = retrying.answered(response, time.perf_counter() - started)
+                if delay is None:
+                    return response, sent_at
+            await self._sleep(delay)
+
+    async def _receive(self, httpx: Any, call: _Call) -> httpx.Response:
+        """The whole answer, streamed and counted (see _Body)."""
+        async with self._client_for(call.url).stream(
+                call.method, call.url, json=call.json_body, params=call.params,
+                headers=call.headers) as streamed:
+            body = _Body(call.url, streamed)
+            if streamed.is_stream_consumed:  # an answer built in memory (MockTransport)
+                body.decoded(streamed.content)
+            else:
+                async for chunk in streamed.aiter_raw():
+                    body.feed(chunk)
+                body.finish()
+        return body.response(httpx, streamed)
 
 class _Body:
     """An answer's body as it arrives, refused (NetworkError) as soon as it passes

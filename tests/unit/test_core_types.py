@@ -124,3 +124,25 @@ def test_reached_directly(url, direct):
     from csauth_tui.core.urls import reached_directly
 
     assert reached_directly(url) is direct
+
+
+# --- the two clients are siblings over one base (issue 14 §3) ----------------------------
+
+
+def test_the_sync_and_async_clients_are_siblings_over_one_base():
+    import inspect
+
+    from csauth_tui.core import api, sync_client
+    from csauth_tui.core.api import AuthClient, BaseAuthClient
+    from csauth_tui.core.sync_client import SyncAuthClient
+
+    assert SyncAuthClient.__mro__[1] is BaseAuthClient and AuthClient.__mro__[1] is BaseAuthClient
+    assert not issubclass(SyncAuthClient, AuthClient)
+    for name in ("fetch_token", "me", "probe", "_send", "_receive"):
+        assert name not in vars(BaseAuthClient), name  # the I/O is each sibling's own
+        assert inspect.iscoroutinefunction(getattr(AuthClient, name)), name
+        assert not inspect.iscoroutinefunction(getattr(SyncAuthClient, name)), name
+    for name in ("_token_call", "_me_call", "_probe_call", "_network_error", "_backoff"):
+        assert name in vars(BaseAuthClient), name  # planning, parsing, retrying: shared
+    for module in (api, sync_client):
+        assert "type: ignore[override]" not in inspect.getsource(module)
