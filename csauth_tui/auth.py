@@ -32,6 +32,7 @@ import httpx
 
 from .core import paths
 from .core.answers import endpoint_trusted, response_error
+from .core.kinds import CallKind
 from .core.urls import reached_directly
 from .core.errors import (
     ConfigError,
@@ -440,7 +441,7 @@ class _Retry:
         self.waited = 0.0
 
     def after(self, response: httpx.Response, token: Token) -> tuple[str, float]:
-        error = response_error(response, kind="probe", secrets=(token.access_token,),
+        error = response_error(response, kind=CallKind.PROBE, secrets=(token.access_token,),
                                now=utcnow())
         if isinstance(error, TokenExpiredError) and not self.renewed:
             self.renewed = True

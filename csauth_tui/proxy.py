@@ -41,6 +41,7 @@ import httpx
 from .auth import ProjectLimit, TokenSource, reached_directly
 from .core.answers import endpoint_trusted, response_error
 from .core.errors import ConfigError, CsauthError, TokenExpiredError
+from .core.kinds import CallKind
 from .core.profiles import SecretKind, is_loopback
 from .core.text import inert
 from .core.tokens import Token, iso_utc, utcnow
@@ -515,7 +516,7 @@ async def _read_capped(response: httpx.Response, cap: int) -> bytes:
 def _says_expired(response: httpx.Response, raw: bytes, token: Token) -> bool:
     answer = httpx.Response(response.status_code, headers=response.headers, content=raw,
                             request=response.request)
-    error = response_error(answer, kind="probe", secrets=(token.access_token,), now=utcnow())
+    error = response_error(answer, kind=CallKind.PROBE, secrets=(token.access_token,), now=utcnow())
     return isinstance(error, TokenExpiredError)
 
 

@@ -29,6 +29,7 @@ from .errors import (
     ServerError,
     TokenExpiredError,
 )
+from .kinds import CallKind
 from .profiles import Profile
 from .request import PROJECT_ID_HINT
 from .text import control_characters, inert
@@ -177,13 +178,14 @@ def _retry_after(value: str | None, now: datetime) -> float | None:
 
 
 def response_error(
-    response: httpx.Response, *, kind: str, secrets: Iterable[str], now: datetime
+    response: httpx.Response, *, kind: CallKind, secrets: Iterable[str], now: datetime
 ) -> ApiError | None:
     """The typed error a response stands for, or None when it is a success.
 
-    `kind` is "token", "me" or "probe": a 401 means bad credentials on the first two and a
-    rejected token on the last.
+    `kind` (CallKind) is TOKEN, ME or PROBE: a 401 means bad credentials on the first two
+    and a rejected token on the last. Its word ("probe") is read as the member.
     """
+    kind = CallKind(kind)
     secrets = list(secrets)
     status = response.status_code
     body, is_json = _json_body(response)
@@ -193,7 +195,7 @@ def response_error(
                                                       body.get("errorCode"))):
         return None
     host = _host(str(response.request.url))
-    if message and not (success and kind == "token"):
+    if message and not (success and kind is CallKind.TOKEN):
         detail = _snippet(message, secrets)
     elif not is_json and response.content.strip() and not success:
         detail = "an HTML page" if _is_html(response) else _snippet(
@@ -216,7 +218,8 @@ def response_error(
     if status == 401 and code == "JWT_EXPIRED":
         return TokenExpiredError(f"access token expired ({host} said {said})",
                                  hint="fetch a new token: this flow has no refresh token", **kw)
-    if kind in ("token", "me") and (status == 401 or (status >= 400 and says_invalid_client)):
+    if kind in (CallKind.TOKEN, CallKind.ME) and (
+            status == 401 or (status >= 400 and says_invalid_client)):
         return InvalidCredentialsError(
             f"client_id or client_secret rejected by {host} ({said})",
             hint="check the profile's client_id and secret; credentials expire a year "
@@ -225,7 +228,7 @@ def response_error(
         return ApiError(f"{host} rejected the access token ({said})",
                         hint="fetch a new token", **kw)
     if status == 403:
-        if kind == "probe":
+        if kind is CallKind.PROBE:
             hint = ("the token may lack the scope this API needs, or the API is not enabled "
                     "for the project")
         else:

@@ -30,6 +30,7 @@ from .errors import (
     ServerError,
     UntrustedEndpointError,
 )
+from .kinds import CallKind
 from .profiles import Profile, Settings
 from .urls import reached_directly, url_error
 from .request import plan
@@ -77,7 +78,7 @@ class _Call:
 
     method: str
     url: str
-    kind: str  # "token", "me" or "probe": see response_error
+    kind: CallKind  # see response_error
     secrets: tuple[str, ...] = field(repr=False)
     json_body: dict[str, Any] | None = field(default=None, repr=False)
     params: dict[str, str] | None = None
@@ -250,7 +251,7 @@ class BaseAuthClient:
         }
         if project_id is not None:
             body["project_id"] = project_id
-        call = _Call("POST", f"{auth_url}/v1/oauth/token", "token", (revealed,), body)
+        call = _Call("POST", f"{auth_url}/v1/oauth/token", CallKind.TOKEN, (revealed,), body)
 
         def parse(response: httpx.Response, sent_at: datetime) -> Token:
             return _token_from(response, sent_at, url=call.url, profile=profile,
@@ -263,7 +264,7 @@ class BaseAuthClient:
                  ) -> tuple[_Call, Callable[..., MeInfo]]:
         url = f"{self._auth_url(profile)}/v1/oauth/me"
         revealed = Secret(secret).reveal()
-        call = _Call("POST", url, "me", (revealed,),
+        call = _Call("POST", url, CallKind.ME, (revealed,),
                      {"client_id": profile.client_id, "client_secret": revealed})
 
         def parse(response: httpx.Response, _sent_at: datetime) -> MeInfo:
@@ -286,7 +287,7 @@ class BaseAuthClient:
                 hint="the token endpoint returned an unexpected API URL")
         project_id = token.project_id if project_id is None else project_id
         return _Call(
-            "GET", f"{token.endpoint.rstrip('/')}/v1/segments", "probe", secrets,
+            "GET", f"{token.endpoint.rstrip('/')}/v1/segments", CallKind.PROBE, secrets,
             params={"projectId": str(project_id)} if project_id is not None else None,
             headers={"Authorization": f"Bearer {token.access_token}"})
 

@@ -47,7 +47,8 @@ FORMATS = ("text", "json", "csv", "markdown")
 
 
 def finding_dict(finding: Finding) -> dict[str, Any]:
-    return {"check": finding.check, "severity": finding.severity, "message": finding.message,
+    return {"check": finding.check, "severity": finding.severity.value,
+            "message": finding.message,
             "fix": finding.fix, "profile": finding.profile}
 
 

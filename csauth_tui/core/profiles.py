@@ -17,6 +17,7 @@ from typing import Any
 
 from . import scopes as scope_rules
 from .errors import ProfileInvalidError, ProfilesSyntaxError, UnknownProfileError
+from .kinds import Severity
 from .redact import Secret, looks_like_a_secret
 from .text import control_error, inert
 from .urls import is_loopback, url_error  # noqa: F401 - re-exported, the old home
@@ -150,7 +151,10 @@ class Problem:
     message: str
     profile: str | None = None
     field: str | None = None
-    severity: str = "error"  # "error" | "warning"
+    severity: Severity = Severity.ERROR
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "severity", Severity(self.severity))  # "error" reads too
 
     def __str__(self) -> str:
         # the profile's name may be anything the file holds: shown inert, as is the message
@@ -171,11 +175,11 @@ class ProfilesFile:
     def settings_errors(self) -> list[Problem]:
         """What is wrong with [settings]: while there is anything, nothing may be sent
         (a dropped value would fall back to a default, e.g. the real auth URL)."""
-        return [p for p in self.problems if p.profile is None and p.severity == "error"
+        return [p for p in self.problems if p.profile is None and p.severity is Severity.ERROR
                 and (p.field or "").startswith("settings")]
 
     def errors_for(self, name: str) -> list[Problem]:
-        return [p for p in self.problems if p.profile == name and p.severity == "error"]
+        return [p for p in self.problems if p.profile == name and p.severity is Severity.ERROR]
 
     def get(self, name: str) -> Profile:
         if name in self.profiles:
@@ -306,7 +310,7 @@ def from_mapping(path: Path, doc: dict[str, Any]) -> ProfilesFile:
         others = ", ".join(f"'{inert(n)}'" for n in twins)
         result.problems.append(Problem(
             f"differs from {others} only by case: easy to mistake for it; rename one",
-            profile=name, severity="warning"))
+            profile=name, severity=Severity.WARNING))
     return result
 
 
@@ -323,7 +327,7 @@ def _settings(raw: Any, problems: list[Problem]) -> Settings:
         kind = checks.get(key)
         if kind is None:
             problems.append(Problem(f"unknown setting '{key}' ignored", field=f"settings.{key}",
-                                    severity="warning"))
+                                    severity=Severity.WARNING))
             continue
         if kind is int and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
             problems.append(Problem(f"must be a whole number of seconds >= 0, not "
@@ -373,7 +377,7 @@ def validate_profile(name: str, table: Any, problems: list[Problem]) -> Profile 
     """A Profile, or None with the reasons appended to `problems`."""
     first_new = len(problems)  # not a count over all of `problems`: that made loading O(n^2)
 
-    def err(fld: str | None, message: str, severity: str = "error") -> None:
+    def err(fld: str | None, message: str, severity: Severity = Severity.ERROR) -> None:
         problems.append(Problem(message, profile=name, field=fld, severity=severity))
 
     if not NAME_RE.match(name):
@@ -387,7 +391,7 @@ def validate_profile(name: str, table: Any, problems: list[Problem]) -> Profile 
     if not PROFILE_KEYS.issuperset(table):
         for key in table:
             if key not in PROFILE_KEYS:
-                err(key, f"unknown field '{key}' ignored", "warning")
+                err(key, f"unknown field '{key}' ignored", Severity.WARNING)
 
     level = table.get("level", "project")
     if level not in LEVELS:
@@ -414,7 +418,8 @@ def validate_profile(name: str, table: Any, problems: list[Problem]) -> Profile 
     if combo:
         err("scopes", combo)
     for scope in unknown:
-        err("scopes", f"unknown scope '{scope}' (kept; Contentsquare may have added it)", "warning")
+        err("scopes", f"unknown scope '{scope}' (kept; Contentsquare may have added it)",
+            Severity.WARNING)
 
     project_id = table.get("project_id")
     if project_id is not None and (isinstance(project_id, bool) or not isinstance(project_id, int)
@@ -429,7 +434,7 @@ def validate_profile(name: str, table: Any, problems: list[Problem]) -> Profile 
             err("client_secret", "client_secret must be a non-empty string")
         else:
             err("client_secret", "client secret stored in plaintext in the profiles file; "
-                "move it to the keyring", "warning")
+                "move it to the keyring", Severity.WARNING)
             secret = PLAINTEXT
     if secret is not PLAINTEXT and "secret" in table:
         try:
@@ -460,7 +465,7 @@ def validate_profile(name: str, table: Any, problems: list[Problem]) -> Profile 
         if problem:
             err("auth_url", problem)
 
-    if len(problems) > first_new and any(p.severity == "error"
+    if len(problems) > first_new and any(p.severity is Severity.ERROR
                                          for p in problems[first_new:]):
         return None
     return Profile(

@@ -33,6 +33,7 @@ from tomlkit.items import Table
 
 from . import fsutil, profiles
 from .errors import ConfigError, ProfileInvalidError, StoreError, UnknownProfileError
+from .kinds import Severity
 from .profiles import ProfilesFile
 from .redact import Secret
 
@@ -344,7 +345,7 @@ def _profile_check(name: str) -> Callable[[ProfilesFile], None]:
 def _setting_check(key: str) -> Callable[[ProfilesFile], None]:
     def check(result: ProfilesFile) -> None:
         errors = [p for p in result.problems
-                  if p.field == f"settings.{key}" and p.severity == "error"]
+                  if p.field == f"settings.{key}" and p.severity is Severity.ERROR]
         if errors:
             raise ConfigError(f"setting not saved: {errors[0]}")
 

@@ -27,6 +27,7 @@ from typing import Any
 
 from . import profiles as profile_rules
 from .errors import ConfigError, SecretConflictError, SecretError, UnknownProfileError
+from .kinds import ImportAction, SecretsMode, Severity
 from .profiles import KEYRING, PLAINTEXT, Problem, Profile, ProfilesFile, SecretKind, SecretSource
 from .redact import Secret, looks_like_a_secret, mask
 from .text import FORMULA_STARTS, csv_cell, inert
@@ -35,9 +36,10 @@ FORMATS = ("toml", "json", "csv")
 # secret (env:/cmd: only, never a secret value) and auth_url may be left empty or out
 CSV_COLUMNS = ("name", "level", "client_id", "project_id", "scopes", "created", "description",
                "secret", "auth_url")
-SECRET_MODES = ("keyring", "skip", "plaintext")
+SECRET_MODES = tuple(mode.value for mode in SecretsMode)
 # how each planned action is said to a person (CLI report and the app's preview)
-ACTION_WORDS = {"add": "add", "overwrite": "replace", "conflict": "skip", "invalid": "reject"}
+ACTION_WORDS = {ImportAction.ADD: "add", ImportAction.OVERWRITE: "replace",
+                ImportAction.CONFLICT: "skip", ImportAction.INVALID: "reject"}
 # what an import takes by default, besides the name and a client_secret for the keyring;
 # an overwrite replaces exactly these and keeps the rest of the profile
 DATA_FIELDS = ("level", "client_id", "project_id", "scopes", "created", "description")
@@ -59,7 +61,7 @@ class ImportRow:
 class Outcome:
     where: str
     name: str
-    action: str  # "add", "overwrite", "conflict", "invalid"
+    action: ImportAction
     detail: str = ""
     # what an allow_* choice lets in from this row, field by field ("auth_url: https://..")
     admitted: list[str] = field(default_factory=list)
@@ -72,7 +74,7 @@ class Outcome:
     def line(self, dry_run: bool = False) -> str:
         """The outcome as one line for a terminal; every piece from the file made inert."""
         word = ACTION_WORDS[self.action]
-        if dry_run and self.action in ("add", "overwrite"):
+        if dry_run and self.action in (ImportAction.ADD, ImportAction.OVERWRITE):
             word = f"would {word}"
         admitted = f" ({'; '.join(self.admitted)})" if self.admitted else ""
         why = [self.detail] if self.detail else []
@@ -92,18 +94,19 @@ class ImportPlan:
         return next((o for o in self.outcomes if (o.where, o.name) == (row.where, row.name)),
                     None)
 
-    def to_write(self, action: str) -> list[ImportRow]:
+    def to_write(self, action: ImportAction) -> list[ImportRow]:
         by_where = {(o.where, o.name): o.action for o in self.outcomes}
         return [r for r in self.rows if by_where.get((r.where, r.name)) == action]
 
     @property
     def failed(self) -> list[Outcome]:
-        return [o for o in self.outcomes if o.action in ("conflict", "invalid")]
+        return [o for o in self.outcomes
+                if o.action in (ImportAction.CONFLICT, ImportAction.INVALID)]
 
     @property
     def rejected(self) -> list[Outcome]:
         """Rows that are wrong, not merely already there: running an import twice is fine."""
-        return [o for o in self.outcomes if o.action == "invalid"]
+        return [o for o in self.outcomes if o.action is ImportAction.INVALID]
 
     @property
     def secrets_refused(self) -> list[Outcome]:
@@ -325,7 +328,7 @@ def _validate(row: ImportRow) -> None:
     row.ignored.extend(unknown)
     if profile_rules.validate_profile(row.name, dict(row.fields), problems) is None:
         row.errors.extend(f"{p.field or 'profile'}: {p.message}" for p in problems
-                          if p.severity == "error")
+                          if p.severity is Severity.ERROR)
 
 
 # --- planning and applying -------------------------------------------------------------
@@ -359,34 +362,38 @@ def shown_url(url: str) -> str:
 
 def plan_import(rows: list[ImportRow], existing: ProfilesFile, overwrite: bool, *,
                 allow_secret_sources: bool = False, allow_auth_url: bool = False,
-                secrets: str = "keyring") -> ImportPlan:
+                secrets: SecretsMode | str = SecretsMode.KEYRING) -> ImportPlan:
     """What importing `rows` into `existing` would do, row by row. `secrets` is the
     --secrets choice the notes are worked out for (apply_import works them out again)."""
+    secrets = SecretsMode(secrets)
     outcomes = []
     owners: dict[str, str] = {p.client_id: n for n, p in existing.profiles.items()}
     secret_from: dict[str, tuple[str, Secret]] = {}  # client_id -> (where, secret) so far
     seen_names: set[str] = set()
     for row in rows:
         if row.errors:
-            outcomes.append(Outcome(row.where, row.name, "invalid", "; ".join(row.errors)))
+            outcomes.append(Outcome(row.where, row.name, ImportAction.INVALID,
+                                    "; ".join(row.errors)))
             continue
         admitted, refused = _behaviour(row, existing.profiles.get(row.name) if overwrite
                                        else None, allow_secret_sources, allow_auth_url)
         if refused:
-            outcomes.append(Outcome(row.where, row.name, "invalid", "; ".join(refused)))
+            outcomes.append(Outcome(row.where, row.name, ImportAction.INVALID,
+                                    "; ".join(refused)))
             continue
         if row.name in seen_names:
-            outcomes.append(Outcome(row.where, row.name, "conflict",
+            outcomes.append(Outcome(row.where, row.name, ImportAction.CONFLICT,
                                     "the same name appears twice in this import"))
             continue
         seen_names.add(row.name)
         if row.name in existing.order and not overwrite:
-            outcomes.append(Outcome(row.where, row.name, "conflict",
+            outcomes.append(Outcome(row.where, row.name, ImportAction.CONFLICT,
                                     "a profile with this name exists (--overwrite replaces it)"))
             continue
-        action = "overwrite" if row.name in existing.order else "add"
+        action = ImportAction.OVERWRITE if row.name in existing.order else ImportAction.ADD
         outcome = Outcome(row.where, row.name, action, admitted=admitted)
-        current = existing.profiles.get(row.name) if action == "overwrite" else None
+        current = (existing.profiles.get(row.name) if action is ImportAction.OVERWRITE
+                   else None)
         outcome.current_source = current.secret if current else None
         if row.ignored:
             outcome.notes.append(f"unknown field(s) {', '.join(row.ignored)} ignored")
@@ -412,12 +419,12 @@ def plan_import(rows: list[ImportRow], existing: ProfilesFile, overwrite: bool, 
     return ImportPlan(rows, outcomes, allow_secret_sources, allow_auth_url)
 
 
-def _kept_by_overwrite(current: Profile, row: ImportRow, secrets: str) -> list[str]:
+def _kept_by_overwrite(current: Profile, row: ImportRow, secrets: SecretsMode) -> list[str]:
     """What a profile being replaced keeps of its own because the row says nothing of it
     (a row's client_secret that would move the source has its own note)."""
     kept = []
     if (not current.secret.held and "secret" not in row.fields
-            and (row.secret is None or secrets == "skip")):
+            and (row.secret is None or secrets is SecretsMode.SKIP)):
         kept.append(f"secret source {shown_source(current.secret)}")
     if current.auth_url and "auth_url" not in row.fields:
         kept.append(f"auth_url {shown_url(current.auth_url)}")
@@ -452,12 +459,14 @@ def _behaviour(row: ImportRow, current: Profile | None, allow_secret_sources: bo
     return admitted, refused
 
 
-def kept_source_note(outcome: Outcome, secrets: str, allow_secret_sources: bool) -> str:
+def kept_source_note(outcome: Outcome, secrets: SecretsMode | str,
+                     allow_secret_sources: bool) -> str:
     """Why the client_secret of an overwrite is left out: it would move the profile's
     secret to another source ("" when it would not, or when that is allowed)."""
-    target = {"keyring": KEYRING, "plaintext": PLAINTEXT}.get(secrets)
+    target = {SecretsMode.KEYRING: KEYRING, SecretsMode.PLAINTEXT: PLAINTEXT}.get(
+        SecretsMode(secrets))
     current = outcome.current_source
-    if (outcome.action != "overwrite" or target is None
+    if (outcome.action is not ImportAction.OVERWRITE or target is None
             or (current is not None and current.kind is target.kind)
             or allow_secret_sources):
         return ""
@@ -469,7 +478,7 @@ def kept_source_note(outcome: Outcome, secrets: str, allow_secret_sources: bool)
 def apply_import(
     plan: ImportPlan,
     store: Any,
-    secrets: str = "keyring",
+    secrets: SecretsMode | str = SecretsMode.KEYRING,
     store_secret: Callable[..., str] | None = None,
     *,
     replace_secret: bool = False,
@@ -482,16 +491,17 @@ def apply_import(
     `replace_secret`."""
     if secrets not in SECRET_MODES:
         raise ValueError(f"secrets must be one of {SECRET_MODES}")
-    if store_secret is None and secrets == "keyring":
+    secrets = SecretsMode(secrets)
+    if store_secret is None and secrets is SecretsMode.KEYRING:
         from .secrets import store_secret as default_store
 
         store_secret = default_store
     notes = ImportNotes()
     prepared: dict[str, dict[str, Any]] = {}
-    for row in plan.to_write("add") + plan.to_write("overwrite"):
+    for row in plan.to_write(ImportAction.ADD) + plan.to_write(ImportAction.OVERWRITE):
         outcome = plan.outcome_of(row)
         fields = dict(row.fields)
-        if outcome is not None and outcome.action == "overwrite":
+        if outcome is not None and outcome.action is ImportAction.OVERWRITE:
             # replaced: the data fields the row leaves out go; the rest of the profile stays
             fields = {key: None for key in DATA_FIELDS} | fields
         if row.secret is not None:
@@ -501,11 +511,11 @@ def apply_import(
             if refused or kept:
                 notes.append(f"{row.name}: {refused or kept}")
                 notes.refused += bool(refused)
-            elif secrets == "plaintext":
+            elif secrets is SecretsMode.PLAINTEXT:
                 fields["client_secret"] = row.secret
                 fields["secret"] = None
                 notes.append(f"{row.name}: secret written in plaintext, as asked")
-            elif secrets == "keyring":
+            elif secrets is SecretsMode.KEYRING:
                 note, taken = _to_keyring(store_secret, row, fields, replace_secret)
                 notes.append(f"{row.name}: {note}")
                 notes.refused += taken is False
@@ -515,8 +525,8 @@ def apply_import(
             fields["client_secret"] = None
         prepared[row.name] = fields
     store.add_many([(r.name, {k: v for k, v in prepared[r.name].items() if v is not None})
-                    for r in plan.to_write("add")])
-    for row in plan.to_write("overwrite"):
+                    for r in plan.to_write(ImportAction.ADD)])
+    for row in plan.to_write(ImportAction.OVERWRITE):
         try:
             _replace_profile(store, row.name, prepared[row.name])
         except (ConfigError, ValueError) as exc:

@@ -193,8 +193,9 @@ class ManageProfiles:
         outcome, previous = None, None
         if values.source == "keyring":
             secret, typed = values.secret, values.secret is not None
-            if secret is None and base is not None and (base.client_id != values.client_id
-                                                        or base.secret.kind is not SecretKind.KEYRING):
+            if secret is None and base is not None and (
+                    base.client_id != values.client_id
+                    or base.secret.kind is not SecretKind.KEYRING):
                 # a new client_id, or a secret that was elsewhere: carry it over to the
                 # keyring so the profile keeps working
                 secret = await asyncio.to_thread(resolve_secret, base)

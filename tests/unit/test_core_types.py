@@ -146,3 +146,43 @@ def test_the_sync_and_async_clients_are_siblings_over_one_base():
         assert name in vars(BaseAuthClient), name  # planning, parsing, retrying: shared
     for module in (api, sync_client):
         assert "type: ignore[override]" not in inspect.getsource(module)
+
+
+# --- kinds and modes are enums (issue 14 §3) ---------------------------------------------
+
+
+def test_core_kinds_are_enums_that_still_read_and_print_as_their_words(tmp_path):
+    import json
+
+    from csauth_tui.core import audit, transfer
+    from csauth_tui.core.api import _Call
+    from csauth_tui.core.kinds import CallKind, ImportAction, SecretsMode, Severity
+
+    pf = profiles.parse(tmp_path / "p.toml", '[profiles.a]\nclient_id = "a"\nzzz = 1\n'
+                                             '[profiles.b]\nlevel = "x"\nclient_id = "b"\n')
+    severities = {(p.profile, p.severity) for p in pf.problems}
+    assert severities == {("a", Severity.WARNING), ("b", Severity.ERROR)}
+    assert all(type(p.severity) is Severity for p in pf.problems)
+    assert profiles.Problem("m", severity="warning").severity is Severity.WARNING
+    assert audit.Finding("c", "info", "m", "f").severity is Severity.INFO
+    assert audit.SEVERITIES == (Severity.ERROR, Severity.WARNING, Severity.INFO)
+    finding = audit.Finding("c", Severity.ERROR, "m", "f")
+    assert json.loads(json.dumps({"s": finding.severity})) == {"s": "error"}
+    assert f"{finding.severity:7}|" == "error  |" and str(finding.severity) == "error"
+    assert set(transfer.ACTION_WORDS) == set(ImportAction)
+    assert transfer.SECRET_MODES == ("keyring", "skip", "plaintext") == tuple(SecretsMode)
+    assert {f.type for f in __import__("dataclasses").fields(_Call) if f.name == "kind"} == \
+        {"CallKind"}
+    assert CallKind("probe") is CallKind.PROBE
+
+
+def test_an_import_plan_names_its_actions_by_member(tmp_path):
+    from csauth_tui.core.kinds import ImportAction
+    from csauth_tui.core.transfer import plan_import, read_rows
+
+    source = tmp_path / "in.csv"
+    source.write_text("name,level,client_id\nok,project,c1\nbad name,project,c2\n")
+    plan = plan_import(read_rows(source), profiles.ProfilesFile(tmp_path / "p.toml"),
+                       overwrite=False, secrets="skip")
+    assert [o.action for o in plan.outcomes] == [ImportAction.ADD, ImportAction.INVALID]
+    assert plan.outcomes[1].line().startswith("line 3: reject bad name")
