@@ -34,7 +34,10 @@ from .profiles import Profile
 from .request import PROJECT_ID_HINT
 from .text import control_characters, inert
 from .tokens import Token, decode_jwt, expiry_from_response, numeric_claim
-from .urls import endpoint_trusted, host_of, is_loopback, split  # noqa: F401 - re-exported
+from .urls import endpoint_trusted as endpoint_trusted  # re-exported: its old home
+from .urls import host_of
+from .urls import is_loopback as is_loopback  # noqa: F401 - re-exported
+from .urls import split as split  # noqa: F401 - re-exported
 
 if TYPE_CHECKING:  # pragma: no cover
     import httpx
@@ -83,11 +86,8 @@ class MeInfo:
         permissions = raw.get("permissions")
         found = permissions.get("projects") if isinstance(permissions, dict) else None
         if isinstance(found, list):
-            projects = tuple(
-                (p.get("id") if isinstance(p.get("id"), (int, str)) else str(p.get("id")),
-                 str(p.get("name") or ""))
-                for p in found if isinstance(p, dict)
-            )
+            projects = tuple((_project_id(p.get("id")), str(p.get("name") or ""))
+                             for p in found if isinstance(p, dict))
         created = next((raw[k] for k in ("created_at", "createdAt", "created")
                         if raw.get(k) is not None), None)
         return cls(raw=raw, scopes=scopes, projects=projects,
@@ -204,7 +204,8 @@ def response_error(
         detail = None
     said = ": ".join(p for p in (code, detail) if p) or f"{status} {response.reason_phrase}"
     said = inert(_redact(said, secrets))
-    kw = {"status": status, "code": inert(_redact(code, secrets)) if code else None}
+    kw: dict[str, Any] = {"status": status,
+                          "code": inert(_redact(code, secrets)) if code else None}
     # OAuth says invalid_client may come as 400 or 401; a 500 has been reported too
     says_invalid_client = bool(_INVALID_CLIENT_RE.search(f"{code or ''} {message or ''}"))
 
@@ -238,12 +239,16 @@ def response_error(
     if status >= 500:
         return ServerError(f"{host} had a server error ({said})",
                            hint="try again later", **kw)
-    hint = PROJECT_ID_HINT if code and "PROJECT_ID" in code.upper() else None
+    project_hint = PROJECT_ID_HINT if code and "PROJECT_ID" in code.upper() else None
     if success:
-        return ApiError(f"{host} reported a failure ({said})", hint=hint, **kw)
+        return ApiError(f"{host} reported a failure ({said})", hint=project_hint, **kw)
     # a 4xx is a mistake in the request (exit 4): retrying it will not help
     kind_of_error = RefusedError if 400 <= status < 500 else ApiError
-    return kind_of_error(f"{host} refused the request ({said})", hint=hint, **kw)
+    return kind_of_error(f"{host} refused the request ({said})", hint=project_hint, **kw)
+
+
+def _project_id(value: Any) -> int | str:
+    return value if isinstance(value, (int, str)) else str(value)
 
 
 def _duration(seconds: float) -> str:

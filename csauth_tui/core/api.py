@@ -13,7 +13,7 @@ import random
 import socket
 import time
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -55,6 +55,8 @@ from .answers import (  # noqa: F401
 )
 
 if TYPE_CHECKING:  # pragma: no cover
+    import ssl
+
     import httpx
 
 log = logging.getLogger("csauth.api")
@@ -149,12 +151,6 @@ class _Retrying:
         self.used += delay
         self.attempt += 1
         return delay
-
-
-async def _asyncio_sleep(seconds: float) -> None:
-    import asyncio  # here, not at the top: the sync client never loads the event loop
-
-    await asyncio.sleep(seconds)
 
 
 # --- the clients ---------------------------------------------------------------------
@@ -306,7 +302,7 @@ class BaseAuthClient:
 
     def _backoff(self, attempt: int) -> float:
         """Full jitter: uniform in [0, min(cap, base * 2**attempt)]."""
-        return self._jitter() * min(self.backoff_cap, self.backoff_base * 2 ** attempt)
+        return self._jitter() * min(self.backoff_cap, self.backoff_base * 2.0 ** attempt)
 
     def _network_error(self, exc: Exception, url: str, *, waited: float | None = None,
                        tries: int = 1) -> tuple[NetworkError, str | None]:
@@ -369,7 +365,11 @@ class AuthClient(BaseAuthClient):
     calls: the two share BaseAuthClient (request plans, answer parsing, retry rules).
     """
 
-    _default_sleep = staticmethod(_asyncio_sleep)
+    @staticmethod
+    async def _default_sleep(seconds: float) -> None:
+        import asyncio  # here, not at the top: the sync client never loads the event loop
+
+        await asyncio.sleep(seconds)
 
     @staticmethod
     def _http_client(httpx: Any, *, direct: bool, **options: Any) -> Any:
@@ -441,9 +441,10 @@ class AuthClient(BaseAuthClient):
             except httpx.TransportError as exc:
                 delay = retrying.failed(exc, time.perf_counter() - started)
             else:
-                delay = retrying.answered(response, time.perf_counter() - started)
-                if delay is None:
+                answered = retrying.answered(response, time.perf_counter() - started)
+                if answered is None:
                     return response, sent_at
+                delay = answered
             await self._sleep(delay)
 
     async def _receive(self, httpx: Any, call: _Call) -> httpx.Response:
@@ -502,6 +503,8 @@ class _Body:
 
     def _inflate(self, raw: bytes) -> bytes:
         room = MAX_ANSWER_BYTES - self.size + 1  # one byte more tells "too large"
+        if self._inflater is None:  # not compressed: nothing to inflate
+            return raw
         try:
             out = self._inflater.decompress(raw, room)
         except zlib.error:
@@ -529,27 +532,29 @@ class _Body:
             hint="a token answer is a few KB: check the auth URL, and any proxy or portal "
                  "answering in its place", status=self.status)
 
-    def response(self, httpx: Any, streamed: httpx.Response) -> httpx.Response:
+    def response(self, module: Any, streamed: httpx.Response) -> httpx.Response:
         """A plain response holding the decompressed body (the request is kept, for the
         debug log; the encoding headers go, the body being decoded already)."""
         headers = [(k, v) for k, v in streamed.headers.raw  # bytes: as they came
                    if k.lower() not in (b"content-encoding", b"content-length")]
-        return httpx.Response(
+        rebuilt: httpx.Response = module.Response(
             streamed.status_code, headers=headers, content=b"".join(self.chunks),
             request=streamed.request,
             extensions={k: v for k, v in streamed.extensions.items()
                         if k in ("http_version", "reason_phrase")})
+        return rebuilt
 
 
-def _causes(exc: BaseException):
+def _causes(exc: BaseException) -> Iterator[BaseException]:
     """The exception and what it was raised from (httpx wraps the OSError twice)."""
     seen = 0
-    while exc is not None and seen < 8:
-        yield exc
-        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    current: BaseException | None = exc
+    while current is not None and seen < 8:
+        yield current
+        current, seen = current.__cause__ or current.__context__, seen + 1
 
 
-def _verify(ca_bundle: str | None):
+def _verify(ca_bundle: str | None) -> bool | ssl.SSLContext:
     """True (httpx then honours SSL_CERT_FILE / SSL_CERT_DIR, else certifi), or an SSL
     context for a configured CA bundle file or directory."""
     if not ca_bundle:

@@ -11,13 +11,12 @@ import re
 import sys
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from . import scopes as scope_rules
 from .errors import ProfileInvalidError, ProfilesSyntaxError, UnknownProfileError
-from .kinds import Severity
+from .kinds import Severity, Word
 from .redact import Secret, looks_like_a_secret
 from .text import control_error, inert
 from .urls import is_loopback, url_error  # noqa: F401 - re-exported, the old home
@@ -35,7 +34,7 @@ PROFILE_KEYS = {
 }
 
 
-class SecretKind(Enum):
+class SecretKind(Word):
     """Where a profile's client secret lives; the value is how the profiles file says it
     (`secret = "keyring"`, `"env:VAR"`, `"cmd:COMMAND"`; plaintext: a client_secret key)."""
 
@@ -79,8 +78,8 @@ class SecretSource:
     def text(self) -> str:
         """How the profiles file writes it: `keyring`, `env:VAR`, `cmd:...`, `plaintext`."""
         if self.kind in (SecretKind.ENV, SecretKind.COMMAND):
-            return f"{self.kind.value}:{self.argument}"
-        return self.kind.value
+            return f"{self.kind}:{self.argument}"
+        return str(self.kind)
 
     @property
     def held(self) -> bool:
@@ -230,8 +229,9 @@ def syntax_error(path: Path, exc: Exception, source: str = "") -> ProfilesSyntax
         return ProfilesSyntaxError(str(path), len(lines), len(lines[-1]) + 1, text)
     line = getattr(exc, "lineno", None) or getattr(exc, "line", None)
     col = getattr(exc, "colno", None)
-    if col is None and isinstance(getattr(exc, "col", None), int):
-        col = exc.col + 1  # tomlkit counts columns from 0, tomllib and editors from 1
+    tomlkit_col = getattr(exc, "col", None)
+    if col is None and isinstance(tomlkit_col, int):
+        col = tomlkit_col + 1  # tomlkit counts columns from 0, tomllib and editors from 1
     match = re.search(r"\(at line (\d+), column (\d+)\)", text) or re.search(
         r"at line (\d+) col (\d+)", text
     )
@@ -279,7 +279,8 @@ def read_toml(path: Path, text: str) -> dict[str, Any]:
     else:  # pragma: no cover
         import tomli as tomllib
     try:
-        return tomllib.loads(text)
+        doc: dict[str, Any] = tomllib.loads(text)
+        return doc
     except tomllib.TOMLDecodeError as exc:
         raise syntax_error(path, exc, text) from None
     except RecursionError:  # tomllib recurses once per level of [ or {
@@ -364,7 +365,8 @@ def _shown(value: Any) -> str:
 
 
 @functools.lru_cache(maxsize=1024)
-def _scope_verdict(raw: tuple) -> tuple[tuple[str, ...], str | None, tuple[str, ...]] | None:
+def _scope_verdict(raw: tuple[Any, ...]
+                   ) -> tuple[tuple[str, ...], str | None, tuple[str, ...]] | None:
     """Normalised scopes, why they cannot go together, the unknown ones (None: not all
     strings): worked out once per list of scopes, as a team's profiles share a handful."""
     if not all(isinstance(s, str) for s in raw):
@@ -413,7 +415,7 @@ def validate_profile(name: str, table: Any, problems: list[Problem]) -> Profile 
         verdict = None
     if verdict is None:
         err("scopes", "scopes must be a list of strings, e.g. [\"metrics\"]")
-        verdict = _scope_verdict(())
+        verdict = (("metrics",), None, ())  # not used: the profile is refused
     scopes, combo, unknown = verdict
     if combo:
         err("scopes", combo)
@@ -470,7 +472,7 @@ def validate_profile(name: str, table: Any, problems: list[Problem]) -> Profile 
         return None
     return Profile(
         name=name,
-        client_id=client_id.strip(),
+        client_id=str(client_id).strip(),
         level=level,
         scopes=scopes,
         project_id=project_id,

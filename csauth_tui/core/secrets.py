@@ -269,7 +269,7 @@ class _TooMuchOutput(Exception):
     pass
 
 
-def _output(proc: subprocess.Popen, timeout: float) -> tuple[bytes, bytes]:
+def _output(proc: subprocess.Popen[bytes], timeout: float) -> tuple[bytes, bytes]:
     """What the command printed on stdout and stderr, each read in a thread of its own and
     kept to MAX_COMMAND_OUTPUT bytes (`cmd:yes` must not fill the memory). The command is
     killed when it passes that on stdout (_TooMuchOutput) or when it has not finished in
@@ -313,7 +313,7 @@ def _output(proc: subprocess.Popen, timeout: float) -> tuple[bytes, bytes]:
     return bytes(kept["out"]), bytes(kept["err"])
 
 
-def _kill(proc: subprocess.Popen, readers: list[threading.Thread]) -> None:
+def _kill(proc: subprocess.Popen[bytes], readers: list[threading.Thread]) -> None:
     """Kill the command and whatever it started (it runs in its own session)."""
     try:
         if hasattr(os, "killpg"):
@@ -331,7 +331,7 @@ def _kill(proc: subprocess.Popen, readers: list[threading.Thread]) -> None:
     _close_pipes(proc, readers)
 
 
-def _close_pipes(proc: subprocess.Popen, readers: list[threading.Thread]) -> None:
+def _close_pipes(proc: subprocess.Popen[bytes], readers: list[threading.Thread]) -> None:
     """Close the pipes no reader is blocked on (one a daemon still holds stays open)."""
     for pipe, reader in zip((proc.stdout, proc.stderr), readers):
         if pipe is not None and not reader.is_alive():
@@ -367,7 +367,8 @@ def _bounded(call: Callable[[], T], timeout: float) -> T:
         )
     if "error" in box:
         raise box["error"]
-    return box["value"]
+    value: T = box["value"]
+    return value
 
 
 def _unavailable(exc: BaseException, *, scrub: tuple[str, ...] = ()) -> KeyringUnavailableError:

@@ -67,7 +67,8 @@ class _Current:
 
     @property
     def profiles(self) -> dict[str, Any]:
-        return self.data.get("profiles", {})
+        found: dict[str, Any] = self.data.get("profiles", {})  # a table: _read_current
+        return found
 
 
 class ProfileStore:
@@ -154,8 +155,12 @@ class ProfileStore:
                     _add_table(doc, name, values)
 
             checks = [_profile_check(name) for name, _ in prepared]
+            def check_all(result: ProfilesFile) -> None:
+                for check in checks:
+                    check(result)
+
             self._commit(cur, expected, [append_all, lambda: _edited(cur.text, via_document)],
-                         check=lambda result: [check(result) for check in checks])
+                         check=check_all)
 
     def update(self, name: str, changes: Mapping[str, Any]) -> None:
         """Set the given fields; a value of None removes that key from the profile."""
@@ -228,8 +233,7 @@ class ProfileStore:
                 candidates = [
                     # a new [settings] table goes before the first table
                     lambda: _insert_before_first_table(cur.text, _render_settings(key, value)),
-                    lambda: _edited(cur.text, lambda doc: doc.append(
-                        "settings", _new_settings(key, value))),
+                    lambda: _edited(cur.text, lambda doc: _append_settings(doc, key, value)),
                 ]
             self._commit(cur, expected, candidates, check=_setting_check(key))
 
@@ -443,6 +447,10 @@ def _new_settings(key: str, value: Any) -> Table:
     table = tomlkit.table()
     table.add(key, value)
     return table
+
+
+def _append_settings(doc: tomlkit.TOMLDocument, key: str, value: Any) -> None:
+    doc.append("settings", _new_settings(key, value))
 
 
 def _render_settings(key: str, value: Any) -> str:

@@ -33,7 +33,9 @@ class SyncAuthClient(BaseAuthClient):
     Use as `with SyncAuthClient() as c`; `transport` is then an httpx.BaseTransport and
     `sleep` a plain function. It shares BaseAuthClient's __init__ and so its defaults."""
 
-    _default_sleep = staticmethod(time.sleep)
+    @staticmethod
+    def _default_sleep(seconds: float) -> None:
+        time.sleep(seconds)
 
     @staticmethod
     def _http_client(httpx: Any, *, direct: bool, **options: Any) -> Any:
@@ -91,9 +93,10 @@ class SyncAuthClient(BaseAuthClient):
             except (httpx.TransportError, _DeadlinePassed) as exc:
                 delay = retrying.failed(exc, time.perf_counter() - started)
             else:
-                delay = retrying.answered(response, time.perf_counter() - started)
-                if delay is None:
+                answered = retrying.answered(response, time.perf_counter() - started)
+                if answered is None:
                     return response, sent_at
+                delay = answered
             self._sleep(delay)
 
     def _receive(self, httpx: Any, call: _Call, deadline: float) -> httpx.Response:

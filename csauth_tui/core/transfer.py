@@ -114,7 +114,7 @@ class ImportPlan:
         return [o for o in self.outcomes if o.secret_refused]
 
 
-class ImportNotes(list):
+class ImportNotes(list[str]):
     """What apply_import says about secrets (stored, left out and why), one line each;
     `refused` counts the rows whose secret it refused to take, or profiles it could not
     replace (the caller's exit status)."""
@@ -239,7 +239,7 @@ def _rows_from_csv(path: Path, text: str) -> list[ImportRow]:
         raise ConfigError(f"{path}:{reader.line_num + 1}: not valid CSV ({exc})") from None
 
 
-def _csv_rows(path: Path, reader: csv.DictReader) -> list[ImportRow]:
+def _csv_rows(path: Path, reader: csv.DictReader[str]) -> list[ImportRow]:
     header = [h.strip() for h in reader.fieldnames or []]
     missing = [c for c in ("name", "level", "client_id") if c not in header]
     if missing:
@@ -399,7 +399,7 @@ def plan_import(rows: list[ImportRow], existing: ProfilesFile, overwrite: bool, 
             outcome.notes.append(f"unknown field(s) {', '.join(row.ignored)} ignored")
         if current is not None:
             outcome.notes.extend(_kept_by_overwrite(current, row, secrets))
-        client_id = row.fields.get("client_id")
+        client_id: str = row.fields["client_id"]  # there: the row passed the profile rules
         owner = owners.get(client_id)
         if owner is not None and owner != row.name:
             # legitimate (one account credential, two projects): the keyring entry is shared
@@ -515,7 +515,7 @@ def apply_import(
                 fields["client_secret"] = row.secret
                 fields["secret"] = None
                 notes.append(f"{row.name}: secret written in plaintext, as asked")
-            elif secrets is SecretsMode.KEYRING:
+            elif secrets is SecretsMode.KEYRING and store_secret is not None:
                 note, taken = _to_keyring(store_secret, row, fields, replace_secret)
                 notes.append(f"{row.name}: {note}")
                 notes.refused += taken is False
