@@ -20,7 +20,7 @@ import sys
 import time
 from datetime import datetime, timezone
 
-from . import audit, cli_token, idle, keystroke, past_the_hour, startup
+from . import audit, cli_token, everyday, idle, keystroke, past_the_hour, startup
 from .harness import Plan, Result
 
 # group -> (module, the figure keys it produces), in the order the table shows them
@@ -28,12 +28,13 @@ GROUPS = {
     "startup": (startup, ("start-1k", "start-10k", "rss-10k")),
     "token": (cli_token, ("token-cached", "token-fetch")),
     "audit": (audit, ("audit",)),
+    "everyday": (everyday, ("status-1k", "complete-1k")),
     "filter": (keystroke, ("filter",)),
     "idle": (idle, ("idle-cpu",)),
     "long-running": (past_the_hour, ("proxy", "auth")),
 }
-ORDER = ("start-1k", "start-10k", "token-cached", "token-fetch", "audit", "filter",
-         "idle-cpu", "rss-10k", "proxy", "auth")
+ORDER = ("start-1k", "start-10k", "token-cached", "token-fetch", "status-1k", "complete-1k",
+         "audit", "filter", "idle-cpu", "rss-10k", "proxy", "auth")
 
 
 def table(results: list[Result]) -> str:

@@ -10,6 +10,7 @@ import sys
 from . import __version__
 from .core.errors import CsauthError
 from .core.formats import FORMATS
+from .core.shells import SHELLS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
     def request_args(p: argparse.ArgumentParser) -> None:
-        p.add_argument("profile", metavar="PROFILE", type=utf8_text)
+        p.add_argument("profile", metavar="PROFILE", type=utf8_text, **DEFAULT_PROFILE)
         p.add_argument("--scope", action="append", metavar="S", dest="scopes", type=utf8_text,
                        help="scope to request (repeatable; default: the profile's scopes)")
         p.add_argument("--project-id", type=positive_int, metavar="N",
@@ -43,9 +44,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "at most 3600, a token's lifetime)")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     p.add_argument("--format", choices=FORMATS, default="token")
+    p.add_argument("--shell", choices=SHELLS, help="with --format env: the syntax of the "
+                   "lines (default posix: export NAME='value'; fish, powershell, dotenv)")
 
     p = sub.add_parser("me", help="what Contentsquare says about a credential (/v1/oauth/me)")
-    p.add_argument("profile", metavar="PROFILE", type=utf8_text)
+    p.add_argument("profile", metavar="PROFILE", type=utf8_text, **DEFAULT_PROFILE)
     p.add_argument("--json", action="store_true", help="the whole JSON answer")
 
     p = sub.add_parser("exec", help="run a command with CS_ACCESS_TOKEN, CS_API_BASE_URL and "
@@ -141,7 +144,51 @@ def build_parser() -> argparse.ArgumentParser:
                         "per project)")
 
     sub.add_parser("doctor", help="where things are and what works here")
+    everyday_parsers(sub)
     return parser
+
+
+# A PROFILE left out means the default profile ($CSAUTH_PROFILE, else default_profile).
+DEFAULT_PROFILE = {"nargs": "?", "help": "default: $CSAUTH_PROFILE, else default_profile in "
+                   "[settings] (see `csauth use`)"}
+
+
+def everyday_parsers(sub) -> None:
+    """status, use, secret set, completion: each runs `handler` (module, function),
+    imported only when that command runs."""
+    p = sub.add_parser("status", help="every profile at a glance: cached tokens' time left, "
+                       "scopes, project, endpoint, secret source, credential age (offline)")
+    p.add_argument("profiles", nargs="*", metavar="PROFILE", type=utf8_text, default=(),
+                   help="only these profiles (default: all)")  # (): see option_without_value
+    p.add_argument("--json", action="store_true", help="machine-readable (csauth-status/1)")
+    p.set_defaults(handler=("status", "status"))
+
+    p = sub.add_parser("use", help="set the default profile (default_profile in [settings]); "
+                       "without PROFILE, say which one is the default and where it is set")
+    p.add_argument("name", nargs="?", metavar="PROFILE", type=utf8_text)
+    p.add_argument("--clear", action="store_true", help="remove the default_profile setting")
+    p.set_defaults(handler=("everyday", "use"))
+
+    p = sub.add_parser("secret", help="rotate a profile's client secret (secret set)")
+    secret_sub = p.add_subparsers(dest="secret_command", metavar="ACTION", required=True)
+    s = secret_sub.add_parser(
+        "set", help="replace the keyring secret of a profile (and of every profile sharing "
+        "its client_id) once Contentsquare accepts the new one; read from stdin or a prompt")
+    s.add_argument("profile", metavar="PROFILE", type=utf8_text, **DEFAULT_PROFILE)
+    s.add_argument("--client-id", metavar="ID", type=utf8_text,
+                   help="the new pair's client_id, when it changes too (every profile that "
+                        "shared the old one in the keyring moves to it)")
+    s.add_argument("--no-verify", action="store_true",
+                   help="replace without asking Contentsquare first")
+    s.set_defaults(handler=("everyday", "secret_set"))
+
+    p = sub.add_parser("completion", help="print a shell completion script "
+                       "(bash, zsh or fish; see the README to install it)")
+    p.add_argument("shell", choices=("bash", "zsh", "fish"))
+    p.set_defaults(handler=("completion", "completion"))
+
+    p = sub.add_parser("_names")  # no help: hidden; the completion scripts call it
+    p.set_defaults(handler=("completion", "names"))
 
 
 def utf8_text(value: str) -> str:
@@ -210,7 +257,7 @@ def split_exec(argv: list[str]) -> tuple[list[str], list[str]] | None:
     if at >= len(argv) or argv[at] != "exec":
         return None
     rest, lead = argv[at + 1:], []
-    if rest[:1] == ["--"] and len(rest) > 1:  # exec -- -odd-name -- CMD
+    if rest[:1] == ["--"] and "--" in rest[2:]:  # exec -- -odd-name -- CMD
         lead, rest = ["--", rest[1]], rest[2:]
     cut = rest.index("--") if "--" in rest else len(rest)
     return argv[:at + 1] + rest[:cut] + lead, rest[cut + 1:]
@@ -243,6 +290,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "add" and args.replace_secret and args.secret != "keyring":
         parser.error("--replace-secret is for a secret stored in the keyring "
                      "(--secret keyring)")
+    if getattr(args, "shell", None) and args.command == "token" and args.format != "env":
+        parser.error("--shell goes with --format env")
     if args.verbose:
         import logging
 
@@ -292,6 +341,11 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return commands.open_app(args)
     if command == "exec" and not args.cmd:
         parser.error("exec needs a command after --, e.g. csauth exec prod -- curl ...")
+    if hasattr(args, "handler"):
+        from importlib import import_module
+
+        module, function = args.handler
+        return getattr(import_module(f".{module}", __package__), function)(args)
     handler = getattr(commands, f"{command}_", None) or getattr(commands, command)
     return handler(args)
 

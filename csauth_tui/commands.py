@@ -35,6 +35,24 @@ def check_settings(pf: ProfilesFile) -> None:
                           hint="fix [settings], or remove the key to use its default")
 
 
+def pick(args: argparse.Namespace, pf: ProfilesFile):
+    """The profile `args.profile` names, else the default one (named on stderr with -v)."""
+    from .core.defaults import choose
+
+    profile, default = choose(pf, args.profile)
+    if default is not None and args.verbose:
+        print(f"csauth: using the default profile '{profile.name}' (from {default.origin})",
+              file=sys.stderr)
+    return profile
+
+
+def name_the_default(args: argparse.Namespace) -> None:
+    """For the commands that look the profile up by name themselves (proxy, exec --proxy):
+    PROFILE left out becomes the default's name."""
+    if args.profile is None:
+        args.profile = pick(args, load_profiles(args)).name
+
+
 def token_cache(pf: ProfilesFile, no_cache: bool = False) -> TokenCache | None:
     if no_cache or not pf.settings.token_cache:
         return None
@@ -48,7 +66,7 @@ def obtain(args: argparse.Namespace, *, min_ttl: int | None = None,
            no_cache: bool = False) -> tuple[Token, TokenRequest]:
     """The token `args` ask for: from the cache when it has time left, else fetched."""
     pf = load_profiles(args)
-    profile = pf.get(args.profile)
+    profile = pick(args, pf)
     request = plan(profile, pf.settings, args.scopes, args.project_id)
     cache = token_cache(pf, no_cache)
     token = None
@@ -82,7 +100,7 @@ def fetch(pf: ProfilesFile, request: TokenRequest, cache: TokenCache | None) -> 
 
 def token(args: argparse.Namespace) -> int:
     tok, request = obtain(args, min_ttl=args.min_ttl, no_cache=args.no_cache)
-    sys.stdout.write(render(tok, request, args.format) + "\n")
+    sys.stdout.write(render(tok, request, args.format, shell=args.shell) + "\n")
     return EXIT_OK
 
 
@@ -90,6 +108,7 @@ def exec_(args: argparse.Namespace) -> int:
     if getattr(args, "proxy", False):
         from .proxy import exec_command
 
+        name_the_default(args)
         return exec_command(args)
     from .core.hardening import restore_core_limit
 
@@ -118,6 +137,7 @@ def exec_(args: argparse.Namespace) -> int:
 def proxy(args: argparse.Namespace) -> int:
     from .proxy import run_command
 
+    name_the_default(args)
     return run_command(args)
 
 
@@ -129,7 +149,7 @@ def me(args: argparse.Namespace) -> int:
     from .core.secrets import resolve_secret
 
     pf = load_profiles(args)
-    profile = pf.get(args.profile)
+    profile = pick(args, pf)
     secret = resolve_secret(profile)
     with SyncAuthClient(settings=pf.settings) as client:
         info = client.me(profile, secret)
@@ -206,13 +226,13 @@ def list_(args: argparse.Namespace) -> int:
 # --- changing profiles -----------------------------------------------------------------
 
 
-def read_secret(name: str) -> str:
+def read_secret(name: str, prompt: str = "Client secret") -> str:
     if sys.stdin is None or not sys.stdin.isatty():
         value = one_line_secret(sys.stdin.read() if sys.stdin else "")
     else:
         import getpass
 
-        value = getpass.getpass(f"Client secret for {name} (not echoed): ").strip()
+        value = getpass.getpass(f"{prompt} for {name} (not echoed): ").strip()
     if not value:
         raise SecretError("no client secret given: pipe it on stdin or type it at the prompt")
     return value

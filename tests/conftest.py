@@ -38,6 +38,7 @@ def isolated_home(tmp_path, monkeypatch):
     # unless a test opts into the Secret Service on purpose.
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("CSAUTH_PROFILE", raising=False)  # a developer's default profile
     return tmp_path
 
 

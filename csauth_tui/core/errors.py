@@ -68,6 +68,13 @@ class StoreError(ConfigError):
     """The profiles file could not be written (permissions, disk full, lock timeout...)."""
 
 
+class NoProfileError(ConfigError):
+    """No PROFILE given and no default profile set: a usage mistake, as the missing
+    argument was before defaults existed."""
+
+    exit_code = EXIT_USAGE
+
+
 class SecretError(ConfigError):
     """The client secret could not be found where the profile says it lives."""
 

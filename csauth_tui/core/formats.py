@@ -29,8 +29,9 @@ def token_env(token: Token) -> dict[str, str]:
     }
 
 
-def render(token: Token, request: TokenRequest, fmt: str) -> str:
-    """The token in one of FORMATS (anything else: JSON)."""
+def render(token: Token, request: TokenRequest, fmt: str, *, shell: str | None = None) -> str:
+    """The token in one of FORMATS (anything else: JSON); `shell`: the syntax of `env`
+    (core/shells.py; default posix)."""
     if fmt == "token":
         return token.access_token
     if fmt == "header":
@@ -39,9 +40,9 @@ def render(token: Token, request: TokenRequest, fmt: str) -> str:
         url = probe_url(token, request.project_id)
         return f"curl -sS -H {shlex.quote(token.header)} {shlex.quote(url)}"
     if fmt == "env":
-        return "\n".join(
-            f"export {name}={shlex.quote(value)}" for name, value in token_env(token).items()
-        )
+        from .shells import env_lines
+
+        return env_lines(token_env(token), shell or "posix")
     return json.dumps({
         "profile": request.profile.name,
         "access_token": token.access_token,

@@ -115,6 +115,7 @@ class Settings:
     clipboard_clear_seconds: int = 30
     token_cache: bool = True
     ca_bundle: str | None = None
+    default_profile: str | None = None  # the PROFILE of commands that omit it
     keys: dict[str, str] = field(default_factory=dict)
 
 
@@ -322,7 +323,7 @@ def _settings(raw: Any, problems: list[Problem]) -> Settings:
     values: dict[str, Any] = {}
     checks = {
         "auth_url": str, "renew_before_seconds": int, "clipboard_clear_seconds": int,
-        "token_cache": bool, "ca_bundle": str,
+        "token_cache": bool, "ca_bundle": str, "default_profile": str,
     }
     for key, value in raw.items():
         kind = checks.get(key)

@@ -225,9 +225,28 @@ class CsauthApp(ManageProfiles, TokenActions, App[int]):
                             description="close the previous client")
         self._restore_cached_tokens()
         table = self.query_one(ProfileTable)
-        table.load(self.pf, keep=self.current or (self.pf.order[0] if self.pf.order else None))
+        table.load(self.pf, keep=self.current or self._start_profile())
         self._show_empty_state()
         self._tick()
+
+    def _start_profile(self) -> str | None:
+        """The default profile ($CSAUTH_PROFILE, else default_profile) when it is one of the
+        file, else the first; an unknown default is said, not silently replaced. The demo
+        has profiles of its own: no default there."""
+        from ..core.defaults import check, default_of
+        from ..core.errors import ConfigError
+
+        first = self.pf.order[0] if self.pf.order else None
+        default = None if self.demo else default_of(self.pf)
+        if default is None:
+            return first
+        try:
+            return check(self.pf, default).name
+        except ConfigError as exc:
+            if default.name in self.pf.order:
+                return default.name  # an invalid profile: selected, its errors shown
+            self.notify(str(exc), severity="warning", markup=False, timeout=10)
+            return first
 
     def _note(self, note_id: str, parent: Widget, before: Widget | None = None) -> Static:
         """A line of text that most sessions never show (no profiles, the clipboard's

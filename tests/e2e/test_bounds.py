@@ -287,6 +287,9 @@ def test_csauth_is_not_dumpable(cli, tmp_path):
             "exit 1\"'")
         config.write_text(text)
         os.chmod(config, 0o644)
+        # csauth reads only a profiles file (and directory) of its own user's
+        os.chown(home, NOBODY, NOBODY)
+        os.chown(config, NOBODY, NOBODY)
         env = {**os.environ, "HOME": str(home), "CSAUTH_CONFIG": str(config),
                "CSAUTH_CACHE_DIR": str(home / "cache"), "XDG_CACHE_HOME": str(home),
                "XDG_CONFIG_HOME": str(home)}

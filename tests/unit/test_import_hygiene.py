@@ -156,3 +156,33 @@ def test_uncached_token_fetch_loads_no_event_loop(tmp_path):
     assert [t.access_token + "\n" for t in cached] == [printed.read_text()]  # and cached
     assert {"httpx", "csauth_tui.core.api"} <= loaded
     assert sorted(m for m in loaded if m.startswith(EVENT_LOOP)) == []
+
+
+def run_csauth(argv: list[str], env: dict[str, str], expect: str) -> set[str]:
+    """`csauth ARGV` through the installed console script in a fresh interpreter, exit 0,
+    `expect` in its output; its sys.modules returned."""
+    code = csauth_token_script(f"assert {expect!r} in out.getvalue(), out.getvalue()\n")
+    code = code.replace("'token', 'p'", ", ".join(repr(a) for a in argv))
+    return modules_after(code, env, replace_env=True)
+
+
+def test_status_stays_on_the_standard_library(tmp_path):
+    """`csauth status` reads the file and the cache: no keyring, no HTTP client, no
+    tomlkit, no event loop."""
+    config, cache = tmp_path / "profiles.toml", tmp_path / "cache"
+    write_cached_token(config, cache)
+    env = child_env(CSAUTH_CONFIG=str(config), CSAUTH_CACHE_DIR=str(cache))
+    for argv in (["status"], ["status", "--json"]):
+        loaded = run_csauth(argv, env, expect="p")
+        assert heavy_in(loaded) == []
+        assert "csauth_tui.status" in loaded  # it really ran
+
+
+def test_completion_name_lookup_stays_on_the_standard_library(tmp_path):
+    """What a completion script calls at TAB: profile names read with tomllib only."""
+    config, cache = tmp_path / "profiles.toml", tmp_path / "cache"
+    write_cached_token(config, cache)
+    loaded = run_csauth(["_names"], child_env(CSAUTH_CONFIG=str(config),
+                                              CSAUTH_CACHE_DIR=str(cache)), expect="p\n")
+    assert heavy_in(loaded) == []
+    assert "csauth_tui.completion" in loaded

@@ -95,16 +95,20 @@ DOCUMENTED = {  # README, "Exit status": 3 configuration, 4 refused, 5 network o
     errors.ConfigError: 3, errors.ProfilesSyntaxError: 3, errors.UnknownProfileError: 3,
     errors.ProfileInvalidError: 3, errors.StoreError: 3, errors.SecretError: 3,
     errors.KeyringUnavailableError: 3, errors.SecretConflictError: 3,
+    errors.UnsafeFileError: 3,
     errors.RuleError: 4, errors.InvalidCredentialsError: 4, errors.TokenExpiredError: 4,
     errors.ForbiddenError: 4, errors.UntrustedEndpointError: 4, errors.RefusedError: 4,
     errors.ApiError: 5, errors.RateLimitedError: 5, errors.ServerError: 5,
     errors.NetworkError: 5, errors.BadResponseError: 5,
+    errors.NoProfileError: 2,  # no PROFILE and no default: a usage mistake
 }
 
 
 def make(kind):
     if kind is errors.ProfilesSyntaxError:
         return kind("profiles.toml", 1, 1, "bad")
+    if kind is errors.UnsafeFileError:
+        return kind("profiles.toml", "another user may write it", "chmod go-w profiles.toml")
     return kind(f"a {kind.__name__} happened")
 
 

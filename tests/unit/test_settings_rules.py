@@ -52,7 +52,7 @@ def test_a_profiles_own_rejected_auth_url_makes_that_profile_invalid():
 
 
 def token(lifetime: float, issued: datetime = NOW) -> Token:
-    return Token("tok", "https://api.contentsquare.com", issued,
+    return Token("tok.e30.sig", "https://api.contentsquare.com", issued,
                  issued + timedelta(seconds=lifetime), "c", "https://api.contentsquare.com")
 
 
