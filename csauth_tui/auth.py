@@ -396,7 +396,9 @@ class ContentsquareAuth(httpx.Auth):
         await request.aread()
         await self.limit.acquire_async()
         try:
-            token = self.source.peek() or await asyncio.to_thread(self.source.current)
+            token = self.source.peek()
+            if token is None:
+                token = await asyncio.to_thread(self.source.current)
             retry = _Retry(self)
             while True:
                 self._authorize(request, token)

@@ -72,7 +72,7 @@ def obtain(args: argparse.Namespace, *, min_ttl: int | None = None,
     token = None
     if cache is not None and min_ttl is None:  # the setting, capped per token's lifetime
         token = cache.get(request.cache_key, renew_before=pf.settings.renew_before_seconds)
-    elif cache is not None:
+    elif cache is not None and min_ttl is not None:
         token = cache.get(request.cache_key, min_ttl)
     if token is None:
         token = fetch(pf, request, cache)

@@ -42,7 +42,8 @@ from .auth import ProjectLimit, TokenSource, reached_directly
 from .core.answers import endpoint_trusted, response_error
 from .core.errors import ConfigError, CsauthError, TokenExpiredError
 from .core.kinds import CallKind
-from .core.profiles import SecretKind, is_loopback
+from .core.profiles import SecretKind
+from .core.urls import is_loopback
 from .core.text import inert
 from .core.tokens import Token, iso_utc, utcnow
 
@@ -292,7 +293,8 @@ class Proxy:
             await writer.drain()
         if not encodings:
             return await reader.readexactly(size) if size else b""
-        chunks, total = [], 0
+        chunks: list[bytes] = []
+        total = 0
         while True:
             line = await reader.readuntil(b"\r\n")
             try:
@@ -342,7 +344,9 @@ class Proxy:
             return token
         assert self._renewing is not None
         async with self._renewing:  # one thread fetching, not one per waiting request
-            return self.source.peek() or await asyncio.to_thread(self.source.current)
+            token = self.source.peek()
+            return token if token is not None else await asyncio.to_thread(
+                self.source.current)
 
     async def _renew(self, stale: Token) -> Token:
         assert self._renewing is not None

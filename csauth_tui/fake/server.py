@@ -262,6 +262,8 @@ class FakeContentsquare:
         server.fake = self
         self._server = server
         host, port = server.server_address[:2]
+        if isinstance(host, bytes):  # an AF_UNIX-style address; never for AF_INET
+            host = host.decode()
         self._url = f"http://{host}:{port}"
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.05},
@@ -384,7 +386,7 @@ class FakeContentsquare:
             claims = json.loads(_unb64(parts[1]))
         except (ValueError, TypeError):
             raise invalid from None
-        level = self._issued.get(claims.get("jti")) if isinstance(claims, dict) else None
+        level = self._issued.get(str(claims.get("jti"))) if isinstance(claims, dict) else None
         if level is None:
             raise invalid
         exp = claims.get("exp")
@@ -435,8 +437,8 @@ class FakeContentsquare:
         if path == TOKEN_PATH and isinstance(body, dict):
             if _is_int(body.get("project_id")):
                 return body["project_id"]
-            cred = self._credentials.get(body.get("client_id")) if isinstance(
-                body.get("client_id"), str) else None
+            client_id = body.get("client_id")
+            cred = self._credentials.get(client_id) if isinstance(client_id, str) else None
             if cred is not None and cred.level == "project":
                 return cred.project_ids[0]
         if path in (SEGMENTS_PATH, EXPORTS_PATH) and bearer:
