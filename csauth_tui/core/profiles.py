@@ -12,6 +12,7 @@ import sys
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from . import scopes as scope_rules
@@ -63,7 +64,7 @@ class SecretSource:
         if not isinstance(text, str):
             raise ValueError(f"unknown secret source (value not shown): {_SOURCE_RULE}")
         if text in ("keyring", "plaintext"):
-            return cls(SecretKind(text))
+            return KEYRING if text == "keyring" else PLAINTEXT
         prefix, colon, argument = text.partition(":")
         if not colon or prefix not in ("env", "cmd"):
             raise ValueError(f"unknown secret source (value not shown): {_SOURCE_RULE}")
@@ -376,18 +377,154 @@ def _scope_verdict(raw: tuple[Any, ...]
     return scopes, scope_rules.combination_error(scopes), tuple(scope_rules.unknown(scopes))
 
 
+# --- the field rules ---------------------------------------------------------------------
+# One table says what each key of a [profiles.NAME] table must be. The file loader
+# (validate_profile), the app's form (ui/screens/profile_form.form_errors) and the import
+# readers (transfer.py, through validate_profile) all ask it: no second copy of a rule.
+
+
+@dataclass(frozen=True)
+class FieldRule:
+    """One key of a profile table: the TOML types it takes (a bool is never an int),
+    whether it must be there, what else its value must be (`check`: why not, or None),
+    what to say when it is missing or of the wrong type (`message`, with {value}), and
+    `expects`: the rule in a few words, where a form shows it beside the field. `notes`
+    gives warnings about a value that is kept (an unknown scope)."""
+
+    name: str
+    types: tuple[type, ...]
+    required: bool
+    check: Callable[[Any], str | None]
+    message: str
+    expects: str = ""
+    notes: Callable[[Any], list[str]] = lambda value: []
+
+    def problem(self, value: Any) -> str | None:
+        """Why `value` (None: the key is absent) cannot be this field's, or None."""
+        if value is None:
+            return self.message.format(value=value) if self.required else None
+        if (isinstance(value, bool) and bool not in self.types) or not isinstance(
+                value, self.types):
+            return self.message.format(value=value)
+        return self.check(value)
+
+
+def whole_number(text: str) -> int | str:
+    """An int for plain ASCII digits that int() accepts; else the text, for the rules to
+    refuse by name (str.isdigit is also true for '²' and other non-ASCII digits). How a
+    form's or a CSV cell's text becomes a project_id."""
+    if text.isascii() and text.isdigit():
+        try:
+            return int(text)
+        except ValueError:  # more digits than int() converts
+            pass
+    return text
+
+
+def positive_int(value: Any) -> bool:
+    """A project_id: a whole number above 0 (not a bool, not a float, not text)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+_PROJECT_ID_RULE = "project_id must be a positive integer, not {value!r}"
+_SCOPES_RULE = "scopes must be a list of strings, e.g. [\"metrics\"]"
+_MISSING_CLIENT_ID = "missing client_id (copy it from the Contentsquare console)"
+
+
+def _scopes(value: Any) -> tuple[tuple[str, ...], str | None, tuple[str, ...]] | None:
+    raw = [value] if isinstance(value, str) else value
+    try:
+        return _scope_verdict(tuple(raw))
+    except TypeError:  # a list or table among them: not hashable, not strings either
+        return None
+
+
+def _scopes_check(value: Any) -> str | None:
+    verdict = _scopes(value)
+    return _SCOPES_RULE if verdict is None else verdict[1]
+
+
+def _unknown_scopes(value: Any) -> list[str]:
+    verdict = _scopes(value)
+    return [f"unknown scope '{scope}' (kept; Contentsquare may have added it)"
+            for scope in (verdict[2] if verdict else ())]
+
+
+def _client_id_check(value: str) -> str | None:
+    if not value.strip():
+        return _MISSING_CLIENT_ID
+    control = control_error("client_id", value)
+    return f"{control}: copy it again from the Contentsquare console" if control else None
+
+
+def _secret_check(value: str) -> str | None:
+    try:
+        SecretSource.parse(value)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def _created_check(value: date) -> str | None:
+    created = value.date() if isinstance(value, datetime) else value
+    if created > date.today():
+        return (f"created {created.isoformat()} is in the future: use the date the "
+                "credential was created in the Contentsquare console")
+    return None
+
+
+FIELD_RULES: tuple[FieldRule, ...] = (
+    FieldRule("level", (str,), False,
+              lambda v: None if v in LEVELS else f"unknown level '{v}': use \"project\" or "
+              "\"account\"",
+              "unknown level '{value}': use \"project\" or \"account\""),
+    FieldRule("client_id", (str,), True, _client_id_check, _MISSING_CLIENT_ID),
+    FieldRule("scopes", (list, str), False, _scopes_check, _SCOPES_RULE,
+              notes=_unknown_scopes),
+    FieldRule("project_id", (int,), False,
+              lambda v: None if positive_int(v) else _PROJECT_ID_RULE.format(value=v),
+              _PROJECT_ID_RULE, expects="a positive whole number"),
+    FieldRule("client_secret", (str,), False,
+              lambda v: None if v else "client_secret must be a non-empty string",
+              "client_secret must be a non-empty string",
+              notes=lambda v: ["client secret stored in plaintext in the profiles file; "
+                               "move it to the keyring"]),
+    # never quote the value in these messages: a user may have pasted the secret itself
+    FieldRule("secret", (str,), False, _secret_check,
+              f"unknown secret source (value not shown): {_SOURCE_RULE}"),
+    FieldRule("created", (date,), False, _created_check,
+              "created must be a TOML date, e.g. 2026-01-15", expects="a date like 2026-01-15"),
+    FieldRule("description", (str,), False, lambda v: None, "description must be a string"),
+    FieldRule("auth_url", (str,), False, url_error, "auth_url must be a string"),
+)
+RULES: dict[str, FieldRule] = {rule.name: rule for rule in FIELD_RULES}
+
+
+def field_problem(name: str, value: Any) -> str | None:
+    """Why `value` cannot be the profile field `name` (None: it can, or it is absent and
+    may be). A form or an import asks this for one field; validate_profile for all."""
+    return RULES[name].problem(value)
+
+
+def name_problem(name: str) -> str | None:
+    """Why `name` cannot name a profile, or None."""
+    if not NAME_RE.match(name):
+        return control_error("the profile name", name) or f"a profile name may use {NAME_RULE} only"
+    if len(name) > MAX_NAME:
+        return f"a profile name is at most {MAX_NAME} characters, not {len(name)}"
+    return None
+
+
 def validate_profile(name: str, table: Any, problems: list[Problem]) -> Profile | None:
-    """A Profile, or None with the reasons appended to `problems`."""
+    """A Profile, or None with the reasons appended to `problems` (see FIELD_RULES)."""
     first_new = len(problems)  # not a count over all of `problems`: that made loading O(n^2)
 
     def err(fld: str | None, message: str, severity: Severity = Severity.ERROR) -> None:
         problems.append(Problem(message, profile=name, field=fld, severity=severity))
 
-    if not NAME_RE.match(name):
-        err(None, control_error("the profile name", name)
-            or f"a profile name may use {NAME_RULE} only")
-    elif len(name) > MAX_NAME:
-        err(None, f"a profile name is at most {MAX_NAME} characters, not {len(name)}")
+    bad_name = name_problem(name)
+    if bad_name:
+        err(None, bad_name)
     if not isinstance(table, dict):
         err(None, "must be a table ([profiles.NAME])")
         return None
@@ -396,90 +533,35 @@ def validate_profile(name: str, table: Any, problems: list[Problem]) -> Profile 
             if key not in PROFILE_KEYS:
                 err(key, f"unknown field '{key}' ignored", Severity.WARNING)
 
-    level = table.get("level", "project")
-    if level not in LEVELS:
-        err("level", f"unknown level '{level}': use \"project\" or \"account\"")
-
-    client_id = table.get("client_id")
-    if not isinstance(client_id, str) or not client_id.strip():
-        err("client_id", "missing client_id (copy it from the Contentsquare console)")
-    elif control_error("client_id", client_id):
-        err("client_id", f"{control_error('client_id', client_id)}: copy it again from the "
-            "Contentsquare console")
-
-    raw_scopes = table.get("scopes", ["metrics"])
-    if isinstance(raw_scopes, str):
-        raw_scopes = [raw_scopes]
-    try:
-        verdict = _scope_verdict(tuple(raw_scopes)) if isinstance(raw_scopes, list) else None
-    except TypeError:  # a list or table among them: not hashable, not strings either
-        verdict = None
-    if verdict is None:
-        err("scopes", "scopes must be a list of strings, e.g. [\"metrics\"]")
-        verdict = (("metrics",), None, ())  # not used: the profile is refused
-    scopes, combo, unknown = verdict
-    if combo:
-        err("scopes", combo)
-    for scope in unknown:
-        err("scopes", f"unknown scope '{scope}' (kept; Contentsquare may have added it)",
-            Severity.WARNING)
-
-    project_id = table.get("project_id")
-    if project_id is not None and (isinstance(project_id, bool) or not isinstance(project_id, int)
-                                   or project_id <= 0):
-        err("project_id", f"project_id must be a positive integer, not {project_id!r}")
-        project_id = None
-
-    secret: SecretSource | None = KEYRING
-    plaintext = table.get("client_secret")
-    if plaintext is not None:
-        if not isinstance(plaintext, str) or not plaintext:
-            err("client_secret", "client_secret must be a non-empty string")
-        else:
-            err("client_secret", "client secret stored in plaintext in the profiles file; "
-                "move it to the keyring", Severity.WARNING)
-            secret = PLAINTEXT
-    if secret is not PLAINTEXT and "secret" in table:
-        try:
-            secret = SecretSource.parse(table["secret"])
-        except ValueError as exc:
-            err("secret", str(exc))
-            secret = None
-
-    created = table.get("created")
-    if isinstance(created, datetime):
-        created = created.date()
-    if created is not None and not isinstance(created, date):
-        err("created", "created must be a TOML date, e.g. 2026-01-15")
-        created = None
-    elif created is not None and created > date.today():
-        err("created", f"created {created.isoformat()} is in the future: use the date the "
-            "credential was created in the Contentsquare console")
-        created = None
-
-    description = table.get("description", "")
-    if not isinstance(description, str):
-        err("description", "description must be a string")
-        description = ""
-
-    auth_url = table.get("auth_url")
-    if auth_url is not None:
-        problem = url_error(auth_url) if isinstance(auth_url, str) else "auth_url must be a string"
+    values: dict[str, Any] = {}
+    for rule in FIELD_RULES:
+        value = table.get(rule.name)
+        if rule.name == "secret" and values.get("client_secret"):
+            continue  # a client_secret in the file is the source, whatever `secret` says
+        problem = rule.problem(value)
         if problem:
-            err("auth_url", problem)
+            err(rule.name, problem)
+        elif value is not None:
+            values[rule.name] = value
+            for note in rule.notes(value):
+                err(rule.name, note, Severity.WARNING)
 
     if len(problems) > first_new and any(p.severity is Severity.ERROR
                                          for p in problems[first_new:]):
         return None
+    plaintext = values.get("client_secret")
+    verdict = _scopes(values.get("scopes", ["metrics"]))
+    created = values.get("created")
+    auth_url = values.get("auth_url")
     return Profile(
         name=name,
-        client_id=str(client_id).strip(),
-        level=level,
-        scopes=scopes,
-        project_id=project_id,
-        secret=secret or KEYRING,
-        client_secret=Secret(plaintext) if isinstance(plaintext, str) and plaintext else None,
-        created=created,
-        description=description,
+        client_id=str(values["client_id"]).strip(),
+        level=values.get("level", "project"),
+        scopes=verdict[0] if verdict else ("metrics",),
+        project_id=values.get("project_id"),
+        secret=PLAINTEXT if plaintext else SecretSource.parse(values.get("secret", "keyring")),
+        client_secret=Secret(plaintext) if plaintext else None,
+        created=created.date() if isinstance(created, datetime) else created,
+        description=values.get("description", ""),
         auth_url=auth_url.rstrip("/") if auth_url else None,
     )

@@ -247,6 +247,7 @@ def cached_token(raw: Any, key: str, now: datetime) -> Token | None:
     with (core.urls.endpoint_trusted); a token issued after now (give or take
     CLOCK_SKEW_SECONDS) or expiring later than MAX_LIFETIME_SECONDS (+ skew) from now.
     """
+    from .profiles import positive_int
     from .urls import endpoint_trusted
 
     if not isinstance(raw, dict):
@@ -257,7 +258,7 @@ def cached_token(raw: Any, key: str, now: datetime) -> Token | None:
         profile, extra = raw.get("profile"), raw.get("extra") or {}
         if (not all(isinstance(text, str) for text in texts)
                 or not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes)
-                or not (project_id is None or (type(project_id) is int and project_id > 0))
+                or not (project_id is None or positive_int(project_id))
                 or not (profile is None or isinstance(profile, str))
                 or not isinstance(extra, dict) or raw.get("trusted", True) is not True):
             return None

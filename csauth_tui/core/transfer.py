@@ -226,7 +226,7 @@ def _rows_from_json(path: Path, text: str) -> list[ImportRow]:
             rows.append(row)
             continue
         if isinstance(item.get("project_id"), str):  # "1001", as a CSV cell would give it
-            item = {**item, "project_id": _whole_number(item["project_id"].strip())}
+            item = {**item, "project_id": profile_rules.whole_number(item["project_id"].strip())}
         rows.append(_split_secret(where, item["name"], item))
     return rows
 
@@ -263,7 +263,7 @@ def _csv_rows(path: Path, reader: csv.DictReader[str]) -> list[ImportRow]:
             if key != "client_secret":  # csauth never writes one, so never escapes one
                 value = from_csv_cell(value)
             if key == "project_id":
-                raw[key] = _whole_number(value)
+                raw[key] = profile_rules.whole_number(value)
             elif key == "scopes":
                 raw[key] = value.replace(";", " ").replace(",", " ").split()
             elif key == "created":
@@ -304,23 +304,13 @@ def from_csv_cell(cell: str) -> str:
     return cell
 
 
-def _whole_number(value: str) -> int | str:
-    """An int for plain ASCII digits that int() accepts; else the text, for the profile
-    check to refuse by name (str.isdigit is also true for '²' and other non-ASCII digits)."""
-    if value.isascii() and value.isdigit():
-        try:
-            return int(value)
-        except ValueError:  # more digits than int() converts
-            pass
-    return value
-
-
 def _validate(row: ImportRow) -> None:
     if row.errors:
         return
     problems: list[Problem] = []
-    if not isinstance(row.name, str) or not profile_rules.NAME_RE.fullmatch(row.name or ""):
-        row.errors.append(f"name '{row.name}' must use letters, digits, '-' and '_' only")
+    bad_name = profile_rules.name_problem(row.name if isinstance(row.name, str) else "")
+    if bad_name:
+        row.errors.append(f"name '{row.name}': {bad_name}")
         return
     unknown = sorted(set(row.fields) - profile_rules.PROFILE_KEYS)
     for key in unknown:

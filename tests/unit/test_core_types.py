@@ -186,3 +186,54 @@ def test_an_import_plan_names_its_actions_by_member(tmp_path):
                        overwrite=False, secrets="skip")
     assert [o.action for o in plan.outcomes] == [ImportAction.ADD, ImportAction.INVALID]
     assert plan.outcomes[1].line().startswith("line 3: reject bad name")
+
+
+# --- one table of field rules (issue 14 §3) ----------------------------------------------
+
+
+@pytest.mark.parametrize("bad", [0, -3, True, 1.5, "12", "x"])
+def test_the_project_id_rule_is_one_rule_for_file_request_and_import(tmp_path, bad):
+    from csauth_tui.core.errors import RuleError
+    from csauth_tui.core.profiles import RULES, Settings, field_problem
+    from csauth_tui.core.request import plan
+    from csauth_tui.core.transfer import read_rows
+
+    expected = f"project_id must be a positive integer, not {bad!r}"
+    assert field_problem("project_id", bad) == expected
+    problems: list[profiles.Problem] = []
+    assert profiles.validate_profile("p", {"client_id": "c", "project_id": bad}, problems) \
+        is None
+    assert [p.message for p in problems] == [expected]
+    with pytest.raises(RuleError, match="project_id must be a positive integer"):
+        plan(Profile(name="p", client_id="c"), Settings(), None, bad)
+    source = tmp_path / "in.json"
+    source.write_text(__import__("json").dumps([{"name": "p", "level": "project",
+                                                 "client_id": "c", "project_id": bad}]))
+    (row,) = read_rows(source)
+    # a JSON "12" is read as the number a CSV cell would give: then it is a good one
+    assert row.errors == ([] if bad == "12" else [f"project_id: {expected}"])
+    assert RULES["project_id"].expects == "a positive whole number"
+
+
+def test_every_profile_key_has_one_rule_and_the_loader_keeps_the_file_order_of_problems():
+    from csauth_tui.core.profiles import FIELD_RULES, PROFILE_KEYS
+
+    assert {rule.name for rule in FIELD_RULES} == PROFILE_KEYS
+    problems: list[profiles.Problem] = []
+    profiles.validate_profile("p", {"level": "x", "scopes": ["metrics", "brand-new"],
+                                    "project_id": 0, "created": "soon", "zzz": 1}, problems)
+    assert [(p.field, p.severity.value) for p in problems] == [
+        ("zzz", "warning"), ("level", "error"), ("client_id", "error"),
+        ("scopes", "warning"), ("project_id", "error"), ("created", "error")]
+
+
+def test_the_forms_project_id_check_is_the_cores_and_survives_non_ascii_digits():
+    """'²' passes str.isdigit but not int(): the form's own check crashed on it."""
+    from csauth_tui.ui.screens.profile_form import FormValues, form_errors
+
+    for text in ("²", "0", "-1", "abc"):
+        values = FormValues(name="p", client_id="c", project=text)
+        assert form_errors(values, set(), None, False)["project_id"] == \
+            "a positive whole number", text
+    assert "project_id" not in form_errors(FormValues(name="p", client_id="c", project="7"),
+                                           set(), None, False)

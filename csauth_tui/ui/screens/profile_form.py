@@ -26,11 +26,14 @@ from ...core.profiles import (
     MAX_NAME,
     NAME_RE,
     NAME_RULE,
+    RULES,
     Problem,
     Profile,
     SecretKind,
     SecretSource,
+    field_problem,
     validate_profile,
+    whole_number,
 )
 from ...core.text import control_error
 from ...core.redact import Secret
@@ -112,7 +115,7 @@ class FormValues:
         out: dict[str, Any] = {"level": self.level, "client_id": self.client_id.strip(),
                                "scopes": list(self.scopes)}
         if self.project.strip():
-            out["project_id"] = int(self.project) if self.project.strip().isdigit() else self.project
+            out["project_id"] = whole_number(self.project.strip())
         if self.source in ("env", "cmd"):
             out["secret"] = f"{self.source}:{self.source_arg.strip()}"
         elif self.source == "keyring":
@@ -144,15 +147,15 @@ def form_errors(values: FormValues, taken: set[str], original: str | None,
                                               and t.casefold() == name.casefold()), None)):
         errors["name"] = f"differs from '{twin}' only by case"
     project = values.project.strip()
-    if project and not (project.isdigit() and int(project) > 0):
-        errors["project_id"] = "a positive whole number"
+    if project and field_problem("project_id", whole_number(project)):
+        errors["project_id"] = RULES["project_id"].expects
     elif values.level == "account" and not project:
         errors["project_id"] = "required for account-level credentials"
     if values.created.strip():
         try:
             date.fromisoformat(values.created.strip())
         except ValueError:
-            errors["created"] = "a date like 2026-01-15"
+            errors["created"] = RULES["created"].expects
     if values.source in ("env", "cmd") and not values.source_arg.strip():
         errors["secret"] = ("the variable name" if values.source == "env" else "the command") \
             + " is required"
