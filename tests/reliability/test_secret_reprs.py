@@ -214,9 +214,10 @@ def held_objects(tmp_path: Path) -> dict[str, Any]:
     settings = Settings()
     client = AuthClient(settings=settings)
     service = TokenService(settings, client, cache=cache, resolve_secret=lambda p: Secret(SECRET))
+    from csauth_tui.core.kinds import SecretsMode
     from csauth_tui.core.profiles import SecretKind
 
-    held = {"SecretKind": SecretKind.ENV, "Secret": Secret(SECRET), "TokenCache": cache, "ProfileStore": store,
+    held = {"SecretKind": SecretKind.ENV, "SecretsMode": SecretsMode.KEYRING, "Secret": Secret(SECRET), "TokenCache": cache, "ProfileStore": store,
             "Clipboard": board, "FakeContentsquare": fake, "AuthClient": client,
             "TokenService": service, "Secret of a token": Secret(TOKEN)}
     held.update(python_api_objects(config))
