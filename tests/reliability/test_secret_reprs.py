@@ -124,6 +124,8 @@ def build(kind: Any, name: str, depth: int = 0) -> Any:
             if len(args) == 2 else {}
     if inspect.isclass(kind) and issubclass(kind, BaseException):
         return CsauthError("plain error")
+    if kind is type:
+        return str
     if inspect.isclass(kind) and issubclass(kind, enum.Enum):
         return next(iter(kind))
     if origin is not None and "Callable" in str(origin):
