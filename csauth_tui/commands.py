@@ -12,7 +12,7 @@ from typing import Any
 from .core import paths
 from .core.errors import EXIT_OK, ConfigError, SecretError
 from .core.formats import render, token_env
-from .core.profiles import ProfilesFile, load
+from .core.profiles import ProfilesFile, SecretKind, load
 from .core.request import TokenRequest, plan
 from .core.text import inert
 from .core.tokens import Token, TokenCache
@@ -72,7 +72,7 @@ def obtain(args: argparse.Namespace, *, min_ttl: int | None = None,
     token = None
     if cache is not None and min_ttl is None:  # the setting, capped per token's lifetime
         token = cache.get(request.cache_key, renew_before=pf.settings.renew_before_seconds)
-    elif cache is not None:
+    elif cache is not None and min_ttl is not None:
         token = cache.get(request.cache_key, min_ttl)
     if token is None:
         token = fetch(pf, request, cache)
@@ -123,8 +123,8 @@ def exec_(args: argparse.Namespace) -> int:
     tok, request = obtain(args)
     env = {**os.environ, **token_env(tok)}
     source = request.profile.secret
-    if source.startswith("env:"):  # the command gets a token, not the client secret
-        env.pop(source[4:], None)
+    if source.kind is SecretKind.ENV:  # the command gets a token, not the client secret
+        env.pop(source.argument, None)
     sys.stdout.flush()
     try:
         if os.name == "posix":
@@ -292,7 +292,7 @@ def add(args: argparse.Namespace) -> int:
     from datetime import date
 
     from .core.errors import ApiError, SecretConflictError
-    from .core.profiles import Profile, validate_profile
+    from .core.profiles import validate_profile
     from .core.redact import Secret, mask
     from .core.store import ProfileStore
 
@@ -305,15 +305,15 @@ def add(args: argparse.Namespace) -> int:
     fields["created"] = args.created or date.today()
     if args.auth_url:
         fields["auth_url"] = args.auth_url
-    source = args.secret
-    if source != "plaintext":
-        fields["secret"] = source
+    if args.secret != "plaintext":  # --secret plaintext: a client_secret key, below
+        fields["secret"] = args.secret
     problems: list = []
-    check = dict(fields, client_secret="x") if source == "plaintext" else fields
+    check = dict(fields, client_secret="x") if args.secret == "plaintext" else fields
     new_profile = validate_profile(args.name, check, problems)
     if new_profile is None:
         detail = "; ".join(str(p) for p in problems if p.severity == "error")
         raise ConfigError(f"profile not added: {detail}")
+    source = new_profile.secret
 
     store = ProfileStore(paths.config_path(args.config))
     existing = store.load()
@@ -327,16 +327,15 @@ def add(args: argparse.Namespace) -> int:
                           hint="pick a name that differs by more than case")
     from .core.secrets import describe_source
 
-    secret_note = describe_source(Profile(name=args.name, client_id=args.client_id,
-                                          secret=source))
-    if source not in ("keyring", "plaintext") and piped_input():
+    secret_note = describe_source(new_profile)
+    if not source.held and piped_input():
         raise ConfigError(f"profile not added: a secret was piped on stdin, but --secret "
-                          f"{source.split(':', 1)[0]}:... says where the secret comes from",
+                          f"{source.kind.value}:... says where the secret comes from",
                           hint="pipe nothing, or use --secret keyring to store the piped secret")
     outcome, previous = None, None
-    if source in ("keyring", "plaintext"):
+    if source.held:
         secret = read_secret(args.name)
-        if source == "plaintext":
+        if source.kind is SecretKind.PLAINTEXT:
             fields["client_secret"] = secret
             secret_note = "plaintext in the profiles file (consider the keyring)"
         else:
@@ -399,7 +398,7 @@ def rm(args: argparse.Namespace) -> int:
     if profile is not None:
         shared = any(p.client_id == profile.client_id for n, p in pf.profiles.items()
                      if n != args.name)
-        if profile.secret == "keyring" and not args.keep_secret and not shared:
+        if profile.secret.kind is SecretKind.KEYRING and not args.keep_secret and not shared:
             from .core.secrets import delete_secret
 
             try:

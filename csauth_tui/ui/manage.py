@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from textual.binding import Binding
 
 from ..core.errors import ConfigError, CsauthError
-from ..core.profiles import Profile
+from ..core.profiles import Profile, SecretKind
 from ..core.redact import Secret
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ def edited_fields(base: Profile | None, values: FormValues,
     if values.source == "plaintext":
         changes["client_secret"] = fields["client_secret"]
         changes["secret"] = None
-    elif repair or (base is not None and base.secret == "plaintext"):
+    elif repair or (base is not None and base.secret.kind is SecretKind.PLAINTEXT):
         changes["client_secret"] = None  # moved out of the file
     return changes
 
@@ -133,7 +133,7 @@ class ManageProfiles:
         from .screens.profile_form import FormValues
 
         self._open_form(f"Edit {profile.name}", FormValues.from_profile(profile), profile.name,
-                        profile, has_stored_secret=profile.secret in ("keyring", "plaintext"))
+                        profile, has_stored_secret=profile.secret.held)
 
     def action_duplicate_profile(self) -> None:
         profile = self.profile()
@@ -145,7 +145,7 @@ class ManageProfiles:
         from .screens.profile_form import FormValues
 
         self._open_form(f"Duplicate {profile.name}", FormValues.from_profile(profile, name),
-                        None, profile, has_stored_secret=profile.secret in ("keyring", "plaintext"))
+                        None, profile, has_stored_secret=profile.secret.held)
 
     def _repair_profile(self, name: str) -> None:
         """An invalid profile opens with what its table holds, so the form can fix it."""
@@ -166,7 +166,8 @@ class ManageProfiles:
                         severity="error", markup=False)
             return
         values, base = FormValues.from_table(name, table)
-        stored = base.secret == "plaintext" or (base.secret == "keyring" and bool(base.client_id))
+        stored = base.secret.kind is SecretKind.PLAINTEXT or (
+            base.secret.kind is SecretKind.KEYRING and bool(base.client_id))
         self._open_form(f"Fix {name}", values, name, base, has_stored_secret=stored,
                         repair=True)
 
@@ -192,15 +193,17 @@ class ManageProfiles:
         outcome, previous = None, None
         if values.source == "keyring":
             secret, typed = values.secret, values.secret is not None
-            if secret is None and base is not None and (base.client_id != values.client_id
-                                                        or base.secret != "keyring"):
+            if secret is None and base is not None and (
+                    base.client_id != values.client_id
+                    or base.secret.kind is not SecretKind.KEYRING):
                 # a new client_id, or a secret that was elsewhere: carry it over to the
                 # keyring so the profile keeps working
                 secret = await asyncio.to_thread(resolve_secret, base)
             if secret is not None:
                 previous = await asyncio.to_thread(stored_secret, values.client_id)
                 replace = previous is not None and previous != secret
-                if replace and not typed and base is not None and base.secret != "plaintext":
+                if (replace and not typed and base is not None
+                        and base.secret.kind is not SecretKind.PLAINTEXT):
                     # the client_id has a secret of its own, and the one carried over stays
                     # where it was: the profile uses the stored one, nothing is lost
                     secret = None
@@ -310,7 +313,7 @@ class ManageProfiles:
         profile = self.pf.profiles.get(name)
         shared = [n for n, p in self.pf.profiles.items()
                   if profile is not None and n != name and p.client_id == profile.client_id]
-        keyring_entry = profile is not None and profile.secret == "keyring"
+        keyring_entry = profile is not None and profile.secret.kind is SecretKind.KEYRING
         from .screens.confirm_delete import ConfirmDelete
 
         self.push_screen(ConfirmDelete(name, keyring_entry=keyring_entry, shared_with=shared),
