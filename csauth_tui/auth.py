@@ -32,6 +32,8 @@ import httpx
 
 from .core import paths
 from .core.answers import endpoint_trusted, response_error
+from .core.kinds import CallKind
+from .core.urls import reached_directly
 from .core.errors import (
     ConfigError,
     CsauthError,
@@ -394,7 +396,9 @@ class ContentsquareAuth(httpx.Auth):
         await request.aread()
         await self.limit.acquire_async()
         try:
-            token = self.source.peek() or await asyncio.to_thread(self.source.current)
+            token = self.source.peek()
+            if token is None:
+                token = await asyncio.to_thread(self.source.current)
             retry = _Retry(self)
             while True:
                 self._authorize(request, token)
@@ -439,7 +443,7 @@ class _Retry:
         self.waited = 0.0
 
     def after(self, response: httpx.Response, token: Token) -> tuple[str, float]:
-        error = response_error(response, kind="probe", secrets=(token.access_token,),
+        error = response_error(response, kind=CallKind.PROBE, secrets=(token.access_token,),
                                now=utcnow())
         if isinstance(error, TokenExpiredError) and not self.renewed:
             self.renewed = True
@@ -528,28 +532,6 @@ def _tls_defaults(settings: Settings, kwargs: dict[str, Any]) -> None:
         path = Path(settings.ca_bundle).expanduser()
         kwargs["verify"] = (ssl.create_default_context(capath=str(path)) if path.is_dir()
                             else ssl.create_default_context(cafile=str(path)))
-
-
-def reached_directly(url: str) -> bool:
-    """Plain http, or a loopback host (the fake API): no proxy from the environment may
-    see such a request, as it would see the token."""
-    import ipaddress
-    from urllib.parse import urlsplit
-
-    from .core.profiles import is_loopback
-
-    try:
-        parts = urlsplit(url)
-        host = (parts.hostname or "").rstrip(".")
-    except ValueError:
-        return False
-    if parts.scheme == "http" or is_loopback(host):
-        return True
-    try:
-        mapped = getattr(ipaddress.ip_address(host.strip("[]")), "ipv4_mapped", None)
-    except ValueError:
-        return False
-    return mapped is not None and mapped.is_loopback
 
 
 def _direct_transport(endpoint: str, kwargs: dict[str, Any], transport: Any) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
+from typing import Any
 
 from . import __version__
 from .core.errors import CsauthError
@@ -151,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # A PROFILE left out means the default profile ($CSAUTH_PROFILE, else default_profile).
-DEFAULT_PROFILE = {"nargs": "?", "help": "default: $CSAUTH_PROFILE, else default_profile in "
+DEFAULT_PROFILE: dict[str, Any] = {"nargs": "?", "help": "default: $CSAUTH_PROFILE, else default_profile in "
                    "[settings] (see `csauth use`)"}
 
 
@@ -270,8 +271,10 @@ def main(argv: list[str] | None = None) -> int:
 
     no_core_dumps()  # before any secret or token is read
     # A path that is not UTF-8 (from argv or the environment) must print, not crash.
-    with contextlib.suppress(AttributeError, ValueError):
-        sys.stdout.reconfigure(errors="surrogateescape")
+    reconfigure = getattr(sys.stdout, "reconfigure", None)  # a TextIOWrapper's, if it is one
+    with contextlib.suppress(ValueError):
+        if reconfigure is not None:
+            reconfigure(errors="surrogateescape")
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else list(argv)
     split = split_exec(argv)
@@ -310,6 +313,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("csauth: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `csauth doctor | head -3`: the reader has what it wanted
+        import os
+
+        # stdout is gone: point it at /dev/null so the flush at exit cannot fail again
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, as a shell reports a command killed by it
 
 
 def report(exc: CsauthError, verbose: bool) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 from .core import paths
 from .core.errors import EXIT_OK, ConfigError, SecretError
 from .core.formats import render, token_env
-from .core.profiles import ProfilesFile, load
+from .core.profiles import ProfilesFile, SecretKind, load
 from .core.request import TokenRequest, plan
 from .core.text import inert
 from .core.tokens import Token, TokenCache
@@ -72,7 +72,7 @@ def obtain(args: argparse.Namespace, *, min_ttl: int | None = None,
     token = None
     if cache is not None and min_ttl is None:  # the setting, capped per token's lifetime
         token = cache.get(request.cache_key, renew_before=pf.settings.renew_before_seconds)
-    elif cache is not None:
+    elif cache is not None and min_ttl is not None:
         token = cache.get(request.cache_key, min_ttl)
     if token is None:
         token = fetch(pf, request, cache)
@@ -80,6 +80,14 @@ def obtain(args: argparse.Namespace, *, min_ttl: int | None = None,
         from .core.service import untrusted_error
 
         raise untrusted_error(token)
+    if min_ttl is not None and token.lifetime < min_ttl:
+        from .core.errors import RuleError
+
+        # asked for more time than a new token has: printing it would break the promise
+        raise RuleError(f"a new token for '{profile.name}' lives {int(token.lifetime)} s, "
+                        f"less than --min-ttl {min_ttl}",
+                        hint=f"this API hands out tokens of {int(token.lifetime)} s; ask "
+                             "for less")
     return token, request
 
 
@@ -115,8 +123,8 @@ def exec_(args: argparse.Namespace) -> int:
     tok, request = obtain(args)
     env = {**os.environ, **token_env(tok)}
     source = request.profile.secret
-    if source.startswith("env:"):  # the command gets a token, not the client secret
-        env.pop(source[4:], None)
+    if source.kind is SecretKind.ENV:  # the command gets a token, not the client secret
+        env.pop(source.argument, None)
     sys.stdout.flush()
     try:
         if os.name == "posix":
@@ -220,6 +228,11 @@ def list_(args: argparse.Namespace) -> int:
             print(f"warning: {problem}", file=sys.stderr)
     for problem in pf.settings_errors():
         print(f"error: {pf.path}: {problem}", file=sys.stderr)
+    from .core.profiles import readable_by_others
+
+    readable = readable_by_others(pf.path)
+    if readable:
+        print(f"warning: {readable}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -247,7 +260,8 @@ def one_line_secret(piped: str) -> str:
     text = piped[:-1] if piped.endswith("\n") else piped
     text = text[:-1] if text.endswith("\r") else text
     if "\n" in text or "\r" in text:
-        raise SecretError("the secret piped on stdin has more than one line; nothing was added",
+        raise SecretError("the secret piped on stdin has more than one line; nothing was "
+                          "stored",
                           hint="pipe the secret alone, e.g. `pass show cs/prod | head -n 1 | "
                                "csauth add ...`")
     return text.strip()
@@ -278,7 +292,7 @@ def add(args: argparse.Namespace) -> int:
     from datetime import date
 
     from .core.errors import ApiError, SecretConflictError
-    from .core.profiles import Profile, validate_profile
+    from .core.profiles import validate_profile
     from .core.redact import Secret, mask
     from .core.store import ProfileStore
 
@@ -291,15 +305,15 @@ def add(args: argparse.Namespace) -> int:
     fields["created"] = args.created or date.today()
     if args.auth_url:
         fields["auth_url"] = args.auth_url
-    source = args.secret
-    if source != "plaintext":
-        fields["secret"] = source
+    if args.secret != "plaintext":  # --secret plaintext: a client_secret key, below
+        fields["secret"] = args.secret
     problems: list = []
-    check = dict(fields, client_secret="x") if source == "plaintext" else fields
+    check = dict(fields, client_secret="x") if args.secret == "plaintext" else fields
     new_profile = validate_profile(args.name, check, problems)
     if new_profile is None:
         detail = "; ".join(str(p) for p in problems if p.severity == "error")
         raise ConfigError(f"profile not added: {detail}")
+    source = new_profile.secret
 
     store = ProfileStore(paths.config_path(args.config))
     existing = store.load()
@@ -313,16 +327,15 @@ def add(args: argparse.Namespace) -> int:
                           hint="pick a name that differs by more than case")
     from .core.secrets import describe_source
 
-    secret_note = describe_source(Profile(name=args.name, client_id=args.client_id,
-                                          secret=source))
-    if source not in ("keyring", "plaintext") and piped_input():
+    secret_note = describe_source(new_profile)
+    if not source.held and piped_input():
         raise ConfigError(f"profile not added: a secret was piped on stdin, but --secret "
-                          f"{source.split(':', 1)[0]}:... says where the secret comes from",
+                          f"{source.kind.value}:... says where the secret comes from",
                           hint="pipe nothing, or use --secret keyring to store the piped secret")
     outcome, previous = None, None
-    if source in ("keyring", "plaintext"):
+    if source.held:
         secret = read_secret(args.name)
-        if source == "plaintext":
+        if source.kind is SecretKind.PLAINTEXT:
             fields["client_secret"] = secret
             secret_note = "plaintext in the profiles file (consider the keyring)"
         else:
@@ -385,7 +398,7 @@ def rm(args: argparse.Namespace) -> int:
     if profile is not None:
         shared = any(p.client_id == profile.client_id for n, p in pf.profiles.items()
                      if n != args.name)
-        if profile.secret == "keyring" and not args.keep_secret and not shared:
+        if profile.secret.kind is SecretKind.KEYRING and not args.keep_secret and not shared:
             from .core.secrets import delete_secret
 
             try:
@@ -574,6 +587,11 @@ def doctor(args: argparse.Namespace) -> int:
     except ProfilesSyntaxError as exc:
         state = f"unreadable: {exc}"
     print(inert(f"profiles file:  {path} ({state})"))
+    from .core.profiles import readable_by_others
+
+    readable = readable_by_others(path)
+    if readable:
+        print(f"  warning: {readable}")
     for problem in problems:  # every one, named: a count alone says nothing to fix
         print(f"  {problem.severity}: {inert(str(problem))}")
     works, detail = keyring_status()

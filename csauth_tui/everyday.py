@@ -10,6 +10,7 @@ import sys
 from .core import paths
 from .core.defaults import ENV_VAR, check, default_of
 from .core.errors import EXIT_OK, ApiError, ConfigError, SecretError
+from .core.profiles import SecretKind
 from .core.text import control_error, inert
 
 
@@ -64,11 +65,11 @@ def instead(profile, path) -> str:
 
     source = profile.secret
     where = describe_source(profile)
-    if source.startswith("env:"):
+    if source.kind is SecretKind.ENV:
         return (f"profile '{profile.name}' reads its secret from {where}: put the new secret "
                 f"in that variable wherever it is set (and its client_id in {path} if it "
                 "changed)")
-    if source.startswith("cmd:"):
+    if source.kind is SecretKind.COMMAND:
         return (f"profile '{profile.name}' gets its secret from a command: store the new "
                 f"secret where that command reads it (e.g. `pass edit ...`), and its "
                 f"client_id in {path} if it changed")
@@ -88,7 +89,7 @@ def secret_set(args: argparse.Namespace) -> int:
     store = ProfileStore(paths.config_path(args.config))
     pf = store.load()
     profile = pick(args, pf)
-    if profile.secret != "keyring":
+    if profile.secret.kind is not SecretKind.KEYRING:
         raise ConfigError(f"secret not changed: {instead(profile, store.path)}")
     old_id = profile.client_id
     new_id = old_id if args.client_id is None else args.client_id.strip()
@@ -98,10 +99,13 @@ def secret_set(args: argparse.Namespace) -> int:
         raise ConfigError(f"secret not changed: {problem}")
     moving = new_id != old_id
     # the keyring holds one secret per client_id: every keyring profile naming it shares it
-    sharing = [p for p in pf.profiles.values() if p.client_id == old_id and p.secret == "keyring"]
+    sharing = [p for p in pf.profiles.values() if p.client_id == old_id
+               and p.secret.kind is SecretKind.KEYRING]
     names = ", ".join(f"'{p.name}'" for p in sharing)
-    elsewhere = [p for p in pf.profiles.values() if p.client_id == old_id and p.secret != "keyring"]
-    already = ([p for p in pf.profiles.values() if p.client_id == new_id and p.secret == "keyring"]
+    elsewhere = [p for p in pf.profiles.values() if p.client_id == old_id
+                 and p.secret.kind is not SecretKind.KEYRING]
+    already = ([p for p in pf.profiles.values() if p.client_id == new_id
+                and p.secret.kind is SecretKind.KEYRING]
                if moving else [])
 
     secret = Secret(read_secret(profile.name, "New client secret"))

@@ -41,7 +41,9 @@ import httpx
 from .auth import ProjectLimit, TokenSource, reached_directly
 from .core.answers import endpoint_trusted, response_error
 from .core.errors import ConfigError, CsauthError, TokenExpiredError
-from .core.profiles import is_loopback
+from .core.kinds import CallKind
+from .core.profiles import SecretKind
+from .core.urls import is_loopback
 from .core.text import inert
 from .core.tokens import Token, iso_utc, utcnow
 
@@ -291,7 +293,8 @@ class Proxy:
             await writer.drain()
         if not encodings:
             return await reader.readexactly(size) if size else b""
-        chunks, total = [], 0
+        chunks: list[bytes] = []
+        total = 0
         while True:
             line = await reader.readuntil(b"\r\n")
             try:
@@ -341,7 +344,9 @@ class Proxy:
             return token
         assert self._renewing is not None
         async with self._renewing:  # one thread fetching, not one per waiting request
-            return self.source.peek() or await asyncio.to_thread(self.source.current)
+            token = self.source.peek()
+            return token if token is not None else await asyncio.to_thread(
+                self.source.current)
 
     async def _renew(self, stale: Token) -> Token:
         assert self._renewing is not None
@@ -515,7 +520,7 @@ async def _read_capped(response: httpx.Response, cap: int) -> bytes:
 def _says_expired(response: httpx.Response, raw: bytes, token: Token) -> bool:
     answer = httpx.Response(response.status_code, headers=response.headers, content=raw,
                             request=response.request)
-    error = response_error(answer, kind="probe", secrets=(token.access_token,), now=utcnow())
+    error = response_error(answer, kind=CallKind.PROBE, secrets=(token.access_token,), now=utcnow())
     return isinstance(error, TokenExpiredError)
 
 
@@ -706,8 +711,8 @@ def exec_command(args: Any) -> int:
     env = {k: v for k, v in os.environ.items() if k != "CS_TOKEN_EXPIRES_AT"}
     env.update(CS_API_BASE_URL=url, CS_ACCESS_TOKEN=PROXY_PLACEHOLDER)
     secret_source = source.profile.secret
-    if secret_source.startswith("env:"):  # the command gets the proxy, not the secret
-        env.pop(secret_source[4:], None)
+    if secret_source.kind is SecretKind.ENV:  # the command gets the proxy, not the secret
+        env.pop(secret_source.argument, None)
     sys.stdout.flush()
     try:
         try:

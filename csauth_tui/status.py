@@ -207,7 +207,7 @@ def lines_of(row: dict[str, Any]) -> list[tuple[str, ...]]:
         return [(name, "INVALID", "", "", "", "", inert("; ".join(row["errors"])))]
     tokens = row["tokens"]
     mine = tokens[0] if tokens and tokens[0]["requested"] else None
-    lines = [(name, time_left(mine) if mine else "-", inert(" ".join(row["scopes"])) or "-",
+    lines: list[tuple[str, ...]] = [(name, time_left(mine) if mine else "-", inert(" ".join(row["scopes"])) or "-",
               str(row["project_id"] or "-"), inert(mine["endpoint_host"]) if mine else "-",
               inert(row["secret_source"]), credential_cell(row["credential"]))]
     for token in tokens[1:] if mine else tokens:

@@ -29,11 +29,15 @@ from .errors import (
     ServerError,
     TokenExpiredError,
 )
+from .kinds import CallKind
 from .profiles import Profile
 from .request import PROJECT_ID_HINT
 from .text import control_characters, inert
 from .tokens import Token, decode_jwt, expiry_from_response, numeric_claim
-from .urls import endpoint_trusted, host_of, is_loopback, split  # noqa: F401 - re-exported
+from .urls import endpoint_trusted as endpoint_trusted  # re-exported: its old home
+from .urls import host_of
+from .urls import is_loopback as is_loopback  # noqa: F401 - re-exported
+from .urls import split as split  # noqa: F401 - re-exported
 
 if TYPE_CHECKING:  # pragma: no cover
     import httpx
@@ -82,11 +86,8 @@ class MeInfo:
         permissions = raw.get("permissions")
         found = permissions.get("projects") if isinstance(permissions, dict) else None
         if isinstance(found, list):
-            projects = tuple(
-                (p.get("id") if isinstance(p.get("id"), (int, str)) else str(p.get("id")),
-                 str(p.get("name") or ""))
-                for p in found if isinstance(p, dict)
-            )
+            projects = tuple((_project_id(p.get("id")), str(p.get("name") or ""))
+                             for p in found if isinstance(p, dict))
         created = next((raw[k] for k in ("created_at", "createdAt", "created")
                         if raw.get(k) is not None), None)
         return cls(raw=raw, scopes=scopes, projects=projects,
@@ -177,13 +178,14 @@ def _retry_after(value: str | None, now: datetime) -> float | None:
 
 
 def response_error(
-    response: httpx.Response, *, kind: str, secrets: Iterable[str], now: datetime
+    response: httpx.Response, *, kind: CallKind, secrets: Iterable[str], now: datetime
 ) -> ApiError | None:
     """The typed error a response stands for, or None when it is a success.
 
-    `kind` is "token", "me" or "probe": a 401 means bad credentials on the first two and a
-    rejected token on the last.
+    `kind` (CallKind) is TOKEN, ME or PROBE: a 401 means bad credentials on the first two
+    and a rejected token on the last. Its word ("probe") is read as the member.
     """
+    kind = CallKind(kind)
     secrets = list(secrets)
     status = response.status_code
     body, is_json = _json_body(response)
@@ -193,7 +195,7 @@ def response_error(
                                                       body.get("errorCode"))):
         return None
     host = _host(str(response.request.url))
-    if message and not (success and kind == "token"):
+    if message and not (success and kind is CallKind.TOKEN):
         detail = _snippet(message, secrets)
     elif not is_json and response.content.strip() and not success:
         detail = "an HTML page" if _is_html(response) else _snippet(
@@ -202,7 +204,8 @@ def response_error(
         detail = None
     said = ": ".join(p for p in (code, detail) if p) or f"{status} {response.reason_phrase}"
     said = inert(_redact(said, secrets))
-    kw = {"status": status, "code": inert(_redact(code, secrets)) if code else None}
+    kw: dict[str, Any] = {"status": status,
+                          "code": inert(_redact(code, secrets)) if code else None}
     # OAuth says invalid_client may come as 400 or 401; a 500 has been reported too
     says_invalid_client = bool(_INVALID_CLIENT_RE.search(f"{code or ''} {message or ''}"))
 
@@ -216,7 +219,8 @@ def response_error(
     if status == 401 and code == "JWT_EXPIRED":
         return TokenExpiredError(f"access token expired ({host} said {said})",
                                  hint="fetch a new token: this flow has no refresh token", **kw)
-    if kind in ("token", "me") and (status == 401 or (status >= 400 and says_invalid_client)):
+    if kind in (CallKind.TOKEN, CallKind.ME) and (
+            status == 401 or (status >= 400 and says_invalid_client)):
         return InvalidCredentialsError(
             f"client_id or client_secret rejected by {host} ({said})",
             hint="check the profile's client_id and secret; credentials expire a year "
@@ -225,7 +229,7 @@ def response_error(
         return ApiError(f"{host} rejected the access token ({said})",
                         hint="fetch a new token", **kw)
     if status == 403:
-        if kind == "probe":
+        if kind is CallKind.PROBE:
             hint = ("the token may lack the scope this API needs, or the API is not enabled "
                     "for the project")
         else:
@@ -235,12 +239,16 @@ def response_error(
     if status >= 500:
         return ServerError(f"{host} had a server error ({said})",
                            hint="try again later", **kw)
-    hint = PROJECT_ID_HINT if code and "PROJECT_ID" in code.upper() else None
+    project_hint = PROJECT_ID_HINT if code and "PROJECT_ID" in code.upper() else None
     if success:
-        return ApiError(f"{host} reported a failure ({said})", hint=hint, **kw)
+        return ApiError(f"{host} reported a failure ({said})", hint=project_hint, **kw)
     # a 4xx is a mistake in the request (exit 4): retrying it will not help
     kind_of_error = RefusedError if 400 <= status < 500 else ApiError
-    return kind_of_error(f"{host} refused the request ({said})", hint=hint, **kw)
+    return kind_of_error(f"{host} refused the request ({said})", hint=project_hint, **kw)
+
+
+def _project_id(value: Any) -> int | str:
+    return value if isinstance(value, (int, str)) else str(value)
 
 
 def _duration(seconds: float) -> str:

@@ -13,7 +13,7 @@ import random
 import socket
 import time
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -30,7 +30,9 @@ from .errors import (
     ServerError,
     UntrustedEndpointError,
 )
-from .profiles import Profile, Settings, is_loopback, url_error
+from .kinds import CallKind
+from .profiles import Profile, Settings
+from .urls import reached_directly, url_error
 from .request import plan
 from .redact import Secret
 from .text import inert
@@ -53,6 +55,8 @@ from .answers import (  # noqa: F401
 )
 
 if TYPE_CHECKING:  # pragma: no cover
+    import ssl
+
     import httpx
 
 log = logging.getLogger("csauth.api")
@@ -76,7 +80,7 @@ class _Call:
 
     method: str
     url: str
-    kind: str  # "token", "me" or "probe": see response_error
+    kind: CallKind  # see response_error
     secrets: tuple[str, ...] = field(repr=False)
     json_body: dict[str, Any] | None = field(default=None, repr=False)
     params: dict[str, str] | None = None
@@ -98,7 +102,7 @@ class _Retrying:
     `retry_budget` seconds.
     """
 
-    def __init__(self, client: AuthClient, call: _Call) -> None:
+    def __init__(self, client: BaseAuthClient, call: _Call) -> None:
         self.client, self.call = client, call
         self.attempt, self.read_retries, self.used = 0, 1, 0.0
 
@@ -149,20 +153,14 @@ class _Retrying:
         return delay
 
 
-async def _asyncio_sleep(seconds: float) -> None:
-    import asyncio  # here, not at the top: the sync client never loads the event loop
-
-    await asyncio.sleep(seconds)
-
-
 # --- the clients ---------------------------------------------------------------------
 
 
-class AuthClient:
-    """Talks to the Contentsquare auth and API hosts. Use as `async with AuthClient() as c`.
-
-    SyncAuthClient below is the same client without asyncio, for one-shot CLI calls: the
-    two share everything but the sending (request plans, answer parsing, retry rules).
+class BaseAuthClient:
+    """What the async AuthClient and the CLI's SyncAuthClient (sync_client.py) share, as
+    httpx's Client and AsyncClient share its BaseClient: the settings and limits, what
+    each call sends and what its answer means, the retry rules and the error wording.
+    No I/O here: each sibling sends with its own httpx client and sleeps its own way.
     """
 
     def __init__(
@@ -204,14 +202,14 @@ class AuthClient:
         )
         self._clients: dict[bool, Any] = {}  # direct? -> httpx client, built on first use
 
-    _default_sleep = staticmethod(_asyncio_sleep)
+    @staticmethod
+    def _default_sleep(seconds: float) -> Any:
+        raise NotImplementedError
 
     @staticmethod
     def _http_client(httpx: Any, *, direct: bool, **options: Any) -> Any:
-        if direct:  # with a transport of its own, httpx reads no proxy from the environment
-            options["transport"] = httpx.AsyncHTTPTransport(verify=options["verify"],
-                                                            trust_env=True)
-        return httpx.AsyncClient(**options)
+        """The httpx client of this sibling (a direct one: see _client_for)."""
+        raise NotImplementedError
 
     @property
     def _http(self) -> Any:
@@ -221,7 +219,8 @@ class AuthClient:
     def _client_for(self, url: str) -> Any:
         """Loopback hosts (all of 127.0.0.0/8, ::1, localhost) and plain http are reached
         directly: a proxy from the environment must never see a request to them."""
-        return self._client(direct=self._options["transport"] is None and _direct(url))
+        return self._client(direct=self._options["transport"] is None
+                            and reached_directly(url))
 
     def _client(self, *, direct: bool) -> Any:
         client = self._clients.get(direct)
@@ -231,6 +230,153 @@ class AuthClient:
             client = self._clients[direct] = self._http_client(httpx, direct=direct,
                                                                **self._options)
         return client
+
+    # --- what each call sends, and what its answer means ---------------------------------
+
+    def _token_call(self, profile: Profile, secret: Secret, scopes: Iterable[str] | None,
+                    project_id: int | None) -> tuple[_Call, Callable[..., Token]]:
+        request = plan(profile, self.settings, scopes, project_id)
+        wanted, project_id = request.scopes, request.project_id
+        auth_url = self._auth_url(profile)
+        revealed = Secret(secret).reveal()
+        body: dict[str, Any] = {
+            "client_id": profile.client_id,
+            "client_secret": revealed,
+            "grant_type": "client_credentials",
+            "scope": " ".join(wanted),
+        }
+        if project_id is not None:
+            body["project_id"] = project_id
+        call = _Call("POST", f"{auth_url}/v1/oauth/token", CallKind.TOKEN, (revealed,), body)
+
+        def parse(response: httpx.Response, sent_at: datetime) -> Token:
+            return _token_from(response, sent_at, url=call.url, profile=profile,
+                               auth_url=auth_url,
+                               scopes=wanted, project_id=project_id, secret=revealed)
+
+        return call, parse
+
+    def _me_call(self, profile: Profile, secret: Secret
+                 ) -> tuple[_Call, Callable[..., MeInfo]]:
+        url = f"{self._auth_url(profile)}/v1/oauth/me"
+        revealed = Secret(secret).reveal()
+        call = _Call("POST", url, CallKind.ME, (revealed,),
+                     {"client_id": profile.client_id, "client_secret": revealed})
+
+        def parse(response: httpx.Response, _sent_at: datetime) -> MeInfo:
+            data, is_json = _json_body(response)
+            if not is_json:
+                what = "an HTML page" if _is_html(response) else "something that is not JSON"
+                raise BadResponseError(f"{_host(url)} answered /v1/oauth/me with {what}",
+                                       status=response.status_code)
+            return MeInfo.from_json(data)
+
+        return call, parse
+
+    @staticmethod
+    def _probe_call(token: Token, project_id: int | None) -> _Call:
+        secrets = (token.access_token,)
+        if not token.trusted or not endpoint_trusted(token.endpoint, token.auth_url):
+            raise UntrustedEndpointError(
+                _redact(f"refusing to send the token to {_host(token.endpoint)}: not an "
+                        "https contentsquare.com endpoint", secrets),
+                hint="the token endpoint returned an unexpected API URL")
+        project_id = token.project_id if project_id is None else project_id
+        return _Call(
+            "GET", f"{token.endpoint.rstrip('/')}/v1/segments", CallKind.PROBE, secrets,
+            params={"projectId": str(project_id)} if project_id is not None else None,
+            headers={"Authorization": f"Bearer {token.access_token}"})
+
+    # --- plumbing ---------------------------------------------------------------------
+
+    def _auth_url(self, profile: Profile) -> str:
+        auth_url = profile.effective_auth_url(self.settings)
+        problem = url_error(auth_url)
+        if problem:
+            raise RuleError(f"profile '{profile.name}': {problem}")
+        return auth_url
+
+    @property
+    def _attempt_deadline(self) -> float:
+        return self.connect_timeout + self.timeout
+
+    def _backoff(self, attempt: int) -> float:
+        """Full jitter: uniform in [0, min(cap, base * 2**attempt)]."""
+        return self._jitter() * min(self.backoff_cap, self.backoff_base * 2.0 ** attempt)
+
+    def _network_error(self, exc: Exception, url: str, *, waited: float | None = None,
+                       tries: int = 1) -> tuple[NetworkError, str | None]:
+        """A worded NetworkError, and "connect", "read" or None for how to retry it.
+        `waited` (seconds, every try and pause included) and `tries`: a timeout after
+        retries says both the limit of one try and the whole time waited."""
+        import httpx
+
+        host = _host(url)
+
+        def after(limit: float) -> str:
+            if tries <= 1 or waited is None:
+                return f"after {limit:g} s"
+            return f"after {limit:g} s on each of {tries} tries ({round(waited, 1):g} s in all)"
+
+        if isinstance(exc, _DeadlinePassed):  # our own deadline, not one of httpx's
+            return NetworkError(f"{host} timed out {after(self._attempt_deadline)}: its "
+                                "answer came too slowly"), "read"
+        if isinstance(exc, httpx.ConnectTimeout):
+            return NetworkError(f"cannot reach {host}: connection timed out "
+                                f"{after(self.connect_timeout)}"), "connect"
+        if isinstance(exc, httpx.TimeoutException):
+            return NetworkError(f"{host} timed out {after(self.timeout)}"), "read"
+        if isinstance(exc, httpx.ProxyError):
+            return NetworkError(f"the proxy refused the connection to {host}",
+                                hint="check HTTPS_PROXY / NO_PROXY"), "connect"
+        if isinstance(exc, httpx.ConnectError):
+            causes = list(_causes(exc))
+            text = " ".join(str(c) for c in causes).lower()
+            if any(isinstance(c, socket.gaierror) for c in causes):
+                text += " name resolution"
+            if any(isinstance(c, ConnectionRefusedError) for c in causes):
+                text += " refused"
+            if "certificate" in text or "ssl" in text or "tls" in text:
+                return NetworkError(
+                    f"cannot reach {host}: its TLS certificate is not trusted",
+                    hint="set ca_bundle in [settings] or SSL_CERT_FILE for a corporate CA"
+                ), None
+            if any(s in text for s in ("name or service", "nodename", "getaddrinfo",
+                                       "name resolution", "no address")):
+                if any(isinstance(c, socket.gaierror) and c.errno == socket.EAI_NONAME
+                       for c in causes):  # the name does not exist: asking again won't help
+                    return NetworkError(f"cannot reach {host}: name not resolved"), None
+                reason = "name not resolved"
+            elif "refused" in text:
+                reason = "connection refused"
+            else:
+                reason = "connection failed"
+            return NetworkError(f"cannot reach {host}: {reason}"), "connect"
+        if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)):
+            return NetworkError(f"the connection to {host} dropped before a full answer"), \
+                "read"
+        return NetworkError(f"cannot talk to {host}: {type(exc).__name__}"), None
+
+
+class AuthClient(BaseAuthClient):
+    """Talks to the Contentsquare auth and API hosts. Use as `async with AuthClient() as c`.
+
+    SyncAuthClient (sync_client.py) is its sibling without asyncio, for one-shot CLI
+    calls: the two share BaseAuthClient (request plans, answer parsing, retry rules).
+    """
+
+    @staticmethod
+    async def _default_sleep(seconds: float) -> None:
+        import asyncio  # here, not at the top: the sync client never loads the event loop
+
+        await asyncio.sleep(seconds)
+
+    @staticmethod
+    def _http_client(httpx: Any, *, direct: bool, **options: Any) -> Any:
+        if direct:  # with a transport of its own, httpx reads no proxy from the environment
+            options["transport"] = httpx.AsyncHTTPTransport(verify=options["verify"],
+                                                            trust_env=True)
+        return httpx.AsyncClient(**options)
 
     async def __aenter__(self) -> AuthClient:
         return self
@@ -295,9 +441,10 @@ class AuthClient:
             except httpx.TransportError as exc:
                 delay = retrying.failed(exc, time.perf_counter() - started)
             else:
-                delay = retrying.answered(response, time.perf_counter() - started)
-                if delay is None:
+                answered = retrying.answered(response, time.perf_counter() - started)
+                if answered is None:
                     return response, sent_at
+                delay = answered
             await self._sleep(delay)
 
     async def _receive(self, httpx: Any, call: _Call) -> httpx.Response:
@@ -313,133 +460,6 @@ class AuthClient:
                     body.feed(chunk)
                 body.finish()
         return body.response(httpx, streamed)
-
-    # --- what each call sends, and what its answer means ---------------------------------
-
-    def _token_call(self, profile: Profile, secret: Secret, scopes: Iterable[str] | None,
-                    project_id: int | None) -> tuple[_Call, Callable[..., Token]]:
-        request = plan(profile, self.settings, scopes, project_id)
-        wanted, project_id = request.scopes, request.project_id
-        auth_url = self._auth_url(profile)
-        revealed = Secret(secret).reveal()
-        body: dict[str, Any] = {
-            "client_id": profile.client_id,
-            "client_secret": revealed,
-            "grant_type": "client_credentials",
-            "scope": " ".join(wanted),
-        }
-        if project_id is not None:
-            body["project_id"] = project_id
-        call = _Call("POST", f"{auth_url}/v1/oauth/token", "token", (revealed,), body)
-
-        def parse(response: httpx.Response, sent_at: datetime) -> Token:
-            return _token_from(response, sent_at, url=call.url, profile=profile,
-                               auth_url=auth_url,
-                               scopes=wanted, project_id=project_id, secret=revealed)
-
-        return call, parse
-
-    def _me_call(self, profile: Profile, secret: Secret
-                 ) -> tuple[_Call, Callable[..., MeInfo]]:
-        url = f"{self._auth_url(profile)}/v1/oauth/me"
-        revealed = Secret(secret).reveal()
-        call = _Call("POST", url, "me", (revealed,),
-                     {"client_id": profile.client_id, "client_secret": revealed})
-
-        def parse(response: httpx.Response, _sent_at: datetime) -> MeInfo:
-            data, is_json = _json_body(response)
-            if not is_json:
-                what = "an HTML page" if _is_html(response) else "something that is not JSON"
-                raise BadResponseError(f"{_host(url)} answered /v1/oauth/me with {what}",
-                                       status=response.status_code)
-            return MeInfo.from_json(data)
-
-        return call, parse
-
-    @staticmethod
-    def _probe_call(token: Token, project_id: int | None) -> _Call:
-        secrets = (token.access_token,)
-        if not token.trusted or not endpoint_trusted(token.endpoint, token.auth_url):
-            raise UntrustedEndpointError(
-                _redact(f"refusing to send the token to {_host(token.endpoint)}: not an "
-                        "https contentsquare.com endpoint", secrets),
-                hint="the token endpoint returned an unexpected API URL")
-        project_id = token.project_id if project_id is None else project_id
-        return _Call(
-            "GET", f"{token.endpoint.rstrip('/')}/v1/segments", "probe", secrets,
-            params={"projectId": str(project_id)} if project_id is not None else None,
-            headers={"Authorization": f"Bearer {token.access_token}"})
-
-    # --- plumbing ---------------------------------------------------------------------
-
-    def _auth_url(self, profile: Profile) -> str:
-        auth_url = profile.effective_auth_url(self.settings)
-        problem = url_error(auth_url)
-        if problem:
-            raise RuleError(f"profile '{profile.name}': {problem}")
-        return auth_url
-
-    @property
-    def _attempt_deadline(self) -> float:
-        return self.connect_timeout + self.timeout
-
-    def _backoff(self, attempt: int) -> float:
-        """Full jitter: uniform in [0, min(cap, base * 2**attempt)]."""
-        return self._jitter() * min(self.backoff_cap, self.backoff_base * 2 ** attempt)
-
-    def _network_error(self, exc: Exception, url: str, *, waited: float | None = None,
-                       tries: int = 1) -> tuple[NetworkError, str | None]:
-        """A worded NetworkError, and "connect", "read" or None for how to retry it.
-        `waited` (seconds, every try and pause included) and `tries`: a timeout after
-        retries says both the limit of one try and the whole time waited."""
-        import httpx
-
-        host = _host(url)
-
-        def after(limit: float) -> str:
-            if tries <= 1 or waited is None:
-                return f"after {limit:g} s"
-            return f"after {limit:g} s on each of {tries} tries ({round(waited, 1):g} s in all)"
-
-        if isinstance(exc, _DeadlinePassed):  # our own deadline, not one of httpx's
-            return NetworkError(f"{host} timed out {after(self._attempt_deadline)}: its "
-                                "answer came too slowly"), "read"
-        if isinstance(exc, httpx.ConnectTimeout):
-            return NetworkError(f"cannot reach {host}: connection timed out "
-                                f"{after(self.connect_timeout)}"), "connect"
-        if isinstance(exc, httpx.TimeoutException):
-            return NetworkError(f"{host} timed out {after(self.timeout)}"), "read"
-        if isinstance(exc, httpx.ProxyError):
-            return NetworkError(f"the proxy refused the connection to {host}",
-                                hint="check HTTPS_PROXY / NO_PROXY"), "connect"
-        if isinstance(exc, httpx.ConnectError):
-            causes = list(_causes(exc))
-            text = " ".join(str(c) for c in causes).lower()
-            if any(isinstance(c, socket.gaierror) for c in causes):
-                text += " name resolution"
-            if any(isinstance(c, ConnectionRefusedError) for c in causes):
-                text += " refused"
-            if "certificate" in text or "ssl" in text or "tls" in text:
-                return NetworkError(
-                    f"cannot reach {host}: its TLS certificate is not trusted",
-                    hint="set ca_bundle in [settings] or SSL_CERT_FILE for a corporate CA"
-                ), None
-            if any(s in text for s in ("name or service", "nodename", "getaddrinfo",
-                                       "name resolution", "no address")):
-                if any(isinstance(c, socket.gaierror) and c.errno == socket.EAI_NONAME
-                       for c in causes):  # the name does not exist: asking again won't help
-                    return NetworkError(f"cannot reach {host}: name not resolved"), None
-                reason = "name not resolved"
-            elif "refused" in text:
-                reason = "connection refused"
-            else:
-                reason = "connection failed"
-            return NetworkError(f"cannot reach {host}: {reason}"), "connect"
-        if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)):
-            return NetworkError(f"the connection to {host} dropped before a full answer"), \
-                "read"
-        return NetworkError(f"cannot talk to {host}: {type(exc).__name__}"), None
-
 
 class _Body:
     """An answer's body as it arrives, refused (NetworkError) as soon as it passes
@@ -483,6 +503,8 @@ class _Body:
 
     def _inflate(self, raw: bytes) -> bytes:
         room = MAX_ANSWER_BYTES - self.size + 1  # one byte more tells "too large"
+        if self._inflater is None:  # not compressed: nothing to inflate
+            return raw
         try:
             out = self._inflater.decompress(raw, room)
         except zlib.error:
@@ -510,47 +532,29 @@ class _Body:
             hint="a token answer is a few KB: check the auth URL, and any proxy or portal "
                  "answering in its place", status=self.status)
 
-    def response(self, httpx: Any, streamed: httpx.Response) -> httpx.Response:
+    def response(self, module: Any, streamed: httpx.Response) -> httpx.Response:
         """A plain response holding the decompressed body (the request is kept, for the
         debug log; the encoding headers go, the body being decoded already)."""
         headers = [(k, v) for k, v in streamed.headers.raw  # bytes: as they came
                    if k.lower() not in (b"content-encoding", b"content-length")]
-        return httpx.Response(
+        rebuilt: httpx.Response = module.Response(
             streamed.status_code, headers=headers, content=b"".join(self.chunks),
             request=streamed.request,
             extensions={k: v for k, v in streamed.extensions.items()
                         if k in ("http_version", "reason_phrase")})
+        return rebuilt
 
 
-def _direct(url: str) -> bool:
-    """Is `url` plain http or on a loopback host (no proxy may see it)?"""
-    from urllib.parse import urlsplit
-
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return False
-    host = (parts.hostname or "").rstrip(".")
-    if parts.scheme == "http" or is_loopback(host):
-        return True
-    import ipaddress
-
-    try:
-        mapped = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return getattr(mapped, "ipv4_mapped", None) is not None and mapped.ipv4_mapped.is_loopback
-
-
-def _causes(exc: BaseException):
+def _causes(exc: BaseException) -> Iterator[BaseException]:
     """The exception and what it was raised from (httpx wraps the OSError twice)."""
     seen = 0
-    while exc is not None and seen < 8:
-        yield exc
-        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    current: BaseException | None = exc
+    while current is not None and seen < 8:
+        yield current
+        current, seen = current.__cause__ or current.__context__, seen + 1
 
 
-def _verify(ca_bundle: str | None):
+def _verify(ca_bundle: str | None) -> bool | ssl.SSLContext:
     """True (httpx then honours SSL_CERT_FILE / SSL_CERT_DIR, else certifi), or an SSL
     context for a configured CA bundle file or directory."""
     if not ca_bundle:

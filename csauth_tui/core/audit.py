@@ -21,12 +21,13 @@ from typing import Any
 
 from .errors import CsauthError, ForbiddenError, InvalidCredentialsError, RefusedError
 from .lifetime import credential_expiry
-from .profiles import DEFAULT_AUTH_URL, Profile, ProfilesFile
+from .profiles import DEFAULT_AUTH_URL, Profile, ProfilesFile, SecretKind
+from .kinds import Severity
 from .redact import Secret, looks_like_a_secret
 from .secrets import describe_source
 from .text import inert
 
-SEVERITIES = ("error", "warning", "info")
+SEVERITIES = tuple(Severity)  # worst first
 MAX_CREDENTIALS = 10  # documented: per project and per account
 MAX_CONCURRENT_PER_PROJECT = 10
 
@@ -34,10 +35,13 @@ MAX_CONCURRENT_PER_PROJECT = 10
 @dataclass(frozen=True)
 class Finding:
     check: str  # stable id, e.g. "secret.missing" (part of the JSON schema)
-    severity: str  # "error" | "warning" | "info"
+    severity: Severity
     message: str
     fix: str
     profile: str | None = None  # None for findings about the file or several profiles
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "severity", Severity(self.severity))  # "error" reads too
 
 
 @dataclass
@@ -60,14 +64,15 @@ class ProfileResult:
     secret_command: str | None = None  # a cmd: source's command, inert; None: none or hidden
     token_cached: bool | None = None  # True: reused from the cache (--cached), not proven now
 
-    def add(self, check: str, severity: str, message: str, fix: str) -> None:
+    def add(self, check: str, severity: Severity, message: str, fix: str) -> None:
         self.findings.append(Finding(check, severity, message, fix, self.profile))
 
     @property
     def worst(self) -> str:
+        """The worst severity's word, or "ok"."""
         for severity in SEVERITIES:
-            if any(f.severity == severity for f in self.findings):
-                return severity
+            if any(f.severity is severity for f in self.findings):
+                return severity.value
         return "ok"
 
 
@@ -87,12 +92,12 @@ class AuditReport:
 
     def counts(self) -> dict[str, int]:
         found = self.all_findings()
-        return {severity: sum(1 for f in found if f.severity == severity)
+        return {severity.value: sum(1 for f in found if f.severity is severity)
                 for severity in SEVERITIES}
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.counts()["error"] else 0
+        return 1 if self.counts()[Severity.ERROR.value] else 0
 
 
 # --- checks that need no network ---------------------------------------------------------
@@ -106,7 +111,7 @@ def file_findings(path: Path, what: str, holds_secrets: bool) -> list[Finding]:
         return []
     if not mode & 0o077:
         return []
-    severity = "error" if holds_secrets else "warning"
+    severity = Severity.ERROR if holds_secrets else Severity.WARNING
     return [Finding(f"file.{what}.permissions", severity,
                     f"the {what} file {path} is readable by group or others "
                     f"(mode {mode:04o})", f"chmod 600 {path}")]
@@ -115,16 +120,16 @@ def file_findings(path: Path, what: str, holds_secrets: bool) -> list[Finding]:
 def age_finding(result: ProfileResult, created: date | None, today: date,
                 source: str) -> None:
     if created is None:
-        result.add("age.unknown", "info", "creation date unknown: the one-year expiry "
+        result.add("age.unknown", Severity.INFO, "creation date unknown: the one-year expiry "
                    "cannot be tracked", "add created = YYYY-MM-DD to the profile")
         return
     expires, left, severity = credential_expiry(created, today)
-    if severity == "error":
-        result.add("age.expired", "error", f"credential expired {-left} days ago "
+    if severity is Severity.ERROR:
+        result.add("age.expired", Severity.ERROR, f"credential expired {-left} days ago "
                    f"(created {created.isoformat()}, from {source})",
                    "create a new credential in the Contentsquare console and update the profile")
-    elif severity == "warning":
-        result.add("age.expiring", "warning", f"credential expires in {left} days "
+    elif severity is Severity.WARNING:
+        result.add("age.expiring", Severity.WARNING, f"credential expires in {left} days "
                    f"({expires.isoformat()}, created {created.isoformat()}, from {source})",
                    "create its replacement now and switch the profile before it expires")
 
@@ -148,7 +153,7 @@ def cross_findings(results: list[ProfileResult]) -> list[Finding]:
         by_client[result.client_id].append(result.profile)
     for client_id, names in by_client.items():
         if len(names) > 1:
-            out.append(Finding("duplicate.client_id", "warning",
+            out.append(Finding("duplicate.client_id", Severity.WARNING,
                                f"client_id {client_id} is used by {len(names)} profiles: "
                                f"{', '.join(names)}",
                                "keep one profile per credential (scopes and project can be "
@@ -163,7 +168,7 @@ def cross_findings(results: list[ProfileResult]) -> list[Finding]:
     for where, groups in (("project", per_project), ("account", per_account)):
         for key, clients in groups.items():
             if len(clients) > MAX_CREDENTIALS:
-                out.append(Finding(f"limit.{where}", "warning",
+                out.append(Finding(f"limit.{where}", Severity.WARNING,
                                    f"{len(clients)} credentials on {where} {key}: "
                                    f"Contentsquare allows at most {MAX_CREDENTIALS}",
                                    "delete the credentials no longer used in the console"))
@@ -197,24 +202,25 @@ def project_key(profile: Profile) -> Any:
 def shown_command(profile: Profile) -> str | None:
     """A cmd: source's command as it may be shown (inert), or None when it looks like a
     secret was pasted there (or the source is not a command)."""
-    if not profile.secret.startswith("cmd:"):
+    if profile.secret.kind is not SecretKind.COMMAND:
         return None
-    command = profile.secret[4:]
+    command = profile.secret.argument
     return None if looks_like_a_secret(command) else inert(command)
 
 
 def source_findings(result: ProfileResult, profile: Profile, pf: ProfilesFile) -> None:
     """What will run and where the secret goes: every cmd: source, a profile's own auth_url
     (a different one in [settings] is one file-level finding, see run_audit)."""
-    if profile.secret.startswith("cmd:"):
+    if profile.secret.kind is SecretKind.COMMAND:
         command = result.secret_command
         what = (f"`{command}`" if command is not None
                 else "a command (not shown: it looks like it holds a secret)")
-        result.add("secret.command", "warning", f"the secret comes from running {what}",
+        result.add("secret.command", Severity.WARNING, f"the secret comes from running {what}",
                    "check that this command is the one you expect; csauth runs it (no "
                    "shell) whenever this profile needs its secret")
     if profile.auth_url and profile.auth_url.rstrip("/") != DEFAULT_AUTH_URL:
-        result.add("auth_url.custom", "warning", f"the secret is sent to {inert(profile.auth_url)}"
+        result.add("auth_url.custom", Severity.WARNING,
+                   f"the secret is sent to {inert(profile.auth_url)}"
                    f" (this profile's auth_url), not to {DEFAULT_AUTH_URL}",
                    "remove auth_url from the profile unless this host is meant to get it")
 
@@ -236,14 +242,14 @@ async def audit_profile(
                            auth_url=profile.effective_auth_url(pf.settings),
                            secret_command=shown_command(profile))
     source_findings(result, profile, pf)
-    if profile.secret == "plaintext":
-        result.add("secret.plaintext", "warning", "the client secret is stored in plaintext "
+    if profile.secret.kind is SecretKind.PLAINTEXT:
+        result.add("secret.plaintext", Severity.WARNING, "the client secret is stored in plaintext "
                    "in the profiles file", f"csauth rm {profile.name}, then csauth add it "
                    "again with the secret in the keyring")
     try:
         secret = await asyncio.to_thread(resolve_secret, profile)
     except CsauthError as exc:
-        result.add("secret.missing", "error", f"secret not found: {exc.message}",
+        result.add("secret.missing", Severity.ERROR, f"secret not found: {exc.message}",
                    exc.hint or "store it with csauth add, or use env:/cmd:")
         age_finding(result, profile.created, today, "the profile")
         return result
@@ -251,7 +257,7 @@ async def audit_profile(
     slot = limits.project(project_key(profile))
     token_error: CsauthError | None = None
     if profile.is_account and profile.project_id is None:
-        result.add("project.missing", "warning", "account-level profile without a "
+        result.add("project.missing", Severity.WARNING, "account-level profile without a "
                    "project_id: every token request needs --project-id",
                    "set project_id in the profile (csauth me lists the projects)")
     else:
@@ -268,13 +274,13 @@ async def audit_profile(
             if not token.trusted:
                 from .answers import _host
 
-                result.add("token.untrusted_endpoint", "error", "the token came with an API "
+                result.add("token.untrusted_endpoint", Severity.ERROR, "the token came with an API "
                            f"URL on an untrusted host: {_host(token.endpoint)}",
                            "check auth_url and any proxy between you and Contentsquare")
         except CsauthError as exc:
             token_error = exc
             result.token_ok = False
-            result.add("token.failed", "error", f"no token for scopes "
+            result.add("token.failed", Severity.ERROR, f"no token for scopes "
                        f"{' '.join(profile.scopes)}: {exc.message}",
                        exc.hint or "check the credential, its scopes and project")
         if not result.token_cached:
@@ -301,12 +307,12 @@ async def audit_profile(
         # an error even when a token came from the cache: the secret is wrong or revoked,
         # and the next token request will fail the same way
         result.me_ok = False
-        result.add("me.failed", "error", f"the credentials are rejected: {exc.message}",
+        result.add("me.failed", Severity.ERROR, f"the credentials are rejected: {exc.message}",
                    exc.hint or "check the profile's client_id and secret")
     except CsauthError as exc:
         result.me_ok = False
         if token_error is None:  # a failed token request already says what is wrong
-            result.add("me.failed", "warning" if result.token_ok else "error",
+            result.add("me.failed", Severity.WARNING if result.token_ok else Severity.ERROR,
                        f"/me did not answer: {exc.message}", exc.hint or "try again later")
     if isinstance(token_error, (ForbiddenError, RefusedError)) and any(
             f.check in EXPLAINS_A_REFUSAL for f in result.findings):
@@ -324,14 +330,14 @@ def me_checks(result: ProfileResult, profile: Profile, info: Any) -> None:
     if info.scopes is not None:
         missing = [s for s in profile.scopes if s not in info.scopes]
         if missing:
-            result.add("scopes.not_granted", "error",
+            result.add("scopes.not_granted", Severity.ERROR,
                        f"default scope(s) {' '.join(missing)} not granted to this credential "
                        f"(it has: {' '.join(info.scopes) or 'none'})",
                        f"set scopes to what it has, or grant {' '.join(missing)} in the console")
     if info.projects is not None and profile.project_id is not None:
         reachable = {str(pid) for pid, _ in info.projects}
         if str(profile.project_id) not in reachable:
-            result.add("project.unreachable", "error",
+            result.add("project.unreachable", Severity.ERROR,
                        f"project_id {profile.project_id} is not among the credential's "
                        f"projects ({', '.join(sorted(reachable)) or 'none'})",
                        "set project_id to one it can reach (csauth me lists them)")
@@ -360,11 +366,11 @@ async def run_audit(
     today = today or clock().astimezone().date()
     resolver = resolve_secret or default_resolver
     report = AuditReport(str(pf.path), clock())
-    plaintext = any(p.secret == "plaintext" for p in pf.profiles.values())
+    plaintext = any(p.secret.kind is SecretKind.PLAINTEXT for p in pf.profiles.values())
     report.findings += file_findings(pf.path, "profiles", plaintext)
     if pf.settings.auth_url.rstrip("/") != DEFAULT_AUTH_URL:
         report.findings.append(Finding(
-            "auth_url.custom", "warning", f"[settings] auth_url sends the secret of every "
+            "auth_url.custom", Severity.WARNING, f"[settings] auth_url sends the secret of every "
             f"profile without its own auth_url to {inert(pf.settings.auth_url)}, not to {DEFAULT_AUTH_URL}",
             "remove auth_url from [settings] unless this host is meant to get them"))
     if cache_path is not None:
@@ -374,7 +380,7 @@ async def run_audit(
     for name in (names if names is not None else pf.order):
         if name not in pf.profiles:
             for problem in pf.errors_for(name):
-                report.findings.append(Finding("profile.invalid", "error", str(problem),
+                report.findings.append(Finding("profile.invalid", Severity.ERROR, str(problem),
                                                "fix it in the profiles file", name))
     limits = Limits(concurrency)
 
@@ -386,7 +392,7 @@ async def run_audit(
             except Exception as exc:  # one profile's surprise never stops the audit
                 result = ProfileResult(profile.name, profile.level, profile.client_id,
                                        profile.project_id, describe_source(profile))
-                result.add("audit.crashed", "error",
+                result.add("audit.crashed", Severity.ERROR,
                            f"could not be audited: unexpected {type(exc).__name__}",
                            "run csauth -v token for this profile")
         if on_result is not None:

@@ -47,7 +47,8 @@ FORMATS = ("text", "json", "csv", "markdown")
 
 
 def finding_dict(finding: Finding) -> dict[str, Any]:
-    return {"check": finding.check, "severity": finding.severity, "message": finding.message,
+    return {"check": finding.check, "severity": finding.severity.value,
+            "message": finding.message,
             "fix": finding.fix, "profile": finding.profile}
 
 
@@ -123,11 +124,11 @@ def to_markdown(report: AuditReport) -> str:
             token += " (cached)"
         elif result.token_ms is not None and result.token_ok:
             token += f" ({result.token_ms:.0f} ms)"
-        rows = result.findings or [None]
-        for finding in rows:
-            message = _md(finding.message) if finding else "all checks passed"
-            fix = _md(finding.fix) if finding else ""
-            severity = finding.severity if finding else "ok"
+        rows: list[Finding | None] = [*result.findings] or [None]
+        for row in rows:
+            message = _md(row.message) if row else "all checks passed"
+            fix = _md(row.fix) if row else ""
+            severity = row.severity if row else "ok"
             lines.append(f"| {_md(result.profile)} | {severity} | {token} | "
                          f"{_md(result.secret_source)} | {message} | {fix} |")
     return "\n".join(lines) + "\n"

@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -25,11 +26,12 @@ class NativeTool:
     paste: tuple[str, ...] | None
 
 
-def is_remote_session(environ=os.environ) -> bool:
+def is_remote_session(environ: Mapping[str, str] = os.environ) -> bool:
     return bool(environ.get("SSH_CONNECTION") or environ.get("SSH_TTY"))
 
 
-def native_tool(environ=os.environ, which=shutil.which) -> NativeTool | None:
+def native_tool(environ: Mapping[str, str] = os.environ,
+                which: Callable[[str], str | None] = shutil.which) -> NativeTool | None:
     """The platform clipboard tool to use, or None (remote session, or none installed)."""
     if is_remote_session(environ):
         return None
@@ -56,7 +58,7 @@ def osc52(text: str) -> str:
     return "\x1b]52;c;" + base64.b64encode(text.encode("utf-8")).decode("ascii") + "\a"
 
 
-def describe_method(environ=os.environ) -> str:
+def describe_method(environ: Mapping[str, str] = os.environ) -> str:
     tool = native_tool(environ)
     remote = " (remote session: native tools skipped)" if is_remote_session(environ) else ""
     tmux = " (inside tmux: needs `set -g set-clipboard on`)" if environ.get("TMUX") else ""
@@ -84,11 +86,11 @@ def native_paste(tool: NativeTool) -> str | None:
     return result.stdout.decode("utf-8", "replace") if result.returncode == 0 else None
 
 
-def inside_tmux(environ=os.environ) -> bool:
+def inside_tmux(environ: Mapping[str, str] = os.environ) -> bool:
     return bool(environ.get("TMUX")) and shutil.which("tmux") is not None
 
 
-def forget_tmux_buffers(texts) -> int:
+def forget_tmux_buffers(texts: Iterable[str]) -> int:
     """Delete tmux paste buffers holding any of `texts` (OSC 52 copies land there in tmux;
     an empty OSC 52 cannot clear them). Buffers are read back and compared here, so the
     secret never goes into a command line. Returns how many were deleted."""
@@ -125,7 +127,8 @@ class Clipboard:
     `clear_at`; copying something that is not a secret cancels the wipe of what it
     replaced (the user wants it kept) and forgets the earlier secret's tmux buffers."""
 
-    def __init__(self, terminal_write=None, tool: NativeTool | None = None,
+    def __init__(self, terminal_write: Callable[[str], object] | None = None,
+                 tool: NativeTool | None = None,
                  tmux: bool = False) -> None:
         self.terminal_write = terminal_write
         self.tool = tool

@@ -6,6 +6,8 @@ names, ids and statuses, never credentials.
 
 from __future__ import annotations
 
+from typing import Any
+
 EXIT_OK = 0
 EXIT_USAGE = 2
 EXIT_CONFIG = 3
@@ -153,7 +155,8 @@ class RefusedError(ApiError):
 class RateLimitedError(ApiError):
     title = "Rate limited"
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kw) -> None:
+    def __init__(self, message: str, *, retry_after: float | None = None,
+                 **kw: Any) -> None:
         super().__init__(message, **kw)
         self.retry_after = retry_after
 

@@ -7,6 +7,7 @@ import errno
 import os
 import re
 import stat
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -277,7 +278,7 @@ def remove_stale_temp_files(target: Path, *, follow_symlinks: bool = True) -> No
                     os.unlink(entry.path)
 
 
-if os.name == "posix":
+if sys.platform != "win32":  # (not os.name: mypy reads sys.platform checks)
     import fcntl
 
     def _acquire(fd: int, target: Path, timeout: float) -> None:

@@ -8,17 +8,19 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from .kinds import Severity
+
 CREDENTIAL_LIFETIME = timedelta(days=365)
 EXPIRY_WARNING_DAYS = 30
 
 
-def credential_expiry(created: date, today: date) -> tuple[date, int, str | None]:
-    """(expires, days_left, severity): severity "error" once expired (days_left < 0),
-    "warning" within EXPIRY_WARNING_DAYS of expiry, else None."""
+def credential_expiry(created: date, today: date) -> tuple[date, int, Severity | None]:
+    """(expires, days_left, severity): severity ERROR once expired (days_left < 0),
+    WARNING within EXPIRY_WARNING_DAYS of expiry, else None."""
     expires = created + CREDENTIAL_LIFETIME
     days_left = (expires - today).days
     if days_left < 0:
-        return expires, days_left, "error"
+        return expires, days_left, Severity.ERROR
     if days_left <= EXPIRY_WARNING_DAYS:
-        return expires, days_left, "warning"
+        return expires, days_left, Severity.WARNING
     return expires, days_left, None

@@ -12,10 +12,12 @@ import sys
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from . import scopes as scope_rules
 from .errors import ProfileInvalidError, ProfilesSyntaxError, UnknownProfileError
+from .kinds import Severity, Word
 from .redact import Secret, looks_like_a_secret
 from .text import control_error, inert
 from .urls import is_loopback, url_error  # noqa: F401 - re-exported, the old home
@@ -31,6 +33,80 @@ PROFILE_KEYS = {
     "level", "client_id", "scopes", "project_id", "secret", "client_secret",
     "created", "description", "auth_url",
 }
+
+
+class SecretKind(Word):
+    """Where a profile's client secret lives; the value is how the profiles file says it
+    (`secret = "keyring"`, `"env:VAR"`, `"cmd:COMMAND"`; plaintext: a client_secret key)."""
+
+    KEYRING = "keyring"
+    ENV = "env"
+    COMMAND = "cmd"
+    PLAINTEXT = "plaintext"
+
+
+_SOURCE_RULE = "use \"keyring\", \"env:VAR\" or \"cmd:COMMAND\""
+
+
+@dataclass(frozen=True, eq=False)
+class SecretSource:
+    """A profile's `secret` field, read once where the profile is loaded: its kind, and
+    the variable name (ENV) or the command line (COMMAND) after the colon."""
+
+    kind: SecretKind
+    argument: str = ""
+
+    @classmethod
+    def parse(cls, text: object) -> SecretSource:
+        """The source `text` names, as the profiles file writes it. ValueError says why it
+        names none; its message never quotes the value (a user may have pasted the secret
+        itself there)."""
+        if not isinstance(text, str):
+            raise ValueError(f"unknown secret source (value not shown): {_SOURCE_RULE}")
+        if text in ("keyring", "plaintext"):
+            return KEYRING if text == "keyring" else PLAINTEXT
+        prefix, colon, argument = text.partition(":")
+        if not colon or prefix not in ("env", "cmd"):
+            raise ValueError(f"unknown secret source (value not shown): {_SOURCE_RULE}")
+        if not argument:
+            raise ValueError(f"'{text}' needs a variable name or a command after the colon")
+        if prefix == "env" and not ENV_NAME_RE.match(argument):
+            raise ValueError("env: must be followed by a variable name made of letters, "
+                             "digits and '_', not starting with a digit (value not shown)")
+        return cls(SecretKind(prefix), argument)
+
+    @property
+    def text(self) -> str:
+        """How the profiles file writes it: `keyring`, `env:VAR`, `cmd:...`, `plaintext`."""
+        if self.kind in (SecretKind.ENV, SecretKind.COMMAND):
+            return f"{self.kind}:{self.argument}"
+        return str(self.kind)
+
+    @property
+    def held(self) -> bool:
+        """csauth holds the secret itself (the keyring, or the profiles file), rather than
+        reading it from an environment variable or a command the user set up."""
+        return self.kind in (SecretKind.KEYRING, SecretKind.PLAINTEXT)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, str):  # the old way to ask: loud, never silently False
+            raise TypeError("compare a SecretSource's kind (a SecretKind), not a string")
+        if not isinstance(other, SecretSource):
+            return NotImplemented
+        return (self.kind, self.argument) == (other.kind, other.argument)
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self.argument))
+
+    def __repr__(self) -> str:
+        shown = "(not shown: it looks like a secret)" if looks_like_a_secret(self.argument) \
+            else repr(self.argument)
+        return f"SecretSource({self.kind.name}, {shown})" if self.argument \
+            else f"SecretSource({self.kind.name})"
+
+
+KEYRING = SecretSource(SecretKind.KEYRING)
+PLAINTEXT = SecretSource(SecretKind.PLAINTEXT)
 
 
 @dataclass(frozen=True)
@@ -51,11 +127,15 @@ class Profile:
     level: str = "project"
     scopes: tuple[str, ...] = ("metrics",)
     project_id: int | None = None
-    secret: str = "keyring"  # "keyring" | "env:VAR" | "cmd:..." | "plaintext"
+    secret: SecretSource = KEYRING
     client_secret: Secret | None = field(default=None, repr=False)
     created: date | None = None
     description: str = ""
     auth_url: str | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.secret, str):  # written as the file does: read it once, here
+            object.__setattr__(self, "secret", SecretSource.parse(self.secret))
 
     @property
     def is_account(self) -> bool:
@@ -72,7 +152,10 @@ class Problem:
     message: str
     profile: str | None = None
     field: str | None = None
-    severity: str = "error"  # "error" | "warning"
+    severity: Severity = Severity.ERROR
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "severity", Severity(self.severity))  # "error" reads too
 
     def __str__(self) -> str:
         # the profile's name may be anything the file holds: shown inert, as is the message
@@ -93,11 +176,11 @@ class ProfilesFile:
     def settings_errors(self) -> list[Problem]:
         """What is wrong with [settings]: while there is anything, nothing may be sent
         (a dropped value would fall back to a default, e.g. the real auth URL)."""
-        return [p for p in self.problems if p.profile is None and p.severity == "error"
+        return [p for p in self.problems if p.profile is None and p.severity is Severity.ERROR
                 and (p.field or "").startswith("settings")]
 
     def errors_for(self, name: str) -> list[Problem]:
-        return [p for p in self.problems if p.profile == name and p.severity == "error"]
+        return [p for p in self.problems if p.profile == name and p.severity is Severity.ERROR]
 
     def get(self, name: str) -> Profile:
         if name in self.profiles:
@@ -148,8 +231,9 @@ def syntax_error(path: Path, exc: Exception, source: str = "") -> ProfilesSyntax
         return ProfilesSyntaxError(str(path), len(lines), len(lines[-1]) + 1, text)
     line = getattr(exc, "lineno", None) or getattr(exc, "line", None)
     col = getattr(exc, "colno", None)
-    if col is None and isinstance(getattr(exc, "col", None), int):
-        col = exc.col + 1  # tomlkit counts columns from 0, tomllib and editors from 1
+    tomlkit_col = getattr(exc, "col", None)
+    if col is None and isinstance(tomlkit_col, int):
+        col = tomlkit_col + 1  # tomlkit counts columns from 0, tomllib and editors from 1
     match = re.search(r"\(at line (\d+), column (\d+)\)", text) or re.search(
         r"at line (\d+) col (\d+)", text
     )
@@ -176,6 +260,22 @@ def load(path: Path) -> ProfilesFile:
     return parse(path, raw)
 
 
+def readable_by_others(path: Path) -> str | None:
+    """A warning when group or others may read the profiles file (it names credentials and
+    the commands that fetch their secrets; a plaintext client_secret would be theirs)."""
+    import os
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    if not mode & (stat.S_IRGRP | stat.S_IROTH):
+        return None
+    return (f"{inert(str(path))} is readable by group or others "
+            f"(mode {stat.S_IMODE(mode):04o}; fix: chmod go-r {inert(str(path))})")
+
+
 def read_profiles_bytes(path: Path) -> bytes:
     """The profiles file's bytes, if it is safe to act on (see fsutil.read_trusted): a
     symlink to it (dotfiles managed with stow) is followed."""
@@ -197,7 +297,8 @@ def read_toml(path: Path, text: str) -> dict[str, Any]:
     else:  # pragma: no cover
         import tomli as tomllib
     try:
-        return tomllib.loads(text)
+        doc: dict[str, Any] = tomllib.loads(text)
+        return doc
     except tomllib.TOMLDecodeError as exc:
         raise syntax_error(path, exc, text) from None
     except RecursionError:  # tomllib recurses once per level of [ or {
@@ -228,7 +329,7 @@ def from_mapping(path: Path, doc: dict[str, Any]) -> ProfilesFile:
         others = ", ".join(f"'{inert(n)}'" for n in twins)
         result.problems.append(Problem(
             f"differs from {others} only by case: easy to mistake for it; rename one",
-            profile=name, severity="warning"))
+            profile=name, severity=Severity.WARNING))
     return result
 
 
@@ -245,7 +346,7 @@ def _settings(raw: Any, problems: list[Problem]) -> Settings:
         kind = checks.get(key)
         if kind is None:
             problems.append(Problem(f"unknown setting '{key}' ignored", field=f"settings.{key}",
-                                    severity="warning"))
+                                    severity=Severity.WARNING))
             continue
         if kind is int and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
             problems.append(Problem(f"must be a whole number of seconds >= 0, not "
@@ -282,7 +383,8 @@ def _shown(value: Any) -> str:
 
 
 @functools.lru_cache(maxsize=1024)
-def _scope_verdict(raw: tuple) -> tuple[tuple[str, ...], str | None, tuple[str, ...]] | None:
+def _scope_verdict(raw: tuple[Any, ...]
+                   ) -> tuple[tuple[str, ...], str | None, tuple[str, ...]] | None:
     """Normalised scopes, why they cannot go together, the unknown ones (None: not all
     strings): worked out once per list of scopes, as a team's profiles share a handful."""
     if not all(isinstance(s, str) for s in raw):
@@ -291,116 +393,191 @@ def _scope_verdict(raw: tuple) -> tuple[tuple[str, ...], str | None, tuple[str, 
     return scopes, scope_rules.combination_error(scopes), tuple(scope_rules.unknown(scopes))
 
 
+# --- the field rules ---------------------------------------------------------------------
+# One table says what each key of a [profiles.NAME] table must be. The file loader
+# (validate_profile), the app's form (ui/screens/profile_form.form_errors) and the import
+# readers (transfer.py, through validate_profile) all ask it: no second copy of a rule.
+
+
+@dataclass(frozen=True)
+class FieldRule:
+    """One key of a profile table: the TOML types it takes (a bool is never an int),
+    whether it must be there, what else its value must be (`check`: why not, or None),
+    what to say when it is missing or of the wrong type (`message`, with {value}), and
+    `expects`: the rule in a few words, where a form shows it beside the field. `notes`
+    gives warnings about a value that is kept (an unknown scope)."""
+
+    name: str
+    types: tuple[type, ...]
+    required: bool
+    check: Callable[[Any], str | None]
+    message: str
+    expects: str = ""
+    notes: Callable[[Any], list[str]] = lambda value: []
+
+    def problem(self, value: Any) -> str | None:
+        """Why `value` (None: the key is absent) cannot be this field's, or None."""
+        if value is None:
+            return self.message.format(value=value) if self.required else None
+        if (isinstance(value, bool) and bool not in self.types) or not isinstance(
+                value, self.types):
+            return self.message.format(value=value)
+        return self.check(value)
+
+
+def whole_number(text: str) -> int | str:
+    """An int for plain ASCII digits that int() accepts; else the text, for the rules to
+    refuse by name (str.isdigit is also true for '²' and other non-ASCII digits). How a
+    form's or a CSV cell's text becomes a project_id."""
+    if text.isascii() and text.isdigit():
+        try:
+            return int(text)
+        except ValueError:  # more digits than int() converts
+            pass
+    return text
+
+
+def positive_int(value: Any) -> bool:
+    """A project_id: a whole number above 0 (not a bool, not a float, not text)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+_PROJECT_ID_RULE = "project_id must be a positive integer, not {value!r}"
+_SCOPES_RULE = "scopes must be a list of strings, e.g. [\"metrics\"]"
+_MISSING_CLIENT_ID = "missing client_id (copy it from the Contentsquare console)"
+
+
+def _scopes(value: Any) -> tuple[tuple[str, ...], str | None, tuple[str, ...]] | None:
+    raw = [value] if isinstance(value, str) else value
+    try:
+        return _scope_verdict(tuple(raw))
+    except TypeError:  # a list or table among them: not hashable, not strings either
+        return None
+
+
+def _scopes_check(value: Any) -> str | None:
+    verdict = _scopes(value)
+    return _SCOPES_RULE if verdict is None else verdict[1]
+
+
+def _unknown_scopes(value: Any) -> list[str]:
+    verdict = _scopes(value)
+    return [f"unknown scope '{scope}' (kept; Contentsquare may have added it)"
+            for scope in (verdict[2] if verdict else ())]
+
+
+def _client_id_check(value: str) -> str | None:
+    if not value.strip():
+        return _MISSING_CLIENT_ID
+    control = control_error("client_id", value)
+    return f"{control}: copy it again from the Contentsquare console" if control else None
+
+
+def _secret_check(value: str) -> str | None:
+    try:
+        SecretSource.parse(value)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def _created_check(value: date) -> str | None:
+    created = value.date() if isinstance(value, datetime) else value
+    if created > date.today():
+        return (f"created {created.isoformat()} is in the future: use the date the "
+                "credential was created in the Contentsquare console")
+    return None
+
+
+FIELD_RULES: tuple[FieldRule, ...] = (
+    FieldRule("level", (str,), False,
+              lambda v: None if v in LEVELS else f"unknown level '{v}': use \"project\" or "
+              "\"account\"",
+              "unknown level '{value}': use \"project\" or \"account\""),
+    FieldRule("client_id", (str,), True, _client_id_check, _MISSING_CLIENT_ID),
+    FieldRule("scopes", (list, str), False, _scopes_check, _SCOPES_RULE,
+              notes=_unknown_scopes),
+    FieldRule("project_id", (int,), False,
+              lambda v: None if positive_int(v) else _PROJECT_ID_RULE.format(value=v),
+              _PROJECT_ID_RULE, expects="a positive whole number"),
+    FieldRule("client_secret", (str,), False,
+              lambda v: None if v else "client_secret must be a non-empty string",
+              "client_secret must be a non-empty string",
+              notes=lambda v: ["client secret stored in plaintext in the profiles file; "
+                               "move it to the keyring"]),
+    # never quote the value in these messages: a user may have pasted the secret itself
+    FieldRule("secret", (str,), False, _secret_check,
+              f"unknown secret source (value not shown): {_SOURCE_RULE}"),
+    FieldRule("created", (date,), False, _created_check,
+              "created must be a TOML date, e.g. 2026-01-15", expects="a date like 2026-01-15"),
+    FieldRule("description", (str,), False, lambda v: None, "description must be a string"),
+    FieldRule("auth_url", (str,), False, url_error, "auth_url must be a string"),
+)
+RULES: dict[str, FieldRule] = {rule.name: rule for rule in FIELD_RULES}
+
+
+def field_problem(name: str, value: Any) -> str | None:
+    """Why `value` cannot be the profile field `name` (None: it can, or it is absent and
+    may be). A form or an import asks this for one field; validate_profile for all."""
+    return RULES[name].problem(value)
+
+
+def name_problem(name: str) -> str | None:
+    """Why `name` cannot name a profile, or None."""
+    if not NAME_RE.match(name):
+        return control_error("the profile name", name) or f"a profile name may use {NAME_RULE} only"
+    if len(name) > MAX_NAME:
+        return f"a profile name is at most {MAX_NAME} characters, not {len(name)}"
+    return None
+
+
 def validate_profile(name: str, table: Any, problems: list[Problem]) -> Profile | None:
-    """A Profile, or None with the reasons appended to `problems`."""
+    """A Profile, or None with the reasons appended to `problems` (see FIELD_RULES)."""
     first_new = len(problems)  # not a count over all of `problems`: that made loading O(n^2)
 
-    def err(fld: str | None, message: str, severity: str = "error") -> None:
+    def err(fld: str | None, message: str, severity: Severity = Severity.ERROR) -> None:
         problems.append(Problem(message, profile=name, field=fld, severity=severity))
 
-    if not NAME_RE.match(name):
-        err(None, control_error("the profile name", name)
-            or f"a profile name may use {NAME_RULE} only")
-    elif len(name) > MAX_NAME:
-        err(None, f"a profile name is at most {MAX_NAME} characters, not {len(name)}")
+    bad_name = name_problem(name)
+    if bad_name:
+        err(None, bad_name)
     if not isinstance(table, dict):
         err(None, "must be a table ([profiles.NAME])")
         return None
     if not PROFILE_KEYS.issuperset(table):
         for key in table:
             if key not in PROFILE_KEYS:
-                err(key, f"unknown field '{key}' ignored", "warning")
+                err(key, f"unknown field '{key}' ignored", Severity.WARNING)
 
-    level = table.get("level", "project")
-    if level not in LEVELS:
-        err("level", f"unknown level '{level}': use \"project\" or \"account\"")
-
-    client_id = table.get("client_id")
-    if not isinstance(client_id, str) or not client_id.strip():
-        err("client_id", "missing client_id (copy it from the Contentsquare console)")
-    elif control_error("client_id", client_id):
-        err("client_id", f"{control_error('client_id', client_id)}: copy it again from the "
-            "Contentsquare console")
-
-    raw_scopes = table.get("scopes", ["metrics"])
-    if isinstance(raw_scopes, str):
-        raw_scopes = [raw_scopes]
-    try:
-        verdict = _scope_verdict(tuple(raw_scopes)) if isinstance(raw_scopes, list) else None
-    except TypeError:  # a list or table among them: not hashable, not strings either
-        verdict = None
-    if verdict is None:
-        err("scopes", "scopes must be a list of strings, e.g. [\"metrics\"]")
-        verdict = _scope_verdict(())
-    scopes, combo, unknown = verdict
-    if combo:
-        err("scopes", combo)
-    for scope in unknown:
-        err("scopes", f"unknown scope '{scope}' (kept; Contentsquare may have added it)", "warning")
-
-    project_id = table.get("project_id")
-    if project_id is not None and (isinstance(project_id, bool) or not isinstance(project_id, int)
-                                   or project_id <= 0):
-        err("project_id", f"project_id must be a positive integer, not {project_id!r}")
-        project_id = None
-
-    secret = table.get("secret", "keyring")
-    plaintext = table.get("client_secret")
-    if plaintext is not None:
-        if not isinstance(plaintext, str) or not plaintext:
-            err("client_secret", "client_secret must be a non-empty string")
-        else:
-            err("client_secret", "client secret stored in plaintext in the profiles file; "
-                "move it to the keyring", "warning")
-            secret = "plaintext"
-    # never quote the value in these messages: a user may have pasted the secret itself
-    if secret != "plaintext" and not (
-        isinstance(secret, str)
-        and (secret == "keyring" or secret.startswith("env:") or secret.startswith("cmd:"))
-    ):
-        err("secret", "unknown secret source (value not shown): use \"keyring\", "
-            "\"env:VAR\" or \"cmd:COMMAND\"")
-    elif isinstance(secret, str) and secret in ("env:", "cmd:"):
-        err("secret", f"'{secret}' needs a variable name or a command after the colon")
-    elif isinstance(secret, str) and secret.startswith("env:") and not ENV_NAME_RE.match(
-            secret[4:]):
-        err("secret", "env: must be followed by a variable name made of letters, digits and "
-            "'_', not starting with a digit (value not shown)")
-
-    created = table.get("created")
-    if isinstance(created, datetime):
-        created = created.date()
-    if created is not None and not isinstance(created, date):
-        err("created", "created must be a TOML date, e.g. 2026-01-15")
-        created = None
-    elif created is not None and created > date.today():
-        err("created", f"created {created.isoformat()} is in the future: use the date the "
-            "credential was created in the Contentsquare console")
-        created = None
-
-    description = table.get("description", "")
-    if not isinstance(description, str):
-        err("description", "description must be a string")
-        description = ""
-
-    auth_url = table.get("auth_url")
-    if auth_url is not None:
-        problem = url_error(auth_url) if isinstance(auth_url, str) else "auth_url must be a string"
+    values: dict[str, Any] = {}
+    for rule in FIELD_RULES:
+        value = table.get(rule.name)
+        if rule.name == "secret" and values.get("client_secret"):
+            continue  # a client_secret in the file is the source, whatever `secret` says
+        problem = rule.problem(value)
         if problem:
-            err("auth_url", problem)
+            err(rule.name, problem)
+        elif value is not None:
+            values[rule.name] = value
+            for note in rule.notes(value):
+                err(rule.name, note, Severity.WARNING)
 
-    if len(problems) > first_new and any(p.severity == "error"
+    if len(problems) > first_new and any(p.severity is Severity.ERROR
                                          for p in problems[first_new:]):
         return None
+    plaintext = values.get("client_secret")
+    verdict = _scopes(values.get("scopes", ["metrics"]))
+    created = values.get("created")
+    auth_url = values.get("auth_url")
     return Profile(
         name=name,
-        client_id=client_id.strip(),
-        level=level,
-        scopes=scopes,
-        project_id=project_id,
-        secret=secret,
-        client_secret=Secret(plaintext) if isinstance(plaintext, str) and plaintext else None,
-        created=created,
-        description=description,
+        client_id=str(values["client_id"]).strip(),
+        level=values.get("level", "project"),
+        scopes=verdict[0] if verdict else ("metrics",),
+        project_id=values.get("project_id"),
+        secret=PLAINTEXT if plaintext else SecretSource.parse(values.get("secret", "keyring")),
+        client_secret=Secret(plaintext) if plaintext else None,
+        created=created.date() if isinstance(created, datetime) else created,
+        description=values.get("description", ""),
         auth_url=auth_url.rstrip("/") if auth_url else None,
     )

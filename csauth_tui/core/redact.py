@@ -20,7 +20,7 @@ class Secret:
 
     __slots__ = ("_value",)
 
-    def __init__(self, value: str) -> None:
+    def __init__(self, value: str | Secret) -> None:
         if isinstance(value, Secret):
             value = value.reveal()
         self._value = str(value)
@@ -45,7 +45,7 @@ class Secret:
     def __bool__(self) -> bool:
         return bool(self._value)
 
-    def __reduce__(self):  # never pickled by accident into a cache or a log
+    def __reduce__(self) -> str:  # never pickled by accident into a cache or a log
         raise TypeError("a Secret cannot be pickled")
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from . import scopes as scope_rules
 from .errors import RuleError
-from .profiles import Profile, Settings
+from .profiles import Profile, Settings, field_problem
 from .tokens import cache_key
 
 PROJECT_ID_HINT = "pass --project-id N, or set project_id in the profile"
@@ -38,8 +38,9 @@ def plan(
     chosen = profile.scopes if scopes is None else scope_rules.normalize(scopes)
     chosen = scope_rules.check(chosen)
     target = project_id if project_id is not None else profile.project_id
-    if target is not None and (isinstance(target, bool) or not isinstance(target, int) or target <= 0):
-        raise RuleError(f"project_id must be a positive integer, not {target!r}")
+    problem = field_problem("project_id", target)
+    if problem:
+        raise RuleError(problem)
     if profile.is_account and target is None:
         raise RuleError(
             f"profile '{profile.name}' is an account-level credential: a token must target "

@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from .errors import KeyringUnavailableError, SecretConflictError, SecretError
-from .profiles import Profile
+from .profiles import Profile, SecretKind
 from .redact import Secret, looks_like_a_secret, mask, secret_parts
 
 KEYRING_SERVICE = "csauth-tui"
@@ -50,22 +50,17 @@ def resolve_secret(
     `cmd:` command runs with. `timeout` bounds the keyring call or the command.
     """
     source = profile.secret
-    if source == "keyring":
+    environ = os.environ if environ is None else environ
+    if source.kind is SecretKind.KEYRING:
         return _from_keyring(profile, timeout)
-    if source.startswith("env:"):
-        return _from_env(profile, source[4:], os.environ if environ is None else environ)
-    if source.startswith("cmd:"):
-        return _from_command(profile, source[4:], os.environ if environ is None else environ,
-                             timeout)
-    if source == "plaintext":
-        if not profile.client_secret:
-            raise SecretError(f"profile '{profile.name}' says its secret is in the profiles "
-                              "file, but it has no client_secret")
-        return Secret(profile.client_secret)
-    raise SecretError(
-        f"profile '{profile.name}' has an unknown secret source",
-        hint='use secret = "keyring", "env:VAR" or "cmd:COMMAND"',
-    )
+    if source.kind is SecretKind.ENV:
+        return _from_env(profile, source.argument, environ)
+    if source.kind is SecretKind.COMMAND:
+        return _from_command(profile, source.argument, environ, timeout)
+    if not profile.client_secret:
+        raise SecretError(f"profile '{profile.name}' says its secret is in the profiles "
+                          "file, but it has no client_secret")
+    return Secret(profile.client_secret)
 
 
 def store_secret(client_id: str, secret: Secret, *, replace: bool = False,
@@ -166,15 +161,10 @@ def keyring_status(timeout: float = 5.0) -> tuple[bool, str]:
 def describe_source(profile: Profile) -> str:
     """Where the secret of `profile` lives, in a few words (never the secret itself)."""
     source = profile.secret
-    if source == "keyring":
-        return "keyring"
-    if source.startswith("env:"):
-        return f"env {_variable(source[4:])}"
-    if source.startswith("cmd:"):
-        return "command"
-    if source == "plaintext":
-        return "plaintext in profiles file"
-    return "unknown source"
+    if source.kind is SecretKind.ENV:
+        return f"env {_variable(source.argument)}"
+    return {SecretKind.KEYRING: "keyring", SecretKind.COMMAND: "command",
+            SecretKind.PLAINTEXT: "plaintext in profiles file"}[source.kind]
 
 
 # --- the sources -----------------------------------------------------------------------
@@ -279,7 +269,7 @@ class _TooMuchOutput(Exception):
     pass
 
 
-def _output(proc: subprocess.Popen, timeout: float) -> tuple[bytes, bytes]:
+def _output(proc: subprocess.Popen[bytes], timeout: float) -> tuple[bytes, bytes]:
     """What the command printed on stdout and stderr, each read in a thread of its own and
     kept to MAX_COMMAND_OUTPUT bytes (`cmd:yes` must not fill the memory). The command is
     killed when it passes that on stdout (_TooMuchOutput) or when it has not finished in
@@ -323,7 +313,7 @@ def _output(proc: subprocess.Popen, timeout: float) -> tuple[bytes, bytes]:
     return bytes(kept["out"]), bytes(kept["err"])
 
 
-def _kill(proc: subprocess.Popen, readers: list[threading.Thread]) -> None:
+def _kill(proc: subprocess.Popen[bytes], readers: list[threading.Thread]) -> None:
     """Kill the command and whatever it started (it runs in its own session)."""
     try:
         if hasattr(os, "killpg"):
@@ -341,7 +331,7 @@ def _kill(proc: subprocess.Popen, readers: list[threading.Thread]) -> None:
     _close_pipes(proc, readers)
 
 
-def _close_pipes(proc: subprocess.Popen, readers: list[threading.Thread]) -> None:
+def _close_pipes(proc: subprocess.Popen[bytes], readers: list[threading.Thread]) -> None:
     """Close the pipes no reader is blocked on (one a daemon still holds stays open)."""
     for pipe, reader in zip((proc.stdout, proc.stderr), readers):
         if pipe is not None and not reader.is_alive():
@@ -377,7 +367,8 @@ def _bounded(call: Callable[[], T], timeout: float) -> T:
         )
     if "error" in box:
         raise box["error"]
-    return box["value"]
+    value: T = box["value"]
+    return value
 
 
 def _unavailable(exc: BaseException, *, scrub: tuple[str, ...] = ()) -> KeyringUnavailableError:

@@ -19,13 +19,9 @@ if TYPE_CHECKING:
 
 
 def untrusted_error(token: Token) -> UntrustedEndpointError:
-    from urllib.parse import urlsplit
+    from .urls import host_of
 
-    try:
-        host = urlsplit(token.endpoint).hostname
-    except ValueError:  # e.g. a broken [IPv6] literal
-        host = None
-    host = host or "an unparsable URL"  # never the raw endpoint: it may carry the token
+    host = host_of(token.endpoint)  # never the raw endpoint: it may carry the token
     return UntrustedEndpointError(
         f"the token endpoint returned an API URL on an untrusted host ({host}); "
         "the token was not used",

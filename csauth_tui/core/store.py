@@ -33,6 +33,7 @@ from tomlkit.items import Table
 
 from . import fsutil, profiles
 from .errors import ConfigError, ProfileInvalidError, StoreError, UnknownProfileError
+from .kinds import Severity
 from .profiles import ProfilesFile
 from .redact import Secret
 
@@ -66,7 +67,8 @@ class _Current:
 
     @property
     def profiles(self) -> dict[str, Any]:
-        return self.data.get("profiles", {})
+        found: dict[str, Any] = self.data.get("profiles", {})  # a table: _read_current
+        return found
 
 
 class ProfileStore:
@@ -153,8 +155,12 @@ class ProfileStore:
                     _add_table(doc, name, values)
 
             checks = [_profile_check(name) for name, _ in prepared]
+            def check_all(result: ProfilesFile) -> None:
+                for check in checks:
+                    check(result)
+
             self._commit(cur, expected, [append_all, lambda: _edited(cur.text, via_document)],
-                         check=lambda result: [check(result) for check in checks])
+                         check=check_all)
 
     def update(self, name: str, changes: Mapping[str, Any]) -> None:
         """Set the given fields; a value of None removes that key from the profile."""
@@ -197,7 +203,7 @@ class ProfileStore:
                 # rewriting the header line keeps the table's place, content and comments
                 lambda: _rename_header(cur.text, old, new),
                 # an inline-table profile (`old = { ... }` under [profiles]) renames in place
-                lambda: _edited(cur.text, lambda doc: _rename_key(doc["profiles"], old, new)),
+                lambda: _rename_inline(cur.text, old, new),
                 # tomlkit cannot rename a [profiles.OLD] table in place: the last resort moves
                 # the table (with its own comments) to the end of the [profiles] tables
                 lambda: _edited(cur.text, lambda doc: _move_table(doc["profiles"], old, new)),
@@ -224,7 +230,11 @@ class ProfileStore:
             if "settings" in cur.data:
                 candidates = _table_edits(cur.text, ("settings",), {key: value})
             else:
-                candidates = [lambda: _edited(cur.text, lambda doc: _add_settings(doc, key, value))]
+                candidates = [
+                    # a new [settings] table goes before the first table
+                    lambda: _insert_before_first_table(cur.text, _render_settings(key, value)),
+                    lambda: _edited(cur.text, lambda doc: _append_settings(doc, key, value)),
+                ]
             self._commit(cur, expected, candidates, check=_setting_check(key))
 
     # --- the transaction ----------------------------------------------------------------
@@ -339,7 +349,7 @@ def _profile_check(name: str) -> Callable[[ProfilesFile], None]:
 def _setting_check(key: str) -> Callable[[ProfilesFile], None]:
     def check(result: ProfilesFile) -> None:
         errors = [p for p in result.problems
-                  if p.field == f"settings.{key}" and p.severity == "error"]
+                  if p.field == f"settings.{key}" and p.severity is Severity.ERROR]
         if errors:
             raise ConfigError(f"setting not saved: {errors[0]}")
 
@@ -383,44 +393,34 @@ def _edited(text: str, change: Callable[[tomlkit.TOMLDocument], None]) -> str:
     return doc.as_string()
 
 
-def _table_edits(text: str, path: tuple[str, ...], changes: Mapping[str, Any]) -> list:
-    """Edit a table in place: new keys after its last key (not after trailing comments)."""
+def _table_edits(text: str, path: tuple[str, ...], changes: Mapping[str, Any]
+                 ) -> list[Callable[[], str | None]]:
+    """Edit a table in place: values set and keys removed where they are (a line keeps
+    its own comment), new keys written right after its last key (see _insert_keys)."""
 
-    def edit(careful: bool) -> Callable[[], str]:
-        def change(doc: tomlkit.TOMLDocument) -> None:
-            table: Any = doc
-            for part in path:
-                table = table[part]
-            for key, value in changes.items():
-                if value is None:
-                    if key in table:
-                        del table[key]
-                elif key in table or not careful:
-                    table[key] = value  # in place; the line's own comment stays
-                else:
-                    _insert_after_last_key(table, key, value)
+    def edit(doc: tomlkit.TOMLDocument, *, new_keys: bool) -> None:
+        table = _walk(doc, path)
+        for key, value in changes.items():
+            if value is None:
+                if key in table:
+                    del table[key]
+            elif key in table or new_keys:
+                table[key] = value  # in place; a new key goes after trailing comments
 
-        return lambda: _edited(text, change)
+    def careful() -> str | None:
+        added = {key: value for key, value in changes.items()
+                 if value is not None and key not in _walk(tomlkit.parse(text), path)}
+        edited = _edited(text, lambda doc: edit(doc, new_keys=False))
+        return _insert_keys(edited, path, added) if added else edited
 
-    return [edit(careful=True), edit(careful=False)]
+    return [careful, lambda: _edited(text, lambda doc: edit(doc, new_keys=True))]
 
 
-def _insert_after_last_key(table: Any, key: str, value: Any) -> None:
-    """A new key goes right after the table's last key, before blank lines and comments
-    that separate it from the next table (tomlkit's own add puts it after them)."""
-    if not isinstance(table, Table):  # an inline table has no trailing comments
-        table[key] = value
-        return
-    body = table.value.body
-    keyed = [i for i, (k, _) in enumerate(body) if k is not None]
-    at = keyed[-1] + 1 if keyed else 0
-    if at >= len(body):
-        table[key] = value
-        return
-    item = tomlkit.item(value)
-    if keyed:  # same indentation as the key above it
-        item.trivia.indent = body[keyed[-1]][1].trivia.indent
-    table.value._insert_at(at, key, item)  # no public API for this
+def _walk(doc: tomlkit.TOMLDocument, path: tuple[str, ...]) -> Any:
+    table: Any = doc
+    for part in path:
+        table = table[part]
+    return table
 
 
 def _new_table(values: Mapping[str, Any]) -> Table:
@@ -443,8 +443,20 @@ def _add_table(doc: tomlkit.TOMLDocument, name: str, values: Mapping[str, Any]) 
     doc["profiles"][name] = _new_table(values)
 
 
-def _rename_key(container: Table, old: str, new: str) -> None:
-    container.value._replace(old, new, container[old])  # no public API for this
+def _new_settings(key: str, value: Any) -> Table:
+    table = tomlkit.table()
+    table.add(key, value)
+    return table
+
+
+def _append_settings(doc: tomlkit.TOMLDocument, key: str, value: Any) -> None:
+    doc.append("settings", _new_settings(key, value))
+
+
+def _render_settings(key: str, value: Any) -> str:
+    doc = tomlkit.document()
+    doc.append("settings", _new_settings(key, value))
+    return doc.as_string()  # "[settings]\nkey = value\n"
 
 
 def _move_table(container: Any, old: str, new: str) -> None:
@@ -453,21 +465,9 @@ def _move_table(container: Any, old: str, new: str) -> None:
     container[new] = table
 
 
-def _add_settings(doc: tomlkit.TOMLDocument, key: str, value: Any) -> None:
-    """A new [settings] table goes before the first table, followed by a blank line."""
-    table = tomlkit.table()
-    if value is not None:
-        table.add(key, value)
-    first = next((i for i, (_, item) in enumerate(doc.body) if isinstance(item, Table)), None)
-    if first is None:
-        doc.append("settings", table)
-    else:
-        table.add(tomlkit.nl())
-        doc._insert_at(first, "settings", table)  # no public API for this
-
-
 # --- text edits --------------------------------------------------------------------------
 
+_AOT_RE = re.compile(r"^[ \t]*\[\[")  # an [[array of tables]] header
 _HEADER_RE = re.compile(r"^(?P<indent>[ \t]*)\[(?P<key>[^\[\]]+)\](?P<rest>.*)$")
 
 
@@ -501,8 +501,91 @@ def _is_comment(line: str) -> bool:
 
 
 def _find_header(lines: list[str], name: str) -> int | None:
-    found = [i for i, line in enumerate(lines) if _header_path(line) == ("profiles", name)]
+    return _find_table(lines, ("profiles", name))
+
+
+def _find_table(lines: list[str], path: tuple[str, ...]) -> int | None:
+    """The line of the one `[a.b]` header naming `path` (None: none, or more than one)."""
+    found = [i for i, line in enumerate(lines) if _header_path(line) == path]
     return found[0] if len(found) == 1 else None
+
+
+def _is_header(line: str) -> bool:
+    return _header_path(line) is not None or bool(_AOT_RE.match(line))
+
+
+def _newline(text: str) -> str:
+    return "\r\n" if "\r\n" in text else "\n"
+
+
+def _insert_keys(text: str, path: tuple[str, ...], values: Mapping[str, Any]) -> str | None:
+    """New `key = value` lines right after the last key of the table `[path]`, before the
+    blank lines and comments that separate it from the next table (tomlkit's own add puts
+    them after those), indented like the table's first key."""
+    lines = _lines(text)
+    header = _find_table(lines, path)
+    if header is None:
+        return None  # an inline or dotted table: the plainer tomlkit edit does it
+    following = next((i for i in range(header + 1, len(lines)) if _is_header(lines[i])),
+                     len(lines))
+    last_key = following - 1
+    while last_key > header and (_is_blank(lines[last_key]) or _is_comment(lines[last_key])):
+        last_key -= 1
+    first_key = next((line for line in lines[header + 1:last_key + 1]
+                      if not _is_blank(line) and not _is_comment(line)), "")
+    indent = first_key[: len(first_key) - len(first_key.lstrip(" \t"))]
+    newline = _newline(text)
+    new = []
+    for key, value in values.items():
+        if isinstance(value, dict):
+            return None  # would render as a table of its own
+        rendered = tomlkit.item(value).as_string()
+        new.append(f"{indent}{tomlkit.key(key).as_string()} = {rendered}{newline}")
+    if not lines[last_key].endswith("\n"):
+        lines[last_key] += newline
+    return "".join(lines[:last_key + 1] + new + lines[last_key + 1:])
+
+
+def _insert_before_first_table(text: str, block: str) -> str | None:
+    """`block` and a blank line right before the first table header (None: no table)."""
+    lines = _lines(text)
+    first = next((i for i, line in enumerate(lines) if _is_header(line)), None)
+    if first is None:
+        return None
+    newline = _newline(text)
+    return "".join(lines[:first]) + block.replace("\n", newline) + newline + \
+        "".join(lines[first:])
+
+
+_KEY_LINE_RE = re.compile(r"^(?P<indent>[ \t]*)(?P<key>\"(?:[^\"\\\n]|\\.)*\"|'[^'\n]*'"
+                          r"|[A-Za-z0-9_-]+)(?P<rest>[ \t]*=.*)$", re.DOTALL)
+
+
+def _rename_inline(text: str, old: str, new: str) -> str | None:
+    """Rewrite `old = { ... }` under [profiles] (a profile written as an inline table) as
+    `new = { ... }`, in place: the line keeps its value and comment."""
+    lines = _lines(text)
+    header = _find_table(lines, ("profiles",))
+    if header is None:
+        return None
+    following = next((i for i in range(header + 1, len(lines)) if _is_header(lines[i])),
+                     len(lines))
+    found = []
+    for i in range(header + 1, following):
+        match = _KEY_LINE_RE.match(lines[i])
+        if match is None:
+            continue
+        try:
+            key = next(iter(tomllib.loads(f"{match['key']} = 0")))
+        except tomllib.TOMLDecodeError:
+            continue
+        if key == old:
+            found.append((i, match))
+    if len(found) != 1:
+        return None
+    i, match = found[0]
+    lines[i] = f"{match['indent']}{tomlkit.key(new).as_string()}{match['rest']}"
+    return "".join(lines)
 
 
 def _append_block(text: str, block: str) -> str:

@@ -1,8 +1,8 @@
-"""The CLI's one-shot client: AuthClient on httpx.Client, without asyncio's event loop.
+"""The CLI's one-shot client: AuthClient's sibling on httpx.Client, without asyncio.
 
 A `csauth token` that has to fetch then spends its time fetching, not importing asyncio and
 anyio's backend. Same calls, answers, errors and retries as AuthClient: the request
-building, the retry policy and the parsing are AuthClient's own.
+building, the retry policy and the parsing are their shared BaseAuthClient's.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from .answers import MeInfo, ProbeResult, _probe_refused, _probe_result
-from .api import AuthClient, _Body, _Call, _DeadlinePassed, _Retrying
+from .api import BaseAuthClient, _Body, _Call, _DeadlinePassed, _Retrying
 from .errors import ApiError, NetworkError, RuleError
 from .profiles import Profile, Settings
 from .redact import Secret
@@ -27,18 +27,20 @@ if TYPE_CHECKING:  # pragma: no cover
     import httpx
 
 
-class SyncAuthClient(AuthClient):
-    """AuthClient on httpx.Client: the same calls, answers, errors and retries, without
-    asyncio's event loop (a one-shot `csauth token` then spends its time fetching, not
-    importing).
+class SyncAuthClient(BaseAuthClient):
+    """AuthClient's sibling on httpx.Client: the same calls, answers, errors and retries,
+    without asyncio's event loop (a one-shot `csauth token` then spends its time
+    fetching, not importing).
     Use as `with SyncAuthClient() as c`; `transport` is then an httpx.BaseTransport and
-    `sleep` a plain function. It shares AuthClient's __init__ and so its defaults."""
+    `sleep` a plain function. It shares BaseAuthClient's __init__ and so its defaults."""
 
-    _default_sleep = staticmethod(time.sleep)
+    @staticmethod
+    def _default_sleep(seconds: float) -> None:
+        time.sleep(seconds)
 
     @staticmethod
     def _http_client(httpx: Any, *, direct: bool, **options: Any) -> Any:
-        if direct:  # see AuthClient._http_client
+        if direct:  # see BaseAuthClient._client_for
             options["transport"] = httpx.HTTPTransport(verify=options["verify"],
                                                        trust_env=True)
         return httpx.Client(**options)
@@ -53,7 +55,7 @@ class SyncAuthClient(AuthClient):
         for client in list(self._clients.values()):
             client.close()
 
-    def fetch_token(  # type: ignore[override]
+    def fetch_token(
         self,
         profile: Profile,
         secret: Secret,
@@ -64,12 +66,11 @@ class SyncAuthClient(AuthClient):
         call, parse = self._token_call(profile, secret, scopes, project_id)
         return parse(*self._send(call))
 
-    def me(self, profile: Profile, secret: Secret) -> MeInfo:  # type: ignore[override]
+    def me(self, profile: Profile, secret: Secret) -> MeInfo:
         call, parse = self._me_call(profile, secret)
         return parse(*self._send(call))
 
-    def probe(self, token: Token,  # type: ignore[override]
-              project_id: int | None = None) -> ProbeResult:
+    def probe(self, token: Token, project_id: int | None = None) -> ProbeResult:
         call = self._probe_call(token, project_id)
         started = time.perf_counter()
         try:
@@ -80,7 +81,7 @@ class SyncAuthClient(AuthClient):
             return _probe_refused(exc, time.perf_counter() - started)
         return _probe_result(call.url, response, time.perf_counter() - started)
 
-    def _send(self, call: _Call) -> tuple[httpx.Response, datetime]:  # type: ignore[override]
+    def _send(self, call: _Call) -> tuple[httpx.Response, datetime]:
         import httpx
 
         retrying = _Retrying(self, call)
@@ -93,9 +94,10 @@ class SyncAuthClient(AuthClient):
             except (httpx.TransportError, _DeadlinePassed) as exc:
                 delay = retrying.failed(exc, time.perf_counter() - started)
             else:
-                delay = retrying.answered(response, time.perf_counter() - started)
-                if delay is None:
+                answered = retrying.answered(response, time.perf_counter() - started)
+                if answered is None:
                     return response, sent_at
+                delay = answered
             self._sleep(delay)
 
     def _receive(self, httpx: Any, call: _Call, deadline: float) -> httpx.Response:

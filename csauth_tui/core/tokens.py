@@ -12,11 +12,11 @@ import json
 import math
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 DEFAULT_LIFETIME_SECONDS = 3600
 # renew_before_seconds is capped, per token, at this share of the token's own lifetime: a
@@ -37,6 +37,10 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+@overload
+def iso_utc(moment: datetime) -> str: ...
+@overload
+def iso_utc(moment: None) -> None: ...
 def iso_utc(moment: datetime | None) -> str | None:
     """`2026-03-01T12:00:00Z` (None stays None): how the CLI and reports write a moment."""
     if moment is None:
@@ -77,7 +81,8 @@ def format_remaining(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
 
 
-def cache_key(auth_url: str, client_id: str, scopes, project_id: int | None) -> str:
+def cache_key(auth_url: str, client_id: str, scopes: Iterable[str],
+              project_id: int | None) -> str:
     """What a token is cached under: never the secret."""
     scope_part = " ".join(sorted(set(scopes)))
     project_part = "" if project_id is None else str(project_id)
@@ -187,6 +192,11 @@ def _after(moment: datetime, seconds: float) -> datetime | None:
     return None
 
 
+def _append(found: list[datetime], moment: datetime | None) -> None:
+    if moment is not None:  # None: past what a datetime holds
+        found.append(moment)
+
+
 def expiry_from_response(
     sent_at: datetime, expires_in: Any, claims: dict[str, Any]
 ) -> datetime:
@@ -204,10 +214,10 @@ def expiry_from_response(
     found: list[datetime] = []
     lifetime = _finite(expires_in)
     if lifetime is not None and lifetime > 0:
-        found.append(_after(sent_at, lifetime))
+        _append(found, _after(sent_at, lifetime))
     exp, iat = numeric_claim(claims, "exp"), numeric_claim(claims, "iat")
     if exp is not None and iat is not None:
-        found.append(_after(sent_at, exp - iat))
+        _append(found, _after(sent_at, exp - iat))
     elif exp is not None and not [moment for moment in found if moment is not None]:
         with contextlib.suppress(OverflowError, OSError, ValueError):
             found.append(datetime.fromtimestamp(exp, timezone.utc))
@@ -237,6 +247,7 @@ def cached_token(raw: Any, key: str, now: datetime) -> Token | None:
     with (core.urls.endpoint_trusted); a token issued after now (give or take
     CLOCK_SKEW_SECONDS) or expiring later than MAX_LIFETIME_SECONDS (+ skew) from now.
     """
+    from .profiles import positive_int
     from .urls import endpoint_trusted
 
     if not isinstance(raw, dict):
@@ -247,7 +258,7 @@ def cached_token(raw: Any, key: str, now: datetime) -> Token | None:
         profile, extra = raw.get("profile"), raw.get("extra") or {}
         if (not all(isinstance(text, str) for text in texts)
                 or not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes)
-                or not (project_id is None or (type(project_id) is int and project_id > 0))
+                or not (project_id is None or positive_int(project_id))
                 or not (profile is None or isinstance(profile, str))
                 or not isinstance(extra, dict) or raw.get("trusted", True) is not True):
             return None

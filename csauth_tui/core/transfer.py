@@ -33,7 +33,8 @@ from .errors import (
     SecretError,
     UnknownProfileError,
 )
-from .profiles import Problem, Profile, ProfilesFile
+from .kinds import ImportAction, SecretsMode, Severity
+from .profiles import KEYRING, PLAINTEXT, Problem, Profile, ProfilesFile, SecretKind, SecretSource
 from .redact import Secret, looks_like_a_secret, mask
 from .text import FORMULA_STARTS, csv_cell, inert
 
@@ -41,9 +42,10 @@ FORMATS = ("toml", "json", "csv")
 # secret (env:/cmd: only, never a secret value) and auth_url may be left empty or out
 CSV_COLUMNS = ("name", "level", "client_id", "project_id", "scopes", "created", "description",
                "secret", "auth_url")
-SECRET_MODES = ("keyring", "skip", "plaintext")
+SECRET_MODES = tuple(mode.value for mode in SecretsMode)
 # how each planned action is said to a person (CLI report and the app's preview)
-ACTION_WORDS = {"add": "add", "overwrite": "replace", "conflict": "skip", "invalid": "reject"}
+ACTION_WORDS = {ImportAction.ADD: "add", ImportAction.OVERWRITE: "replace",
+                ImportAction.CONFLICT: "skip", ImportAction.INVALID: "reject"}
 # what an import takes by default, besides the name and a client_secret for the keyring;
 # an overwrite replaces exactly these and keeps the rest of the profile
 DATA_FIELDS = ("level", "client_id", "project_id", "scopes", "created", "description")
@@ -65,7 +67,7 @@ class ImportRow:
 class Outcome:
     where: str
     name: str
-    action: str  # "add", "overwrite", "conflict", "invalid"
+    action: ImportAction
     detail: str = ""
     # what an allow_* choice lets in from this row, field by field ("auth_url: https://..")
     admitted: list[str] = field(default_factory=list)
@@ -73,12 +75,12 @@ class Outcome:
     # why this row's client_secret will not be imported (the profile still is), or ""
     secret_refused: str = ""
     # an overwrite: the secret source the profile has now (None: not known)
-    current_source: str | None = None
+    current_source: SecretSource | None = None
 
     def line(self, dry_run: bool = False) -> str:
         """The outcome as one line for a terminal; every piece from the file made inert."""
         word = ACTION_WORDS[self.action]
-        if dry_run and self.action in ("add", "overwrite"):
+        if dry_run and self.action in (ImportAction.ADD, ImportAction.OVERWRITE):
             word = f"would {word}"
         admitted = f" ({'; '.join(self.admitted)})" if self.admitted else ""
         why = [self.detail] if self.detail else []
@@ -98,18 +100,19 @@ class ImportPlan:
         return next((o for o in self.outcomes if (o.where, o.name) == (row.where, row.name)),
                     None)
 
-    def to_write(self, action: str) -> list[ImportRow]:
+    def to_write(self, action: ImportAction) -> list[ImportRow]:
         by_where = {(o.where, o.name): o.action for o in self.outcomes}
         return [r for r in self.rows if by_where.get((r.where, r.name)) == action]
 
     @property
     def failed(self) -> list[Outcome]:
-        return [o for o in self.outcomes if o.action in ("conflict", "invalid")]
+        return [o for o in self.outcomes
+                if o.action in (ImportAction.CONFLICT, ImportAction.INVALID)]
 
     @property
     def rejected(self) -> list[Outcome]:
         """Rows that are wrong, not merely already there: running an import twice is fine."""
-        return [o for o in self.outcomes if o.action == "invalid"]
+        return [o for o in self.outcomes if o.action is ImportAction.INVALID]
 
     @property
     def secrets_refused(self) -> list[Outcome]:
@@ -117,7 +120,7 @@ class ImportPlan:
         return [o for o in self.outcomes if o.secret_refused]
 
 
-class ImportNotes(list):
+class ImportNotes(list[str]):
     """What apply_import says about secrets (stored, left out and why), one line each;
     `refused` counts the rows whose secret it refused to take, or profiles it could not
     replace (the caller's exit status); `replaced` holds the client_ids whose keyring
@@ -182,10 +185,14 @@ def _split_secret(where: str, name: str, raw: dict[str, Any]) -> ImportRow:
     elif secret not in (None, ""):
         row.errors.append("client_secret must be a string")
     source = fields.get("secret")
-    if source == "keyring" or (source == "plaintext" and row.secret is not None):
+    try:
+        kind = SecretSource.parse(source).kind if source is not None else None
+    except ValueError:
+        kind = None  # the profile rules say why (_validate)
+    if kind is SecretKind.KEYRING or (kind is SecretKind.PLAINTEXT and row.secret is not None):
         # what the import does anyway: the --secrets choice says where a client_secret goes
         del fields["secret"]
-    elif source == "plaintext":
+    elif kind is SecretKind.PLAINTEXT:
         row.errors.append("secret = \"plaintext\" but the row has no client_secret")
     elif source is not None and row.secret is not None:
         row.errors.append("the row gives both a client_secret and a secret source (value "
@@ -229,7 +236,7 @@ def _rows_from_json(path: Path, text: str) -> list[ImportRow]:
             rows.append(row)
             continue
         if isinstance(item.get("project_id"), str):  # "1001", as a CSV cell would give it
-            item = {**item, "project_id": _whole_number(item["project_id"].strip())}
+            item = {**item, "project_id": profile_rules.whole_number(item["project_id"].strip())}
         rows.append(_split_secret(where, item["name"], item))
     return rows
 
@@ -242,7 +249,7 @@ def _rows_from_csv(path: Path, text: str) -> list[ImportRow]:
         raise ConfigError(f"{path}:{reader.line_num + 1}: not valid CSV ({exc})") from None
 
 
-def _csv_rows(path: Path, reader: csv.DictReader) -> list[ImportRow]:
+def _csv_rows(path: Path, reader: csv.DictReader[str]) -> list[ImportRow]:
     header = [h.strip() for h in reader.fieldnames or []]
     missing = [c for c in ("name", "level", "client_id") if c not in header]
     if missing:
@@ -266,7 +273,7 @@ def _csv_rows(path: Path, reader: csv.DictReader) -> list[ImportRow]:
             if key != "client_secret":  # csauth never writes one, so never escapes one
                 value = from_csv_cell(value)
             if key == "project_id":
-                raw[key] = _whole_number(value)
+                raw[key] = profile_rules.whole_number(value)
             elif key == "scopes":
                 raw[key] = value.replace(";", " ").replace(",", " ").split()
             elif key == "created":
@@ -307,23 +314,13 @@ def from_csv_cell(cell: str) -> str:
     return cell
 
 
-def _whole_number(value: str) -> int | str:
-    """An int for plain ASCII digits that int() accepts; else the text, for the profile
-    check to refuse by name (str.isdigit is also true for '²' and other non-ASCII digits)."""
-    if value.isascii() and value.isdigit():
-        try:
-            return int(value)
-        except ValueError:  # more digits than int() converts
-            pass
-    return value
-
-
 def _validate(row: ImportRow) -> None:
     if row.errors:
         return
     problems: list[Problem] = []
-    if not isinstance(row.name, str) or not profile_rules.NAME_RE.fullmatch(row.name or ""):
-        row.errors.append(f"name '{row.name}' must use letters, digits, '-' and '_' only")
+    bad_name = profile_rules.name_problem(row.name if isinstance(row.name, str) else "")
+    if bad_name:
+        row.errors.append(f"name '{row.name}': {bad_name}")
         return
     unknown = sorted(set(row.fields) - profile_rules.PROFILE_KEYS)
     for key in unknown:
@@ -331,20 +328,21 @@ def _validate(row: ImportRow) -> None:
     row.ignored.extend(unknown)
     if profile_rules.validate_profile(row.name, dict(row.fields), problems) is None:
         row.errors.extend(f"{p.field or 'profile'}: {p.message}" for p in problems
-                          if p.severity == "error")
+                          if p.severity is Severity.ERROR)
 
 
 # --- planning and applying -------------------------------------------------------------
 
 
-def shown_source(source: str) -> str:
+def shown_source(source: SecretSource | str) -> str:
     """A secret source as it may be shown: a command or variable name that looks like a
-    pasted secret is not quoted."""
-    kind = source.split(":", 1)[0]
-    if source.startswith(("env:", "cmd:")) and looks_like_a_secret(source):
-        what = "command" if kind == "cmd" else "variable name"
-        return f"{kind}: ({what} not shown: it looks like a secret)"
-    return inert(source)
+    pasted secret is not quoted. A string is one the profile rules have let through."""
+    if isinstance(source, str):
+        source = SecretSource.parse(source)
+    if not source.held and looks_like_a_secret(source.text):
+        what = "command" if source.kind is SecretKind.COMMAND else "variable name"
+        return f"{source.kind.value}: ({what} not shown: it looks like a secret)"
+    return inert(source.text)
 
 
 def shown_url(url: str) -> str:
@@ -364,40 +362,44 @@ def shown_url(url: str) -> str:
 
 def plan_import(rows: list[ImportRow], existing: ProfilesFile, overwrite: bool, *,
                 allow_secret_sources: bool = False, allow_auth_url: bool = False,
-                secrets: str = "keyring") -> ImportPlan:
+                secrets: SecretsMode | str = SecretsMode.KEYRING) -> ImportPlan:
     """What importing `rows` into `existing` would do, row by row. `secrets` is the
     --secrets choice the notes are worked out for (apply_import works them out again)."""
+    secrets = SecretsMode(secrets)
     outcomes = []
     owners: dict[str, str] = {p.client_id: n for n, p in existing.profiles.items()}
     secret_from: dict[str, tuple[str, Secret]] = {}  # client_id -> (where, secret) so far
     seen_names: set[str] = set()
     for row in rows:
         if row.errors:
-            outcomes.append(Outcome(row.where, row.name, "invalid", "; ".join(row.errors)))
+            outcomes.append(Outcome(row.where, row.name, ImportAction.INVALID,
+                                    "; ".join(row.errors)))
             continue
         admitted, refused = _behaviour(row, existing.profiles.get(row.name) if overwrite
                                        else None, allow_secret_sources, allow_auth_url)
         if refused:
-            outcomes.append(Outcome(row.where, row.name, "invalid", "; ".join(refused)))
+            outcomes.append(Outcome(row.where, row.name, ImportAction.INVALID,
+                                    "; ".join(refused)))
             continue
         if row.name in seen_names:
-            outcomes.append(Outcome(row.where, row.name, "conflict",
+            outcomes.append(Outcome(row.where, row.name, ImportAction.CONFLICT,
                                     "the same name appears twice in this import"))
             continue
         seen_names.add(row.name)
         if row.name in existing.order and not overwrite:
-            outcomes.append(Outcome(row.where, row.name, "conflict",
+            outcomes.append(Outcome(row.where, row.name, ImportAction.CONFLICT,
                                     "a profile with this name exists (--overwrite replaces it)"))
             continue
-        action = "overwrite" if row.name in existing.order else "add"
+        action = ImportAction.OVERWRITE if row.name in existing.order else ImportAction.ADD
         outcome = Outcome(row.where, row.name, action, admitted=admitted)
-        current = existing.profiles.get(row.name) if action == "overwrite" else None
+        current = (existing.profiles.get(row.name) if action is ImportAction.OVERWRITE
+                   else None)
         outcome.current_source = current.secret if current else None
         if row.ignored:
             outcome.notes.append(f"unknown field(s) {', '.join(row.ignored)} ignored")
         if current is not None:
             outcome.notes.extend(_kept_by_overwrite(current, row, secrets))
-        client_id = row.fields.get("client_id")
+        client_id: str = row.fields["client_id"]  # there: the row passed the profile rules
         owner = owners.get(client_id)
         if owner is not None and owner != row.name:
             # legitimate (one account credential, two projects): the keyring entry is shared
@@ -417,12 +419,12 @@ def plan_import(rows: list[ImportRow], existing: ProfilesFile, overwrite: bool, 
     return ImportPlan(rows, outcomes, allow_secret_sources, allow_auth_url)
 
 
-def _kept_by_overwrite(current: Profile, row: ImportRow, secrets: str) -> list[str]:
+def _kept_by_overwrite(current: Profile, row: ImportRow, secrets: SecretsMode) -> list[str]:
     """What a profile being replaced keeps of its own because the row says nothing of it
     (a row's client_secret that would move the source has its own note)."""
     kept = []
-    if (current.secret not in ("keyring", "plaintext") and "secret" not in row.fields
-            and (row.secret is None or secrets == "skip")):
+    if (not current.secret.held and "secret" not in row.fields
+            and (row.secret is None or secrets is SecretsMode.SKIP)):
         kept.append(f"secret source {shown_source(current.secret)}")
     if current.auth_url and "auth_url" not in row.fields:
         kept.append(f"auth_url {shown_url(current.auth_url)}")
@@ -439,7 +441,8 @@ def _behaviour(row: ImportRow, current: Profile | None, allow_secret_sources: bo
         shown = shown_source(source)
         if allow_secret_sources:
             was = (f" (was {shown_source(current.secret)})"
-                   if current is not None and current.secret != source else "")
+                   if current is not None and current.secret != SecretSource.parse(source)
+                   else "")
             admitted.append(f"secret source: {shown}{was}")
         else:
             refused.append(f"secret source {shown} refused: an import takes one only with "
@@ -456,23 +459,26 @@ def _behaviour(row: ImportRow, current: Profile | None, allow_secret_sources: bo
     return admitted, refused
 
 
-def kept_source_note(outcome: Outcome, secrets: str, allow_secret_sources: bool) -> str:
+def kept_source_note(outcome: Outcome, secrets: SecretsMode | str,
+                     allow_secret_sources: bool) -> str:
     """Why the client_secret of an overwrite is left out: it would move the profile's
     secret to another source ("" when it would not, or when that is allowed)."""
-    target = {"keyring": "keyring", "plaintext": "plaintext"}.get(secrets)
+    target = {SecretsMode.KEYRING: KEYRING, SecretsMode.PLAINTEXT: PLAINTEXT}.get(
+        SecretsMode(secrets))
     current = outcome.current_source
-    if (outcome.action != "overwrite" or target is None or current == target
+    if (outcome.action is not ImportAction.OVERWRITE or target is None
+            or (current is not None and current.kind is target.kind)
             or allow_secret_sources):
         return ""
     shown = shown_source(current) if current else "(unknown: the profile is invalid)"
     return (f"client_secret not imported: the profile keeps its secret source {shown} "
-            f"({SECRET_FLAG} moves it to the {target})")
+            f"({SECRET_FLAG} moves it to the {target.text})")
 
 
 def apply_import(
     plan: ImportPlan,
     store: Any,
-    secrets: str = "keyring",
+    secrets: SecretsMode | str = SecretsMode.KEYRING,
     store_secret: Callable[..., str] | None = None,
     *,
     replace_secret: bool = False,
@@ -487,16 +493,17 @@ def apply_import(
     (it raises the API's refusal); without `prove` (--no-verify) it is replaced as is."""
     if secrets not in SECRET_MODES:
         raise ValueError(f"secrets must be one of {SECRET_MODES}")
-    if store_secret is None and secrets == "keyring":
+    secrets = SecretsMode(secrets)
+    if store_secret is None and secrets is SecretsMode.KEYRING:
         from .secrets import store_secret as default_store
 
         store_secret = default_store
     notes = ImportNotes()
     prepared: dict[str, dict[str, Any]] = {}
-    for row in plan.to_write("add") + plan.to_write("overwrite"):
+    for row in plan.to_write(ImportAction.ADD) + plan.to_write(ImportAction.OVERWRITE):
         outcome = plan.outcome_of(row)
         fields = dict(row.fields)
-        if outcome is not None and outcome.action == "overwrite":
+        if outcome is not None and outcome.action is ImportAction.OVERWRITE:
             # replaced: the data fields the row leaves out go; the rest of the profile stays
             fields = {key: None for key in DATA_FIELDS} | fields
         if row.secret is not None:
@@ -506,11 +513,11 @@ def apply_import(
             if refused or kept:
                 notes.append(f"{row.name}: {refused or kept}")
                 notes.refused += bool(refused)
-            elif secrets == "plaintext":
+            elif secrets is SecretsMode.PLAINTEXT:
                 fields["client_secret"] = row.secret
                 fields["secret"] = None
                 notes.append(f"{row.name}: secret written in plaintext, as asked")
-            elif secrets == "keyring":
+            elif secrets is SecretsMode.KEYRING and store_secret is not None:
                 note, taken = _to_keyring(store_secret, row, fields, replace_secret, prove)
                 if note == REPLACED_NOTE:
                     notes.replaced.add(fields["client_id"])
@@ -522,8 +529,8 @@ def apply_import(
             fields["client_secret"] = None
         prepared[row.name] = fields
     store.add_many([(r.name, {k: v for k, v in prepared[r.name].items() if v is not None})
-                    for r in plan.to_write("add")])
-    for row in plan.to_write("overwrite"):
+                    for r in plan.to_write(ImportAction.ADD)])
+    for row in plan.to_write(ImportAction.OVERWRITE):
         try:
             _replace_profile(store, row.name, prepared[row.name])
         except (ConfigError, ValueError) as exc:
@@ -559,7 +566,7 @@ def _to_keyring(store_secret: Callable[..., str], row: ImportRow, fields: dict[s
     except SecretError as exc:
         return (f"secret NOT imported ({exc.message}); set secret = \"env:VAR\" or "
                 "\"cmd:...\" for it"), None
-    fields["secret"] = "keyring"
+    fields["secret"] = KEYRING.text
     fields["client_secret"] = None
     return {"unchanged": "secret already in the keyring", "replaced": REPLACED_NOTE}.get(
         done, "secret stored in the keyring"), True
@@ -601,8 +608,8 @@ def export_record(profile: Profile) -> dict[str, Any]:
                               "client_id": profile.client_id, "scopes": list(profile.scopes)}
     if profile.project_id is not None:
         record["project_id"] = profile.project_id
-    if profile.secret not in ("keyring", "plaintext"):
-        record["secret"] = profile.secret
+    if not profile.secret.held:
+        record["secret"] = profile.secret.text
     if profile.created is not None:
         record["created"] = profile.created
     if profile.description:
@@ -621,8 +628,10 @@ def export_profiles(selected: Iterable[Profile], fmt: str) -> str:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(CSV_COLUMNS)
-        for r in records:  # every cell formula-safe: the file may be opened in a spreadsheet
-            writer.writerow([to_csv_cell(cell) for cell in (
+        # every cell formula-safe (the file may be opened in a spreadsheet) and inert (it
+        # may be printed to a terminal): CSV has no escape of its own for a control character
+        for r in records:
+            writer.writerow([to_csv_cell(inert(cell)) for cell in (
                 r["name"], r["level"], r["client_id"], r.get("project_id", ""),
                 " ".join(r["scopes"]), r["created"].isoformat() if "created" in r else "",
                 r.get("description", ""), r.get("secret", ""), r.get("auth_url", ""))])

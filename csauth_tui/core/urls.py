@@ -53,6 +53,26 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def reached_directly(url: str) -> bool:
+    """Plain http, or a loopback host (all of 127.0.0.0/8, ::1, localhost, an IPv4-mapped
+    loopback): no proxy from the environment may see such a request, as it would see the
+    secret or the token."""
+    import ipaddress
+
+    parts = split(url)
+    if parts is None:
+        return False
+    host = (parts.hostname or "").rstrip(".")
+    if parts.scheme == "http" or is_loopback(host):
+        return True
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return mapped is not None and bool(mapped.is_loopback)
+
+
 def url_error(url: str) -> str | None:
     """Why `url` cannot be an auth URL: https (or http on a loopback host only) to a
     well-formed host and port, with no user, query, fragment or control character."""

@@ -18,7 +18,6 @@ import base64
 import functools
 import hashlib
 import hmac
-import ipaddress
 import json
 import math
 import secrets
@@ -32,6 +31,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from ..core.urls import is_loopback
 
 TOKEN_PATH = "/v1/oauth/token"
 ME_PATH = "/v1/oauth/me"
@@ -196,15 +197,6 @@ def gzip_bomb(inflated: int = GZIP_BOMB_BYTES) -> bytes:
     return header + once * count + deflate.flush() + trailer
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -270,6 +262,8 @@ class FakeContentsquare:
         server.fake = self
         self._server = server
         host, port = server.server_address[:2]
+        if isinstance(host, bytes):  # an AF_UNIX-style address; never for AF_INET
+            host = host.decode()
         self._url = f"http://{host}:{port}"
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.05},
@@ -392,7 +386,7 @@ class FakeContentsquare:
             claims = json.loads(_unb64(parts[1]))
         except (ValueError, TypeError):
             raise invalid from None
-        level = self._issued.get(claims.get("jti")) if isinstance(claims, dict) else None
+        level = self._issued.get(str(claims.get("jti"))) if isinstance(claims, dict) else None
         if level is None:
             raise invalid
         exp = claims.get("exp")
@@ -443,8 +437,8 @@ class FakeContentsquare:
         if path == TOKEN_PATH and isinstance(body, dict):
             if _is_int(body.get("project_id")):
                 return body["project_id"]
-            cred = self._credentials.get(body.get("client_id")) if isinstance(
-                body.get("client_id"), str) else None
+            client_id = body.get("client_id")
+            cred = self._credentials.get(client_id) if isinstance(client_id, str) else None
             if cred is not None and cred.level == "project":
                 return cred.project_ids[0]
         if path in (SEGMENTS_PATH, EXPORTS_PATH) and bearer:

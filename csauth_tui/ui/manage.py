@@ -11,7 +11,7 @@ import functools
 from typing import TYPE_CHECKING, Any
 
 from ..core.errors import ConfigError, CsauthError
-from ..core.profiles import Profile
+from ..core.profiles import Profile, SecretKind
 from ..core.redact import Secret
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ def edited_fields(base: Profile | None, values: FormValues,
     if values.source == "plaintext":
         changes["client_secret"] = fields["client_secret"]
         changes["secret"] = None
-    elif repair or (base is not None and base.secret == "plaintext"):
+    elif repair or (base is not None and base.secret.kind is SecretKind.PLAINTEXT):
         changes["client_secret"] = None  # moved out of the file
     return changes
 
@@ -82,7 +82,7 @@ class ProfileEdits:
         from .screens.profile_form import FormValues
 
         self._open_form(f"Edit {profile.name}", FormValues.from_profile(profile), profile.name,
-                        profile, has_stored_secret=profile.secret in ("keyring", "plaintext"))
+                        profile, has_stored_secret=profile.secret.held)
 
     def duplicate(self) -> None:
         profile = self.screen.profile()
@@ -95,7 +95,7 @@ class ProfileEdits:
         from .screens.profile_form import FormValues
 
         self._open_form(f"Duplicate {profile.name}", FormValues.from_profile(profile, name),
-                        None, profile, has_stored_secret=profile.secret in ("keyring", "plaintext"))
+                        None, profile, has_stored_secret=profile.secret.held)
 
     def _repair_profile(self, name: str) -> None:
         """An invalid profile opens with what its table holds, so the form can fix it."""
@@ -115,7 +115,8 @@ class ProfileEdits:
                                severity="error", markup=False)
             return
         values, base = FormValues.from_table(name, table)
-        stored = base.secret == "plaintext" or (base.secret == "keyring" and bool(base.client_id))
+        stored = base.secret.kind is SecretKind.PLAINTEXT or (
+            base.secret.kind is SecretKind.KEYRING and bool(base.client_id))
         self._open_form(f"Fix {name}", values, name, base, has_stored_secret=stored,
                         repair=True)
 
@@ -141,15 +142,17 @@ class ProfileEdits:
         outcome, previous = None, None
         if values.source == "keyring":
             secret, typed = values.secret, values.secret is not None
-            if secret is None and base is not None and (base.client_id != values.client_id
-                                                        or base.secret != "keyring"):
+            if secret is None and base is not None and (
+                    base.client_id != values.client_id
+                    or base.secret.kind is not SecretKind.KEYRING):
                 # a new client_id, or a secret that was elsewhere: carry it over to the
                 # keyring so the profile keeps working
                 secret = await asyncio.to_thread(resolve_secret, base)
             if secret is not None:
                 previous = await asyncio.to_thread(stored_secret, values.client_id)
                 replace = previous is not None and previous != secret
-                if replace and not typed and base is not None and base.secret != "plaintext":
+                if (replace and not typed and base is not None
+                        and base.secret.kind is not SecretKind.PLAINTEXT):
                     # the client_id has a secret of its own, and the one carried over stays
                     # where it was: the profile uses the stored one, nothing is lost
                     secret = None
@@ -231,7 +234,7 @@ class ProfileEdits:
         profile = self.session.pf.profiles.get(name)
         shared = [n for n, p in self.session.pf.profiles.items()
                   if profile is not None and n != name and p.client_id == profile.client_id]
-        keyring_entry = profile is not None and profile.secret == "keyring"
+        keyring_entry = profile is not None and profile.secret.kind is SecretKind.KEYRING
         from .screens.confirm_delete import ConfirmDelete
 
         self.screen.app.push_screen(

@@ -28,6 +28,8 @@ from ..core.profiles import (
     parse,
     read_profiles_bytes,
     read_toml,
+    SecretKind,
+    SecretSource,
 )
 from ..core.redact import looks_like_a_secret
 
@@ -70,9 +72,11 @@ def might_hold_a_secret(doc: dict[str, Any]) -> bool:
     for table in profiles.values() if isinstance(profiles, dict) else ():
         if not isinstance(table, dict) or set(table) - (PROFILE_KEYS - {"client_secret"}):
             return True
-        source = table.get("secret", "keyring")
-        if not isinstance(source, str) or not (
-                source == "keyring" or source.startswith(("env:", "cmd:"))):
+        try:
+            source = SecretSource.parse(table.get("secret", "keyring"))
+        except ValueError:
+            return True
+        if source.kind is SecretKind.PLAINTEXT:  # said by a client_secret key, not so
             return True
     return _any_string(doc, looks_like_a_secret)
 

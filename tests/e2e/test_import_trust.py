@@ -77,7 +77,7 @@ def test_let_in_on_purpose_the_dry_run_lists_the_command_first(cli, tmp_path):
     real = cli.run("import", str(team), "--allow-secret-sources")
     assert real.returncode == 0, real.stderr
     assert f"line 2: add scripted (secret source: cmd:sh -c 'touch {marker}')" in real.stderr
-    assert load(cli.config).profiles["scripted"].secret == f"cmd:sh -c 'touch {marker}'"
+    assert load(cli.config).profiles["scripted"].secret.text == f"cmd:sh -c 'touch {marker}'"
     assert not marker.exists()  # taken in, not run: it runs when a token is asked for
 
 
@@ -153,7 +153,7 @@ def test_an_overwrite_keeps_the_profiles_own_auth_url_and_secret_source(cli, tmp
         prod = load(cli.config).profiles["prod"]
         assert (prod.description, prod.project_id, prod.scopes) == \
             ("renamed", 1001, ("metrics", "data-export"))  # the data fields replaced
-        assert (prod.auth_url, prod.secret) == (cli.fake.url, "env:CS_TEST_PROD_SECRET")
+        assert (prod.auth_url, prod.secret.text) == (cli.fake.url, "env:CS_TEST_PROD_SECRET")
 
         token = cli.run("token", "prod", "--no-cache")
         assert token.returncode == 0, token.stderr
@@ -346,7 +346,7 @@ def test_a_different_secret_in_the_keyring_is_kept_unless_replaced_on_purpose(
     assert ("kr-copy: client_secret NOT imported: the keyring already holds a different "
             "secret for client_id") in result.stderr and "--replace-secret" in result.stderr
     assert secret_service.get_password("csauth-tui", cli.client_id) == KEYRING_SECRET
-    assert load(cli.config).profiles["kr-copy"].secret == "keyring"
+    assert load(cli.config).profiles["kr-copy"].secret.text == "keyring"
     for name in ("kr", "kr-copy"):  # both still work, with the secret that was kept
         assert cli.run("token", name, "--no-cache").returncode == 0
 

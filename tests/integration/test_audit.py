@@ -11,6 +11,8 @@ from datetime import date, timedelta
 
 import pytest
 
+from tests import escscan
+
 from csauth_tui.core.api import AuthClient
 from csauth_tui.core.audit import MAX_CONCURRENT_PER_PROJECT, run_audit
 from csauth_tui.core.audit_report import SCHEMA, to_csv, to_json, to_markdown
@@ -314,8 +316,11 @@ async def test_never_more_than_ten_requests_in_flight_per_project(tmp_path, monk
 def test_cli_audit_exit_status_formats_and_output_file(world, tmp_path):
     fake, path = world
     env = {**os.environ, "CSAUTH_CONFIG": str(path)}
-    run = lambda *a: subprocess.run([sys.executable, "-m", "csauth_tui.cli", "audit", *a],  # noqa: E731
-                                    capture_output=True, text=True, env=env, timeout=120)
+    def run(*a):
+        proc = subprocess.run([sys.executable, "-m", "csauth_tui.cli", "audit", *a],
+                              capture_output=True, text=True, env=env, timeout=120)
+        escscan.cli_run(["audit", *a], proc.stdout, proc.stderr)  # no raw escape
+        return proc
     text = run()
     assert text.returncode == 1  # errors found: usable in CI and cron
     assert "profiles audited" in text.stdout and "fix:" in text.stdout

@@ -11,6 +11,8 @@ from datetime import date
 
 import pytest
 
+from tests import escscan
+
 from csauth_tui.core.api import AuthClient
 from csauth_tui.core.audit import run_audit
 from csauth_tui.core.profiles import load
@@ -94,8 +96,10 @@ async def test_a_revoked_secret_is_caught_despite_a_cached_token(world, monkeypa
 def csauth(path, *args):
     env = {**os.environ, "CSAUTH_CONFIG": str(path), "AUDIT_FRESH_SECRET":
            os.environ["AUDIT_FRESH_SECRET"]}
-    return subprocess.run([sys.executable, "-m", "csauth_tui.cli", "audit", *args],
+    proc = subprocess.run([sys.executable, "-m", "csauth_tui.cli", "audit", *args],
                           capture_output=True, text=True, env=env, timeout=120)
+    escscan.cli_run(["audit", *args], proc.stdout, proc.stderr)  # no raw escape
+    return proc
 
 
 def test_cli_audit_proves_fresh_and_cached_says_it_proved_less(world, monkeypatch):

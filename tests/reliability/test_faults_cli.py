@@ -24,6 +24,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import escscan
+
 from csauth_tui.core.tokens import TokenCache, utcnow
 from csauth_tui.fake.server import FakeContentsquare
 
@@ -64,6 +66,7 @@ def csauth(*args: str) -> tuple[subprocess.CompletedProcess, float]:
         timeout=time_bound(QUICK_LIMITS, startup=STARTUP) + 30,
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )
+    escscan.cli_run(list(args), proc.stdout, proc.stderr)  # no raw escape, whatever the fault
     return proc, time.monotonic() - started
 
 

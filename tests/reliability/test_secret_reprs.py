@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import enum
 import inspect
 import json
 import os
@@ -123,6 +124,10 @@ def build(kind: Any, name: str, depth: int = 0) -> Any:
             if len(args) == 2 else {}
     if inspect.isclass(kind) and issubclass(kind, BaseException):
         return CsauthError("plain error")
+    if kind is type:
+        return str
+    if inspect.isclass(kind) and issubclass(kind, enum.Enum):
+        return next(iter(kind))
     if origin is not None and "Callable" in str(origin):
         return lambda *args, **kwargs: None
     if dataclasses.is_dataclass(kind) and depth < 8:
@@ -211,7 +216,10 @@ def held_objects(tmp_path: Path) -> dict[str, Any]:
     settings = Settings()
     client = AuthClient(settings=settings)
     service = TokenService(settings, client, cache=cache, resolve_secret=lambda p: Secret(SECRET))
-    held = {"Secret": Secret(SECRET), "TokenCache": cache, "ProfileStore": store,
+    from csauth_tui.core.kinds import SecretsMode
+    from csauth_tui.core.profiles import SecretKind
+
+    held = {"SecretKind": SecretKind.ENV, "SecretsMode": SecretsMode.KEYRING, "Secret": Secret(SECRET), "TokenCache": cache, "ProfileStore": store,
             "Clipboard": board, "FakeContentsquare": fake, "AuthClient": client,
             "TokenService": service, "Secret of a token": Secret(TOKEN)}
     held.update(python_api_objects(config))

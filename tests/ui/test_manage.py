@@ -241,7 +241,7 @@ async def test_add_profile_stores_the_secret_in_the_keyring_and_gets_a_token(wor
 
         profile = saved(world).profiles["reporting"]
         assert (profile.level, profile.client_id, profile.scopes, profile.project_id,
-                profile.secret, str(profile.created), profile.description) == (
+                profile.secret.text, str(profile.created), profile.description) == (
             "project", "new-client-0020", ("data-export", "surveys"), 1003, "keyring",
             "2026-02-10", "weekly reporting")
         assert in_keyring(world)["new-client-0020"] == NEW_SECRET
@@ -410,7 +410,7 @@ async def test_plaintext_source_warns_and_writes_the_secret_in_the_file(world):
 
         assert f'client_secret = "{NEW_SECRET}"' in table_block(world.config.read_text(),
                                                                 "plain")
-        assert saved(world).profiles["plain"].secret == "plaintext"
+        assert saved(world).profiles["plain"].secret.text == "plaintext"
         assert stat.S_IMODE(world.config.stat().st_mode) == 0o600
         assert "new-client-0020" not in in_keyring(world)
         assert_no_secret(app, TYPED)
@@ -541,7 +541,7 @@ async def test_moving_a_plaintext_secret_to_the_keyring_without_retyping_it(worl
         await save(pilot)
 
         assert OTHER_SECRET not in world.config.read_text()
-        assert saved(world).profiles["plain"].secret == "keyring"
+        assert saved(world).profiles["plain"].secret.text == "keyring"
         assert in_keyring(world)["other-client-0040"] == OTHER_SECRET
         await get_token(pilot)
         assert current_token(app).profile == "plain"
@@ -876,7 +876,7 @@ async def test_import_a_csv_in_the_app(world, tmp_path):
     assert after.startswith(before)  # every line and comment kept; new tables appended
     profiles = saved(world).profiles
     assert list(profiles) == ["prod", "team", "agency", "imp-good", "imp-env"]
-    assert profiles["imp-good"].secret == "keyring"
+    assert profiles["imp-good"].secret.text == "keyring"
     assert profiles["imp-good"].scopes == ("metrics", "data-export")
     assert str(profiles["imp-good"].created) == "2026-02-01"
     assert profiles["team"].client_id == "team-client-0010"  # not overwritten

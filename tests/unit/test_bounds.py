@@ -14,7 +14,8 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from csauth_tui.core.api import MAX_ANSWER_BYTES, AuthClient, _direct
+from csauth_tui.core.api import MAX_ANSWER_BYTES, AuthClient
+from csauth_tui.core.urls import reached_directly as _direct
 from csauth_tui.core.errors import BadResponseError, NetworkError, SecretError, TokenExpiredError
 from csauth_tui.core.profiles import Profile, Settings
 from csauth_tui.core.secrets import MAX_COMMAND_OUTPUT, resolve_secret

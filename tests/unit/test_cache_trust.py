@@ -311,7 +311,7 @@ def test_a_forged_parse_cache_is_ignored(tmp_path, caplog, how):
         os.chmod(cache_dir, 0o777)
     with caplog.at_level(logging.WARNING, logger="csauth.files"):
         loaded = load_profiles(config, cache_dir)
-    assert {p.secret for p in loaded.profiles.values()} == {"env:CSAUTH_SECRET"}
+    assert {p.secret.text for p in loaded.profiles.values()} == {"env:CSAUTH_SECRET"}
     assert "parsed-profiles cache not used" in caplog.text and str(cache) in caplog.text
 
 
@@ -321,7 +321,7 @@ def test_our_own_parse_cache_is_still_used(tmp_path):
     config = big_profiles(tmp_path / "config" / "profiles.toml", "env:CSAUTH_SECRET")
     forge_parse_cache(config, tmp_path / "cachedir", "cmd:true")
     loaded = load_profiles(config, tmp_path / "cachedir")
-    assert {p.secret for p in loaded.profiles.values()} == {"cmd:true"}
+    assert {p.secret.text for p in loaded.profiles.values()} == {"cmd:true"}
 
 
 # --- the profiles file: refused, not ignored -------------------------------------------------

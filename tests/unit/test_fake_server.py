@@ -518,11 +518,11 @@ def test_demo_profiles_parse_and_every_profile_gets_a_token(client):
         legacy = loaded.profiles["legacy-reporting"]
         assert 330 <= (today - legacy.created).days < 365
         for profile in loaded.profiles.values():
-            if profile.secret == "plaintext":
+            if profile.secret.text == "plaintext":
                 secret = profile.client_secret.reveal()
             else:
-                assert profile.secret.startswith("env:CSAUTH_DEMO_SECRET_")
-                secret = env[profile.secret[4:]]
+                assert profile.secret.text.startswith("env:CSAUTH_DEMO_SECRET_")
+                secret = env[profile.secret.argument]
             body = {"client_id": profile.client_id, "client_secret": secret,
                     "grant_type": "client_credentials", "scope": " ".join(profile.scopes)}
             if profile.is_account:

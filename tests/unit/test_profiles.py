@@ -62,7 +62,7 @@ def test_the_full_example_loads_without_a_single_remark(tmp_path):
     )
     prod = loaded.get("prod-metrics")
     assert prod.is_account
-    assert (prod.client_id, prod.project_id, prod.scopes, prod.secret) == (
+    assert (prod.client_id, prod.project_id, prod.scopes, prod.secret.text) == (
         "a1b2c3", 4242, ("metrics", "data-export"), "env:CS_PROD_SECRET")
     assert prod.created == dt.date(2025, 11, 3)
     assert prod.description == "Production metrics, all projects"
@@ -73,7 +73,7 @@ def test_the_full_example_loads_without_a_single_remark(tmp_path):
 def test_defaults_of_a_minimal_profile(tmp_path):
     shop = load_text(tmp_path, FULL_EXAMPLE).get("shop")
     assert shop.client_id == "shop-client"  # surrounding blanks from a paste are dropped
-    assert (shop.level, shop.scopes, shop.secret, shop.project_id) == (
+    assert (shop.level, shop.scopes, shop.secret.text, shop.project_id) == (
         "project", ("metrics",), "keyring", None)
     assert shop.client_secret is None and shop.created is None
     assert shop.effective_auth_url(Settings()) == DEFAULT_AUTH_URL
@@ -160,7 +160,7 @@ def test_a_plaintext_secret_is_loaded_as_a_secret_and_warned_about(tmp_path):
     text = '[profiles.p]\nclient_id = "x"\nclient_secret = "s3cr3t-VALUE"\n'
     loaded = load_text(tmp_path, text)
     profile = loaded.get("p")
-    assert profile.secret == "plaintext"
+    assert profile.secret.text == "plaintext"
     assert profile.client_secret == Secret("s3cr3t-VALUE")
     assert "s3cr3t-VALUE" not in repr(profile)
     [problem] = loaded.problems
@@ -211,7 +211,7 @@ def test_a_bad_secret_source_is_never_echoed(tmp_path, secret):
 @pytest.mark.parametrize("name", ["CS_SECRET", "_x", "a1"])
 def test_env_secret_names_that_a_shell_can_export_are_accepted(tmp_path, name):
     loaded = load_text(tmp_path, f'[profiles.p]\nclient_id = "x"\nsecret = "env:{name}"\n')
-    assert loaded.get("p").secret == f"env:{name}"
+    assert loaded.get("p").secret.text == f"env:{name}"
 
 
 def test_auth_url_must_be_https_except_on_loopback(tmp_path):

@@ -32,10 +32,6 @@ KNOWN = {"_two_way_dict", "_data_table", "_row_locations", "_render_cell",
          "_update_count", "_clear_caches", "_get_row_style", "_pseudo_class_state",
          "_show_hover_cursor", "_require_update_dimensions", "_compositor", "_display",
          "_batch_count", "_dirty_widgets"}
-# Outside the UI and still waiting for a public way: tomlkit has no public call to insert
-# a key at a position or rename one in place (core/store.py says so on each line). Listed
-# here so they stay visible; the test fails when one goes away and is not struck off.
-NOT_YET = {("core/store.py", "._insert_at", 2), ("core/store.py", "._replace", 1)}
 
 
 def is_private(name: str) -> bool:
@@ -185,18 +181,11 @@ def test_csauth_tui_uses_public_library_api_only():
     ours = frozenset().union(*(defined_names(tree) for tree in sources.values()))
     library = all_library_privates()
     found = []
-    waiting = {(path, what): 0 for path, what, _ in NOT_YET}
     for path, tree in sources.items():
         where = path.relative_to(PACKAGE).as_posix()
         for line in violations(tree, library, ours - KNOWN):
-            what = line.split(": ", 1)[1]
-            if (where, what) in waiting:
-                waiting[(where, what)] += 1
-                continue
             found.append(f"csauth_tui/{where}:{line}")
     assert found == [], "private library API in use:\n" + "\n".join(found)
-    assert {(p, w, n) for (p, w), n in waiting.items()} == NOT_YET, \
-        "a use listed in NOT_YET changed: strike it off (or it came back)"
 
 
 def class_members(cls: type) -> set[str]:

@@ -184,7 +184,7 @@ def test_rename_rewrites_only_the_header_line(store, path):
     )
     loaded = store.load()
     assert list(loaded.profiles) == ["prod", "qa", "enrich-eu"]
-    assert loaded.profiles["qa"].secret == "env:STAGING_SECRET"
+    assert loaded.profiles["qa"].secret.text == "env:STAGING_SECRET"
 
 
 def test_set_setting_in_place_new_and_removed(store, path):
@@ -321,7 +321,7 @@ def test_plaintext_secret_is_written_only_when_given(store, path):
     assert 'client_secret = "s3cr3t-VALUE"' in path.read_text()
     loaded = store.load()
     assert loaded.profiles["plain"].client_secret == Secret("s3cr3t-VALUE")
-    assert loaded.profiles["plain"].secret == "plaintext"
+    assert loaded.profiles["plain"].secret.text == "plaintext"
 
 
 def test_other_broken_profiles_do_not_block_a_write(path):

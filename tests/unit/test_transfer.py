@@ -61,8 +61,8 @@ def test_export_then_import_into_an_empty_file_gives_the_same_profiles(tmp_path,
         [comparable(p) for p in source.profiles.values()]
     assert any(p.auth_url for p in result.profiles.values())
     for name, profile in source.profiles.items():  # env: and cmd: survive, CSV included
-        expected = "keyring" if profile.secret == "plaintext" else profile.secret
-        assert result.profiles[name].secret == expected
+        expected = "keyring" if profile.secret.text == "plaintext" else profile.secret.text
+        assert result.profiles[name].secret.text == expected
 
 
 def test_csv_bad_rows_reported_by_line_and_the_rest_imported(tmp_path, memory_keyring):
@@ -126,7 +126,7 @@ def test_toml_import_keeps_secrets_out_unless_plaintext_is_chosen(tmp_path):
                                      allow_secret_sources=True), store, secrets="skip")
     assert SECRET not in store.path.read_text()
     assert any("left out" in n for n in notes)
-    assert store.load().profiles["b"].secret == "env:B_SECRET"
+    assert store.load().profiles["b"].secret.text == "env:B_SECRET"
 
     other = ProfileStore(tmp_path / "plain.toml")
     apply_import(plan_import(read_rows(team), other.load(), False), other, secrets="plaintext")

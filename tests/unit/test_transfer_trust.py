@@ -116,7 +116,7 @@ def test_an_overwrite_replaces_data_and_keeps_source_auth_url_and_other_keys(tmp
     notes = apply_import(plan, store, "keyring", no_store)
     prod = store.load().profiles["prod"]
     assert (prod.scopes, prod.project_id, prod.description) == (("data-export",), None, "")
-    assert prod.secret == "cmd:pass show cs/prod"
+    assert prod.secret.text == "cmd:pass show cs/prod"
     assert prod.auth_url == "https://api.eu-west-1.production.contentsquare.com"
     assert notes.refused == 0 and "keeps its secret source" in notes[0]
 
@@ -129,7 +129,7 @@ def test_an_overwrite_let_in_switches_the_source_to_the_keyring_and_says_so(
     plan = plan_import(rows, store.load(), overwrite=True, allow_secret_sources=True)
     assert plan.outcomes[0].notes == []
     notes = apply_import(plan, store, "keyring")
-    assert store.load().profiles["prod"].secret == "keyring"
+    assert store.load().profiles["prod"].secret.text == "keyring"
     assert memory_keyring.get_password(SERVICE, "cid-1") == FILE_SECRET
     assert notes == ["prod: secret stored in the keyring"]
 
@@ -149,7 +149,7 @@ def test_a_different_stored_secret_is_kept_and_the_row_says_so(tmp_path, memory_
     assert notes[0].startswith("a: client_secret NOT imported: the keyring already holds a "
                                "different secret for client_id")
     assert "--replace-secret" in notes[0] and all(FILE_SECRET not in n for n in notes)
-    assert store.load().profiles["a"].secret == "keyring"  # it uses the kept secret
+    assert store.load().profiles["a"].secret.text == "keyring"  # it uses the kept secret
 
     again = write_json(tmp_path, [row("c", client_secret=FILE_SECRET)])
     notes = apply_import(plan_import(again, store.load(), False), store, "keyring",

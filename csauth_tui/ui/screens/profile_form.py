@@ -22,7 +22,20 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from ...core.errors import CsauthError
-from ...core.profiles import MAX_NAME, NAME_RE, NAME_RULE, Problem, Profile, validate_profile
+from ...core.profiles import (
+    KEYRING,
+    MAX_NAME,
+    NAME_RE,
+    NAME_RULE,
+    RULES,
+    Problem,
+    Profile,
+    SecretKind,
+    SecretSource,
+    field_problem,
+    validate_profile,
+    whole_number,
+)
 from ...core.text import control_error
 from ...core.redact import Secret
 from ..widgets.scope_picker import ScopePicker
@@ -59,9 +72,7 @@ class FormValues:
 
     @classmethod
     def from_profile(cls, profile: Profile, name: str | None = None) -> FormValues:
-        source, arg = profile.secret, ""
-        if source.startswith(("env:", "cmd:")):
-            source, arg = source[:3], source[4:]
+        source, arg = profile.secret.kind.value, profile.secret.argument
         return cls(name=profile.name if name is None else name, level=profile.level,
                    client_id=profile.client_id, scopes=profile.scopes,
                    project="" if profile.project_id is None else str(profile.project_id),
@@ -96,8 +107,7 @@ class FormValues:
                      source=source, source_arg=arg, created=text("created"),
                      description=text("description"))
         stand_in = Profile(name=name, client_id=values.client_id,
-                           secret=source if source in ("keyring", "plaintext") else
-                           f"{source}:{arg}",
+                           secret=SecretSource(SecretKind(source), arg),
                            client_secret=Secret(plaintext) if source == "plaintext" else None)
         return values, stand_in
 
@@ -106,7 +116,7 @@ class FormValues:
         out: dict[str, Any] = {"level": self.level, "client_id": self.client_id.strip(),
                                "scopes": list(self.scopes)}
         if self.project.strip():
-            out["project_id"] = int(self.project) if self.project.strip().isdigit() else self.project
+            out["project_id"] = whole_number(self.project.strip())
         if self.source in ("env", "cmd"):
             out["secret"] = f"{self.source}:{self.source_arg.strip()}"
         elif self.source == "keyring":
@@ -138,15 +148,15 @@ def form_errors(values: FormValues, taken: set[str], original: str | None,
                                               and t.casefold() == name.casefold()), None)):
         errors["name"] = f"differs from '{twin}' only by case"
     project = values.project.strip()
-    if project and not (project.isdigit() and int(project) > 0):
-        errors["project_id"] = "a positive whole number"
+    if project and field_problem("project_id", whole_number(project)):
+        errors["project_id"] = RULES["project_id"].expects
     elif values.level == "account" and not project:
         errors["project_id"] = "required for account-level credentials"
     if values.created.strip():
         try:
             date.fromisoformat(values.created.strip())
         except ValueError:
-            errors["created"] = "a date like 2026-01-15"
+            errors["created"] = RULES["created"].expects
     if values.source in ("env", "cmd") and not values.source_arg.strip():
         errors["secret"] = ("the variable name" if values.source == "env" else "the command") \
             + " is required"
@@ -388,11 +398,10 @@ class ProfileForm(ModalScreen[ProfileFormResult | None]):
             status.update("[yellow]verification is not available here[/]")
             return
         source = values.source
-        secret_spec = {"env": f"env:{values.source_arg}", "cmd": f"cmd:{values.source_arg}"}
         profile = Profile(name=values.name or "new", client_id=values.client_id,
                           level=values.level, scopes=values.scopes or ("metrics",),
-                          secret=secret_spec.get(source, source if source != "plaintext"
-                                                 else "keyring"),
+                          secret=SecretSource(SecretKind(source), values.source_arg)
+                          if source in ("env", "cmd") else KEYRING,
                           auth_url=self.auth_url)
         try:
             info = await self.verifier(profile, values.secret)

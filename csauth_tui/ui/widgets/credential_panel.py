@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from ...core.lifetime import credential_expiry
-from ...core.profiles import Problem, Profile, Settings
+from ...core.profiles import Problem, Profile, SecretKind, Settings
 from ...core.redact import looks_like_a_secret, mask
 from ..text import clip, escape
 from .wrapping import Rows
@@ -31,13 +31,13 @@ def age_text(created: date | None, today: date) -> str:
 
 def secret_text(profile: Profile) -> str:
     source = profile.secret
-    if source == "plaintext":
+    if source.kind is SecretKind.PLAINTEXT:
         return "[b red]plaintext in the profiles file[/] (move it to the keyring)"
-    if source.startswith("env:"):
-        if looks_like_a_secret(source[4:]):
+    if source.kind is SecretKind.ENV:
+        if looks_like_a_secret(source.argument):
             return "environment variable (name hidden: it looks like a secret)"
-        return f"environment variable ${source[4:]}"
-    if source.startswith("cmd:"):
+        return f"environment variable ${source.argument}"
+    if source.kind is SecretKind.COMMAND:
         return "command output (cmd:)"
     return "OS keyring"
 

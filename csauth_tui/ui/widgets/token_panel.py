@@ -13,18 +13,10 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Label, Static
 
 from ...core.redact import mask_token
+from ...core.urls import host_of
 from ..live import LiveToken
 from ..text import escape
 from .wrapping import Rows, Wrapped
-
-
-def host_of(url: str) -> str:
-    from urllib.parse import urlsplit
-
-    try:
-        return urlsplit(url).hostname or "an unparsable URL"
-    except ValueError:
-        return "an unparsable URL"
 
 
 def when(moment: datetime) -> str:
