@@ -132,10 +132,10 @@ def plan_keys(wanted: dict[str, str]) -> KeyPlan:
     while True:
         in_force = {a.id: remap.get(a.id, split_keys(a.keys)) for a in ACTIONS}
         owners: dict[str, list[str]] = {}
-        for action_id, keys in in_force.items():
-            for key in dict.fromkeys(keys):
+        for action_id, bound in in_force.items():
+            for key in dict.fromkeys(bound):
                 owners.setdefault(key, []).append(action_id)
-        refused = set()
+        refused: set[str] = set()
         for key, ids in owners.items():
             if len(ids) > 1 and any(i in remap for i in ids):
                 who = " and ".join(ids)
@@ -146,12 +146,12 @@ def plan_keys(wanted: dict[str, str]) -> KeyPlan:
                             f"[keys] {i} = \"{','.join(remap[i])}\": {SHOWN.get(key, key)} "
                             f"would be the key of both {who}; {i} keeps "
                             f"{pretty(BY_ID[i].keys)}")
-        for action_id, keys in remap.items():
-            for key in keys:
+        for action_id, bound in remap.items():
+            for key in bound:
                 if key in TEXTUAL_KEYS and action_id not in refused:
                     refused.add(action_id)
                     plan.problems.append(
-                        f"[keys] {action_id} = \"{','.join(keys)}\": {key} is "
+                        f"[keys] {action_id} = \"{','.join(bound)}\": {key} is "
                         f"{TEXTUAL_KEYS[key]}; {action_id} keeps {pretty(BY_ID[action_id].keys)}")
         if not refused:
             break

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from textual.app import App
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from ..core import paths
@@ -42,7 +43,8 @@ class CsauthApp(App[int]):
         self.session = Session(Path(config_path), clock=clock, transport=transport,
                                today=today, cache=cache, clipboard=clipboard, demo=demo)
         self.main_screen: MainScreen | None = None
-        self._shown: dict[str, tuple[Any, float]] = {}  # see notify
+        # per kind (severity:title): what was said, and until when (see notify)
+        self._shown: dict[str, tuple[tuple[str, str, SeverityLevel, bool], float]] = {}
 
     def get_default_screen(self) -> Screen:
         with gc_paused():
@@ -76,7 +78,7 @@ class CsauthApp(App[int]):
                         title="[keys]", severity="warning", markup=False, timeout=10)
         self.set_keymap(plan.remapped)
 
-    def notify(self, message: str, *, title: str = "", severity: str = "information",
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = True) -> None:
         """Every notification of the app and its screens. Message and title are made inert
         (error messages quote names and servers; markup still needs escape). One at a time

@@ -215,14 +215,15 @@ class Session:
             live = max(tokens, key=lambda lv: lv.token.issued_at) if tokens else None
         return live
 
-    def table_states(self, names) -> dict[str | None, str]:
+    def table_states(self, names) -> dict[str, str]:
         """The token column for `names`: countdown, 'renewing', '--'."""
         now = self.clock()
         states = {}
         for name in names:
             profile = self.pf.profiles.get(name or "")
             if profile is not None:
-                states[name] = self.live.table_state(name, self.current_key(profile), now)
+                states[profile.name] = self.live.table_state(profile.name,
+                                                             self.current_key(profile), now)
         return states
 
     # --- services ------------------------------------------------------------------------

@@ -98,7 +98,8 @@ class TokenActions:
         if fetched.warning:
             self.screen.notify(fetched.warning, severity="warning", timeout=6, markup=False)
         if fetched.live is None:
-            self.screen.post_message(Failed(profile.name, "token", fetched.error, fetched.note))
+            error = fetched.error or CsauthError("no token came back")
+            self.screen.post_message(Failed(profile.name, "token", error, fetched.note))
         else:
             self.screen.post_message(TokenReady(profile.name, fetched.live, copy_what))
 
@@ -145,8 +146,8 @@ class TokenActions:
                           markup=False)
         profile = session.pf.profiles.get(event.name or "")
         if profile is not None:
-            screen.query_one(ProfileTable).set_token_state(event.name, session.live.table_state(
-                event.name, session.current_key(profile), session.clock()))
+            screen.query_one(ProfileTable).set_token_state(profile.name, session.live.table_state(
+                profile.name, session.current_key(profile), session.clock()))
 
     # --- copy ---------------------------------------------------------------------------
 
@@ -178,6 +179,8 @@ class TokenActions:
             from ..core.request import TokenRequest
 
             profile = self.session.pf.profiles.get(token.profile or "")
+            if profile is None:  # deleted meanwhile: nothing to build the command from
+                return
             request = TokenRequest(profile, token.auth_url, token.scopes, token.project_id)
             text = render(token, request, "curl")
         else:
@@ -203,8 +206,8 @@ class TokenActions:
                 status.display = False
             return
         footer = self.screen.query_one(KeyBar)
-        status = self.screen.note("clip-status", footer.parent, before=footer)
-        left = clip.seconds_left(now)
+        status = self.screen.note("clip-status", self.screen, before=footer)
+        left = clip.seconds_left(now) or 0.0
         if left <= 0:
             cleared = clip.tick(now)
             status.display = False

@@ -90,12 +90,14 @@ class AuditScreen(Screen[None]):
     @work(exclusive=True, group="audit", exit_on_error=False, description="audit")
     async def _run(self) -> None:
         try:  # refused while [settings] is invalid
-            report = await self.session.audit(
-                self.names, on_result=lambda r: self.post_message(self.ResultIn(r)))
+            report = await self.session.audit(self.names, on_result=self._result_found)
         except CsauthError as exc:
             self.post_message(self.Done(None, str(exc)))
             return
         self.post_message(self.Done(report))
+
+    def _result_found(self, result: ProfileResult) -> None:
+        self.post_message(self.ResultIn(result))
 
     # --- filling in ---------------------------------------------------------------------
 
@@ -165,7 +167,8 @@ class AuditScreen(Screen[None]):
     def _summary(self) -> None:
         report = self.report
         found = report.all_findings() if report else [f for r in self.results for f in r.findings]
-        counts = {s: sum(1 for f in found if f.severity == s) for s in SEVERITIES}
+        counts: dict[str, int] = {s: sum(1 for f in found if f.severity == s)
+                                  for s in SEVERITIES}
         state = "done" if report else f"auditing... {len(self.results)}/{self.total}"
         self.query_one("#audit-summary", Static).update(
             f"[b]Audit[/] of {self.total} profile(s): {state}   "

@@ -21,7 +21,7 @@ EXTRA = (
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [
-        Binding("escape,q,question_mark", "dismiss", "Close", id="close_help"),
+        Binding("escape,q,question_mark", "close", "Close", id="close_help"),
     ]
 
     def __init__(self, keys: KeyPlan) -> None:
@@ -49,5 +49,5 @@ class HelpScreen(ModalScreen[None]):
         for key, what in EXTRA:
             table.add_row(key, what, "")
 
-    def action_dismiss(self) -> None:
+    def action_close(self) -> None:
         self.dismiss(None)
