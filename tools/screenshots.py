@@ -126,7 +126,7 @@ async def project_out_of_reach(pilot, clock: FrozenClock) -> None:
     """agency-account asked for project 1004, which its credential cannot reach: g is
     answered 403 by the API."""
     app = pilot.app
-    app.select_profile("agency-account")
+    app.main_screen.select_profile("agency-account")
     await settle(pilot)
     await pilot.press("p")
     await pilot.press(*["backspace"] * len(app.query_one("#project").value), *"1004")
@@ -143,7 +143,7 @@ async def add_form(pilot, clock: FrozenClock) -> None:
 async def audit(pilot, clock: FrozenClock) -> None:
     from csauth_tui.ui.screens.audit_screen import AuditScreen
 
-    screen = AuditScreen(timings=False)  # milliseconds would change every regeneration
+    screen = AuditScreen(pilot.app.session, timings=False)  # milliseconds would change every regeneration
     await pilot.app.push_screen(screen)
     deadline = time.monotonic() + 60
     while screen.report is None and time.monotonic() < deadline:

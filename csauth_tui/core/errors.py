@@ -19,6 +19,7 @@ class CsauthError(Exception):
     """Base of every error the project raises on purpose."""
 
     exit_code = EXIT_CONFIG
+    title = "Error"  # how the app heads the error's notification or inline message
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)
@@ -33,11 +34,13 @@ class CsauthError(Exception):
 
 
 class ConfigError(CsauthError):
+    title = "Not sent: configuration"
     exit_code = EXIT_CONFIG
 
 
 class ProfilesSyntaxError(ConfigError):
     """The profiles file is not valid TOML. Reported as path:line:col: message."""
+    title = "Profiles file unreadable"
 
     def __init__(self, path: str, line: int, col: int, detail: str) -> None:
         self.path, self.line, self.col, self.detail = path, line, col, detail
@@ -50,6 +53,7 @@ class UnsafeFileError(ProfilesSyntaxError):
     A ProfilesSyntaxError so that every place that shows an unusable profiles file (the
     CLI's exit 3, the app's message in place of the list, doctor) shows this one too.
     """
+    title = "Refused to read a file"
 
     def __init__(self, path: str, reason: str, fix: str) -> None:
         ConfigError.__init__(self, f"refusing to read {path}: {reason}", hint=fix)
@@ -57,15 +61,17 @@ class UnsafeFileError(ProfilesSyntaxError):
 
 
 class UnknownProfileError(ConfigError):
-    pass
+    title = "No such profile"
 
 
 class ProfileInvalidError(ConfigError):
     """A profile that failed validation was asked for by name."""
+    title = "Profile invalid"
 
 
 class StoreError(ConfigError):
     """The profiles file could not be written (permissions, disk full, lock timeout...)."""
+    title = "Not saved"
 
 
 class NoProfileError(ConfigError):
@@ -77,14 +83,16 @@ class NoProfileError(ConfigError):
 
 class SecretError(ConfigError):
     """The client secret could not be found where the profile says it lives."""
+    title = "Secret not found"
 
 
 class KeyringUnavailableError(SecretError):
-    pass
+    title = "No keyring"
 
 
 class SecretConflictError(SecretError):
     """The keyring already holds a different secret for a client_id: kept, not replaced."""
+    title = "Secret kept"
 
 
 # --- refused by a rule or by the API ----------------------------------------------------
@@ -92,12 +100,14 @@ class SecretConflictError(SecretError):
 
 class RuleError(CsauthError):
     """Refused before any request: account-level without project_id, enrichment combined..."""
+    title = "Not sent"
 
     exit_code = EXIT_REFUSED
 
 
 class ApiError(CsauthError):
     """Any failure talking to Contentsquare. `status` and `code` when the server said them."""
+    title = "Contentsquare error"
 
     exit_code = EXIT_NETWORK
 
@@ -115,29 +125,36 @@ class ApiError(CsauthError):
 
 
 class InvalidCredentialsError(ApiError):
+    title = "Credentials rejected"
     exit_code = EXIT_REFUSED
 
 
 class TokenExpiredError(ApiError):
+    title = "Token expired"
     exit_code = EXIT_REFUSED
 
 
 class ForbiddenError(ApiError):
+    title = "Forbidden"
     exit_code = EXIT_REFUSED
 
 
 class UntrustedEndpointError(ApiError):
+    title = "Untrusted endpoint"
     exit_code = EXIT_REFUSED
 
 
 class RefusedError(ApiError):
     """A 4xx refusal that is not about credentials, access or rate (400 INVALID_SCOPE,
     PROJECT_ID_REQUIRED, 404...): a mistake in what was asked, so retrying will not help."""
+    title = "Refused"
 
     exit_code = EXIT_REFUSED
 
 
 class RateLimitedError(ApiError):
+    title = "Rate limited"
+
     def __init__(self, message: str, *, retry_after: float | None = None,
                  **kw: Any) -> None:
         super().__init__(message, **kw)
@@ -145,12 +162,12 @@ class RateLimitedError(ApiError):
 
 
 class ServerError(ApiError):
-    pass
+    title = "Server error"
 
 
 class NetworkError(ApiError):
-    pass
+    title = "Network problem"
 
 
 class BadResponseError(ApiError):
-    pass
+    title = "Unexpected answer"

@@ -1,6 +1,6 @@
-"""Adding, editing, duplicating, renaming, deleting and importing profiles from the app,
-and noticing when the profiles file changes on disk. A mixin of CsauthApp: every write
-goes through the core store (locked, atomic, 0600, merged onto what is on disk)."""
+"""Adding, editing, duplicating, renaming, deleting and importing profiles from the main
+screen. A helper the screen builds with itself and the session: every write goes through
+the session's store (locked, atomic, 0600, merged onto what is on disk)."""
 
 from __future__ import annotations
 
@@ -8,34 +8,23 @@ import asyncio
 import contextlib
 import dataclasses
 import functools
-import os
 from typing import TYPE_CHECKING, Any
-
-from textual.binding import Binding
 
 from ..core.errors import ConfigError, CsauthError
 from ..core.profiles import Profile, SecretKind
 from ..core.redact import Secret
 
 if TYPE_CHECKING:
-    from ..core.store import ProfileStore
     from .screens.confirm_delete import DeleteChoice
+    from .screens.main import MainScreen
     from .screens.profile_form import FormValues, ProfileFormResult
+    from .session import Session
 
 # The forms and screens are imported when first opened, not at start: the app's first
 # frame does not wait for them.
 
 EDITABLE = ("level", "client_id", "scopes", "project_id", "secret", "client_secret",
             "created", "description")
-
-BINDINGS = [
-    Binding("a", "add_profile", "Add", id="add_profile"),
-    Binding("e", "edit_profile", "Edit", id="edit_profile"),
-    Binding("d", "duplicate_profile", "Duplicate", id="duplicate_profile", show=False),
-    Binding("delete,x", "delete_profile", "Delete", id="delete_profile", show=False),
-    Binding("i", "import_profiles", "Import", id="import_profiles", show=False),
-]
-
 
 def edited_fields(base: Profile | None, values: FormValues,
                   fields: dict[str, Any], *, repair: bool = False) -> dict[str, Any]:
@@ -55,52 +44,10 @@ def edited_fields(base: Profile | None, values: FormValues,
     return changes
 
 
-def file_signature(path) -> tuple | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_mtime_ns, st.st_size, st.st_ino)
-
-
-class ManageProfiles:
-    """Mixed into CsauthApp; uses its pf, config_path, reload(), notify(), push_screen()."""
-
-    _store_obj: ProfileStore | None = None
-    _file_seen: tuple | None = None
-    _writing = 0  # our own writes in flight: the file changing then is not news
-
-    def store(self) -> ProfileStore:
-        if self._store_obj is None:
-            from ..core.store import ProfileStore
-
-            self._store_obj = ProfileStore(self.config_path)
-        return self._store_obj
-
-    # --- noticing outside changes ---------------------------------------------------------
-
-    def remember_file(self) -> None:
-        self._file_seen = file_signature(self.config_path)
-
-    @contextlib.asynccontextmanager
-    async def writing(self):
-        self._writing += 1
-        try:
-            yield self.store()
-        finally:
-            self._writing -= 1
-            self.remember_file()
-
-    def check_file(self) -> None:
-        """Called by the app's timer: reload when someone else changed the file."""
-        if self._writing:
-            return
-        now = file_signature(self.config_path)
-        if now == self._file_seen:
-            return
-        self._file_seen = now
-        self.reload()
-        self.notify("the profiles file changed on disk: reloaded", timeout=4)
+class ProfileEdits:
+    def __init__(self, screen: MainScreen, session: Session) -> None:
+        self.screen = screen
+        self.session = session
 
     # --- add / edit / duplicate ---------------------------------------------------------
 
@@ -109,38 +56,41 @@ class ManageProfiles:
                    repair: bool = False) -> None:
         from .screens.profile_form import ProfileForm
 
-        taken = set(self.pf.order)
-        form = ProfileForm(title, values, taken=taken, original=original,
-                           has_stored_secret=has_stored_secret, verify=self._verify_credential,
+        session = self.session
+        form = ProfileForm(title, values, taken=set(session.pf.order), original=original,
+                           has_stored_secret=has_stored_secret,
+                           verify=session.verify_credential,
                            save=lambda result: self._save_form(result, base, repair=repair),
-                           auth_url=(base.effective_auth_url(self.settings) if base
-                                     else self.settings.auth_url))
-        self.push_screen(form, self._after_form)
+                           auth_url=(base.effective_auth_url(session.settings) if base
+                                     else session.settings.auth_url))
+        self.screen.app.push_screen(form, self._after_form)
 
-    def action_add_profile(self) -> None:
+    def add(self) -> None:
         from .screens.profile_form import FormValues
 
         self._open_form("Add a profile", FormValues(), None, None, False)
 
-    def action_edit_profile(self) -> None:
-        profile = self.profile()
-        if profile is None and self.current in self.pf.order:
-            self._repair_profile(self.current)
+    def edit(self) -> None:
+        profile = self.screen.profile()
+        current = self.screen.current
+        if profile is None and current in self.session.pf.order:
+            self._repair_profile(current)
             return
         if profile is None:
-            self.notify("select a profile to edit", severity="warning")
+            self.screen.say_no_profile()
             return
         from .screens.profile_form import FormValues
 
         self._open_form(f"Edit {profile.name}", FormValues.from_profile(profile), profile.name,
                         profile, has_stored_secret=profile.secret.held)
 
-    def action_duplicate_profile(self) -> None:
-        profile = self.profile()
+    def duplicate(self) -> None:
+        profile = self.screen.profile()
         if profile is None:
+            self.screen.say_no_profile()
             return
         name = f"{profile.name}-copy"
-        while name in self.pf.order:
+        while name in self.session.pf.order:
             name += "-copy"
         from .screens.profile_form import FormValues
 
@@ -152,18 +102,17 @@ class ManageProfiles:
         from ..core.profiles import read_toml
         from .screens.profile_form import FormValues
 
+        path = self.session.config_path
         try:
-            doc = read_toml(self.config_path, self.config_path.read_text(encoding="utf-8",
-                                                                         errors="replace"))
+            doc = read_toml(path, path.read_text(encoding="utf-8", errors="replace"))
         except (CsauthError, OSError) as exc:
-            self.notify(f"cannot read {self.config_path}: {exc}", severity="error",
-                        markup=False)
+            self.screen.notify(f"cannot read {path}: {exc}", severity="error", markup=False)
             return
         table = (doc.get("profiles") or {}).get(name) if isinstance(doc.get("profiles"),
                                                                      dict) else None
         if not isinstance(table, dict):
-            self.notify(f"profile '{name}' is not a table: fix it in {self.config_path}",
-                        severity="error", markup=False)
+            self.screen.notify(f"profile '{name}' is not a table: fix it in {path}",
+                               severity="error", markup=False)
             return
         values, base = FormValues.from_table(name, table)
         stored = base.secret.kind is SecretKind.PLAINTEXT or (
@@ -174,10 +123,10 @@ class ManageProfiles:
     def _after_form(self, result: ProfileFormResult | None) -> None:
         if result is None:
             return
-        self.reload()
-        self.select_profile(result.values.name)
+        self.screen.reload()
+        self.screen.select_profile(result.values.name)
         verb = "added" if result.original is None else "saved"
-        self.notify(f"profile {result.values.name} {verb}", timeout=3)
+        self.screen.notify(f"profile {result.values.name} {verb}", timeout=3)
 
     async def _save_form(self, result: ProfileFormResult, base: Profile | None, *,
                          repair: bool = False) -> None:
@@ -213,7 +162,7 @@ class ManageProfiles:
                 outcome = await asyncio.to_thread(
                     functools.partial(store_secret, values.client_id, secret, replace=replace))
         try:
-            async with self.writing() as store:
+            async with self.session.writing() as store:
                 if result.original is None:
                     await asyncio.to_thread(store.add, values.name, fields)
                 else:
@@ -222,12 +171,12 @@ class ManageProfiles:
                                        and values.name in current)  # a retry after a failure
                     if values.name != result.original and not renamed_already:
                         await asyncio.to_thread(store.rename, result.original, values.name)
-                        self.choices.pop(result.original, None)
-                        self.live.drop_profile(result.original)
+                        self.session.choices.pop(result.original, None)
+                        self.session.live.drop_profile(result.original)
                     changes = edited_fields(base, values, fields, repair=repair)
                     if changes:
                         await asyncio.to_thread(store.update, values.name, changes)
-                    self.choices.pop(values.name, None)
+                    self.session.choices.pop(values.name, None)
         except (CsauthError, ValueError) as exc:
             # the profile was not written: the keyring goes back to how it was
             with contextlib.suppress(CsauthError):
@@ -240,7 +189,7 @@ class ManageProfiles:
                 raise ConfigError(str(exc)) from None
             raise
         if outcome == "replaced":
-            self._forget_tokens_of(values.client_id, also=values.name)
+            self.session.forget_tokens_of(values.client_id, also=values.name)
 
     async def _confirm_replacement(self, values: FormValues, base: Profile | None,
                                    secret: Secret) -> None:
@@ -252,15 +201,16 @@ class ManageProfiles:
         from ..core.redact import mask
         from .screens.confirm_secret import ConfirmReplaceSecret
 
-        sharing = sorted(n for n, p in self.pf.profiles.items()
+        sharing = sorted(n for n, p in self.session.pf.profiles.items()
                          if p.client_id == values.client_id)
         kept = f"the keyring keeps its secret for client ID {mask(values.client_id)}"
-        if not await self.push_screen_wait(ConfirmReplaceSecret(values.client_id, sharing)):
+        ask = self.screen.app.push_screen_wait
+        if not await ask(ConfirmReplaceSecret(values.client_id, sharing)):
             raise SecretConflictError(f"{kept}; nothing was saved")
         try:
-            await self._prove_secret(self._probe_profile(values, base), secret)
+            await self.session.prove_secret(self._probe_profile(values, base), secret)
         except ApiError as exc:
-            if not await self.push_screen_wait(
+            if not await self.screen.app.push_screen_wait(
                     ConfirmReplaceSecret(values.client_id, sharing, failure=str(exc))):
                 raise SecretConflictError(f"Contentsquare refused the new secret; {kept}; "
                                           "nothing was saved") from None
@@ -273,67 +223,39 @@ class ManageProfiles:
                                      level=values.level, scopes=values.scopes or ("metrics",))
         return dataclasses.replace(profile, auth_url=base.auth_url if base else None)
 
-    async def _prove_secret(self, profile: Profile, secret: Secret) -> None:
-        """A token request with `secret` at the profile's auth_url (an account-level
-        profile without a project asks /me: a token needs a project); its error if refused."""
-        from ..core.errors import RuleError
-        from ..core.request import plan
-
-        self._services()
-        try:
-            request = plan(profile, self.settings)
-        except RuleError:
-            await self._client.me(profile, secret)
-            return
-        await self._client.fetch_token(profile, secret, scopes=request.scopes,
-                                       project_id=request.project_id)
-
-    def _forget_tokens_of(self, client_id: str, also: str) -> None:
-        """A replaced secret: no token fetched with the old one may hide whether it works."""
-        cache = self._token_cache()
-        if cache is not None:
-            cache.forget(client_id)
-        for name, profile in self.pf.profiles.items():
-            if profile.client_id == client_id:
-                self.live.drop_profile(name)
-        self.live.drop_profile(also)
-
-    async def _verify_credential(self, profile: Profile, secret: Secret | None):
-        service = self._services()
-        if secret is None:
-            secret = await asyncio.to_thread(service.resolve_secret, profile)
-        return await self._client.me(profile, secret)
-
     # --- delete -------------------------------------------------------------------------
 
-    def action_delete_profile(self) -> None:
-        name = self.current
+    def delete(self) -> None:
+        self.screen.sync_selection()
+        name = self.screen.current
         if name is None:
+            self.screen.say_no_profile()
             return
-        profile = self.pf.profiles.get(name)
-        shared = [n for n, p in self.pf.profiles.items()
+        profile = self.session.pf.profiles.get(name)
+        shared = [n for n, p in self.session.pf.profiles.items()
                   if profile is not None and n != name and p.client_id == profile.client_id]
         keyring_entry = profile is not None and profile.secret.kind is SecretKind.KEYRING
         from .screens.confirm_delete import ConfirmDelete
 
-        self.push_screen(ConfirmDelete(name, keyring_entry=keyring_entry, shared_with=shared),
-                         self._after_delete_choice)
+        self.screen.app.push_screen(
+            ConfirmDelete(name, keyring_entry=keyring_entry, shared_with=shared),
+            self._after_delete_choice)
 
     def _after_delete_choice(self, choice: DeleteChoice | None) -> None:
         if choice is not None:
-            self.run_worker(self._delete(choice), group="store", exit_on_error=False,
-                            description="delete profile")
+            self.screen.run_worker(self._delete(choice), group="store", exit_on_error=False,
+                                   description="delete profile")
 
     async def _delete(self, choice: DeleteChoice) -> None:
         from ..core.secrets import delete_secret
 
-        profile = self.pf.profiles.get(choice.name)
+        profile = self.session.pf.profiles.get(choice.name)
         notes = []
         try:
-            async with self.writing() as store:
+            async with self.session.writing() as store:
                 removed = await asyncio.to_thread(store.remove, choice.name)
         except CsauthError as exc:
-            self.notify(str(exc), title="Not deleted", severity="error", markup=False)
+            self.screen.notify(str(exc), title="Not deleted", severity="error", markup=False)
             return
         if profile is not None and choice.delete_secret:
             try:
@@ -342,56 +264,57 @@ class ManageProfiles:
             except CsauthError as exc:
                 notes.append(f"keyring entry kept: {exc.message}")
         if profile is not None and choice.forget_tokens:
-            cache = self._token_cache()
+            cache = self.session.token_cache()
             if cache is not None:
-                count = cache.forget(profile.client_id, profile.effective_auth_url(self.settings))
+                count = cache.forget(profile.client_id,
+                                     profile.effective_auth_url(self.session.settings))
                 notes.append(f"{count} cached token(s) forgotten")
-        self.live.drop_profile(choice.name)
-        self.choices.pop(choice.name, None)
-        self.me_info.pop(choice.name, None)
-        self.reload()
+        self.session.forget_profile(choice.name)
+        self.screen.reload()
         extra = f" ({'; '.join(notes)})" if notes else ""
-        self.notify(f"profile {choice.name} deleted{extra}" if removed
-                    else f"profile {choice.name} was already gone", timeout=5)
+        self.screen.notify(f"profile {choice.name} deleted{extra}" if removed
+                           else f"profile {choice.name} was already gone", timeout=5)
 
     # --- import -------------------------------------------------------------------------
 
-    def action_import_profiles(self) -> None:
+    def import_profiles(self) -> None:
         from pathlib import Path
 
         from .screens.import_screen import ImportScreen
 
-        self.push_screen(ImportScreen(self.pf, Path.cwd()), self._after_import_choice)
+        self.screen.app.push_screen(ImportScreen(self.session.pf, Path.cwd()),
+                                    self._after_import_choice)
 
     def _after_import_choice(self, chosen) -> None:
         if chosen is not None:
-            self.run_worker(self._import(*chosen), group="store", exit_on_error=False,
-                            description="import profiles")
+            self.screen.run_worker(self._import(*chosen), group="store", exit_on_error=False,
+                                   description="import profiles")
 
     async def _import(self, plan, secrets: str, replace_secret: bool = False) -> None:
         from ..core.sync_client import prove_secret
         from ..core.text import inert
         from ..core.transfer import apply_import, proof_profile
 
-        existing = self.pf
+        existing = self.session.pf
 
         def prove(name: str, fields: dict[str, Any], secret: Secret) -> None:
             prove_secret(existing.settings, proof_profile(existing, name, fields), secret)
 
         try:
-            async with self.writing() as store:
+            async with self.session.writing() as store:
                 notes = await asyncio.to_thread(apply_import, plan, store, secrets,
                                                 replace_secret=replace_secret, prove=prove)
         except (CsauthError, ValueError) as exc:
-            self.notify(inert(exc), title="Import failed", severity="error", markup=False)
+            self.screen.notify(inert(exc), title="Import failed", severity="error", markup=False)
             return
-        self.reload()
+        self.screen.reload()
         done = len(plan.outcomes) - len(plan.failed)
         summary = f"imported {done} profile(s)"
         if plan.failed:
             summary += f"; {len(plan.failed)} not imported"
         if notes.refused:
             summary += f"; {notes.refused} secret(s) or profile(s) refused"
-        self.notify(inert("\n".join([summary, *notes[:5]]), keep_newlines=True),
-                    title="Import", timeout=8, markup=False,
-                    severity="warning" if notes.refused or plan.rejected else "information")
+        self.screen.notify(inert("\n".join([summary, *notes[:5]]), keep_newlines=True),
+                           title="Import", timeout=8, markup=False,
+                           severity="warning" if notes.refused or plan.rejected
+                           else "information")

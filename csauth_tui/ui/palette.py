@@ -1,4 +1,5 @@
-"""Command palette entries (ctrl+p), added to Textual's own (themes, quit...)."""
+"""Command palette entries (ctrl+p), added to Textual's own (themes, quit...): every action
+of the table (actions.py) that names a palette label, and a jump to each profile."""
 
 from __future__ import annotations
 
@@ -6,33 +7,21 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-ACTIONS = (
-    ("Get token", "get_token", "fetch a token for the selected profile"),
-    ("Renew token", "renew", "fetch a new token now"),
-    ("Copy token", "copy_token", "copy the access token (cleared after a while)"),
-    ("Copy Authorization header", "copy_header", "Authorization: Bearer ..."),
-    ("Copy curl probe command", "copy_curl", "a curl command that proves the token works"),
-    ("Copy base URL", "copy_base_url", "the API base URL returned with the token"),
-    ("Test token", "test_token", "GET /v1/segments with the token"),
-    ("Load /me", "me", "what Contentsquare says about this credential"),
-    ("Reveal / mask token", "reveal", "show or hide the token value"),
-    ("Filter profiles", "filter", "type to filter the profile list"),
-    ("Sort profiles", "sort", "cycle the sort column"),
-    ("Audit every profile", "audit", "secrets, tokens, /me, age, duplicates: a report"),
-    ("Add a profile", "add_profile", "a form; the secret goes to the keyring"),
-    ("Edit profile", "edit_profile", "change or rename the selected profile"),
-    ("Import profiles", "import_profiles", "from a TOML, JSON or CSV file"),
-    ("Help: keys", "help", "every key binding"),
-)
+from .actions import MAIN
 
 
 class CsauthCommands(Provider):
     def _commands(self):
-        app = self.app
-        for label, action, help_text in ACTIONS:
-            yield label, partial(app.run_action, action), help_text
-        for name in getattr(app, "pf").order:
-            yield f"Switch to profile {name}", partial(app.select_profile, name), "select it"
+        from .screens.main import MainScreen
+
+        main = next((s for s in self.app.screen_stack if isinstance(s, MainScreen)), None)
+        if main is None:
+            return
+        for action in MAIN:
+            if action.palette:
+                yield action.palette, partial(main.run_action, action.id), action.long
+        for name in main.session.pf.order:
+            yield f"Switch to profile {name}", partial(main.select_profile, name), "select it"
 
     async def discover(self) -> Hits:
         for label, callback, help_text in self._commands():

@@ -35,7 +35,6 @@ from tests.ui.conftest import (
     screen_text,
     settle,
     status,
-    toasts,
     token_cell,
     wait_until,
 )
@@ -118,10 +117,10 @@ async def check_app(case: FaultCase, fake: FakeContentsquare, tmp_path, monkeypa
                 assert cached is not None and cached.expires_at == token.expires_at
                 return
             title = TITLES[case.error]
-            note = notes(app)[-1]
-            assert note.startswith(f"{title}: "), note
-            check_message(case, note.removeprefix(f"{title}: "), auth_url)
-            await wait_until(pilot, lambda: title in toasts(app), what="the error toast")
+            shown = status(app)  # said once, in place: the selected profile's status
+            assert f"{title}: " in shown, shown
+            check_message(case, shown.split(f"{title}: ", 1)[1], auth_url)
+            assert not any(title in n for n in notes(app)), "the error is shown twice"
             if case.error is UntrustedEndpointError:
                 token = current_token(app)
                 assert token is not None and not token.trusted
@@ -147,5 +146,5 @@ async def check_app(case: FaultCase, fake: FakeContentsquare, tmp_path, monkeypa
             assert token_cell(app, "prod") not in ("--", "fetching")
             await pilot.press("j")  # and the cursor still moves
             await pilot.pause()
-            assert app.current == "other"
+            assert app.main_screen.current == "other"
             nothing_secret_shown(app, svg=True)

@@ -305,9 +305,10 @@ async def test_the_app_writes_0600_profiles_and_cache(fake_api, memory_keyring, 
 
 
 def app_reprs(app, workers: list[str]) -> str:
-    """repr() of the app, every screen on its stack, every widget on them, and every
-    worker started so far (its description is in its repr)."""
-    shown = [repr(app), *workers]
+    """repr() of the app, its session, every screen on its stack (and the main screen's
+    token actions), every widget on them, and every worker started so far (its
+    description is in its repr)."""
+    shown = [repr(app), repr(app.session), repr(app.main_screen.tokens), *workers]
     for screen in app.screen_stack:
         shown += [repr(screen), *(repr(w) for w in screen.walk_children())]
     return "\n".join(shown)
@@ -346,7 +347,7 @@ async def test_quitting_the_app_leaves_no_token_on_any_clipboard(fake_api, tmp_p
     monkeypatch.setenv("CS_HYGIENE_SECRET", SECRET)
     config = write_profiles(fake_api, 'secret = "env:CS_HYGIENE_SECRET"')
     app = make_app(config, cache=False)
-    assert app.clip.tool is not None and app.clip.tool.name == "xclip"
+    assert app.session.clip.tool is not None and app.session.clip.tool.name == "xclip"
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("g")
         await wait_until(pilot, lambda: app.query_one("#token").live is not None,
@@ -357,8 +358,8 @@ async def test_quitting_the_app_leaves_no_token_on_any_clipboard(fake_api, tmp_p
         assert app.clipboard == copied
         shown = app_reprs(app, workers)
         # what holds the token was looked at
-        # (ProfileForm is not open; TokenActions is a mixin: its repr is CsauthApp's)
-        assert all(name in shown for name in IN_THE_APP - {"ProfileForm", "TokenActions"})
+        # (ProfileForm is not open)
+        assert all(name in shown for name in IN_THE_APP - {"ProfileForm"})
         assert "fetch token" in shown
         assert copied not in shown and clean(shown), \
             "a widget, screen, worker or the app shows the token in its repr"

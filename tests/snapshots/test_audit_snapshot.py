@@ -11,7 +11,7 @@ from .test_snapshots import snapshot_world  # noqa: F401  (autouse: UTC, cwd, en
 def test_audit_screen(snap_compare, memory_keyring):
     # memory_keyring: enrichment-eu's keyring secret is missing the same way everywhere
     async def audit(pilot):
-        screen = AuditScreen(timings=False)
+        screen = AuditScreen(pilot.app.session, timings=False)
         await pilot.app.push_screen(screen)
         for _ in range(100):
             if screen.report is not None:

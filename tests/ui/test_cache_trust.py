@@ -113,7 +113,8 @@ async def test_a_forged_parse_cache_never_runs_its_command(env, tmp_path, how):
         await pilot.press("g")
         await settle(pilot)
         assert not marker.exists(), "the forged cache's command ran"
-        assert app.pf.profiles["prod"].secret.text == "env:CS_UI_PROD_SECRET"  # the real file
+        # the real file's
+        assert app.session.pf.profiles["prod"].secret.text == "env:CS_UI_PROD_SECRET"
         assert len(env.token_requests()) == 1  # the real secret got the token
     assert not marker.exists()
 
@@ -133,7 +134,7 @@ async def test_our_own_parse_cache_is_what_the_check_protects(env, tmp_path):
     app = env.app(cache=True)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        assert app.pf.profiles["prod"].secret.text == "env:CS_UI_STAGING_SECRET"
+        assert app.session.pf.profiles["prod"].secret.text == "env:CS_UI_STAGING_SECRET"
 
 
 # --- the profiles file ---------------------------------------------------------------------
@@ -156,7 +157,7 @@ async def test_a_profiles_file_others_may_write_is_refused_in_place(env, how):
         assert "refusing to read" in shown
         fix = f"uid {NOBODY}" if how == "file of another user" else "chmod go-w"
         assert fix in shown
-        assert app.pf.profiles == {}
+        assert app.session.pf.profiles == {}
         await pilot.press("g")
         await settle(pilot)
         assert env.token_requests() == []

@@ -24,7 +24,7 @@ async def test_copying_the_base_url_after_the_token_keeps_the_base_url(env):
 
         for _ in range(4):
             env.clock.advance(10)
-            app._tick()
+            app.main_screen.tick()
             await pilot.pause()
         assert app.clipboard == token.endpoint  # not wiped: it is what the user wanted
         assert "clipboard holds a secret" not in screen_text(app)
@@ -32,7 +32,7 @@ async def test_copying_the_base_url_after_the_token_keeps_the_base_url(env):
         await pilot.press("c")  # a secret again: its own wipe
         await pilot.pause()
         env.clock.advance(31)
-        app._tick()
+        app.main_screen.tick()
         await pilot.pause()
         assert app.clipboard.strip() == ""
         await pilot.press("b")

@@ -11,7 +11,7 @@ async def test_the_app_starts_on_the_default_profile(env: Env):
     app = env.app()
     async with app.run_test(size=(160, 40)) as pilot:
         await settle(pilot)
-        assert app.current == "agency"
+        assert app.main_screen.current == "agency"
         assert "agency" in widget_text(app.query_one("#credential"))
 
 
@@ -22,11 +22,11 @@ async def test_the_environment_default_wins_and_an_unknown_one_is_said(env: Env,
     app = env.app()
     async with app.run_test(size=(160, 40)) as pilot:
         await settle(pilot)
-        assert app.current == "enrich"
+        assert app.main_screen.current == "enrich"
 
     monkeypatch.setenv("CSAUTH_PROFILE", "nope")
     app = env.app()
     async with app.run_test(size=(160, 40)) as pilot:
         await settle(pilot)
-        assert app.current == "prod"  # the first, and said so
+        assert app.main_screen.current == "prod"  # the first, and said so
         assert "the default profile 'nope' (from $CSAUTH_PROFILE)" in " ".join(notes(app))

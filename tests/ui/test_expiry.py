@@ -37,14 +37,14 @@ async def test_countdown_follows_the_clock_and_turns_expired(env):
         assert token_cell(app, "prod") == "1:00:00"
         assert "1:00:00 left" in screen_text(app)
         env.clock.advance(3600 - 2467)
-        app._tick()
+        app.main_screen.tick()
         await pilot.pause()
         assert token_cell(app, "prod") == "41:07"
         assert "41:07" in table_line(app, "prod")
         assert "41:07 left" in screen_text(app)
 
         env.clock.advance(2467)
-        app._tick()
+        app.main_screen.tick()
         await pilot.pause()
         assert token_cell(app, "prod") == "expired"
         assert "expired" in table_line(app, "prod")
@@ -66,10 +66,10 @@ async def test_the_bar_colour_follows_the_time_left(env):
         life = app.query_one("#token-life")
         assert life.has_class("-ok")
         env.clock.advance(3600 - 9 * 60)
-        app._tick()
+        app.main_screen.tick()
         assert life.has_class("-warn") and not life.has_class("-ok")
         env.clock.advance(8 * 60)
-        app._tick()
+        app.main_screen.tick()
         assert life.has_class("-critical") and not life.has_class("-warn")
 
 
@@ -98,20 +98,20 @@ async def test_auto_renew_replaces_the_token_before_it_expires(env):
         assert "auto-renew on for prod" in notes(app)[-1]
 
         env.clock.advance(3600 - 301)  # just outside renew_before_seconds (300)
-        app._tick()
+        app.main_screen.tick()
         await settle(pilot)
         assert current_token(app) is first
         assert len(env.token_requests()) == 1
 
         env.clock.advance(2)  # inside it: renewed
-        app._tick()
+        app.main_screen.tick()
         await settle(pilot)
         await wait_until(pilot, lambda: current_token(app) is not first, what="a new token")
         second = current_token(app)
         assert second.access_token != first.access_token
         assert len(env.token_requests()) == 2
         assert second.seconds_left(env.clock()) == 3600
-        app._tick()
+        app.main_screen.tick()
         await pilot.pause()
         assert token_cell(app, "prod") == "1:00:00"
         assert "1:00:00 left" in screen_text(app)
@@ -125,13 +125,13 @@ async def test_auto_renew_after_expiry_fetches_a_new_token(env):
         await get_token(pilot)
         first = current_token(app)
         env.clock.advance(4000)
-        app._tick()
+        app.main_screen.tick()
         await pilot.pause()
         assert token_cell(app, "prod") == "expired"
         await pilot.click("#auto-renew")
         await settle(pilot)
         await wait_until(pilot, lambda: current_token(app) is not first, what="a new token")
-        app._tick()
+        app.main_screen.tick()
         await pilot.pause()
         assert token_cell(app, "prod") == "1:00:00"
 
@@ -143,14 +143,14 @@ async def test_several_tokens_count_down_side_by_side(env):
         env.clock.advance(100)
         await pilot.press("j")  # staging-export
         await get_token(pilot)  # at 12:01:40
-        assert app.current == "staging-export"
-        app._tick()
+        assert app.main_screen.current == "staging-export"
+        app.main_screen.tick()
         await pilot.pause()
         assert token_cell(app, "prod") == "58:20"
         assert token_cell(app, "staging-export") == "1:00:00"
         assert token_cell(app, "agency") == "--"
         env.clock.advance(60)
-        app._tick()
+        app.main_screen.tick()
         await pilot.pause()
         assert token_cell(app, "prod") == "57:20"
         assert token_cell(app, "staging-export") == "59:00"
@@ -165,12 +165,12 @@ async def test_several_tokens_count_down_side_by_side(env):
         await pilot.press("space")  # metrics + data-export
         await pilot.press("escape")
         await get_token(pilot)
-        app._tick()
+        app.main_screen.tick()
         await pilot.pause()
-        assert len(app.live.for_profile("prod")) == 2
+        assert len(app.session.live.for_profile("prod")) == 2
         assert token_cell(app, "prod") == "1:00:00 +1"
         env.clock.advance(3600 - 160 + 1)  # the first prod token is now expired
-        app._tick()
+        app.main_screen.tick()
         await pilot.pause()
         assert token_cell(app, "prod") == "02:39 +1"
         assert token_cell(app, "staging-export") == "01:39"

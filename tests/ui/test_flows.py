@@ -29,7 +29,7 @@ async def test_start_focuses_the_table_on_the_first_profile(env):
         assert app.focused is app.query_one("#profiles")
         assert row_names(app) == ["prod", "staging-export", "agency", "enrich", "sandbox"]
         assert app.query_one("#profiles").selected_name == "prod"
-        assert app.current == "prod"
+        assert app.main_screen.current == "prod"
         text = screen_text(app)
         assert "prod  project-level" in text
         assert "environment variable $CS_UI_PROD_SECRET" in text
@@ -122,12 +122,12 @@ async def test_clipboard_is_cleared_after_the_delay(env):
         token = current_token(app)
         assert app.clipboard == token.access_token
         env.clock.advance(20)
-        app._tick()
+        app.main_screen.tick()
         await pilot.pause()
         assert app.clipboard == token.access_token
         assert "clears in 10 s" in screen_text(app)
         env.clock.advance(11)
-        app._tick()
+        app.main_screen.tick()
         await pilot.pause()
         assert app.clipboard.strip() == ""  # overwritten (with a blank)
         assert "clipboard cleared" in notes(app)[-1]
@@ -169,13 +169,13 @@ async def test_enrichment_is_exclusive_both_ways(env):
         await pilot.pause()
         assert picker.selected == ["metrics"]
         assert "enrichment cannot be combined with other scopes: it was cleared" in notes(app)[-1]
-        assert app.choices["prod"].scopes == ("metrics",)
+        assert app.session.choices["prod"].scopes == ("metrics",)
 
 
 async def test_enrichment_alone_gets_its_own_token(env):
     app = env.app()
     async with app.run_test(size=SIZE) as pilot:
-        app.select_profile("enrich")
+        app.main_screen.select_profile("enrich")
         await pilot.pause()
         assert app.query_one("#scopes").selected == ["enrichment"]
         await get_token(pilot)
@@ -186,7 +186,7 @@ async def test_enrichment_alone_gets_its_own_token(env):
 async def test_account_level_without_project_is_refused_before_sending(env):
     app = env.app()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        app.select_profile("agency")
+        app.main_screen.select_profile("agency")
         await pilot.pause()
         assert "account-level: a project_id is required" in screen_text(app)
         await get_token(pilot)
@@ -194,7 +194,8 @@ async def test_account_level_without_project_is_refused_before_sending(env):
         assert current_token(app) is None
         assert "Not sent" in status(app)
         assert "account-level credential" in status(app)
-        assert "Not sent: profile 'agency' is an account-level credential" in notes(app)[-1]
+        assert "Not sent: profile 'agency' is an account-level credential" in status(app)
+        assert not any("account-level credential" in n for n in notes(app))  # said once
         assert "Traceback" not in screen_text(app)
 
         # typing a project id makes it work
@@ -214,7 +215,7 @@ async def test_account_level_without_project_is_refused_before_sending(env):
 async def test_a_project_that_is_not_a_positive_integer_is_refused(env):
     app = env.app()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        app.select_profile("agency")
+        app.main_screen.select_profile("agency")
         await pilot.pause()
         await pilot.press("p")
         await pilot.press("a", "b", "c")  # an integer field takes no letters
@@ -225,7 +226,7 @@ async def test_a_project_that_is_not_a_positive_integer_is_refused(env):
         await get_token(pilot)
         assert env.token_requests() == []
         assert "project_id '-3' is not a positive whole number" in status(app)
-        assert "project_id '-3' is not a positive whole number" in notes(app)[-1]
+        assert not any("positive whole number" in n for n in notes(app))  # said once
 
         await pilot.press("p")
         await pilot.press("backspace", "backspace", "0")
@@ -270,7 +271,7 @@ async def test_reveal_toggle(env):
 async def test_me_shows_known_fields_tree_and_fills_the_project_pick_list(env):
     app = env.app()
     async with app.run_test(size=SIZE) as pilot:
-        app.select_profile("agency")
+        app.main_screen.select_profile("agency")
         await pilot.pause()
         assert "/me not loaded" in widget_text(app.query_one("#me-summary"))
         assert "projects from /me" not in screen_text(app)  # no pick list without /me

@@ -11,6 +11,7 @@ from .conftest import (
     notes,
     screen_text,
     settle,
+    status,
     wait_until,
     widget_text,
 )
@@ -25,7 +26,7 @@ async def test_fetch_then_copy_never_copies_an_untrusted_token(env, no_traceback
             await pilot.press(key)
             await settle(pilot)
         assert app.clipboard == ""
-        assert any("Untrusted endpoint" in n for n in notes(app))
+        assert "Untrusted endpoint" in status(app)  # in place, for the selected profile
         assert "evil.example.com" in screen_text(app)  # the host is named...
         live = app.query_one("#token").live
         assert live is not None and not live.token.trusted
@@ -36,14 +37,14 @@ async def test_markup_in_server_text_is_shown_as_text(env, no_traceback):
     env.write()
     app = env.app()
     async with app.run_test(size=SIZE) as pilot:
-        app.select_profile("agency")
+        app.main_screen.select_profile("agency")
         await settle(pilot)
         await pilot.press("m")
         await settle(pilot)
         assert "1001 [FR] Shop [/]" in widget_text(app.query_one("#me-summary"))
-        app.select_profile("prod")  # the selection change used to crash on the markup
+        app.main_screen.select_profile("prod")  # the selection change used to crash on the markup
         await settle(pilot)
-        app.select_profile("agency")
+        app.main_screen.select_profile("agency")
         await settle(pilot)
         assert "[b]bold?[/b]" in widget_text(app.query_one("#me-summary"))
 
@@ -75,7 +76,7 @@ async def test_a_settings_change_on_disk_does_not_break_a_request_under_way(env,
         text = env.config.read_text().replace("clipboard_clear_seconds = 30",
                                               "clipboard_clear_seconds = 45")
         env.config.write_text(text)
-        await wait_until(pilot, lambda: app.settings.clipboard_clear_seconds == 45,
+        await wait_until(pilot, lambda: app.session.settings.clipboard_clear_seconds == 45,
                          timeout=10, what="the reload")
         await settle(pilot)
         live = app.query_one("#token").live

@@ -87,12 +87,12 @@ async def test_a_countdown_keeping_its_width_needs_no_new_layout(env, monkeypatc
 
         monkeypatch.setattr(type(label), "refresh", spy)
         env.clock.advance(1)  # 1:00:00 -> 59:59: shorter text, new width
-        app._tick()
+        app.main_screen.tick()
         await pilot.pause()
         assert widget_text(label) == "59:59 left" and layouts
         before = len(layouts)
         env.clock.advance(1)  # 59:59 -> 59:58: same width
-        app._tick()
+        app.main_screen.tick()
         await pilot.pause()
         assert widget_text(label) == "59:58 left" and len(layouts) == before
         assert "59:58 left" in screen_text(app)
@@ -106,7 +106,7 @@ async def test_the_collector_runs_while_the_app_does_and_gets_everything_back(en
         await pilot.pause()
         assert gc.isenabled()
         assert gc.get_freeze_count() > frozen_before  # the start's objects, out of its way
-        app.reload()  # a reload pauses and resumes it too
+        app.main_screen.reload()  # a reload pauses and resumes it too
         assert gc.isenabled()
     assert gc.get_freeze_count() == 0
 
@@ -211,10 +211,10 @@ async def test_the_clipboard_line_is_made_once_on_the_main_screen_even_under_the
         await get_token(pilot)
         await pilot.press("question_mark")  # the help on top: ticks go on underneath
         await pilot.pause()
-        app.clip_clear_at = env.clock() + timedelta(seconds=30)
+        app.session.clip.clear_at = env.clock() + timedelta(seconds=30)
         for _ in range(3):
             env.clock.advance(1)
-            app._tick()
+            app.main_screen.tick()
             await pilot.pause()
         await pilot.press("escape")
         await pilot.pause()

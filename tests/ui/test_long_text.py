@@ -96,7 +96,7 @@ async def test_a_refused_name_of_any_length_is_cut_in_the_panel_and_the_fix_form
     app = env.app()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        app.select_profile(REFUSED_NAME)
+        app.main_screen.select_profile(REFUSED_NAME)
         await pilot.pause()
         panel = widget_text(app.query_one("#credential"))
         first = panel.splitlines()[0]

@@ -448,9 +448,9 @@ async def test_env_and_cmd_sources_write_the_reference_only(world, monkeypatch, 
 
 
 async def select(pilot, name: str) -> None:
-    pilot.app.select_profile(name)
+    pilot.app.main_screen.select_profile(name)
     await pilot.pause()
-    assert pilot.app.current == name
+    assert pilot.app.main_screen.current == name
 
 
 async def test_edit_touches_only_that_profile_and_keeps_the_stored_secret(world):
@@ -478,7 +478,7 @@ async def test_edit_touches_only_that_profile_and_keeps_the_stored_secret(world)
         assert after.replace(block_after, "") == before.replace(block_before, "")
         assert '"team-client-0010"  # rotated in January' in block_after
         assert in_keyring(world) == {"team-client-0010": TEAM_SECRET}
-        assert app.current == "team"
+        assert app.main_screen.current == "team"
         assert "profile team saved" in notes(app)[-1]
         assert not any("changed on disk" in n for n in notes(app))
         await get_token(pilot)
@@ -603,7 +603,7 @@ async def test_delete_asks_first_and_cancel_keeps_the_profile(world, how):
                          what="the confirmation to close")
         await settle(pilot)
         assert row_names(app) == ["prod", "team", "agency"]
-        assert app.current == "team"
+        assert app.main_screen.current == "team"
     assert world.config.read_bytes() == before
     assert in_keyring(world) == {"team-client-0010": TEAM_SECRET}
 
@@ -801,7 +801,7 @@ async def test_a_second_process_adds_a_profile_while_the_app_is_open(world, monk
                          what="the app to notice the other process's profile")
         await pilot.pause()
         assert row_names(app) == ["prod", "team", "agency", "other"]
-        assert app.current == "agency"
+        assert app.main_screen.current == "agency"
         assert app.query_one("#profiles").selected_name == "agency"
         assert any("the profiles file changed on disk: reloaded" in n for n in notes(app))
 

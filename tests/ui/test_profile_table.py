@@ -274,23 +274,23 @@ async def test_keys_and_mouse_move_the_cursor_and_keep_it_in_view(env):
         names = table.shown_names
         await pilot.press("end")
         await pilot.pause()
-        assert app.current == names[-1] and names[-1] in screen_text(app)
+        assert app.main_screen.current == names[-1] and names[-1] in screen_text(app)
         await pilot.press("home")
         await pilot.pause()
-        assert app.current == names[0] and table.scroll_y == 0
+        assert app.main_screen.current == names[0] and table.scroll_y == 0
         await pilot.press("pagedown")
         await pilot.pause()
         page = table.scrollable_content_region.height - 1
-        assert app.current == names[page]
+        assert app.main_screen.current == names[page]
         assert f" {names[page]} " in screen_text(app)
         await pilot.press("pageup", "j", "j", "k")
         await pilot.pause()
-        assert app.current == names[1]
+        assert app.main_screen.current == names[1]
 
         # a click on another row selects it; a click on the selected row gets its token
         await pilot.click(table, offset=(3, 1))  # the first row under the header
         await pilot.pause()
-        assert app.current == names[0] == "prod"
+        assert app.main_screen.current == names[0] == "prod"
         assert env.token_requests() == []
         await pilot.click(table, offset=(3, 1))
         await settle(pilot)

@@ -82,6 +82,6 @@ async def test_more_scopes_than_fit_show_a_window_that_follows_the_cursor(env):
         await pilot.press("home")
         assert "metrics  Metrics API" in screen_text(app)
 
-        app.select_profile("staging-export")  # another list: the cursor back on top
+        app.main_screen.select_profile("staging-export")  # another list: the cursor back on top
         await pilot.pause()
         assert picker.highlighted == 0

@@ -37,6 +37,14 @@ def test_core_never_imports_textual():
     assert "csauth_tui.core.api" in loaded  # the import above really happened
 
 
+def test_the_apps_session_and_action_table_never_import_textual():
+    """The app's data (ui/session.py) and its action table (ui/actions.py) are plain
+    Python, tested without Pilot."""
+    loaded = modules_after("import csauth_tui.ui.session, csauth_tui.ui.actions")
+    assert "textual" not in loaded and "rich" not in loaded
+    assert "csauth_tui.ui.session" in loaded
+
+
 def write_cached_token(config: Path, cache_dir: Path) -> None:
     """A profile `p` and a token cache holding a live token for it."""
     from csauth_tui.core.tokens import Token, TokenCache

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -19,6 +20,9 @@ from ...core.audit import SEVERITIES, AuditReport, ProfileResult
 from ...core.errors import CsauthError
 from ..text import InertHighlighter, plain
 from ..widgets.key_bar import KeyBar
+
+if TYPE_CHECKING:
+    from ..session import Session
 
 STYLES = {"error": "bold red", "warning": "yellow", "info": "cyan", "ok": "green"}
 FILTERS = (("all findings", "all"), ("errors only", "error"),
@@ -42,8 +46,10 @@ class AuditScreen(Screen[None]):
         report: AuditReport | None
         error: str | None = None
 
-    def __init__(self, names: list[str] | None = None, *, timings: bool = True) -> None:
+    def __init__(self, session: Session, names: list[str] | None = None, *,
+                 timings: bool = True) -> None:
         super().__init__()
+        self.session = session
         self.names = names
         self.timings = timings  # off for snapshots: milliseconds differ run to run
         self.results: list[ProfileResult] = []
@@ -71,11 +77,11 @@ class AuditScreen(Screen[None]):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.add_columns("profile", "status", "token", "finding", "fix")
-        pf = self.app.pf
+        pf = self.session.pf
         names = self.names if self.names is not None else list(pf.profiles)
         self.total = len([n for n in names if n in pf.profiles])
         self.query_one(ProgressBar).update(total=max(self.total, 1), progress=0)
-        stamp = self.app.clock().astimezone().strftime("%Y%m%d-%H%M")
+        stamp = self.session.clock().astimezone().strftime("%Y%m%d-%H%M")
         self.query_one("#audit-path", Input).value = f"csauth-audit-{stamp}.json"  # in the cwd
         self._summary()
         table.focus()
@@ -83,21 +89,15 @@ class AuditScreen(Screen[None]):
 
     @work(exclusive=True, group="audit", exit_on_error=False, description="audit")
     async def _run(self) -> None:
-        from ...core.audit import run_audit
-
-        app = self.app
-        try:
-            service = app._services()  # refuses while [settings] is invalid
-            cache = app._token_cache()
-            report = await run_audit(
-                app.pf, service=service, client=app._client, names=self.names,
-                cache_path=cache.path if cache is not None else None,
-                on_result=lambda r: self.post_message(self.ResultIn(r)), clock=app.clock,
-                today=app.today)
+        try:  # refused while [settings] is invalid
+            report = await self.session.audit(self.names, on_result=self._result_found)
         except CsauthError as exc:
             self.post_message(self.Done(None, str(exc)))
             return
         self.post_message(self.Done(report))
+
+    def _result_found(self, result: ProfileResult) -> None:
+        self.post_message(self.ResultIn(result))
 
     # --- filling in ---------------------------------------------------------------------
 
@@ -167,7 +167,8 @@ class AuditScreen(Screen[None]):
     def _summary(self) -> None:
         report = self.report
         found = report.all_findings() if report else [f for r in self.results for f in r.findings]
-        counts = {s: sum(1 for f in found if f.severity == s) for s in SEVERITIES}
+        counts: dict[str, int] = {s: sum(1 for f in found if f.severity == s)
+                                  for s in SEVERITIES}
         state = "done" if report else f"auditing... {len(self.results)}/{self.total}"
         self.query_one("#audit-summary", Static).update(
             f"[b]Audit[/] of {self.total} profile(s): {state}   "
