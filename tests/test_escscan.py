@@ -54,7 +54,7 @@ def test_known_hole():
 FAILING = [  # each hostile test, where the scanner must say it was, and what it shows
     ("test_cli_prints_an_osc52", "stdout of `csauth list`", r"Shop\x1b]52;c;ZXZpbA==\x07"),
     ("test_cli_error_turns_the_text_around", "stderr of `csauth token`", "abc<U+202E>dcba"),
-    ("test_app_draws_a_raw_escape", "the screen of CsauthApp (Screen)", r"clear\x1b[2Jscreen"),
+    ("test_app_draws_a_raw_escape", "the screen of CsauthApp (MainScreen)", r"clear\x1b[2Jscreen"),
 ]
 
 
