@@ -33,8 +33,20 @@ GROUPS = {
     "idle": (idle, ("idle-cpu",)),
     "long-running": (past_the_hour, ("proxy", "auth")),
 }
-ORDER = ("start-1k", "start-10k", "token-cached", "token-fetch", "status-1k", "complete-1k",
-         "audit", "filter", "idle-cpu", "rss-10k", "proxy", "auth")
+ORDER = (
+    "start-1k",
+    "start-10k",
+    "token-cached",
+    "token-fetch",
+    "status-1k",
+    "complete-1k",
+    "audit",
+    "filter",
+    "idle-cpu",
+    "rss-10k",
+    "proxy",
+    "auth",
+)
 
 
 def table(results: list[Result]) -> str:
@@ -51,11 +63,17 @@ def table(results: list[Result]) -> str:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="fewer runs and a 5 s idle window (a smoke check, not a record)")
-    parser.add_argument("--only", action="append", metavar="NAME",
-                        help=f"a group ({', '.join(GROUPS)}) or figure ({', '.join(ORDER)}); "
-                             "repeatable")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="fewer runs and a 5 s idle window (a smoke check, not a record)",
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="NAME",
+        help=f"a group ({', '.join(GROUPS)}) or figure ({', '.join(ORDER)}); repeatable",
+    )
     parser.add_argument("--json", metavar="FILE", help="also write the results to FILE")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
@@ -69,28 +87,41 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     wanted = set(args.only or ORDER)
-    chosen = {k for k in ORDER for g, (_, keys) in GROUPS.items()
-              if k in keys and (k in wanted or g in wanted)}
-    plan = Plan(quick=args.quick, progress=lambda text: print(text, file=sys.stderr,
-                                                                flush=True))
+    chosen = {
+        k
+        for k in ORDER
+        for g, (_, keys) in GROUPS.items()
+        if k in keys and (k in wanted or g in wanted)
+    }
+    plan = Plan(quick=args.quick, progress=lambda text: print(text, file=sys.stderr, flush=True))
     started = time.monotonic()
     results: dict[str, Result] = {}
-    for group, (module, keys) in GROUPS.items():
+    for module, keys in GROUPS.values():
         if chosen & set(keys):
             for result in module.run(plan):
                 results[result.key] = result
     shown = [results[k] for k in ORDER if k in chosen and k in results]
     took = time.monotonic() - started
     mode = "quick" if args.quick else "full"
-    print(f"\ncsauth-tui benchmarks ({mode} run, {took:.0f} s; ratio = median of paired "
-          f"ratios, subject and baseline interleaved)")
+    print(
+        f"\ncsauth-tui benchmarks ({mode} run, {took:.0f} s; ratio = median of paired "
+        f"ratios, subject and baseline interleaved)"
+    )
     print(table(shown))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as out:
-            json.dump({"mode": mode, "seconds": round(took, 1),
-                       "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                       "python": platform.python_version(), "machine": platform.machine(),
-                       "results": [r.as_dict() for r in shown]}, out, indent=2)
+            json.dump(
+                {
+                    "mode": mode,
+                    "seconds": round(took, 1),
+                    "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                    "python": platform.python_version(),
+                    "machine": platform.machine(),
+                    "results": [r.as_dict() for r in shown],
+                },
+                out,
+                indent=2,
+            )
     missed = [r.key for r in shown if not r.passed]
     return 1 if args.strict and missed else 0
 

@@ -12,8 +12,7 @@ from __future__ import annotations
 import json
 import shutil
 
-from .harness import BIN, Plan, Result, base_env, median, ms, paired_ratio, run_process
-from .harness import workdir
+from .harness import BIN, Plan, Result, base_env, median, ms, paired_ratio, run_process, workdir
 from .world import SECRET, SECRET_ENV, fake_api, fake_credentials, write_profiles
 
 PROFILES = 200
@@ -29,8 +28,9 @@ def run(plan: Plan) -> list[Result]:
         profiles = write_profiles(config, PROFILES, auth_url=fake.url, env_secrets=True)
         for cred in fake_credentials(profiles):
             fake.add_credential(cred)
-        env = base_env(CSAUTH_CONFIG=str(config), CSAUTH_CACHE_DIR=str(cache),
-                       **{SECRET_ENV: SECRET})
+        env = base_env(
+            CSAUTH_CONFIG=str(config), CSAUTH_CACHE_DIR=str(cache), **{SECRET_ENV: SECRET}
+        )
         argv = [str(BIN / "csauth"), "audit", "--json", "--concurrency", str(CONCURRENCY)]
         plan.say(f"csauth audit, {PROFILES} profiles, {runs} runs")
         for i in range(warmup + runs):
@@ -47,10 +47,22 @@ def run(plan: Plan) -> list[Result]:
             if i >= warmup:
                 walls.append(sample.wall)
                 ideals.append(requests * LATENCY / CONCURRENCY)
-    detail = {"runs": runs, "warmup": warmup, "wall_s": walls, "ideal_s": ideals,
-              "requests": round(ideals[0] * CONCURRENCY / LATENCY),
-              "most_in_flight_for_one_project": worst_project}
-    return [Result("audit", f"audit of {PROFILES} profiles, API latency 100 ms, concurrency 8",
-                   ms(median(walls)),
-                   f"{ms(median(ideals))} (ideal: {detail['requests']} req x 100 ms / 8)",
-                   paired_ratio(walls, ideals), 1.25, detail)]
+    detail = {
+        "runs": runs,
+        "warmup": warmup,
+        "wall_s": walls,
+        "ideal_s": ideals,
+        "requests": round(ideals[0] * CONCURRENCY / LATENCY),
+        "most_in_flight_for_one_project": worst_project,
+    }
+    return [
+        Result(
+            "audit",
+            f"audit of {PROFILES} profiles, API latency 100 ms, concurrency 8",
+            ms(median(walls)),
+            f"{ms(median(ideals))} (ideal: {detail['requests']} req x 100 ms / 8)",
+            paired_ratio(walls, ideals),
+            1.25,
+            detail,
+        )
+    ]

@@ -9,10 +9,21 @@
 
 from __future__ import annotations
 
-from .harness import BIN, PYTHON, ROOT, Plan, Result, base_env, interleave, median, ms
-from .harness import paired_ratio, run_process, workdir
-from .world import SECRET, SECRET_ENV, fake_api, fake_credentials, write_profiles
-from .world import write_token_cache
+from .harness import (
+    BIN,
+    PYTHON,
+    ROOT,
+    Plan,
+    Result,
+    base_env,
+    interleave,
+    median,
+    ms,
+    paired_ratio,
+    run_process,
+    workdir,
+)
+from .world import SECRET, SECRET_ENV, fake_api, fake_credentials, write_profiles, write_token_cache
 
 CSAUTH = str(BIN / "csauth")
 
@@ -26,17 +37,32 @@ def cached(plan: Plan) -> Result:
         env = base_env(CSAUTH_CONFIG=str(config), CSAUTH_CACHE_DIR=str(cache))
         want = profiles[3].name
         plan.say(f"csauth token (cached) vs python -c pass, {runs} rounds")
-        samples = interleave({
-            "csauth": lambda: run_process([CSAUTH, "token", want], env),
-            "python": lambda: run_process([PYTHON, "-c", "pass"], env),
-        }, runs, warmup, plan)
+        samples = interleave(
+            {
+                "csauth": lambda: run_process([CSAUTH, "token", want], env),
+                "python": lambda: run_process([PYTHON, "-c", "pass"], env),
+            },
+            runs,
+            warmup,
+            plan,
+        )
     subject = [s.wall for s in samples["csauth"]]
     baseline = [s.wall for s in samples["python"]]
-    detail = {"runs": runs, "warmup": warmup, "wall_s": {"csauth": subject, "python": baseline},
-              "cpu_s": {k: [s.cpu for s in v] for k, v in samples.items()}}
-    return Result("token-cached", "`csauth token`, cached token (whole process)",
-                  ms(median(subject)), f"{ms(median(baseline))} (python -c pass)",
-                  paired_ratio(subject, baseline), 5.0, detail)
+    detail = {
+        "runs": runs,
+        "warmup": warmup,
+        "wall_s": {"csauth": subject, "python": baseline},
+        "cpu_s": {k: [s.cpu for s in v] for k, v in samples.items()},
+    }
+    return Result(
+        "token-cached",
+        "`csauth token`, cached token (whole process)",
+        ms(median(subject)),
+        f"{ms(median(baseline))} (python -c pass)",
+        paired_ratio(subject, baseline),
+        5.0,
+        detail,
+    )
 
 
 def fetched(plan: Plan) -> Result:
@@ -47,8 +73,9 @@ def fetched(plan: Plan) -> Result:
             profiles = write_profiles(config, 10, auth_url=fake.url, env_secrets=True)
             for cred in fake_credentials(profiles):
                 fake.add_credential(cred)
-            env = base_env(CSAUTH_CONFIG=str(config), CSAUTH_CACHE_DIR=str(cache),
-                           **{SECRET_ENV: SECRET})
+            env = base_env(
+                CSAUTH_CONFIG=str(config), CSAUTH_CACHE_DIR=str(cache), **{SECRET_ENV: SECRET}
+            )
             p = profiles[1]
             scope = " ".join(p.scopes)
 
@@ -57,23 +84,43 @@ def fetched(plan: Plan) -> Result:
                 return run_process([CSAUTH, "token", p.name], env)
 
             def bare():
-                return run_process([PYTHON, str(ROOT / "bench" / "bare_token.py"), fake.url,
-                                    p.client_id, scope, str(p.project_id)], env)
+                return run_process(
+                    [
+                        PYTHON,
+                        str(ROOT / "bench" / "bare_token.py"),
+                        fake.url,
+                        p.client_id,
+                        scope,
+                        str(p.project_id),
+                    ],
+                    env,
+                )
 
             plan.say(f"csauth token (fetched, 50 ms API) vs bare httpx script, {runs} rounds")
             samples = interleave({"csauth": csauth, "httpx": bare}, runs, warmup, plan)
-            tokens = sum(1 for r in fake.requests if r.path == "/v1/oauth/token"
-                         and r.status == 200)
+            tokens = sum(
+                1 for r in fake.requests if r.path == "/v1/oauth/token" and r.status == 200
+            )
     expected = (runs + warmup) * 2
     if tokens != expected:
         raise RuntimeError(f"expected {expected} token requests to succeed, saw {tokens}")
     subject = [s.wall for s in samples["csauth"]]
     baseline = [s.wall for s in samples["httpx"]]
-    detail = {"runs": runs, "warmup": warmup, "wall_s": {"csauth": subject, "httpx": baseline},
-              "cpu_s": {k: [s.cpu for s in v] for k, v in samples.items()}}
-    return Result("token-fetch", "`csauth token`, no cached token, API latency 50 ms",
-                  ms(median(subject)), f"{ms(median(baseline))} (bare httpx script)",
-                  paired_ratio(subject, baseline), 1.2, detail)
+    detail = {
+        "runs": runs,
+        "warmup": warmup,
+        "wall_s": {"csauth": subject, "httpx": baseline},
+        "cpu_s": {k: [s.cpu for s in v] for k, v in samples.items()},
+    }
+    return Result(
+        "token-fetch",
+        "`csauth token`, no cached token, API latency 50 ms",
+        ms(median(subject)),
+        f"{ms(median(baseline))} (bare httpx script)",
+        paired_ratio(subject, baseline),
+        1.2,
+        detail,
+    )
 
 
 def run(plan: Plan) -> list[Result]:

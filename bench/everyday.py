@@ -11,8 +11,18 @@ Baseline for both: `csauth token` with a cached token, same profiles file and ca
 
 from __future__ import annotations
 
-from .harness import BIN, Plan, Result, base_env, interleave, median, ms, paired_ratio
-from .harness import run_process, workdir
+from .harness import (
+    BIN,
+    Plan,
+    Result,
+    base_env,
+    interleave,
+    median,
+    ms,
+    paired_ratio,
+    run_process,
+    workdir,
+)
 from .world import write_profiles, write_token_cache
 
 CSAUTH = str(BIN / "csauth")
@@ -25,12 +35,18 @@ def run(plan: Plan) -> list[Result]:
         config, cache = tmp / "profiles.toml", tmp / "cache"
         profiles = write_profiles(config, PROFILES)
         write_token_cache(cache, profiles)
-        env = base_env(CSAUTH_CONFIG=str(config), CSAUTH_CACHE_DIR=str(cache),
-                       PATH=f"{BIN}:/usr/bin:/bin")
+        env = base_env(
+            CSAUTH_CONFIG=str(config), CSAUTH_CACHE_DIR=str(cache), PATH=f"{BIN}:/usr/bin:/bin"
+        )
         script = tmp / "csauth.bash"
         script.write_text(run_process([CSAUTH, "completion", "bash"], env).stdout)
-        tab = ["bash", "--norc", "-c", f"source {script}\nCOMP_WORDS=(csauth token '')\n"
-               "COMP_CWORD=2\n_csauth\nprintf '%s\\n' \"${COMPREPLY[@]}\"\n"]
+        tab = [
+            "bash",
+            "--norc",
+            "-c",
+            f"source {script}\nCOMP_WORDS=(csauth token '')\n"
+            "COMP_CWORD=2\n_csauth\nprintf '%s\\n' \"${COMPREPLY[@]}\"\n",
+        ]
         offered = run_process(tab, env).stdout.split()
         if len(offered) != PROFILES:
             raise RuntimeError(f"completion offered {len(offered)} names of {PROFILES}")
@@ -38,22 +54,46 @@ def run(plan: Plan) -> list[Result]:
         if status.count("\n") != PROFILES + 1:
             raise RuntimeError("csauth status did not list every profile")
         want = profiles[500].name
-        plan.say(f"csauth status and TAB completion vs cached csauth token, {PROFILES} "
-                 f"profiles, {runs} rounds")
-        samples = interleave({
-            "status": lambda: run_process([CSAUTH, "status"], env),
-            "complete": lambda: run_process(tab, env),
-            "token": lambda: run_process([CSAUTH, "token", want], env),
-        }, runs, warmup, plan)
+        plan.say(
+            f"csauth status and TAB completion vs cached csauth token, {PROFILES} "
+            f"profiles, {runs} rounds"
+        )
+        samples = interleave(
+            {
+                "status": lambda: run_process([CSAUTH, "status"], env),
+                "complete": lambda: run_process(tab, env),
+                "token": lambda: run_process([CSAUTH, "token", want], env),
+            },
+            runs,
+            warmup,
+            plan,
+        )
     wall = {k: [s.wall for s in v] for k, v in samples.items()}
-    detail = {"runs": runs, "warmup": warmup, "profiles": PROFILES, "wall_s": wall,
-              "cpu_s": {k: [s.cpu for s in v] for k, v in samples.items()}}
+    detail = {
+        "runs": runs,
+        "warmup": warmup,
+        "profiles": PROFILES,
+        "wall_s": wall,
+        "cpu_s": {k: [s.cpu for s in v] for k, v in samples.items()},
+    }
     baseline = f"{ms(median(wall['token']))} (cached `csauth token`, same file)"
     return [
-        Result("status-1k", f"`csauth status`, {PROFILES:,} profiles and cached tokens",
-               ms(median(wall["status"])), baseline,
-               paired_ratio(wall["status"], wall["token"]), 2.0, detail),
-        Result("complete-1k", f"TAB completion of profile names (bash), {PROFILES:,} profiles",
-               ms(median(wall["complete"])), baseline,
-               paired_ratio(wall["complete"], wall["token"]), 2.0, detail),
+        Result(
+            "status-1k",
+            f"`csauth status`, {PROFILES:,} profiles and cached tokens",
+            ms(median(wall["status"])),
+            baseline,
+            paired_ratio(wall["status"], wall["token"]),
+            2.0,
+            detail,
+        ),
+        Result(
+            "complete-1k",
+            f"TAB completion of profile names (bash), {PROFILES:,} profiles",
+            ms(median(wall["complete"])),
+            baseline,
+            paired_ratio(wall["complete"], wall["token"]),
+            2.0,
+            detail,
+        ),
     ]

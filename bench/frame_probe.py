@@ -38,8 +38,9 @@ def memory_kib() -> dict[str, int]:
 
 
 class Probe:
-    def __init__(self, needles: list[str], result_path: str, stay: bool,
-                 linger: float = 0.0) -> None:
+    def __init__(
+        self, needles: list[str], result_path: str, stay: bool, linger: float = 0.0
+    ) -> None:
         self.missing = set(needles)
         self.result_path = result_path
         self.stay = stay
@@ -55,8 +56,13 @@ class Probe:
         if self.missing:
             return
         self.done = True
-        report = {"frame_at": time.monotonic(), "cpu": time.process_time(),
-                  "frames": self.frames, **memory_kib(), "pid": os.getpid()}
+        report = {
+            "frame_at": time.monotonic(),
+            "cpu": time.process_time(),
+            "frames": self.frames,
+            **memory_kib(),
+            "pid": os.getpid(),
+        }
         tmp = self.result_path + ".tmp"
         with open(tmp, "w", encoding="utf-8") as out:
             json.dump(report, out)
@@ -99,8 +105,14 @@ def bare() -> int:
 
 def main(argv: list[str]) -> int:
     needles = [n for n in os.environ["BENCH_NEEDLES"].split("|") if n]
-    install(Probe(needles, os.environ["BENCH_RESULT"], bool(os.environ.get("BENCH_STAY")),
-                  float(os.environ.get("BENCH_LINGER") or 0)))
+    install(
+        Probe(
+            needles,
+            os.environ["BENCH_RESULT"],
+            bool(os.environ.get("BENCH_STAY")),
+            float(os.environ.get("BENCH_LINGER") or 0),
+        )
+    )
     if argv[:1] == ["bare"]:
         return bare()
     from csauth_tui.cli import main as csauth

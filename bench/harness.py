@@ -55,13 +55,26 @@ class Result:
             ratio, target = f"{self.ratio * 100:.2f}%", f"<= {self.target * 100:g}%"
         else:
             ratio, target = f"{self.ratio:.2f}x", f"<= {self.target:g}x"
-        return (self.figure, self.subject, self.baseline, ratio, target,
-                "pass" if self.passed else "FAIL")
+        return (
+            self.figure,
+            self.subject,
+            self.baseline,
+            ratio,
+            target,
+            "pass" if self.passed else "FAIL",
+        )
 
     def as_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "figure": self.figure, "subject": self.subject,
-                "baseline": self.baseline, "ratio": round(self.ratio, 4),
-                "target": self.target, "passed": self.passed, "detail": self.detail}
+        return {
+            "key": self.key,
+            "figure": self.figure,
+            "subject": self.subject,
+            "baseline": self.baseline,
+            "ratio": round(self.ratio, 4),
+            "target": self.target,
+            "passed": self.passed,
+            "detail": self.detail,
+        }
 
 
 # --- numbers ---------------------------------------------------------------------------
@@ -85,8 +98,9 @@ def mib(kib: float) -> str:
     return f"{kib / 1024:,.1f} MiB"
 
 
-def interleave(runners: dict[str, Callable[[], Any]], runs: int, warmup: int,
-               plan: Plan | None = None) -> dict[str, list[Any]]:
+def interleave(
+    runners: dict[str, Callable[[], Any]], runs: int, warmup: int, plan: Plan | None = None
+) -> dict[str, list[Any]]:
     """Call each runner `warmup` times (discarded), then `runs` rounds of all of them, the
     order rotating each round (A,B,C / B,C,A / ...) so none always goes first."""
     names = list(runners)
@@ -116,27 +130,35 @@ class ProcessSample:
 def base_env(**extra: str) -> dict[str, str]:
     """The parent's environment minus anything that would change what a child does, plus a
     terminal description so Textual renders in full colour (as in a real terminal)."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("CSAUTH_", "TEXTUAL_", "PYTHON")) and k not in ("NO_COLOR",
-                                                                                 "TMUX")}
-    env.update(TERM="xterm-256color", COLORTERM="truecolor",
-               PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")  # never a real keyring
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("CSAUTH_", "TEXTUAL_", "PYTHON")) and k not in ("NO_COLOR", "TMUX")
+    }
+    env.update(
+        TERM="xterm-256color",
+        COLORTERM="truecolor",
+        PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
+    )  # never a real keyring
     env.update(extra)
     return env
 
 
-def run_process(argv: list[str], env: dict[str, str], *, cwd: Path = ROOT,
-                check: bool = True) -> ProcessSample:
+def run_process(
+    argv: list[str], env: dict[str, str], *, cwd: Path = ROOT, check: bool = True
+) -> ProcessSample:
     """Time one whole process: wall clock around spawn..exit, CPU from RUSAGE_CHILDREN."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    proc = subprocess.run(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True, text=True
+    )
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if check and proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv[:3])}... exited {proc.returncode}: "
-                           f"{proc.stderr.strip()[-800:]}")
+        raise RuntimeError(
+            f"{' '.join(argv[:3])}... exited {proc.returncode}: {proc.stderr.strip()[-800:]}"
+        )
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return ProcessSample(wall, cpu, proc.stdout)
 

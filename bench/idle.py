@@ -34,20 +34,34 @@ def run(plan: Plan) -> list[Result]:
         config, cache, result = tmp / "profiles.toml", tmp / "cache", tmp / "frame.json"
         profiles = write_profiles(config, PROFILES)
         write_token_cache(cache, profiles)
-        env = base_env(CSAUTH_CONFIG=str(config), CSAUTH_CACHE_DIR=str(cache),
-                       BENCH_NEEDLES="|".join(csauth_needles()), BENCH_RESULT=str(result),
-                       BENCH_STAY="1")
+        env = base_env(
+            CSAUTH_CONFIG=str(config),
+            CSAUTH_CACHE_DIR=str(cache),
+            BENCH_NEEDLES="|".join(csauth_needles()),
+            BENCH_RESULT=str(result),
+            BENCH_STAY="1",
+        )
         plan.say(f"idle CPU: {PROFILES} live countdowns for {window:g} s")
-        proc = subprocess.Popen([PYTHON, "-m", "bench.frame_probe", "csauth"], env=env,
-                                cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            [PYTHON, "-m", "bench.frame_probe", "csauth"],
+            env=env,
+            cwd=ROOT,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         try:
             deadline = time.monotonic() + 120
             while not result.exists():
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the app did not paint its first frame: "
-                                       + (proc.stderr.read().decode()[-800:] if proc.poll()
-                                          is not None else "timed out"))
+                    raise RuntimeError(
+                        "the app did not paint its first frame: "
+                        + (
+                            proc.stderr.read().decode()[-800:]
+                            if proc.poll() is not None
+                            else "timed out"
+                        )
+                    )
                 time.sleep(0.05)
             time.sleep(1.0)
             cpu_before, wall_before = cpu_seconds(proc.pid), time.monotonic()
@@ -63,8 +77,20 @@ def run(plan: Plan) -> list[Result]:
                 proc.kill()
                 proc.wait()
     share = (cpu_after - cpu_before) / (wall_after - wall_before)
-    detail = {"window_s": wall_after - wall_before, "cpu_s": cpu_after - cpu_before,
-              "profiles": PROFILES}
-    return [Result("idle-cpu", f"CPU while idle, {PROFILES} live countdowns, {window:g} s",
-                   f"{share * 100:.2f}% of a core", "one core", share, 0.02, detail,
-                   percent=True)]
+    detail = {
+        "window_s": wall_after - wall_before,
+        "cpu_s": cpu_after - cpu_before,
+        "profiles": PROFILES,
+    }
+    return [
+        Result(
+            "idle-cpu",
+            f"CPU while idle, {PROFILES} live countdowns, {window:g} s",
+            f"{share * 100:.2f}% of a core",
+            "one core",
+            share,
+            0.02,
+            detail,
+            percent=True,
+        )
+    ]

@@ -78,14 +78,26 @@ def run(plan: Plan) -> list[Result]:
             configs[n] = tmp / f"profiles-{n}.toml"
             write_profiles(configs[n], n)
         plan.say(f"filter keystroke to repaint: 10,000 vs 10 profiles, {runs} sessions each")
-        samples = interleave({
-            "10k": lambda: asyncio.run(session(configs[10000], KEYS)),
-            "10": lambda: asyncio.run(session(configs[10], KEYS)),
-        }, runs, warmup, plan)
+        samples = interleave(
+            {
+                "10k": lambda: asyncio.run(session(configs[10000], KEYS)),
+                "10": lambda: asyncio.run(session(configs[10], KEYS)),
+            },
+            runs,
+            warmup,
+            plan,
+        )
     big = [median(s) for s in samples["10k"]]
     small = [median(s) for s in samples["10"]]
     detail = {"sessions": runs, "keys": KEYS, "latency_s": samples}
-    return [Result("filter", "filter keystroke to repaint, 10,000 profiles",
-                   ms(median([x for s in samples["10k"] for x in s])),
-                   f"{ms(median([x for s in samples['10'] for x in s]))} (10 profiles)",
-                   paired_ratio(big, small), 3.0, detail)]
+    return [
+        Result(
+            "filter",
+            "filter keystroke to repaint, 10,000 profiles",
+            ms(median([x for s in samples["10k"] for x in s])),
+            f"{ms(median([x for s in samples['10'] for x in s]))} (10 profiles)",
+            paired_ratio(big, small),
+            3.0,
+            detail,
+        )
+    ]

@@ -43,35 +43,63 @@ def proxy(plan: Plan) -> Result:
         for cred in fake_credentials(profiles):
             fake.add_credential(cred)
         p = next(p for p in profiles if p.level == "project" and "metrics" in p.scopes)
-        env = base_env(CSAUTH_CONFIG=str(config), CSAUTH_CACHE_DIR=str(cache),
-                       **{SECRET_ENV: SECRET})
-        server = subprocess.Popen([CSAUTH, "proxy", p.name, "--port", "0"], env=env,
-                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        env = base_env(
+            CSAUTH_CONFIG=str(config), CSAUTH_CACHE_DIR=str(cache), **{SECRET_ENV: SECRET}
+        )
+        server = subprocess.Popen(
+            [CSAUTH, "proxy", p.name, "--port", "0"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
         try:
             url = server.stdout.readline().strip()
             if not url:
                 raise RuntimeError("csauth proxy printed no URL")
-            token = httpx.post(f"{fake.url}/v1/oauth/token", json={
-                "client_id": p.client_id, "client_secret": SECRET,
-                "grant_type": "client_credentials", "scope": " ".join(p.scopes)}).json()
+            token = httpx.post(
+                f"{fake.url}/v1/oauth/token",
+                json={
+                    "client_id": p.client_id,
+                    "client_secret": SECRET,
+                    "grant_type": "client_credentials",
+                    "scope": " ".join(p.scopes),
+                },
+            ).json()
             header = {"Authorization": f"Bearer {token['access_token']}"}
             with httpx.Client() as via, httpx.Client() as direct:
-                plan.say(f"request through csauth proxy vs straight to the API (50 ms), "
-                         f"{runs} rounds")
-                samples = interleave({
-                    "proxy": lambda: _timed(via, f"{url}{SEGMENTS}", per_sample),
-                    "direct": lambda: _timed(direct, f"{token['endpoint']}{SEGMENTS}",
-                                             per_sample, headers=header),
-                }, runs, warmup, plan)
+                plan.say(
+                    f"request through csauth proxy vs straight to the API (50 ms), {runs} rounds"
+                )
+                samples = interleave(
+                    {
+                        "proxy": lambda: _timed(via, f"{url}{SEGMENTS}", per_sample),
+                        "direct": lambda: _timed(
+                            direct, f"{token['endpoint']}{SEGMENTS}", per_sample, headers=header
+                        ),
+                    },
+                    runs,
+                    warmup,
+                    plan,
+                )
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=20)
     subject, baseline = samples["proxy"], samples["direct"]
-    return Result("proxy", "a request through `csauth proxy`, API latency 50 ms",
-                  ms(median(subject)), f"{ms(median(baseline))} (straight to the API)",
-                  paired_ratio(subject, baseline), 1.1,
-                  {"runs": runs, "warmup": warmup, "requests_per_sample": per_sample,
-                   "s_per_request": samples})
+    return Result(
+        "proxy",
+        "a request through `csauth proxy`, API latency 50 ms",
+        ms(median(subject)),
+        f"{ms(median(baseline))} (straight to the API)",
+        paired_ratio(subject, baseline),
+        1.1,
+        {
+            "runs": runs,
+            "warmup": warmup,
+            "requests_per_sample": per_sample,
+            "s_per_request": samples,
+        },
+    )
 
 
 def auth(plan: Plan) -> Result:
@@ -93,10 +121,15 @@ def auth(plan: Plan) -> Result:
             url = f"{token.endpoint}{SEGMENTS}"
             with httpx.Client(auth=authed) as with_auth, httpx.Client() as bare:
                 plan.say(f"request with ContentsquareAuth vs bare httpx, {runs} rounds")
-                samples = interleave({
-                    "auth": lambda: _timed(with_auth, url, per_sample),
-                    "bare": lambda: _timed(bare, url, per_sample, headers=header),
-                }, runs, warmup, plan)
+                samples = interleave(
+                    {
+                        "auth": lambda: _timed(with_auth, url, per_sample),
+                        "bare": lambda: _timed(bare, url, per_sample, headers=header),
+                    },
+                    runs,
+                    warmup,
+                    plan,
+                )
         finally:
             for key, value in saved.items():
                 if value is None:
@@ -104,11 +137,20 @@ def auth(plan: Plan) -> Result:
                 else:
                     os.environ[key] = value
     subject, baseline = samples["auth"], samples["bare"]
-    return Result("auth", "a request with `ContentsquareAuth`, token in memory",
-                  ms(median(subject)), f"{ms(median(baseline))} (bare httpx, header set)",
-                  paired_ratio(subject, baseline), 1.05,
-                  {"runs": runs, "warmup": warmup, "requests_per_sample": per_sample,
-                   "s_per_request": samples})
+    return Result(
+        "auth",
+        "a request with `ContentsquareAuth`, token in memory",
+        ms(median(subject)),
+        f"{ms(median(baseline))} (bare httpx, header set)",
+        paired_ratio(subject, baseline),
+        1.05,
+        {
+            "runs": runs,
+            "warmup": warmup,
+            "requests_per_sample": per_sample,
+            "s_per_request": samples,
+        },
+    )
 
 
 def run(plan: Plan) -> list[Result]:

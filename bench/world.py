@@ -13,8 +13,13 @@ from csauth_tui.fake.server import FakeCredential
 
 SECRET_ENV = "CSAUTH_BENCH_SECRET"
 SECRET = "bench-secret-not-a-real-one"  # one shared fake secret, read from $CSAUTH_BENCH_SECRET
-SCOPE_SETS = (("metrics",), ("metrics", "data-export"), ("data-export",), ("enrichment",),
-              ("metrics", "surveys"))
+SCOPE_SETS = (
+    ("metrics",),
+    ("metrics", "data-export"),
+    ("data-export",),
+    ("enrichment",),
+    ("metrics", "surveys"),
+)
 PROJECTS = 25  # profiles spread over this many projects (1001..1025)
 
 
@@ -42,16 +47,18 @@ def make_profiles(n: int, *, env_secrets: bool = False) -> list[BenchProfile]:
     for i in range(n):
         level = "account" if i % 10 == 9 else "project"
         secret = f"env:{SECRET_ENV}" if env_secrets or i % 4 == 3 else "keyring"
-        out.append(BenchProfile(
-            name=name_of(i),
-            client_id=f"{i:08x}-bench-4c1d-9e2f-{i * 7919 % 10**12:012d}",
-            level=level,
-            project_id=1001 + i % PROJECTS,
-            scopes=SCOPE_SETS[i % len(SCOPE_SETS)],
-            secret=secret,
-            created=today - timedelta(days=i % 400),
-            description=f"Team {i % 37} export job number {i}",
-        ))
+        out.append(
+            BenchProfile(
+                name=name_of(i),
+                client_id=f"{i:08x}-bench-4c1d-9e2f-{i * 7919 % 10**12:012d}",
+                level=level,
+                project_id=1001 + i % PROJECTS,
+                scopes=SCOPE_SETS[i % len(SCOPE_SETS)],
+                secret=secret,
+                created=today - timedelta(days=i % 400),
+                description=f"Team {i % 37} export job number {i}",
+            )
+        )
     return out
 
 
@@ -61,16 +68,23 @@ def profiles_toml(profiles: list[BenchProfile], auth_url: str | None = None) -> 
         lines.append(f'auth_url = "{auth_url}"')
     lines += ["renew_before_seconds = 300", "clipboard_clear_seconds = 30", "token_cache = true"]
     for p in profiles:
-        lines += ["", f"[profiles.{p.name}]", f'level = "{p.level}"',
-                  f'client_id = "{p.client_id}"',
-                  "scopes = [" + ", ".join(f'"{s}"' for s in p.scopes) + "]",
-                  f"project_id = {p.project_id}", f'secret = "{p.secret}"',
-                  f"created = {p.created.isoformat()}", f'description = "{p.description}"']
+        lines += [
+            "",
+            f"[profiles.{p.name}]",
+            f'level = "{p.level}"',
+            f'client_id = "{p.client_id}"',
+            "scopes = [" + ", ".join(f'"{s}"' for s in p.scopes) + "]",
+            f"project_id = {p.project_id}",
+            f'secret = "{p.secret}"',
+            f"created = {p.created.isoformat()}",
+            f'description = "{p.description}"',
+        ]
     return "\n".join(lines) + "\n"
 
 
-def write_profiles(path: Path, n: int, *, auth_url: str | None = None,
-                   env_secrets: bool = False) -> list[BenchProfile]:
+def write_profiles(
+    path: Path, n: int, *, auth_url: str | None = None, env_secrets: bool = False
+) -> list[BenchProfile]:
     profiles = make_profiles(n, env_secrets=env_secrets)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(profiles_toml(profiles, auth_url), encoding="utf-8")
@@ -82,9 +96,17 @@ def fake_credentials(profiles: list[BenchProfile]) -> list[FakeCredential]:
     creds = []
     for p in profiles:
         projects = (p.project_id,) if p.level == "project" else (p.project_id, 2001)
-        creds.append(FakeCredential(p.client_id, SECRET, level=p.level, project_ids=projects,
-                                    scopes=p.scopes, name=f"{p.name} credential",
-                                    created=p.created.isoformat()))
+        creds.append(
+            FakeCredential(
+                p.client_id,
+                SECRET,
+                level=p.level,
+                project_ids=projects,
+                scopes=p.scopes,
+                name=f"{p.name} credential",
+                created=p.created.isoformat(),
+            )
+        )
     return creds
 
 
@@ -93,28 +115,42 @@ def _b64(data: dict) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-def write_token_cache(cache_dir: Path, profiles: list[BenchProfile], *,
-                      auth_url: str = "https://api.contentsquare.com",
-                      lifetime: timedelta = timedelta(hours=1)) -> None:
+def write_token_cache(
+    cache_dir: Path,
+    profiles: list[BenchProfile],
+    *,
+    auth_url: str = "https://api.contentsquare.com",
+    lifetime: timedelta = timedelta(hours=1),
+) -> None:
     """A token cache holding one live token per profile, as `csauth token` leaves it."""
     from csauth_tui.core.tokens import Token, TokenCache
 
     now = datetime.now(timezone.utc)
     tokens = {}
     for p in profiles:
-        claims = {"sub": p.client_id, "iat": int(now.timestamp()),
-                  "exp": int((now + lifetime).timestamp()), "scope": " ".join(p.scopes),
-                  "project_id": p.project_id}
+        claims = {
+            "sub": p.client_id,
+            "iat": int(now.timestamp()),
+            "exp": int((now + lifetime).timestamp()),
+            "scope": " ".join(p.scopes),
+            "project_id": p.project_id,
+        }
         jwt = f"{_b64({'alg': 'HS256', 'typ': 'JWT'})}.{_b64(claims)}.c2lnbmF0dXJl"
-        token = Token(access_token=jwt, endpoint="https://api.contentsquare.com",
-                      issued_at=now, expires_at=now + lifetime, client_id=p.client_id,
-                      auth_url=auth_url, scopes=p.scopes, project_id=p.project_id,
-                      profile=p.name)
+        token = Token(
+            access_token=jwt,
+            endpoint="https://api.contentsquare.com",
+            issued_at=now,
+            expires_at=now + lifetime,
+            client_id=p.client_id,
+            auth_url=auth_url,
+            scopes=p.scopes,
+            project_id=p.project_id,
+            profile=p.name,
+        )
         tokens[token.key] = token.to_dict()
     cache_dir.mkdir(parents=True, exist_ok=True)
     path = cache_dir / "tokens.json"
-    path.write_text(json.dumps({"version": TokenCache.VERSION, "tokens": tokens}),
-                    encoding="utf-8")
+    path.write_text(json.dumps({"version": TokenCache.VERSION, "tokens": tokens}), encoding="utf-8")
     path.chmod(0o600)
 
 

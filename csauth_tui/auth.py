@@ -32,8 +32,6 @@ import httpx
 
 from .core import paths
 from .core.answers import endpoint_trusted, response_error
-from .core.kinds import CallKind
-from .core.urls import reached_directly
 from .core.errors import (
     ConfigError,
     CsauthError,
@@ -41,9 +39,11 @@ from .core.errors import (
     TokenExpiredError,
     UntrustedEndpointError,
 )
+from .core.kinds import CallKind
 from .core.profiles import Profile, Settings, load
 from .core.request import TokenRequest, plan
 from .core.tokens import Token, TokenCache, iso_utc, utcnow
+from .core.urls import reached_directly
 
 if TYPE_CHECKING:  # pragma: no cover
     from .core.tokens import Clock
@@ -84,13 +84,18 @@ class TokenSource:
         profiles = load(paths.config_path(config))
         wrong = profiles.settings_errors()
         if wrong:  # never a silent default: a dropped auth_url would send the secret elsewhere
-            raise ConfigError(f"{profiles.path}: " + "; ".join(str(p) for p in wrong),
-                              hint="fix [settings], or remove the key to use its default")
+            raise ConfigError(
+                f"{profiles.path}: " + "; ".join(str(p) for p in wrong),
+                hint="fix [settings], or remove the key to use its default",
+            )
         self.profile: Profile = profiles.get(profile)
         self.settings: Settings = profiles.settings
         self.request: TokenRequest = plan(self.profile, self.settings, scopes, project_id)
-        self.cache = (TokenCache(paths.token_cache_path(), clock)
-                      if use_cache and self.settings.token_cache else None)
+        self.cache = (
+            TokenCache(paths.token_cache_path(), clock)
+            if use_cache and self.settings.token_cache
+            else None
+        )
         self.renew_before = float(self.settings.renew_before_seconds)
         self.clock = clock
         self.on_renew = on_renew
@@ -110,8 +115,11 @@ class TokenSource:
     def limit_key(self) -> tuple[str, str]:
         """Which project the requests made with these tokens count against."""
         request = self.request
-        target = (f"project:{request.project_id}" if request.project_id is not None
-                  else f"client:{self.profile.client_id}")  # project-level: one project
+        target = (
+            f"project:{request.project_id}"
+            if request.project_id is not None
+            else f"client:{self.profile.client_id}"
+        )  # project-level: one project
         return (request.auth_url, target)
 
     def due(self, token: Token) -> bool:
@@ -149,8 +157,11 @@ class TokenSource:
         caller got meanwhile, or a new one."""
         with self._lock:
             token = self._token
-            if (token is not None and token.access_token != stale.access_token
-                    and self.usable(token)):
+            if (
+                token is not None
+                and token.access_token != stale.access_token
+                and self.usable(token)
+            ):
                 return token
             return self._refresh(avoid=stale.access_token)
 
@@ -158,8 +169,9 @@ class TokenSource:
         with self._background_lock:
             if self._background is not None or time.monotonic() < self._background_after:
                 return
-            self._background = threading.Thread(target=self._background_renewal,
-                                                name="csauth-token-renewal", daemon=True)
+            self._background = threading.Thread(
+                target=self._background_renewal, name="csauth-token-renewal", daemon=True
+            )
             self._background.start()
 
     def _background_renewal(self) -> None:
@@ -172,8 +184,11 @@ class TokenSource:
                 if token is None or self.due(token):
                     self._refresh(avoid=None)
         except Exception as exc:  # callers will fetch themselves if it comes to that
-            log.warning("renewing the token of %s failed: %s", self.profile.name,
-                        exc if isinstance(exc, CsauthError) else type(exc).__name__)
+            log.warning(
+                "renewing the token of %s failed: %s",
+                self.profile.name,
+                exc if isinstance(exc, CsauthError) else type(exc).__name__,
+            )
             token = self._token
             pause = min(5.0, token.lifetime / 10) if token is not None else 5.0
             self._background_after = time.monotonic() + pause
@@ -184,8 +199,12 @@ class TokenSource:
     def _refresh(self, avoid: str | None) -> Token:
         if self.cache is not None:
             cached = self.cache.get(self.request.cache_key, 0)
-            if (cached is not None and cached.access_token != avoid
-                    and self.usable(cached) and not self.due(cached)):
+            if (
+                cached is not None
+                and cached.access_token != avoid
+                and self.usable(cached)
+                and not self.due(cached)
+            ):
                 self._token = cached
                 return cached
         token = _off_the_main_thread(self._fetch)
@@ -202,8 +221,9 @@ class TokenSource:
         request = self.request
         secret = resolve_secret(self.profile)
         with SyncAuthClient(settings=self.settings) as auth:
-            token = auth.fetch_token(self.profile, secret, scopes=request.scopes,
-                                     project_id=request.project_id)
+            token = auth.fetch_token(
+                self.profile, secret, scopes=request.scopes, project_id=request.project_id
+            )
         if not token.trusted or not endpoint_trusted(token.endpoint, token.auth_url):
             raise untrusted_error(token)
         remember(self.cache, token)
@@ -239,8 +259,9 @@ def _off_the_main_thread(work: Callable[[], Token]) -> Token:
 class _Waiter:
     __slots__ = ("event", "future", "granted")
 
-    def __init__(self, event: threading.Event | None = None,
-                 future: asyncio.Future[None] | None = None) -> None:
+    def __init__(
+        self, event: threading.Event | None = None, future: asyncio.Future[None] | None = None
+    ) -> None:
         self.event, self.future, self.granted = event, future, False
 
 
@@ -356,8 +377,9 @@ class ContentsquareAuth(httpx.Auth):
         rate_budget: float = 60.0,
         use_cache: bool = True,
     ) -> None:
-        self.source = TokenSource(profile, scopes=scopes, project_id=project_id,
-                                  config=config, use_cache=use_cache)
+        self.source = TokenSource(
+            profile, scopes=scopes, project_id=project_id, config=config, use_cache=use_cache
+        )
         self.limit = self.source.limit
         self.max_rate_retries = max(0, int(max_rate_retries))
         self.rate_budget = float(rate_budget)
@@ -370,7 +392,9 @@ class ContentsquareAuth(httpx.Auth):
         """The current token (fetched if needed). Its repr never shows the token."""
         return self.source.current()
 
-    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+    def sync_auth_flow(
+        self, request: httpx.Request
+    ) -> Generator[httpx.Request, httpx.Response, None]:
         request.read()  # kept in memory, so that it can be sent again
         self.limit.acquire()
         try:
@@ -392,7 +416,9 @@ class ContentsquareAuth(httpx.Auth):
         finally:
             self.limit.release()
 
-    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+    async def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
         await request.aread()
         await self.limit.acquire_async()
         try:
@@ -421,14 +447,14 @@ class ContentsquareAuth(httpx.Auth):
         origin = self._origin
         if origin is None or origin[0] != token.endpoint:  # parsed once per endpoint
             endpoint = httpx.URL(token.endpoint)
-            origin = self._origin = (token.endpoint, endpoint.scheme, endpoint.host,
-                                     endpoint.port)
+            origin = self._origin = (token.endpoint, endpoint.scheme, endpoint.host, endpoint.port)
         url = request.url
         if (url.scheme, url.host, url.port) != origin[1:]:
             raise UntrustedEndpointError(
                 f"refusing to send the token of profile '{self.source.profile.name}' to "
                 f"{url.scheme}://{url.host}: the token is for {origin[2]}",
-                hint="send requests to the token's endpoint (client() sets it as base_url)")
+                hint="send requests to the token's endpoint (client() sets it as base_url)",
+            )
         request.headers["Authorization"] = f"Bearer {token.access_token}"
 
 
@@ -443,15 +469,16 @@ class _Retry:
         self.waited = 0.0
 
     def after(self, response: httpx.Response, token: Token) -> tuple[str, float]:
-        error = response_error(response, kind=CallKind.PROBE, secrets=(token.access_token,),
-                               now=utcnow())
+        error = response_error(
+            response, kind=CallKind.PROBE, secrets=(token.access_token,), now=utcnow()
+        )
         if isinstance(error, TokenExpiredError) and not self.renewed:
             self.renewed = True
             return "renew", 0.0
         if isinstance(error, RateLimitedError) and self.waits < self.auth.max_rate_retries:
             wait = error.retry_after
             if wait is None:  # full jitter backoff: 0.5 s, 1 s, 2 s... at most 8 s
-                wait = random.random() * min(8.0, 0.5 * 2 ** self.waits)
+                wait = random.random() * min(8.0, 0.5 * 2**self.waits)
             if self.waited + wait <= self.auth.rate_budget:
                 self.waits += 1
                 self.waited += wait
@@ -493,8 +520,9 @@ class _PendingAsyncClient:
             token = await asyncio.to_thread(self._auth.token)
             _tls_defaults(self._auth.source.settings, self._kwargs)
             _direct_transport(token.endpoint, self._kwargs, httpx.AsyncHTTPTransport)
-            self._client = httpx.AsyncClient(base_url=token.endpoint, auth=self._auth,
-                                             **self._kwargs)
+            self._client = httpx.AsyncClient(
+                base_url=token.endpoint, auth=self._auth, **self._kwargs
+            )
         return self._client
 
     def __await__(self) -> Generator[Any, None, httpx.AsyncClient]:
@@ -530,13 +558,17 @@ def _tls_defaults(settings: Settings, kwargs: dict[str, Any]) -> None:
         from pathlib import Path
 
         path = Path(settings.ca_bundle).expanduser()
-        kwargs["verify"] = (ssl.create_default_context(capath=str(path)) if path.is_dir()
-                            else ssl.create_default_context(cafile=str(path)))
+        kwargs["verify"] = (
+            ssl.create_default_context(capath=str(path))
+            if path.is_dir()
+            else ssl.create_default_context(cafile=str(path))
+        )
 
 
 def _direct_transport(endpoint: str, kwargs: dict[str, Any], transport: Any) -> None:
     """A transport of its own for an endpoint reached directly (httpx then reads no proxy
     from the environment), unless the caller chose one."""
     if reached_directly(endpoint) and not {"transport", "mounts", "proxy"} & set(kwargs):
-        kwargs["transport"] = transport(verify=kwargs.pop("verify", True),
-                                        cert=kwargs.pop("cert", None))
+        kwargs["transport"] = transport(
+            verify=kwargs.pop("verify", True), cert=kwargs.pop("cert", None)
+        )

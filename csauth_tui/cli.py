@@ -20,10 +20,17 @@ def build_parser() -> argparse.ArgumentParser:
         description="Contentsquare OAuth credentials and tokens. Without a command, opens the app.",
     )
     parser.add_argument("--version", action="version", version=f"csauth {__version__}")
-    parser.add_argument("--config", metavar="PATH", help="profiles file (default: $CSAUTH_CONFIG "
-                        "or profiles.toml in the user config dir)")
-    parser.add_argument("-v", "--verbose", action="store_true", help="more detail on errors, "
-                        "HTTP requests logged to stderr (never secrets)")
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        help="profiles file (default: $CSAUTH_CONFIG or profiles.toml in the user config dir)",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="more detail on errors, HTTP requests logged to stderr (never secrets)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     sub.add_parser("demo", help="the app on a built-in fake Contentsquare API (writes nothing)")
@@ -33,46 +40,83 @@ def build_parser() -> argparse.ArgumentParser:
 
     def request_args(p: argparse.ArgumentParser) -> None:
         p.add_argument("profile", metavar="PROFILE", type=utf8_text, **DEFAULT_PROFILE)
-        p.add_argument("--scope", action="append", metavar="S", dest="scopes", type=utf8_text,
-                       help="scope to request (repeatable; default: the profile's scopes)")
-        p.add_argument("--project-id", type=positive_int, metavar="N",
-                       help="target project (required for account-level credentials)")
+        p.add_argument(
+            "--scope",
+            action="append",
+            metavar="S",
+            dest="scopes",
+            type=utf8_text,
+            help="scope to request (repeatable; default: the profile's scopes)",
+        )
+        p.add_argument(
+            "--project-id",
+            type=positive_int,
+            metavar="N",
+            help="target project (required for account-level credentials)",
+        )
 
     p = sub.add_parser("token", help="print a token (cached while it has time left)")
     request_args(p)
-    p.add_argument("--min-ttl", type=min_ttl, metavar="SECONDS",
-                   help="renew when fewer seconds remain (default: renew_before_seconds; "
-                        "at most 3600, a token's lifetime)")
+    p.add_argument(
+        "--min-ttl",
+        type=min_ttl,
+        metavar="SECONDS",
+        help="renew when fewer seconds remain (default: renew_before_seconds; "
+        "at most 3600, a token's lifetime)",
+    )
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     p.add_argument("--format", choices=FORMATS, default="token")
-    p.add_argument("--shell", choices=SHELLS, help="with --format env: the syntax of the "
-                   "lines (default posix: export NAME='value'; fish, powershell, dotenv)")
+    p.add_argument(
+        "--shell",
+        choices=SHELLS,
+        help="with --format env: the syntax of the "
+        "lines (default posix: export NAME='value'; fish, powershell, dotenv)",
+    )
 
     p = sub.add_parser("me", help="what Contentsquare says about a credential (/v1/oauth/me)")
     p.add_argument("profile", metavar="PROFILE", type=utf8_text, **DEFAULT_PROFILE)
     p.add_argument("--json", action="store_true", help="the whole JSON answer")
 
-    p = sub.add_parser("exec", help="run a command with CS_ACCESS_TOKEN, CS_API_BASE_URL and "
-                       "CS_TOKEN_EXPIRES_AT in its environment",
-                       usage="csauth exec PROFILE [options] -- CMD [ARGS...]")
+    p = sub.add_parser(
+        "exec",
+        help="run a command with CS_ACCESS_TOKEN, CS_API_BASE_URL and "
+        "CS_TOKEN_EXPIRES_AT in its environment",
+        usage="csauth exec PROFILE [options] -- CMD [ARGS...]",
+    )
     request_args(p)
-    p.add_argument("--proxy", action="store_true",
-                   help="point CS_API_BASE_URL at a local proxy that renews tokens, so the "
-                        "command may run for days (see `csauth proxy`)")
+    p.add_argument(
+        "--proxy",
+        action="store_true",
+        help="point CS_API_BASE_URL at a local proxy that renews tokens, so the "
+        "command may run for days (see `csauth proxy`)",
+    )
     p.set_defaults(cmd=[])  # filled by main() with what follows the first --
 
-    p = sub.add_parser("proxy", help="a local HTTP proxy that adds a fresh token to every "
-                       "request, for any tool (prints its URL first)")
+    p = sub.add_parser(
+        "proxy",
+        help="a local HTTP proxy that adds a fresh token to every "
+        "request, for any tool (prints its URL first)",
+    )
     request_args(p)
     where = p.add_mutually_exclusive_group()
-    where.add_argument("--socket", metavar="PATH",
-                       help="listen on this Unix socket (default: one in a private runtime "
-                            "directory)")
-    where.add_argument("--port", type=non_negative_int, metavar="N",
-                       help="listen on loopback TCP port N instead (0: any free port), behind "
-                            "a random path prefix")
-    p.add_argument("--host", metavar="HOST", type=utf8_text,
-                   help="with --port: 127.0.0.1 (default), ::1 or localhost; nothing else")
+    where.add_argument(
+        "--socket",
+        metavar="PATH",
+        help="listen on this Unix socket (default: one in a private runtime directory)",
+    )
+    where.add_argument(
+        "--port",
+        type=non_negative_int,
+        metavar="N",
+        help="listen on loopback TCP port N instead (0: any free port), behind "
+        "a random path prefix",
+    )
+    p.add_argument(
+        "--host",
+        metavar="HOST",
+        type=utf8_text,
+        help="with --port: 127.0.0.1 (default), ::1 or localhost; nothing else",
+    )
 
     p = sub.add_parser("add", help="add a profile; the secret is read from stdin or a prompt")
     p.add_argument("name", metavar="NAME", type=utf8_text)
@@ -80,18 +124,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--client-id", required=True, metavar="ID", type=utf8_text)
     p.add_argument("--project-id", type=positive_int, metavar="N")
     p.add_argument("--scope", action="append", metavar="S", dest="scopes", type=utf8_text)
-    p.add_argument("--secret", default="keyring", metavar="SOURCE", type=utf8_text,
-                   help='keyring (default), env:VAR, cmd:COMMAND, or plaintext (discouraged)')
+    p.add_argument(
+        "--secret",
+        default="keyring",
+        metavar="SOURCE",
+        type=utf8_text,
+        help="keyring (default), env:VAR, cmd:COMMAND, or plaintext (discouraged)",
+    )
     p.add_argument("--description", default="", type=utf8_text)
-    p.add_argument("--created", metavar="YYYY-MM-DD", type=iso_date,
-                   help="when the credential was created (it expires a year later; "
-                        "default: today)")
+    p.add_argument(
+        "--created",
+        metavar="YYYY-MM-DD",
+        type=iso_date,
+        help="when the credential was created (it expires a year later; default: today)",
+    )
     p.add_argument("--auth-url", metavar="URL", type=utf8_text)
-    p.add_argument("--replace-secret", action="store_true",
-                   help="the keyring holds a different secret for this client_id: replace "
-                        "it for every profile using it, once Contentsquare accepts the new one")
-    p.add_argument("--no-verify", action="store_true",
-                   help="with --replace-secret: replace without asking Contentsquare first")
+    p.add_argument(
+        "--replace-secret",
+        action="store_true",
+        help="the keyring holds a different secret for this client_id: replace "
+        "it for every profile using it, once Contentsquare accepts the new one",
+    )
+    p.add_argument(
+        "--no-verify",
+        action="store_true",
+        help="with --replace-secret: replace without asking Contentsquare first",
+    )
 
     p = sub.add_parser("rm", help="remove a profile, its keyring entry and its cached tokens")
     p.add_argument("name", metavar="NAME", type=utf8_text)
@@ -102,49 +160,92 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("import", help="merge profiles from a TOML, JSON or CSV file")
     p.add_argument("file", metavar="FILE")
-    p.add_argument("--format", choices=("toml", "json", "csv"),
-                   help="default: from the file's extension or content")
-    p.add_argument("--dry-run", action="store_true", help="report what would happen, change nothing")
-    p.add_argument("--overwrite", action="store_true",
-                   help="replace profiles with the same name (their secret source and "
-                        "auth_url are kept unless an --allow option below lets the file's in)")
-    p.add_argument("--secrets", choices=("keyring", "skip", "plaintext"), default="keyring",
-                   help="what to do with client_secret values found in the file "
-                        "(default: store them in the keyring)")
-    p.add_argument("--allow-secret-sources", action="store_true",
-                   help="take secret = \"env:VAR\" / \"cmd:COMMAND\" from the file (a row "
-                        "with one is refused otherwise); each one taken is listed")
-    p.add_argument("--allow-auth-url", action="store_true",
-                   help="take auth_url from the file (a row with one is refused otherwise); "
-                        "each one taken is listed")
-    p.add_argument("--replace-secret", action="store_true",
-                   help="replace a different secret already in the keyring for a client_id, "
-                        "once Contentsquare accepts the new one (default: keep it, and say so)")
-    p.add_argument("--no-verify", action="store_true",
-                   help="with --replace-secret: replace without asking Contentsquare first")
+    p.add_argument(
+        "--format",
+        choices=("toml", "json", "csv"),
+        help="default: from the file's extension or content",
+    )
+    p.add_argument(
+        "--dry-run", action="store_true", help="report what would happen, change nothing"
+    )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace profiles with the same name (their secret source and "
+        "auth_url are kept unless an --allow option below lets the file's in)",
+    )
+    p.add_argument(
+        "--secrets",
+        choices=("keyring", "skip", "plaintext"),
+        default="keyring",
+        help="what to do with client_secret values found in the file "
+        "(default: store them in the keyring)",
+    )
+    p.add_argument(
+        "--allow-secret-sources",
+        action="store_true",
+        help='take secret = "env:VAR" / "cmd:COMMAND" from the file (a row '
+        "with one is refused otherwise); each one taken is listed",
+    )
+    p.add_argument(
+        "--allow-auth-url",
+        action="store_true",
+        help="take auth_url from the file (a row with one is refused otherwise); "
+        "each one taken is listed",
+    )
+    p.add_argument(
+        "--replace-secret",
+        action="store_true",
+        help="replace a different secret already in the keyring for a client_id, "
+        "once Contentsquare accepts the new one (default: keep it, and say so)",
+    )
+    p.add_argument(
+        "--no-verify",
+        action="store_true",
+        help="with --replace-secret: replace without asking Contentsquare first",
+    )
 
     p = sub.add_parser("export", help="print profiles without any secret, for sharing")
     p.add_argument("--format", choices=("toml", "json", "csv"), default="toml")
-    p.add_argument("--profile", action="append", metavar="GLOB", dest="profiles",
-                   help="only profiles whose name matches (repeatable)")
+    p.add_argument(
+        "--profile",
+        action="append",
+        metavar="GLOB",
+        dest="profiles",
+        help="only profiles whose name matches (repeatable)",
+    )
     p.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
 
-    p = sub.add_parser("audit", help="check every credential: secrets, tokens, /me, age, "
-                       "duplicates (exit 1 on any error)")
-    p.add_argument("--profile", action="append", metavar="GLOB", dest="profiles",
-                   help="only profiles whose name matches (repeatable)")
+    p = sub.add_parser(
+        "audit",
+        help="check every credential: secrets, tokens, /me, age, duplicates (exit 1 on any error)",
+    )
+    p.add_argument(
+        "--profile",
+        action="append",
+        metavar="GLOB",
+        dest="profiles",
+        help="only profiles whose name matches (repeatable)",
+    )
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", dest="format", action="store_const", const="json")
     fmt.add_argument("--csv", dest="format", action="store_const", const="csv")
     fmt.add_argument("--markdown", dest="format", action="store_const", const="markdown")
     p.add_argument("--output", metavar="FILE", help="write the report to FILE (0600)")
-    p.add_argument("--cached", action="store_true",
-                   help="reuse cached tokens instead of proving each credential with a new "
-                        "token request (faster; a secret revoked since is then only caught "
-                        "by /me)")
-    p.add_argument("--concurrency", type=positive_int, default=8, metavar="N",
-                   help="profiles audited at once (default 8; never more than 10 requests "
-                        "per project)")
+    p.add_argument(
+        "--cached",
+        action="store_true",
+        help="reuse cached tokens instead of proving each credential with a new "
+        "token request (faster; a secret revoked since is then only caught "
+        "by /me)",
+    )
+    p.add_argument(
+        "--concurrency",
+        type=positive_int,
+        default=8,
+        metavar="N",
+        help="profiles audited at once (default 8; never more than 10 requests per project)",
+    )
 
     sub.add_parser("doctor", help="where things are and what works here")
     everyday_parsers(sub)
@@ -152,22 +253,36 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # A PROFILE left out means the default profile ($CSAUTH_PROFILE, else default_profile).
-DEFAULT_PROFILE: dict[str, Any] = {"nargs": "?", "help": "default: $CSAUTH_PROFILE, else default_profile in "
-                   "[settings] (see `csauth use`)"}
+DEFAULT_PROFILE: dict[str, Any] = {
+    "nargs": "?",
+    "help": "default: $CSAUTH_PROFILE, else default_profile in [settings] (see `csauth use`)",
+}
 
 
 def everyday_parsers(sub) -> None:
     """status, use, secret set, completion: each runs `handler` (module, function),
     imported only when that command runs."""
-    p = sub.add_parser("status", help="every profile at a glance: cached tokens' time left, "
-                       "scopes, project, endpoint, secret source, credential age (offline)")
-    p.add_argument("profiles", nargs="*", metavar="PROFILE", type=utf8_text, default=(),
-                   help="only these profiles (default: all)")  # (): see option_without_value
+    p = sub.add_parser(
+        "status",
+        help="every profile at a glance: cached tokens' time left, "
+        "scopes, project, endpoint, secret source, credential age (offline)",
+    )
+    p.add_argument(
+        "profiles",
+        nargs="*",
+        metavar="PROFILE",
+        type=utf8_text,
+        default=(),
+        help="only these profiles (default: all)",
+    )  # (): see option_without_value
     p.add_argument("--json", action="store_true", help="machine-readable (csauth-status/1)")
     p.set_defaults(handler=("status", "status"))
 
-    p = sub.add_parser("use", help="set the default profile (default_profile in [settings]); "
-                       "without PROFILE, say which one is the default and where it is set")
+    p = sub.add_parser(
+        "use",
+        help="set the default profile (default_profile in [settings]); "
+        "without PROFILE, say which one is the default and where it is set",
+    )
     p.add_argument("name", nargs="?", metavar="PROFILE", type=utf8_text)
     p.add_argument("--clear", action="store_true", help="remove the default_profile setting")
     p.set_defaults(handler=("everyday", "use"))
@@ -175,18 +290,27 @@ def everyday_parsers(sub) -> None:
     p = sub.add_parser("secret", help="rotate a profile's client secret (secret set)")
     secret_sub = p.add_subparsers(dest="secret_command", metavar="ACTION", required=True)
     s = secret_sub.add_parser(
-        "set", help="replace the keyring secret of a profile (and of every profile sharing "
-        "its client_id) once Contentsquare accepts the new one; read from stdin or a prompt")
+        "set",
+        help="replace the keyring secret of a profile (and of every profile sharing "
+        "its client_id) once Contentsquare accepts the new one; read from stdin or a prompt",
+    )
     s.add_argument("profile", metavar="PROFILE", type=utf8_text, **DEFAULT_PROFILE)
-    s.add_argument("--client-id", metavar="ID", type=utf8_text,
-                   help="the new pair's client_id, when it changes too (every profile that "
-                        "shared the old one in the keyring moves to it)")
-    s.add_argument("--no-verify", action="store_true",
-                   help="replace without asking Contentsquare first")
+    s.add_argument(
+        "--client-id",
+        metavar="ID",
+        type=utf8_text,
+        help="the new pair's client_id, when it changes too (every profile that "
+        "shared the old one in the keyring moves to it)",
+    )
+    s.add_argument(
+        "--no-verify", action="store_true", help="replace without asking Contentsquare first"
+    )
     s.set_defaults(handler=("everyday", "secret_set"))
 
-    p = sub.add_parser("completion", help="print a shell completion script "
-                       "(bash, zsh or fish; see the README to install it)")
+    p = sub.add_parser(
+        "completion",
+        help="print a shell completion script (bash, zsh or fish; see the README to install it)",
+    )
     p.add_argument("shell", choices=("bash", "zsh", "fish"))
     p.set_defaults(handler=("completion", "completion"))
 
@@ -227,7 +351,8 @@ def min_ttl(text: str) -> int:
     if value > DEFAULT_LIFETIME_SECONDS:
         raise argparse.ArgumentTypeError(
             f"{value} s is more than a token lives ({DEFAULT_LIFETIME_SECONDS} s): no token "
-            "could ever be used")
+            "could ever be used"
+        )
     return value
 
 
@@ -246,8 +371,9 @@ def option_without_value(args: argparse.Namespace, argv: list[str]) -> str | Non
     values = [value for name, value in vars(args).items() if name != "cmd"]
     if not any(v == [] or (isinstance(v, list) and [] in v) for v in values):
         return None
-    return next((a.split("=", 1)[0] for a in argv if a.startswith("-") and a.endswith("=--")),
-                "an option")
+    return next(
+        (a.split("=", 1)[0] for a in argv if a.startswith("-") and a.endswith("=--")), "an option"
+    )
 
 
 def split_exec(argv: list[str]) -> tuple[list[str], list[str]] | None:
@@ -259,11 +385,11 @@ def split_exec(argv: list[str]) -> tuple[list[str], list[str]] | None:
         at += 2 if argv[at] == "--config" else 1
     if at >= len(argv) or argv[at] != "exec":
         return None
-    rest, lead = argv[at + 1:], []
+    rest, lead = argv[at + 1 :], []
     if rest[:1] == ["--"] and "--" in rest[2:]:  # exec -- -odd-name -- CMD
         lead, rest = ["--", rest[1]], rest[2:]
     cut = rest.index("--") if "--" in rest else len(rest)
-    return argv[:at + 1] + rest[:cut] + lead, rest[cut + 1:]
+    return argv[: at + 1] + rest[:cut] + lead, rest[cut + 1 :]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -283,18 +409,21 @@ def main(argv: list[str] | None = None) -> int:
     else:
         args, extra = parser.parse_known_args(split[0])
         if extra:
-            parser.error(f"unrecognized arguments: {' '.join(extra)} (exec runs only what "
-                         "follows --: csauth exec PROFILE [options] -- CMD)")
+            parser.error(
+                f"unrecognized arguments: {' '.join(extra)} (exec runs only what "
+                "follows --: csauth exec PROFILE [options] -- CMD)"
+            )
         args.cmd = split[1]
     empty = option_without_value(args, argv)
     if empty:
         parser.error(f"argument {empty}: expected one argument")
     if args.command in ("add", "import") and args.no_verify and not args.replace_secret:
-        parser.error("--no-verify goes with --replace-secret (it skips checking the new "
-                     "secret before it replaces the stored one)")
+        parser.error(
+            "--no-verify goes with --replace-secret (it skips checking the new "
+            "secret before it replaces the stored one)"
+        )
     if args.command == "add" and args.replace_secret and args.secret != "keyring":
-        parser.error("--replace-secret is for a secret stored in the keyring "
-                     "(--secret keyring)")
+        parser.error("--replace-secret is for a secret stored in the keyring (--secret keyring)")
     if getattr(args, "shell", None) and args.command == "token" and args.format != "env":
         parser.error("--shell goes with --format env")
     if args.verbose:

@@ -31,8 +31,10 @@ def load_profiles(args: argparse.Namespace, *, settings: bool = True) -> Profile
 def check_settings(pf: ProfilesFile) -> None:
     wrong = pf.settings_errors()
     if wrong:
-        raise ConfigError(f"{pf.path}: " + "; ".join(str(p) for p in wrong),
-                          hint="fix [settings], or remove the key to use its default")
+        raise ConfigError(
+            f"{pf.path}: " + "; ".join(str(p) for p in wrong),
+            hint="fix [settings], or remove the key to use its default",
+        )
 
 
 def pick(args: argparse.Namespace, pf: ProfilesFile):
@@ -41,8 +43,10 @@ def pick(args: argparse.Namespace, pf: ProfilesFile):
 
     profile, default = choose(pf, args.profile)
     if default is not None and args.verbose:
-        print(f"csauth: using the default profile '{profile.name}' (from {default.origin})",
-              file=sys.stderr)
+        print(
+            f"csauth: using the default profile '{profile.name}' (from {default.origin})",
+            file=sys.stderr,
+        )
     return profile
 
 
@@ -62,8 +66,9 @@ def token_cache(pf: ProfilesFile, no_cache: bool = False) -> TokenCache | None:
 # --- tokens ----------------------------------------------------------------------------
 
 
-def obtain(args: argparse.Namespace, *, min_ttl: int | None = None,
-           no_cache: bool = False) -> tuple[Token, TokenRequest]:
+def obtain(
+    args: argparse.Namespace, *, min_ttl: int | None = None, no_cache: bool = False
+) -> tuple[Token, TokenRequest]:
     """The token `args` ask for: from the cache when it has time left, else fetched."""
     pf = load_profiles(args)
     profile = pick(args, pf)
@@ -84,24 +89,26 @@ def obtain(args: argparse.Namespace, *, min_ttl: int | None = None,
         from .core.errors import RuleError
 
         # asked for more time than a new token has: printing it would break the promise
-        raise RuleError(f"a new token for '{profile.name}' lives {int(token.lifetime)} s, "
-                        f"less than --min-ttl {min_ttl}",
-                        hint=f"this API hands out tokens of {int(token.lifetime)} s; ask "
-                             "for less")
+        raise RuleError(
+            f"a new token for '{profile.name}' lives {int(token.lifetime)} s, "
+            f"less than --min-ttl {min_ttl}",
+            hint=f"this API hands out tokens of {int(token.lifetime)} s; ask for less",
+        )
     return token, request
 
 
 def fetch(pf: ProfilesFile, request: TokenRequest, cache: TokenCache | None) -> Token:
     """A fresh token from the API, cached when it may be used. Synchronous on purpose: a
     one-shot command spends no time loading asyncio's event loop."""
-    from .core.sync_client import SyncAuthClient
     from .core.secrets import resolve_secret
     from .core.service import remember
+    from .core.sync_client import SyncAuthClient
 
     with SyncAuthClient(settings=pf.settings) as client:
         secret = resolve_secret(request.profile)
-        token = client.fetch_token(request.profile, secret, scopes=request.scopes,
-                                   project_id=request.project_id)
+        token = client.fetch_token(
+            request.profile, secret, scopes=request.scopes, project_id=request.project_id
+        )
     remember(cache, token)
     return token
 
@@ -137,8 +144,7 @@ def exec_(args: argparse.Namespace) -> int:
         print(f"csauth: error: command not found: {inert(args.cmd[0])}", file=sys.stderr)
         return 127
     except PermissionError:
-        print(f"csauth: error: cannot run {inert(args.cmd[0])}: permission denied",
-              file=sys.stderr)
+        print(f"csauth: error: cannot run {inert(args.cmd[0])}: permission denied", file=sys.stderr)
         return 126
 
 
@@ -153,8 +159,8 @@ def proxy(args: argparse.Namespace) -> int:
 
 
 def me(args: argparse.Namespace) -> int:
-    from .core.sync_client import SyncAuthClient
     from .core.secrets import resolve_secret
+    from .core.sync_client import SyncAuthClient
 
     pf = load_profiles(args)
     profile = pick(args, pf)
@@ -165,8 +171,9 @@ def me(args: argparse.Namespace) -> int:
         print(json.dumps(info.raw, indent=2, default=str))
         return EXIT_OK
     # every value below but the level is the server's or the file's: shown inert
-    print(inert(f"profile:   {profile.name} ({profile.level}-level, "
-                f"client_id {profile.client_id})"))
+    print(
+        inert(f"profile:   {profile.name} ({profile.level}-level, client_id {profile.client_id})")
+    )
     scopes = " ".join(info.scopes) if info.scopes is not None else "(not reported)"
     print(f"scopes:    {inert(scopes)}")
     if info.projects is None:
@@ -191,33 +198,50 @@ def list_(args: argparse.Namespace) -> int:
     for name in pf.order:
         profile = pf.profiles.get(name)
         errors = [str(p.message) for p in pf.errors_for(name)]
-        rows.append({
-            "name": name,
-            "valid": profile is not None,
-            "errors": errors,
-            "level": profile.level if profile else None,
-            "client_id": profile.client_id if profile else None,
-            "project_id": profile.project_id if profile else None,
-            "scopes": list(profile.scopes) if profile else [],
-            "secret": describe_source(profile) if profile else None,
-            "created": profile.created.isoformat() if profile and profile.created else None,
-            "description": profile.description if profile else "",
-        })
+        rows.append(
+            {
+                "name": name,
+                "valid": profile is not None,
+                "errors": errors,
+                "level": profile.level if profile else None,
+                "client_id": profile.client_id if profile else None,
+                "project_id": profile.project_id if profile else None,
+                "scopes": list(profile.scopes) if profile else [],
+                "secret": describe_source(profile) if profile else None,
+                "created": profile.created.isoformat() if profile and profile.created else None,
+                "description": profile.description if profile else "",
+            }
+        )
     if args.json:  # ensure_ascii (the default): controls and bidi marks as \uXXXX escapes
         print(json.dumps({"path": str(pf.path), "profiles": rows}, indent=2))
         return EXIT_OK
     if not pf.exists:
-        print(f"No profiles file at {inert(pf.path)}.\nAdd one with: csauth add NAME --level "
-              "project --client-id ID --scope metrics", file=sys.stderr)
+        print(
+            f"No profiles file at {inert(pf.path)}.\nAdd one with: csauth add NAME --level "
+            "project --client-id ID --scope metrics",
+            file=sys.stderr,
+        )
         return EXIT_OK
     if not rows:
         print(f"No profiles in {inert(pf.path)}. Add one with `csauth add`.", file=sys.stderr)
         return EXIT_OK
     headers = ("NAME", "LEVEL", "PROJECT", "SCOPES", "SECRET", "CREATED")
-    table = [headers] + [tuple(inert(cell) for cell in (  # names, scopes... from the file
-        (r["name"], r["level"] or "-", str(r["project_id"] or "-"), " ".join(r["scopes"]) or "-",
-         r["secret"] or "-", r["created"] or "-")
-        if r["valid"] else (r["name"], "INVALID", "", "; ".join(r["errors"]), "", "")))
+    table = [headers] + [
+        tuple(
+            inert(cell)
+            for cell in (  # names, scopes... from the file
+                (
+                    r["name"],
+                    r["level"] or "-",
+                    str(r["project_id"] or "-"),
+                    " ".join(r["scopes"]) or "-",
+                    r["secret"] or "-",
+                    r["created"] or "-",
+                )
+                if r["valid"]
+                else (r["name"], "INVALID", "", "; ".join(r["errors"]), "", "")
+            )
+        )
         for r in rows
     ]
     widths = [max(len(row[i]) for row in table) for i in range(len(headers) - 1)]
@@ -260,10 +284,10 @@ def one_line_secret(piped: str) -> str:
     text = piped[:-1] if piped.endswith("\n") else piped
     text = text[:-1] if text.endswith("\r") else text
     if "\n" in text or "\r" in text:
-        raise SecretError("the secret piped on stdin has more than one line; nothing was "
-                          "stored",
-                          hint="pipe the secret alone, e.g. `pass show cs/prod | head -n 1 | "
-                               "csauth add ...`")
+        raise SecretError(
+            "the secret piped on stdin has more than one line; nothing was stored",
+            hint="pipe the secret alone, e.g. `pass show cs/prod | head -n 1 | csauth add ...`",
+        )
     return text.strip()
 
 
@@ -296,8 +320,11 @@ def add(args: argparse.Namespace) -> int:
     from .core.redact import Secret, mask
     from .core.store import ProfileStore
 
-    fields: dict[str, Any] = {"level": args.level, "client_id": args.client_id,
-                              "scopes": args.scopes or ["metrics"]}
+    fields: dict[str, Any] = {
+        "level": args.level,
+        "client_id": args.client_id,
+        "scopes": args.scopes or ["metrics"],
+    }
     if args.project_id is not None:
         fields["project_id"] = args.project_id
     if args.description:
@@ -318,20 +345,26 @@ def add(args: argparse.Namespace) -> int:
     store = ProfileStore(paths.config_path(args.config))
     existing = store.load()
     if args.name in existing.order:
-        raise ConfigError(f"a profile named '{args.name}' already exists in {store.path}",
-                          hint="pick another name, or `csauth rm` it first")
+        raise ConfigError(
+            f"a profile named '{args.name}' already exists in {store.path}",
+            hint="pick another name, or `csauth rm` it first",
+        )
     twin = next((n for n in existing.order if n.casefold() == args.name.casefold()), None)
     if twin is not None:
-        raise ConfigError(f"profile not added: '{args.name}' differs from the profile "
-                          f"'{twin}' of {store.path} only by case",
-                          hint="pick a name that differs by more than case")
+        raise ConfigError(
+            f"profile not added: '{args.name}' differs from the profile "
+            f"'{twin}' of {store.path} only by case",
+            hint="pick a name that differs by more than case",
+        )
     from .core.secrets import describe_source
 
     secret_note = describe_source(new_profile)
     if not source.held and piped_input():
-        raise ConfigError(f"profile not added: a secret was piped on stdin, but --secret "
-                          f"{source.kind.value}:... says where the secret comes from",
-                          hint="pipe nothing, or use --secret keyring to store the piped secret")
+        raise ConfigError(
+            f"profile not added: a secret was piped on stdin, but --secret "
+            f"{source.kind.value}:... says where the secret comes from",
+            hint="pipe nothing, or use --secret keyring to store the piped secret",
+        )
     outcome, previous = None, None
     if source.held:
         secret = read_secret(args.name)
@@ -345,29 +378,32 @@ def add(args: argparse.Namespace) -> int:
             previous = stored_secret(args.client_id)
             replace = previous is not None and previous != new_secret
             if replace:
-                sharing = [n for n, p in existing.profiles.items()
-                           if p.client_id == args.client_id]
-                users = (", ".join(f"'{n}'" for n in sharing) if sharing
-                         else "no profile of this file")
+                sharing = [n for n, p in existing.profiles.items() if p.client_id == args.client_id]
+                users = (
+                    ", ".join(f"'{n}'" for n in sharing) if sharing else "no profile of this file"
+                )
                 if not args.replace_secret:
                     raise SecretConflictError(
                         f"profile not added: the keyring already holds a different secret "
                         f"for client_id {mask(args.client_id)}, used by {users}; it was kept",
                         hint="to replace it for every profile with this client_id, add "
-                             "--replace-secret (the new secret is tried with Contentsquare "
-                             "first)")
+                        "--replace-secret (the new secret is tried with Contentsquare "
+                        "first)",
+                    )
                 if not args.no_verify:
                     try:
                         prove_secret(existing, new_profile, new_secret)
                     except ApiError as exc:
-                        exc.message = (f"profile not added and secret not replaced: "
-                                       f"{exc.message}")
-                        exc.hint = (f"the keyring keeps the secret {users} use; "
-                                    "--replace-secret --no-verify stores the new one anyway")
+                        exc.message = f"profile not added and secret not replaced: {exc.message}"
+                        exc.hint = (
+                            f"the keyring keeps the secret {users} use; "
+                            "--replace-secret --no-verify stores the new one anyway"
+                        )
                         raise
             outcome = store_secret(args.client_id, new_secret, replace=replace)
-            secret_note = "keyring" + (f"; the stored secret was replaced for {users}"
-                                       if outcome == "replaced" else "")
+            secret_note = "keyring" + (
+                f"; the stored secret was replaced for {users}" if outcome == "replaced" else ""
+            )
     try:
         store.add(args.name, fields)
     except BaseException:
@@ -381,8 +417,10 @@ def add(args: argparse.Namespace) -> int:
     if outcome == "replaced":
         count = TokenCache(paths.token_cache_path()).forget(args.client_id)
         secret_note += f"; {count} cached token(s) of that client_id dropped"
-    print(inert(f"added profile '{args.name}' to {store.path} (secret: {secret_note})"),
-          file=sys.stderr)
+    print(
+        inert(f"added profile '{args.name}' to {store.path} (secret: {secret_note})"),
+        file=sys.stderr,
+    )
     return EXIT_OK
 
 
@@ -396,8 +434,9 @@ def rm(args: argparse.Namespace) -> int:
         pf.get(args.name)  # raises the "no profile named ..." error with the known names
     notes = []
     if profile is not None:
-        shared = any(p.client_id == profile.client_id for n, p in pf.profiles.items()
-                     if n != args.name)
+        shared = any(
+            p.client_id == profile.client_id for n, p in pf.profiles.items() if n != args.name
+        )
         if profile.secret.kind is SecretKind.KEYRING and not args.keep_secret and not shared:
             from .core.secrets import delete_secret
 
@@ -432,7 +471,6 @@ def forget(args: argparse.Namespace) -> int:
 # --- import / export -------------------------------------------------------------------
 
 
-
 def import_(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -443,31 +481,46 @@ def import_(args: argparse.Namespace) -> int:
 
     store = ProfileStore(paths.config_path(args.config))
     rows = read_rows(Path(args.file), args.format)
-    plan = plan_import(rows, store.load(), args.overwrite, secrets=args.secrets,
-                       allow_secret_sources=args.allow_secret_sources,
-                       allow_auth_url=args.allow_auth_url)
+    plan = plan_import(
+        rows,
+        store.load(),
+        args.overwrite,
+        secrets=args.secrets,
+        allow_secret_sources=args.allow_secret_sources,
+        allow_auth_url=args.allow_auth_url,
+    )
     for outcome in plan.outcomes:
         print(outcome.line(dry_run=args.dry_run), file=sys.stderr)
     done = len(plan.outcomes) - len(plan.failed)
     refused = len(plan.secrets_refused)
     if args.dry_run:
-        print(f"dry run: {done} to import, {len(plan.failed)} not; nothing was changed",
-              file=sys.stderr)
+        print(
+            f"dry run: {done} to import, {len(plan.failed)} not; nothing was changed",
+            file=sys.stderr,
+        )
     else:
         existing = store.load()
 
         def prove(name: str, fields: dict[str, Any], secret) -> None:
             prove_secret(existing, proof_profile(existing, name, fields), secret)
 
-        notes = apply_import(plan, store, args.secrets, replace_secret=args.replace_secret,
-                             prove=None if args.no_verify else prove)
+        notes = apply_import(
+            plan,
+            store,
+            args.secrets,
+            replace_secret=args.replace_secret,
+            prove=None if args.no_verify else prove,
+        )
         for note in notes:
             print(inert(note), file=sys.stderr)
         for client_id in sorted(notes.replaced):  # their tokens came from the old secret
             TokenCache(paths.token_cache_path()).forget(client_id)
         refused = notes.refused
-        print(f"imported {done} profile(s) into {store.path}"
-              + (f"; {len(plan.failed)} not imported" if plan.failed else ""), file=sys.stderr)
+        print(
+            f"imported {done} profile(s) into {store.path}"
+            + (f"; {len(plan.failed)} not imported" if plan.failed else ""),
+            file=sys.stderr,
+        )
     return EXIT_CONFIG if plan.rejected or refused else EXIT_OK
 
 
@@ -478,11 +531,16 @@ def export(args: argparse.Namespace) -> int:
     from .core.transfer import export_profiles
 
     pf = load_profiles(args, settings=False)  # exported without [settings]
-    chosen = [p for p in pf.profiles.values()
-              if not args.profiles or any(fnmatchcase(p.name, g) for g in args.profiles)]
+    chosen = [
+        p
+        for p in pf.profiles.values()
+        if not args.profiles or any(fnmatchcase(p.name, g) for g in args.profiles)
+    ]
     if args.profiles and not chosen:
-        raise ConfigError(f"no profile matches {' '.join(args.profiles)}; nothing was "
-                          "exported", hint="`csauth list` shows the profiles")
+        raise ConfigError(
+            f"no profile matches {' '.join(args.profiles)}; nothing was exported",
+            hint="`csauth list` shows the profiles",
+        )
     text = export_profiles(chosen, args.format)
     if args.output:
         from pathlib import Path
@@ -510,8 +568,10 @@ class Progress:
             return
         width = 30
         filled = int(width * self.done / self.total)
-        sys.stderr.write(f"\raudit [{'#' * filled}{'.' * (width - filled)}] "
-                         f"{self.done}/{self.total} {inert(result.profile)[:30]:<30}")
+        sys.stderr.write(
+            f"\raudit [{'#' * filled}{'.' * (width - filled)}] "
+            f"{self.done}/{self.total} {inert(result.profile)[:30]:<30}"
+        )
         sys.stderr.flush()
 
     def close(self) -> None:
@@ -530,8 +590,9 @@ def audit(args: argparse.Namespace) -> int:
     from .core.service import TokenService
 
     pf = load_profiles(args)
-    names = [n for n in pf.order
-             if not args.profiles or any(fnmatchcase(n, g) for g in args.profiles)]
+    names = [
+        n for n in pf.order if not args.profiles or any(fnmatchcase(n, g) for g in args.profiles)
+    ]
     if args.profiles and not names:
         raise ConfigError(f"no profile matches {' '.join(args.profiles)}")
     progress = Progress(sum(1 for n in names if n in pf.profiles))
@@ -540,10 +601,16 @@ def audit(args: argparse.Namespace) -> int:
     async def run():
         async with AuthClient(settings=pf.settings) as client:
             service = TokenService(pf.settings, client, cache=cache)
-            return await run_audit(pf, service=service, client=client, names=names,
-                                   concurrency=args.concurrency,
-                                   cache_path=cache.path if cache else None,
-                                   on_result=progress.step, fresh=not args.cached)
+            return await run_audit(
+                pf,
+                service=service,
+                client=client,
+                names=names,
+                concurrency=args.concurrency,
+                cache_path=cache.path if cache else None,
+                on_result=progress.step,
+                fresh=not args.cached,
+            )
 
     try:
         report = asyncio.run(run())
@@ -557,8 +624,11 @@ def audit(args: argparse.Namespace) -> int:
 
         atomic_write(Path(args.output), text)
         counts = report.counts()
-        print(f"audit report written to {inert(args.output)}: {counts['error']} errors, "
-              f"{counts['warning']} warnings", file=sys.stderr)
+        print(
+            f"audit report written to {inert(args.output)}: {counts['error']} errors, "
+            f"{counts['warning']} warnings",
+            file=sys.stderr,
+        )
     else:
         sys.stdout.write(text)
     return report.exit_code
@@ -582,8 +652,11 @@ def doctor(args: argparse.Namespace) -> int:
         pf = load(path)
         problems = pf.problems
         errors = [p for p in problems if p.severity == "error"]
-        state = (f"{len(pf.profiles)} profile(s)" + (f", {len(errors)} problem(s)" if errors else "")
-                 if pf.exists else "not created yet")
+        state = (
+            f"{len(pf.profiles)} profile(s)" + (f", {len(errors)} problem(s)" if errors else "")
+            if pf.exists
+            else "not created yet"
+        )
     except ProfilesSyntaxError as exc:
         state = f"unreadable: {exc}"
     print(inert(f"profiles file:  {path} ({state})"))
@@ -597,8 +670,7 @@ def doctor(args: argparse.Namespace) -> int:
     works, detail = keyring_status()
     print(inert(f"keyring:        {'works' if works else 'NOT AVAILABLE'}: {detail}"))
     cache_path = paths.token_cache_path()
-    print(inert(f"token cache:    {cache_path} "
-                f"({'present' if cache_path.exists() else 'empty'})"))
+    print(inert(f"token cache:    {cache_path} ({'present' if cache_path.exists() else 'empty'})"))
     from .core.clipboard import describe_method
 
     print(inert(f"clipboard:      {describe_method()}"))

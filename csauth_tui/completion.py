@@ -61,16 +61,19 @@ def commands(parser: argparse.ArgumentParser, path: str = "", help: str = "") ->
     nested = []
     for action in parser._actions:  # noqa: SLF001 - see the module's docstring
         if isinstance(action.choices, dict):  # subcommands
-            helps = {a.dest: a.help or ""  # noqa: SLF001 - argparse's subparsers action,
-                     for a in action._get_subactions()}  # type: ignore[attr-defined]
+            helps = {
+                a.dest: a.help or ""  # noqa: SLF001 - argparse's subparsers action,
+                for a in action._get_subactions()
+            }  # type: ignore[attr-defined]
             for name, sub in action.choices.items():
                 if name.startswith("_") or name not in helps:
                     continue
                 command.subcommands.append(name)
                 nested.append((sub, f"{path} {name}".strip(), helps[name]))
         elif action.option_strings:
-            command.options.append(Option(list(action.option_strings), kind_of(path, action),
-                                          action.help or ""))
+            command.options.append(
+                Option(list(action.option_strings), kind_of(path, action), action.help or "")
+            )
         else:
             command.positionals.append((kind_of(path, action), action.nargs in ("*", "+")))
     yield command
@@ -108,8 +111,11 @@ def names(args: argparse.Namespace) -> int:
 def sh_word(text: str) -> str:
     """`text` in double quotes for a case pattern or a word list (only safe characters
     reach here: option names, choices, command names)."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$")\
-        .replace("`", "\\`") + '"'
+    return (
+        '"'
+        + text.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$").replace("`", "\\`")
+        + '"'
+    )
 
 
 def helpers(found: list[Command]) -> str:
@@ -118,14 +124,19 @@ def helpers(found: list[Command]) -> str:
     subs, opts, values, positionals = [], [], [], []
     for c in found:
         if c.subcommands:
-            subs.append(f"        {sh_word(c.path)}) _csauth_r={sh_word(' '.join(c.subcommands))};;")
-        opts.append(f"        {sh_word(c.path)}) _csauth_r="
-                    f"{sh_word(' '.join(f for o in c.options for f in o.flags))};;")
+            subs.append(
+                f"        {sh_word(c.path)}) _csauth_r={sh_word(' '.join(c.subcommands))};;"
+            )
+        opts.append(
+            f"        {sh_word(c.path)}) _csauth_r="
+            f"{sh_word(' '.join(f for o in c.options for f in o.flags))};;"
+        )
         for o in c.options:
             if o.kind:
                 for flag in o.flags:
-                    values.append(f"        {sh_word(c.path + ' ' + flag)}) "
-                                  f"_csauth_r={sh_word(o.kind)};;")
+                    values.append(
+                        f"        {sh_word(c.path + ' ' + flag)}) _csauth_r={sh_word(o.kind)};;"
+                    )
         for i, (kind, repeats) in enumerate(c.positionals):
             if kind and kind != "any":
                 pattern = (sh_word(f"{c.path} ") + "*") if repeats else sh_word(f"{c.path} {i}")
@@ -133,19 +144,29 @@ def helpers(found: list[Command]) -> str:
 
     def case(name: str, doc: str, subject: str, rows: list[str]) -> str:
         body = "\n".join(rows + ['        *) _csauth_r="";;'])
-        return (f"{name}() {{  # {doc}\n    case {subject} in\n{body}\n    esac\n}}\n")
+        return f"{name}() {{  # {doc}\n    case {subject} in\n{body}\n    esac\n}}\n"
 
-    return "".join([
-        case("_csauth_subs", "$1: a command -> its subcommands", '"$1"', subs),
-        case("_csauth_opts", "$1: a command -> its options", '"$1"', opts),
-        case("_csauth_value", "$1 $2: a command and an option -> what its value is "
-             "(empty: a flag)", '"$1 $2"', values),
-        case("_csauth_pos", "$1 $2: a command and a positional's index -> what it is",
-             '"$1 $2"', positionals),
-        "_csauth_names() {  # $1: the --config typed on the line, if any\n"
-        '    if [[ -n $1 ]]; then command csauth --config "$1" _names 2>/dev/null\n'
-        "    else command csauth _names 2>/dev/null; fi\n}\n",
-    ])
+    return "".join(
+        [
+            case("_csauth_subs", "$1: a command -> its subcommands", '"$1"', subs),
+            case("_csauth_opts", "$1: a command -> its options", '"$1"', opts),
+            case(
+                "_csauth_value",
+                "$1 $2: a command and an option -> what its value is (empty: a flag)",
+                '"$1 $2"',
+                values,
+            ),
+            case(
+                "_csauth_pos",
+                "$1 $2: a command and a positional's index -> what it is",
+                '"$1 $2"',
+                positionals,
+            ),
+            "_csauth_names() {  # $1: the --config typed on the line, if any\n"
+            '    if [[ -n $1 ]]; then command csauth --config "$1" _names 2>/dev/null\n'
+            "    else command csauth _names 2>/dev/null; fi\n}\n",
+        ]
+    )
 
 
 # Walks the words before the cursor: which command they name (_cp), the option waiting
@@ -177,8 +198,7 @@ WALK = """\
 
 
 def bash(found: list[Command]) -> str:
-    walk = (WALK.replace("WORDS", "COMP_WORDS").replace("FIRST", "1")
-            .replace("LAST", "COMP_CWORD"))
+    walk = WALK.replace("WORDS", "COMP_WORDS").replace("FIRST", "1").replace("LAST", "COMP_CWORD")
     return f"""\
 # bash completion for csauth: generated by `csauth completion bash`. Install it with
 #   csauth completion bash > ~/.local/share/bash-completion/completions/csauth
@@ -264,7 +284,7 @@ def fish(found: list[Command]) -> str:
         "    set -l words (commandline -opc)",
         "    set -l config",
         "    for i in (seq (count $words))",
-        "        if test \"$words[$i]\" = --config; and test $i -lt (count $words)",
+        '        if test "$words[$i]" = --config; and test $i -lt (count $words)',
         "            set config --config $words[(math $i + 1)]",
         "        end",
         "    end",
@@ -299,13 +319,16 @@ def fish(found: list[Command]) -> str:
             sub = by_path[f"{c.path} {name}".strip()]
             lines.append(f"complete -c csauth {when} -a {name} -d {fish_quote(short(sub.help))}")
         for o in c.options:
-            flags = " ".join(f"-l {f[2:]}" if f.startswith("--") else f"-s {f[1:]}"
-                             for f in o.flags)
+            flags = " ".join(
+                f"-l {f[2:]}" if f.startswith("--") else f"-s {f[1:]}" for f in o.flags
+            )
             described = f" -d {fish_quote(short(o.help))}" if o.help else ""
-            lines.append(f"complete -c csauth {when} {flags} {values(o.kind)}".rstrip()
-                         + described)
+            lines.append(f"complete -c csauth {when} {flags} {values(o.kind)}".rstrip() + described)
         for kind, _ in c.positionals:
             if kind and kind != "any" and not c.subcommands:
-                lines.append(f"complete -c csauth {when} {values(kind)}".replace(" -x ", " ")
-                             .replace(" -r -F", " -F"))
+                lines.append(
+                    f"complete -c csauth {when} {values(kind)}".replace(" -x ", " ").replace(
+                        " -r -F", " -F"
+                    )
+                )
     return "\n".join(lines) + "\n"

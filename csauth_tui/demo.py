@@ -57,9 +57,10 @@ def demo_environment(token_lifetime: float = 3600) -> Iterator[DemoEnvironment]:
 
     saved_env = dict(os.environ)
     previous_keyring = keyring.get_keyring()
-    with tempfile.TemporaryDirectory(prefix="csauth-demo-") as tmp, FakeContentsquare(
-        DEMO_CREDENTIALS, token_lifetime=token_lifetime
-    ) as fake:
+    with (
+        tempfile.TemporaryDirectory(prefix="csauth-demo-") as tmp,
+        FakeContentsquare(DEMO_CREDENTIALS, token_lifetime=token_lifetime) as fake,
+    ):
         root = Path(tmp)
         config = root / "profiles.toml"
         text, secrets = demo_profiles_toml(fake.url)

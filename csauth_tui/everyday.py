@@ -13,7 +13,6 @@ from .core.errors import EXIT_OK, ApiError, ConfigError, SecretError
 from .core.profiles import SecretKind
 from .core.text import control_error, inert
 
-
 # --- csauth use --------------------------------------------------------------------------
 
 
@@ -32,8 +31,10 @@ def use(args: argparse.Namespace) -> int:
     if args.name is None:
         default = default_of(pf)
         if default is None:
-            print(f"no default profile (set one with `csauth use NAME`, or export "
-                  f"{ENV_VAR}=NAME)", file=sys.stderr)
+            print(
+                f"no default profile (set one with `csauth use NAME`, or export {ENV_VAR}=NAME)",
+                file=sys.stderr,
+            )
             return EXIT_OK
         check(pf, default)  # an unknown one is an error, saying where it came from
         print(default.name)
@@ -41,8 +42,10 @@ def use(args: argparse.Namespace) -> int:
         return EXIT_OK
     profile = pf.get(args.name)  # unknown or invalid: refused, with its reasons
     store.set_setting("default_profile", profile.name)
-    print(f"default profile: '{profile.name}' (default_profile in [settings] of {store.path})",
-          file=sys.stderr)
+    print(
+        f"default profile: '{profile.name}' (default_profile in [settings] of {store.path})",
+        file=sys.stderr,
+    )
     env_note(profile.name)
     return EXIT_OK
 
@@ -52,8 +55,11 @@ def env_note(name: str | None) -> None:
 
     current = os.environ.get(ENV_VAR, "")
     if current and current != name:
-        print(f"note: ${ENV_VAR} is set to '{inert(current)}' in this environment and wins "
-              "over the setting", file=sys.stderr)
+        print(
+            f"note: ${ENV_VAR} is set to '{inert(current)}' in this environment and wins "
+            "over the setting",
+            file=sys.stderr,
+        )
 
 
 # --- csauth secret set -------------------------------------------------------------------
@@ -66,16 +72,22 @@ def instead(profile, path) -> str:
     source = profile.secret
     where = describe_source(profile)
     if source.kind is SecretKind.ENV:
-        return (f"profile '{profile.name}' reads its secret from {where}: put the new secret "
-                f"in that variable wherever it is set (and its client_id in {path} if it "
-                "changed)")
+        return (
+            f"profile '{profile.name}' reads its secret from {where}: put the new secret "
+            f"in that variable wherever it is set (and its client_id in {path} if it "
+            "changed)"
+        )
     if source.kind is SecretKind.COMMAND:
-        return (f"profile '{profile.name}' gets its secret from a command: store the new "
-                f"secret where that command reads it (e.g. `pass edit ...`), and its "
-                f"client_id in {path} if it changed")
-    return (f"profile '{profile.name}' keeps its secret in plaintext in {path}: delete its "
-            "client_secret line (the profile then uses the keyring) and run `csauth secret "
-            f"set {profile.name}` to store the new one there")
+        return (
+            f"profile '{profile.name}' gets its secret from a command: store the new "
+            f"secret where that command reads it (e.g. `pass edit ...`), and its "
+            f"client_id in {path} if it changed"
+        )
+    return (
+        f"profile '{profile.name}' keeps its secret in plaintext in {path}: delete its "
+        "client_secret line (the profile then uses the keyring) and run `csauth secret "
+        f"set {profile.name}` to store the new one there"
+    )
 
 
 def secret_set(args: argparse.Namespace) -> int:
@@ -93,26 +105,40 @@ def secret_set(args: argparse.Namespace) -> int:
         raise ConfigError(f"secret not changed: {instead(profile, store.path)}")
     old_id = profile.client_id
     new_id = old_id if args.client_id is None else args.client_id.strip()
-    problem = "client_id must not be empty" if not new_id else control_error("client_id",
-                                                                               new_id)
+    problem = "client_id must not be empty" if not new_id else control_error("client_id", new_id)
     if problem:
         raise ConfigError(f"secret not changed: {problem}")
     moving = new_id != old_id
     # the keyring holds one secret per client_id: every keyring profile naming it shares it
-    sharing = [p for p in pf.profiles.values() if p.client_id == old_id
-               and p.secret.kind is SecretKind.KEYRING]
+    sharing = [
+        p
+        for p in pf.profiles.values()
+        if p.client_id == old_id and p.secret.kind is SecretKind.KEYRING
+    ]
     names = ", ".join(f"'{p.name}'" for p in sharing)
-    elsewhere = [p for p in pf.profiles.values() if p.client_id == old_id
-                 and p.secret.kind is not SecretKind.KEYRING]
-    already = ([p for p in pf.profiles.values() if p.client_id == new_id
-                and p.secret.kind is SecretKind.KEYRING]
-               if moving else [])
+    elsewhere = [
+        p
+        for p in pf.profiles.values()
+        if p.client_id == old_id and p.secret.kind is not SecretKind.KEYRING
+    ]
+    already = (
+        [
+            p
+            for p in pf.profiles.values()
+            if p.client_id == new_id and p.secret.kind is SecretKind.KEYRING
+        ]
+        if moving
+        else []
+    )
 
     secret = Secret(read_secret(profile.name, "New client secret"))
     previous_new = stored_secret(new_id)
     if not moving and previous_new == secret:
-        print(f"the keyring already holds this secret for client_id {mask(old_id)} "
-              f"({names}); nothing changed", file=sys.stderr)
+        print(
+            f"the keyring already holds this secret for client_id {mask(old_id)} "
+            f"({names}); nothing changed",
+            file=sys.stderr,
+        )
         return EXIT_OK
     conflict = moving and previous_new is not None and previous_new != secret
     if conflict and args.no_verify:
@@ -120,14 +146,21 @@ def secret_set(args: argparse.Namespace) -> int:
         raise SecretConflictError(
             f"secret not changed: the keyring already holds a different secret for the new "
             f"client_id {mask(new_id)} (used by {users}), and --no-verify leaves nothing to "
-            "tell which one is right", hint="run it without --no-verify")
+            "tell which one is right",
+            hint="run it without --no-verify",
+        )
     if moving:
-        print(f"client_id {mask(old_id)} -> {mask(new_id)} for {names}"
-              + (f" (already on it: {', '.join(repr(p.name) for p in already)})"
-                 if already else ""), file=sys.stderr)
+        print(
+            f"client_id {mask(old_id)} -> {mask(new_id)} for {names}"
+            + (f" (already on it: {', '.join(repr(p.name) for p in already)})" if already else ""),
+            file=sys.stderr,
+        )
     for other in elsewhere:
-        print(f"note: '{other.name}' also has client_id {mask(old_id)} but does not use the "
-              "keyring: left as it is (update its secret where it lives)", file=sys.stderr)
+        print(
+            f"note: '{other.name}' also has client_id {mask(old_id)} but does not use the "
+            "keyring: left as it is (update its secret where it lives)",
+            file=sys.stderr,
+        )
 
     candidate = dataclasses.replace(profile, client_id=new_id)
     if not args.no_verify:
@@ -135,8 +168,10 @@ def secret_set(args: argparse.Namespace) -> int:
             proved = prove(pf, candidate, secret, prove_secret)
         except ApiError as exc:
             exc.message = f"secret not changed: {exc.message}"
-            exc.hint = (f"the keyring keeps the secret {names} use; `csauth secret set "
-                        f"{profile.name} --no-verify` stores the new one anyway")
+            exc.hint = (
+                f"the keyring keeps the secret {names} use; `csauth secret set "
+                f"{profile.name} --no-verify` stores the new one anyway"
+            )
             raise
         print(f"Contentsquare accepted the new secret ({proved})", file=sys.stderr)
 
@@ -159,20 +194,28 @@ def secret_set(args: argparse.Namespace) -> int:
 
     cache = TokenCache(paths.token_cache_path())
     dropped = cache.forget(old_id) + (cache.forget(new_id) if moving else 0)
-    print(f"secret {outcome} in the keyring for client_id {mask(new_id)}, used by {names}; "
-          f"{dropped} cached token(s) dropped", file=sys.stderr)
+    print(
+        f"secret {outcome} in the keyring for client_id {mask(new_id)}, used by {names}; "
+        f"{dropped} cached token(s) dropped",
+        file=sys.stderr,
+    )
     if moving:
         if args.no_verify:
-            print(f"the old secret stays in the keyring under client_id {mask(old_id)}: "
-                  "nothing proved the new pair works (run `csauth secret set "
-                  f"{profile.name}` again, or `csauth token {profile.name}` to try it)",
-                  file=sys.stderr)
+            print(
+                f"the old secret stays in the keyring under client_id {mask(old_id)}: "
+                "nothing proved the new pair works (run `csauth secret set "
+                f"{profile.name}` again, or `csauth token {profile.name}` to try it)",
+                file=sys.stderr,
+            )
         else:  # no profile of this file names it now; the pair is being retired
             try:
                 if delete_secret(old_id):
-                    print(f"the old secret (client_id {mask(old_id)}) was removed from the "
-                          "keyring; delete the old credential in the Contentsquare console "
-                          "once nothing uses it", file=sys.stderr)
+                    print(
+                        f"the old secret (client_id {mask(old_id)}) was removed from the "
+                        "keyring; delete the old credential in the Contentsquare console "
+                        "once nothing uses it",
+                        file=sys.stderr,
+                    )
             except SecretError as exc:
                 print(f"the old keyring entry was left: {exc.message}", file=sys.stderr)
     return EXIT_OK
@@ -194,6 +237,7 @@ def prove(pf, profile, secret, prove_secret) -> str:
         from .core.errors import RefusedError
         from .core.redact import mask
 
-        raise RefusedError(f"/me answered for client_id {mask(inert(str(said)))}, not "
-                           f"{mask(profile.client_id)}")
+        raise RefusedError(
+            f"/me answered for client_id {mask(inert(str(said)))}, not {mask(profile.client_id)}"
+        )
     return "a token, and /me for the same client_id"

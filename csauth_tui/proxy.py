@@ -43,9 +43,9 @@ from .core.answers import endpoint_trusted, response_error
 from .core.errors import ConfigError, CsauthError, TokenExpiredError
 from .core.kinds import CallKind
 from .core.profiles import SecretKind
-from .core.urls import is_loopback
 from .core.text import inert
 from .core.tokens import Token, iso_utc, utcnow
+from .core.urls import is_loopback
 
 MAX_HEAD = 64 * 1024  # request line + headers
 MAX_HEADERS = 100
@@ -53,10 +53,19 @@ MAX_REQUEST_BODY = 32 * 1024 * 1024
 MAX_RESPONSE_BODY = 2 * 1024 * 1024 * 1024  # a big data export, streamed; past this: cut
 MAX_ERROR_BODY = 1024 * 1024  # a 401 is read whole to see whether it says JWT_EXPIRED
 STOP_GRACE = 10.0  # seconds requests in flight get to finish on Ctrl-C / SIGTERM
-HOP_BY_HOP = frozenset({
-    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection",
-    "te", "trailer", "transfer-encoding", "upgrade",
-})
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
 NOT_FORWARDED = HOP_BY_HOP | {"host", "authorization", "content-length", "expect"}
 _TOKEN_CHARS = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")  # an HTTP header name / method
 
@@ -80,10 +89,18 @@ class _Request:
     started: float = field(default_factory=time.perf_counter)
 
 
-REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
-           413: "Content Too Large", 431: "Request Header Fields Too Large",
-           502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout",
-           505: "HTTP Version Not Supported"}
+REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    413: "Content Too Large",
+    431: "Request Header Fields Too Large",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+    505: "HTTP Version Not Supported",
+}
 
 
 def _header(headers: list[tuple[str, str]], name: str) -> list[str]:
@@ -129,16 +146,28 @@ class Proxy:
             import ssl
 
             path = Path(settings.ca_bundle).expanduser()
-            verify = (ssl.create_default_context(capath=str(path)) if path.is_dir()
-                      else ssl.create_default_context(cafile=str(path)))
+            verify = (
+                ssl.create_default_context(capath=str(path))
+                if path.is_dir()
+                else ssl.create_default_context(cafile=str(path))
+            )
         token = self.source.peek() or self.source.current()
-        limits = httpx.Limits(max_connections=self.limit.limit + 2,
-                              max_keepalive_connections=self.limit.limit)
-        transport = (httpx.AsyncHTTPTransport(verify=verify, limits=limits)
-                     if reached_directly(token.endpoint) else None)
+        limits = httpx.Limits(
+            max_connections=self.limit.limit + 2, max_keepalive_connections=self.limit.limit
+        )
+        transport = (
+            httpx.AsyncHTTPTransport(verify=verify, limits=limits)
+            if reached_directly(token.endpoint)
+            else None
+        )
         return httpx.AsyncClient(
-            timeout=httpx.Timeout(self.timeout, connect=10.0), limits=limits,
-            verify=verify, trust_env=True, follow_redirects=False, transport=transport)
+            timeout=httpx.Timeout(self.timeout, connect=10.0),
+            limits=limits,
+            verify=verify,
+            trust_env=True,
+            follow_redirects=False,
+            transport=transport,
+        )
 
     async def start_unix(self, path: Path) -> str:
         path = Path(path)
@@ -146,8 +175,9 @@ class Proxy:
         self._http = await asyncio.to_thread(self._upstream)
         old_umask = os.umask(0o177)  # the socket is born 0600: no window for anyone else
         try:
-            self._server = await asyncio.start_unix_server(self._accept, path=str(path),
-                                                           limit=MAX_HEAD)
+            self._server = await asyncio.start_unix_server(
+                self._accept, path=str(path), limit=MAX_HEAD
+            )
         finally:
             os.umask(old_umask)
         os.chmod(path, 0o600)
@@ -158,13 +188,16 @@ class Proxy:
 
     async def start_tcp(self, host: str = "127.0.0.1", port: int = 0) -> str:
         if not is_loopback(host):
-            raise ConfigError(f"the proxy listens on loopback only, not {host}",
-                              hint="use 127.0.0.1, ::1 or localhost (or the default Unix socket)")
+            raise ConfigError(
+                f"the proxy listens on loopback only, not {host}",
+                hint="use 127.0.0.1, ::1 or localhost (or the default Unix socket)",
+            )
         if self.prefix is None:
             self.prefix = "/" + secrets.token_urlsafe(18)
         self._http = await asyncio.to_thread(self._upstream)
-        self._server = await asyncio.start_server(self._accept, host=host, port=port,
-                                                  limit=MAX_HEAD)
+        self._server = await asyncio.start_server(
+            self._accept, host=host, port=port, limit=MAX_HEAD
+        )
         bound = self._server.sockets[0].getsockname()
         shown = f"[{bound[0]}]" if ":" in bound[0] else bound[0]
         self._renewing = asyncio.Lock()
@@ -233,18 +266,21 @@ class Proxy:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(writer.wait_closed(), 1)
 
-    async def _read_request(self, reader: asyncio.StreamReader,
-                            writer: asyncio.StreamWriter) -> _Request | None:
+    async def _read_request(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> _Request | None:
         try:
             head = await reader.readuntil(b"\r\n\r\n")
         except asyncio.IncompleteReadError as exc:
             if exc.partial.strip():
-                raise _Refused(400, "CSAUTH_PROXY_BAD_REQUEST", "incomplete request",
-                               close=True) from None
+                raise _Refused(
+                    400, "CSAUTH_PROXY_BAD_REQUEST", "incomplete request", close=True
+                ) from None
             return None  # the client closed an idle connection
         except asyncio.LimitOverrunError:
-            raise _Refused(431, "CSAUTH_PROXY_BAD_REQUEST", "request headers too large",
-                           close=True) from None
+            raise _Refused(
+                431, "CSAUTH_PROXY_BAD_REQUEST", "request headers too large", close=True
+            ) from None
         started = time.perf_counter()
         lines = head[:-4].decode("latin-1").split("\r\n")
         parts = lines[0].split(" ")
@@ -252,43 +288,60 @@ class Proxy:
             raise _Refused(400, "CSAUTH_PROXY_BAD_REQUEST", "malformed request line", close=True)
         method, target, version = parts
         if version not in ("HTTP/1.1", "HTTP/1.0"):
-            raise _Refused(505, "CSAUTH_PROXY_BAD_REQUEST", "only HTTP/1.1 and 1.0 are spoken",
-                           close=True)
+            raise _Refused(
+                505, "CSAUTH_PROXY_BAD_REQUEST", "only HTTP/1.1 and 1.0 are spoken", close=True
+            )
         headers: list[tuple[str, str]] = []
         for line in lines[1:]:
             name, colon, value = line.partition(":")
             if not colon or not _TOKEN_CHARS.match(name) or len(headers) >= MAX_HEADERS:
                 raise _Refused(400, "CSAUTH_PROXY_BAD_REQUEST", "malformed header", close=True)
             headers.append((name, value.strip(" \t")))
-        connection = {t.strip().lower() for v in _header(headers, "connection")
-                      for t in v.split(",")}
-        keep_alive = ("close" not in connection if version == "HTTP/1.1"
-                      else "keep-alive" in connection)
-        request = _Request(method, target, version, headers, keep_alive=keep_alive,
-                           started=started)
+        connection = {
+            t.strip().lower() for v in _header(headers, "connection") for t in v.split(",")
+        }
+        keep_alive = (
+            "close" not in connection if version == "HTTP/1.1" else "keep-alive" in connection
+        )
+        request = _Request(method, target, version, headers, keep_alive=keep_alive, started=started)
         request.body = await self._read_body(reader, writer, request)
         return request
 
-    async def _read_body(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                         request: _Request) -> bytes:
+    async def _read_body(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: _Request
+    ) -> bytes:
         headers = request.headers
-        encodings = [t.strip().lower() for v in _header(headers, "transfer-encoding")
-                     for t in v.split(",") if t.strip()]
+        encodings = [
+            t.strip().lower()
+            for v in _header(headers, "transfer-encoding")
+            for t in v.split(",")
+            if t.strip()
+        ]
         lengths = set(_header(headers, "content-length"))
         if encodings and lengths:  # both: the way request smuggling starts
-            raise _Refused(400, "CSAUTH_PROXY_BAD_REQUEST",
-                           "both Transfer-Encoding and Content-Length", close=True)
+            raise _Refused(
+                400,
+                "CSAUTH_PROXY_BAD_REQUEST",
+                "both Transfer-Encoding and Content-Length",
+                close=True,
+            )
         if encodings and encodings != ["chunked"]:
-            raise _Refused(400, "CSAUTH_PROXY_BAD_REQUEST",
-                           "unsupported Transfer-Encoding", close=True)
+            raise _Refused(
+                400, "CSAUTH_PROXY_BAD_REQUEST", "unsupported Transfer-Encoding", close=True
+            )
         if len(lengths) > 1 or (lengths and not next(iter(lengths)).isdigit()):
             raise _Refused(400, "CSAUTH_PROXY_BAD_REQUEST", "bad Content-Length", close=True)
         size = int(next(iter(lengths))) if lengths else 0
         if size > MAX_REQUEST_BODY:
-            raise _Refused(413, "CSAUTH_PROXY_TOO_LARGE",
-                           f"request body over {MAX_REQUEST_BODY // 2**20} MiB", close=True)
-        if (size or encodings) and any(v.lower() == "100-continue"
-                                       for v in _header(headers, "expect")):
+            raise _Refused(
+                413,
+                "CSAUTH_PROXY_TOO_LARGE",
+                f"request body over {MAX_REQUEST_BODY // 2**20} MiB",
+                close=True,
+            )
+        if (size or encodings) and any(
+            v.lower() == "100-continue" for v in _header(headers, "expect")
+        ):
             writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
             await writer.drain()
         if not encodings:
@@ -307,8 +360,12 @@ class Proxy:
                 return b"".join(chunks)
             total += length
             if total > MAX_REQUEST_BODY:
-                raise _Refused(413, "CSAUTH_PROXY_TOO_LARGE",
-                               f"request body over {MAX_REQUEST_BODY // 2**20} MiB", close=True)
+                raise _Refused(
+                    413,
+                    "CSAUTH_PROXY_TOO_LARGE",
+                    f"request body over {MAX_REQUEST_BODY // 2**20} MiB",
+                    close=True,
+                )
             chunks.append(await reader.readexactly(length))
             if await reader.readexactly(2) != b"\r\n":
                 raise _Refused(400, "CSAUTH_PROXY_BAD_REQUEST", "bad chunk", close=True)
@@ -319,23 +376,33 @@ class Proxy:
         """The /v1/... target to forward, or _Refused."""
         target = request.target
         if not target.startswith("/"):
-            raise _Refused(400, "CSAUTH_PROXY_BAD_REQUEST",
-                           "send requests for /v1/... to this proxy (it is not a forward proxy)")
+            raise _Refused(
+                400,
+                "CSAUTH_PROXY_BAD_REQUEST",
+                "send requests for /v1/... to this proxy (it is not a forward proxy)",
+            )
         if self.prefix is not None:
-            given = target[:len(self.prefix)]
-            rest = target[len(self.prefix):]
-            if not (hmac.compare_digest(given.encode(), self.prefix.encode())
-                    and rest[:1] in ("/", "?", "")):
-                raise _Refused(404, "CSAUTH_PROXY_NOT_FOUND",
-                               "not found (the proxy's URL has a path prefix: use the URL it "
-                               "printed)")
+            given = target[: len(self.prefix)]
+            rest = target[len(self.prefix) :]
+            if not (
+                hmac.compare_digest(given.encode(), self.prefix.encode())
+                and rest[:1] in ("/", "?", "")
+            ):
+                raise _Refused(
+                    404,
+                    "CSAUTH_PROXY_NOT_FOUND",
+                    "not found (the proxy's URL has a path prefix: use the URL it printed)",
+                )
             target = rest or "/"
         path = target.split("?", 1)[0]
         segments = unquote(path).split("/")
-        if not path.startswith("/v1/") or any(s in (".", "..") for s in segments) or \
-                "#" in target or "\\" in unquote(path):
-            raise _Refused(404, "CSAUTH_PROXY_NOT_FOUND",
-                           "the proxy forwards /v1/... only")
+        if (
+            not path.startswith("/v1/")
+            or any(s in (".", "..") for s in segments)
+            or "#" in target
+            or "\\" in unquote(path)
+        ):
+            raise _Refused(404, "CSAUTH_PROXY_NOT_FOUND", "the proxy forwards /v1/... only")
         return target
 
     async def _token(self) -> Token:
@@ -345,8 +412,7 @@ class Proxy:
         assert self._renewing is not None
         async with self._renewing:  # one thread fetching, not one per waiting request
             token = self.source.peek()
-            return token if token is not None else await asyncio.to_thread(
-                self.source.current)
+            return token if token is not None else await asyncio.to_thread(self.source.current)
 
     async def _renew(self, stale: Token) -> Token:
         assert self._renewing is not None
@@ -361,16 +427,18 @@ class Proxy:
             shown_path = target.split("?", 1)[0]
         except _Refused as refused:
             refused.close = refused.close or not request.keep_alive
-            return await self._answer_error(writer, refused, request.method, shown_path,
-                                            request.started)
+            return await self._answer_error(
+                writer, refused, request.method, shown_path, request.started
+            )
         await self.limit.acquire_async()
         try:
             return await self._forward(request, target, shown_path, writer)
         finally:
             self.limit.release()
 
-    async def _forward(self, request: _Request, target: str, shown_path: str,
-                       writer: asyncio.StreamWriter) -> bool:
+    async def _forward(
+        self, request: _Request, target: str, shown_path: str, writer: asyncio.StreamWriter
+    ) -> bool:
         assert self._http is not None
         headers = _forwarded_headers(request.headers)
         renewed = False
@@ -382,10 +450,13 @@ class Proxy:
 
                     raise untrusted_error(token)
                 upstream = self._http.build_request(
-                    request.method, token.endpoint.rstrip("/") + target,
+                    request.method,
+                    token.endpoint.rstrip("/") + target,
                     headers=[*headers, ("Authorization", f"Bearer {token.access_token}")],
-                    content=request.body if request.body or request.method not in
-                    ("GET", "HEAD", "DELETE", "OPTIONS") else None)
+                    content=request.body
+                    if request.body or request.method not in ("GET", "HEAD", "DELETE", "OPTIONS")
+                    else None,
+                )
                 response = await self._http.send(upstream, stream=True)
                 if response.status_code == 401 and not renewed:
                     raw = await _read_capped(response, MAX_ERROR_BODY)
@@ -393,33 +464,59 @@ class Proxy:
                         await response.aclose()
                         renewed = True
                         if not self.quiet:
-                            self.log(f"{request.method} {inert(shown_path)}: token expired at "
-                                     "the API, renewing and sending again")
+                            self.log(
+                                f"{request.method} {inert(shown_path)}: token expired at "
+                                "the API, renewing and sending again"
+                            )
                         token = await self._renew(token)
                         continue
                     return await self._relay(request, shown_path, response, writer, raw)
                 return await self._relay(request, shown_path, response, writer, None)
         except CsauthError as exc:
-            return await self._answer_error(writer, _Refused(
-                502, "CSAUTH_TOKEN_ERROR", f"csauth could not get a token: {exc}"),
-                request.method, shown_path, request.started)
+            return await self._answer_error(
+                writer,
+                _Refused(502, "CSAUTH_TOKEN_ERROR", f"csauth could not get a token: {exc}"),
+                request.method,
+                shown_path,
+                request.started,
+            )
         except httpx.TimeoutException:
-            return await self._answer_error(writer, _Refused(
-                504, "CSAUTH_UPSTREAM_TIMEOUT", "the API did not answer in time"),
-                request.method, shown_path, request.started)
+            return await self._answer_error(
+                writer,
+                _Refused(504, "CSAUTH_UPSTREAM_TIMEOUT", "the API did not answer in time"),
+                request.method,
+                shown_path,
+                request.started,
+            )
         except httpx.TransportError as exc:
-            return await self._answer_error(writer, _Refused(
-                502, "CSAUTH_UPSTREAM_UNREACHABLE",
-                f"cannot reach the API ({type(exc).__name__})"),
-                request.method, shown_path, request.started)
+            return await self._answer_error(
+                writer,
+                _Refused(
+                    502,
+                    "CSAUTH_UPSTREAM_UNREACHABLE",
+                    f"cannot reach the API ({type(exc).__name__})",
+                ),
+                request.method,
+                shown_path,
+                request.started,
+            )
 
-    async def _relay(self, request: _Request, shown_path: str, response: httpx.Response,
-                     writer: asyncio.StreamWriter, raw: bytes | None) -> bool:
+    async def _relay(
+        self,
+        request: _Request,
+        shown_path: str,
+        response: httpx.Response,
+        writer: asyncio.StreamWriter,
+        raw: bytes | None,
+    ) -> bool:
         """Send the API's answer back as it came (bytes as received, Content-Encoding
         kept); `raw`: its body when it was already read."""
         keep = request.keep_alive
-        no_body = request.method == "HEAD" or response.status_code in (204, 304) or \
-            100 <= response.status_code < 200
+        no_body = (
+            request.method == "HEAD"
+            or response.status_code in (204, 304)
+            or 100 <= response.status_code < 200
+        )
         length = response.headers.get("content-length")
         chunked = False
         out = [f"HTTP/1.1 {response.status_code} {response.reason_phrase or 'Unknown'}"]
@@ -451,8 +548,10 @@ class Proxy:
                 async for chunk in response.aiter_raw():
                     sent += len(chunk)
                     if sent > MAX_RESPONSE_BODY:
-                        self.log(f"{request.method} {inert(shown_path)}: answer over "
-                                 f"{MAX_RESPONSE_BODY // 2**30} GiB, cut off")
+                        self.log(
+                            f"{request.method} {inert(shown_path)}: answer over "
+                            f"{MAX_RESPONSE_BODY // 2**30} GiB, cut off"
+                        )
                         keep = False
                         break
                     if chunk:
@@ -469,25 +568,34 @@ class Proxy:
         self._log_request(request.method, shown_path, status, request.started)
         return keep
 
-    async def _answer_error(self, writer: asyncio.StreamWriter, refused: _Refused,
-                            method: str, shown_path: str, started: float) -> bool:
+    async def _answer_error(
+        self,
+        writer: asyncio.StreamWriter,
+        refused: _Refused,
+        method: str,
+        shown_path: str,
+        started: float,
+    ) -> bool:
         import json
 
-        body = json.dumps({"success": False, "errorCode": refused.code,
-                           "errorMessage": refused.message}).encode()
+        body = json.dumps(
+            {"success": False, "errorCode": refused.code, "errorMessage": refused.message}
+        ).encode()
         keep = not refused.close
-        head = (f"HTTP/1.1 {refused.status} {REASONS.get(refused.status, 'Error')}\r\n"
-                "Content-Type: application/json\r\n"
-                f"Content-Length: {len(body)}\r\n"
-                f"Connection: {'keep-alive' if keep else 'close'}\r\n\r\n")
+        head = (
+            f"HTTP/1.1 {refused.status} {REASONS.get(refused.status, 'Error')}\r\n"
+            "Content-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n"
+            f"Connection: {'keep-alive' if keep else 'close'}\r\n\r\n"
+        )
         writer.write(head.encode("latin-1") + body)
         await writer.drain()
-        self._log_request(method, shown_path, refused.status, started,
-                          note=refused.message)
+        self._log_request(method, shown_path, refused.status, started, note=refused.message)
         return keep
 
-    def _log_request(self, method: str, path: str, status: int, started: float,
-                     note: str | None = None) -> None:
+    def _log_request(
+        self, method: str, path: str, status: int, started: float, note: str | None = None
+    ) -> None:
         if self.quiet and note is None:
             return
         took = time.perf_counter() - started
@@ -518,8 +626,9 @@ async def _read_capped(response: httpx.Response, cap: int) -> bytes:
 
 
 def _says_expired(response: httpx.Response, raw: bytes, token: Token) -> bool:
-    answer = httpx.Response(response.status_code, headers=response.headers, content=raw,
-                            request=response.request)
+    answer = httpx.Response(
+        response.status_code, headers=response.headers, content=raw, request=response.request
+    )
     error = response_error(answer, kind=CallKind.PROBE, secrets=(token.access_token,), now=utcnow())
     return isinstance(error, TokenExpiredError)
 
@@ -549,11 +658,14 @@ def runtime_dir() -> Path:
         where.mkdir(mode=0o700, exist_ok=True)
         info = os.lstat(where)
     except OSError as exc:
-        raise ConfigError(f"cannot create the runtime directory {where}: "
-                          f"{exc.strerror or exc}") from None
+        raise ConfigError(
+            f"cannot create the runtime directory {where}: {exc.strerror or exc}"
+        ) from None
     if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
-        raise ConfigError(f"{where} is not a directory of yours: not putting a socket there",
-                          hint="remove it, or pass --socket PATH / --port N")
+        raise ConfigError(
+            f"{where} is not a directory of yours: not putting a socket there",
+            hint="remove it, or pass --socket PATH / --port N",
+        )
     if stat.S_IMODE(info.st_mode) & 0o077:
         os.chmod(where, 0o700)
     return where
@@ -571,8 +683,10 @@ def _clear_stale_socket(path: Path) -> None:
     except FileNotFoundError:
         return
     if not stat.S_ISSOCK(info.st_mode):
-        raise ConfigError(f"{path} exists and is not a socket: not replacing it",
-                          hint="pick another --socket path")
+        raise ConfigError(
+            f"{path} exists and is not a socket: not replacing it",
+            hint="pick another --socket path",
+        )
     probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         probe.connect(str(path))
@@ -583,16 +697,22 @@ def _clear_stale_socket(path: Path) -> None:
         pass
     finally:
         probe.close()
-    raise ConfigError(f"another process is listening on {path}",
-                      hint="stop it, or pick another --socket path")
+    raise ConfigError(
+        f"another process is listening on {path}", hint="stop it, or pick another --socket path"
+    )
 
 
 # --- the command ---------------------------------------------------------------------------
 
 
 def _token_source(args: Any, on_renew: Callable[[Token], None] | None) -> TokenSource:
-    source = TokenSource(args.profile, scopes=args.scopes, project_id=args.project_id,
-                         config=args.config, on_renew=on_renew)
+    source = TokenSource(
+        args.profile,
+        scopes=args.scopes,
+        project_id=args.project_id,
+        config=args.config,
+        on_renew=on_renew,
+    )
     source.current()  # fail now, with csauth's exit codes, not on the first request
     return source
 
@@ -607,8 +727,10 @@ def run_command(args: Any) -> int:
         raise ConfigError("--host goes with --port", hint="e.g. --host ::1 --port 0")
     host = args.host or "127.0.0.1"
     if args.port is not None and not is_loopback(host):
-        raise ConfigError(f"the proxy listens on loopback only, not {inert(host)}",
-                          hint="use 127.0.0.1, ::1 or localhost")
+        raise ConfigError(
+            f"the proxy listens on loopback only, not {inert(host)}",
+            hint="use 127.0.0.1, ::1 or localhost",
+        )
     if args.port is not None and args.port > 65535:
         raise ConfigError(f"--port {args.port} is not a port (0 to 65535)")
     if args.port is None and not args.socket and not hasattr(socket, "AF_UNIX"):
@@ -621,20 +743,26 @@ async def _serve(source: TokenSource, args: Any, host: str) -> int:
     proxy = Proxy(source)
     path = None
     if args.port is None:
-        path = Path(args.socket).expanduser() if args.socket else default_socket(
-            source.profile.name)
+        path = (
+            Path(args.socket).expanduser() if args.socket else default_socket(source.profile.name)
+        )
     try:
-        url = await (proxy.start_unix(path) if path is not None
-                     else proxy.start_tcp(host, args.port))
+        url = await (
+            proxy.start_unix(path) if path is not None else proxy.start_tcp(host, args.port)
+        )
     except OSError as exc:
         where = str(path) if path is not None else f"{host} port {args.port}"
-        raise ConfigError(f"cannot listen on {inert(where)}: {exc.strerror or exc}",
-                          hint="pick another --socket path or --port") from None
+        raise ConfigError(
+            f"cannot listen on {inert(where)}: {exc.strerror or exc}",
+            hint="pick another --socket path or --port",
+        ) from None
     print(url, flush=True)
     name = source.profile.name
     if proxy.socket_path is not None:
-        _stderr_line(f"'{name}' on {proxy.socket_path}; e.g. curl --unix-socket "
-                     f"{proxy.socket_path} http://localhost/v1/segments")
+        _stderr_line(
+            f"'{name}' on {proxy.socket_path}; e.g. curl --unix-socket "
+            f"{proxy.socket_path} http://localhost/v1/segments"
+        )
     else:
         _stderr_line(f"'{name}' on {url}; e.g. curl {url}/v1/segments")
     _stderr_line("Ctrl-C stops it")
@@ -660,12 +788,14 @@ class BackgroundProxy:
     """A proxy on a loopback TCP port, served by a thread of its own (for `csauth exec
     --proxy`): `start()` returns its URL, `stop()` ends it."""
 
-    def __init__(self, source: TokenSource, *, log: Callable[[str], None] | None = None,
-                 quiet: bool = False) -> None:
+    def __init__(
+        self, source: TokenSource, *, log: Callable[[str], None] | None = None, quiet: bool = False
+    ) -> None:
         self.proxy = Proxy(source, log=log, quiet=quiet)
         self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="csauth-proxy",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="csauth-proxy", daemon=True
+        )
 
     def start(self) -> str:
         self._thread.start()
@@ -684,7 +814,9 @@ class BackgroundProxy:
             self._loop.close()
 
 
-PROXY_PLACEHOLDER = "csauth-proxy"  # CS_ACCESS_TOKEN under exec --proxy: the proxy sets the real one
+PROXY_PLACEHOLDER = (
+    "csauth-proxy"  # CS_ACCESS_TOKEN under exec --proxy: the proxy sets the real one
+)
 
 
 def _spawn(cmd: list[str], env: dict[str, str]) -> Any:
@@ -721,8 +853,10 @@ def exec_command(args: Any) -> int:
             print(f"csauth: error: command not found: {inert(args.cmd[0])}", file=sys.stderr)
             return 127
         except PermissionError:
-            print(f"csauth: error: cannot run {inert(args.cmd[0])}: permission denied",
-                  file=sys.stderr)
+            print(
+                f"csauth: error: cannot run {inert(args.cmd[0])}: permission denied",
+                file=sys.stderr,
+            )
             return 126
 
         def forward(signum: int, frame: Any) -> None:
@@ -742,4 +876,3 @@ def exec_command(args: Any) -> int:
         return 128 - status if status < 0 else status
     finally:
         runner.stop()
-

@@ -70,35 +70,48 @@ def status(args: argparse.Namespace) -> int:
     tokens = by_credential(cache.all() if cache else [])
     now, today = utcnow(), date.today()
     default = default_of(pf)
-    rows = [profile_status(pf, name, tokens, now, today,
-                           default is not None and default.name == name) for name in names]
+    rows = [
+        profile_status(pf, name, tokens, now, today, default is not None and default.name == name)
+        for name in names
+    ]
     if args.json:
-        print(json.dumps({
-            "schema": SCHEMA,
-            "profiles_file": str(pf.path),
-            "token_cache": str(cache.path) if cache else None,
-            "settings_errors": [str(p) for p in pf.settings_errors()],
-            "generated_at": iso_utc(now),
-            "default_profile": None if default is None else {
-                "name": default.name, "from": default.origin,
-                "known": default.name in pf.profiles},
-            "profiles": rows,
-        }, indent=2))
+        print(
+            json.dumps(
+                {
+                    "schema": SCHEMA,
+                    "profiles_file": str(pf.path),
+                    "token_cache": str(cache.path) if cache else None,
+                    "settings_errors": [str(p) for p in pf.settings_errors()],
+                    "generated_at": iso_utc(now),
+                    "default_profile": None
+                    if default is None
+                    else {
+                        "name": default.name,
+                        "from": default.origin,
+                        "known": default.name in pf.profiles,
+                    },
+                    "profiles": rows,
+                },
+                indent=2,
+            )
+        )
         return EXIT_OK
     if not pf.exists:
-        print(f"No profiles file at {pf.path}. Add a profile with `csauth add`.",
-              file=sys.stderr)
+        print(f"No profiles file at {pf.path}. Add a profile with `csauth add`.", file=sys.stderr)
         return EXIT_OK
     if not rows:
         print(f"No profiles in {pf.path}. Add one with `csauth add`.", file=sys.stderr)
         return EXIT_OK
     sys.stdout.write(table(rows))
-    notes = [f"warning: {inert(p)} (defaults shown; other commands refuse to run)"
-             for p in pf.settings_errors()]
+    notes = [
+        f"warning: {inert(p)} (defaults shown; other commands refuse to run)"
+        for p in pf.settings_errors()
+    ]
     if default is not None:
         known = "" if default.name in pf.profiles else " (NOT a valid profile of this file)"
-        notes.append(f"* default profile: {inert(default.name)}{known}, from "
-                     f"{inert(default.origin)}")
+        notes.append(
+            f"* default profile: {inert(default.name)}{known}, from {inert(default.origin)}"
+        )
     if cache is None:
         notes.append("token cache off (token_cache = false): no token shown")
     for note in notes:
@@ -122,28 +135,49 @@ def host_of(url: str) -> str:
         return url
 
 
-def token_status(token: Token, wanted: str | None, renew_before: int,
-                 now: datetime) -> dict[str, Any]:
+def token_status(
+    token: Token, wanted: str | None, renew_before: int, now: datetime
+) -> dict[str, Any]:
     left = token.seconds_left(now)
-    state = ("untrusted" if not token.trusted else "expired" if left <= 0
-             else "fresh" if token.fresh_enough(renew_before, now) else "renew")
+    state = (
+        "untrusted"
+        if not token.trusted
+        else "expired"
+        if left <= 0
+        else "fresh"
+        if token.fresh_enough(renew_before, now)
+        else "renew"
+    )
     return {
-        "scopes": list(token.scopes), "project_id": token.project_id,
-        "endpoint": token.endpoint, "endpoint_host": host_of(token.endpoint),
-        "expires_at": iso_utc(token.expires_at), "seconds_left": max(0, int(left)),
-        "state": state, "requested": token.key == wanted,
+        "scopes": list(token.scopes),
+        "project_id": token.project_id,
+        "endpoint": token.endpoint,
+        "endpoint_host": host_of(token.endpoint),
+        "expires_at": iso_utc(token.expires_at),
+        "seconds_left": max(0, int(left)),
+        "state": state,
+        "requested": token.key == wanted,
     }
 
 
 def credential_status(profile: Profile, today: date) -> dict[str, Any]:
     if profile.created is None:
-        return {"created": None, "expires": None, "age_days": None, "days_left": None,
-                "state": "unknown"}
+        return {
+            "created": None,
+            "expires": None,
+            "age_days": None,
+            "days_left": None,
+            "state": "unknown",
+        }
     expires, days_left, severity = credential_expiry(profile.created, today)
     state = {"error": "expired", "warning": "expiring"}.get(severity or "", "ok")
-    return {"created": profile.created.isoformat(), "expires": expires.isoformat(),
-            "age_days": (today - profile.created).days, "days_left": days_left,
-            "state": state}
+    return {
+        "created": profile.created.isoformat(),
+        "expires": expires.isoformat(),
+        "age_days": (today - profile.created).days,
+        "days_left": days_left,
+        "state": state,
+    }
 
 
 def requested_key(pf: ProfilesFile, profile: Profile) -> str | None:
@@ -155,26 +189,45 @@ def requested_key(pf: ProfilesFile, profile: Profile) -> str | None:
         return None
 
 
-def profile_status(pf: ProfilesFile, name: str, tokens: dict, now: datetime, today: date,
-                   is_default: bool) -> dict[str, Any]:
+def profile_status(
+    pf: ProfilesFile, name: str, tokens: dict, now: datetime, today: date, is_default: bool
+) -> dict[str, Any]:
     profile = pf.profiles.get(name)
     if profile is None:
-        return {"name": name, "valid": False,
-                "errors": [str(p) for p in pf.errors_for(name)], "default": is_default,
-                "level": None, "client_id": None, "project_id": None, "scopes": [],
-                "auth_url": None, "secret_source": None,
-                "credential": None, "tokens": []}
+        return {
+            "name": name,
+            "valid": False,
+            "errors": [str(p) for p in pf.errors_for(name)],
+            "default": is_default,
+            "level": None,
+            "client_id": None,
+            "project_id": None,
+            "scopes": [],
+            "auth_url": None,
+            "secret_source": None,
+            "credential": None,
+            "tokens": [],
+        }
     auth_url = profile.effective_auth_url(pf.settings)
     wanted = requested_key(pf, profile)
-    found = [token_status(t, wanted, pf.settings.renew_before_seconds, now)
-             for t in tokens.get((auth_url, profile.client_id), [])]
+    found = [
+        token_status(t, wanted, pf.settings.renew_before_seconds, now)
+        for t in tokens.get((auth_url, profile.client_id), [])
+    ]
     found.sort(key=lambda t: (not t["requested"], -t["seconds_left"]))
     return {
-        "name": name, "valid": True, "errors": [], "default": is_default,
-        "level": profile.level, "client_id": profile.client_id,
-        "project_id": profile.project_id, "scopes": list(profile.scopes),
-        "auth_url": auth_url, "secret_source": describe_source(profile),
-        "credential": credential_status(profile, today), "tokens": found,
+        "name": name,
+        "valid": True,
+        "errors": [],
+        "default": is_default,
+        "level": profile.level,
+        "client_id": profile.client_id,
+        "project_id": profile.project_id,
+        "scopes": list(profile.scopes),
+        "auth_url": auth_url,
+        "secret_source": describe_source(profile),
+        "credential": credential_status(profile, today),
+        "tokens": found,
     }
 
 
@@ -207,17 +260,37 @@ def lines_of(row: dict[str, Any]) -> list[tuple[str, ...]]:
         return [(name, "INVALID", "", "", "", "", inert("; ".join(row["errors"])))]
     tokens = row["tokens"]
     mine = tokens[0] if tokens and tokens[0]["requested"] else None
-    lines: list[tuple[str, ...]] = [(name, time_left(mine) if mine else "-", inert(" ".join(row["scopes"])) or "-",
-              str(row["project_id"] or "-"), inert(mine["endpoint_host"]) if mine else "-",
-              inert(row["secret_source"]), credential_cell(row["credential"]))]
+    lines: list[tuple[str, ...]] = [
+        (
+            name,
+            time_left(mine) if mine else "-",
+            inert(" ".join(row["scopes"])) or "-",
+            str(row["project_id"] or "-"),
+            inert(mine["endpoint_host"]) if mine else "-",
+            inert(row["secret_source"]),
+            credential_cell(row["credential"]),
+        )
+    ]
     for token in tokens[1:] if mine else tokens:
-        lines.append(("", time_left(token), inert(" ".join(token["scopes"])) or "-",
-                      str(token["project_id"] or "-"), inert(token["endpoint_host"]), "", ""))
+        lines.append(
+            (
+                "",
+                time_left(token),
+                inert(" ".join(token["scopes"])) or "-",
+                str(token["project_id"] or "-"),
+                inert(token["endpoint_host"]),
+                "",
+                "",
+            )
+        )
     return lines
 
 
 def table(rows: list[dict[str, Any]]) -> str:
     lines = [HEADERS] + [line for row in rows for line in lines_of(row)]
     widths = [max(len(line[i]) for line in lines) for i in range(len(HEADERS) - 1)]
-    return "".join(("  ".join(cell.ljust(w) for cell, w in zip(line, widths))
-                    + "  " + line[-1]).rstrip() + "\n" for line in lines)
+    return "".join(
+        ("  ".join(cell.ljust(w) for cell, w in zip(line, widths)) + "  " + line[-1]).rstrip()
+        + "\n"
+        for line in lines
+    )

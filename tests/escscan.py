@@ -45,6 +45,7 @@ CONTEXT = 24
 
 def _shown(text: str) -> str:
     """`text` with every character the scan looks for written as an escape."""
+
     def one(char: str) -> str:
         if not FORBIDDEN.match(char):
             return char
@@ -59,7 +60,7 @@ def find(text: str) -> list[str]:
     hits = []
     for match in FORBIDDEN.finditer(text):
         start = max(0, match.start() - CONTEXT)
-        hits.append(_shown(text[start:match.end() + CONTEXT]).replace("\n", "\\n"))
+        hits.append(_shown(text[start : match.end() + CONTEXT]).replace("\n", "\\n"))
         if len(hits) == 5:
             break
     return hits
@@ -103,8 +104,7 @@ def screen_text(app) -> str:
     parts = []
     for widget in app.screen.walk_children(with_self=True):
         if widget.display and widget.outer_size.area:
-            parts += [strip.text for strip in widget.render_lines(Region(0, 0,
-                                                                          *widget.outer_size))]
+            parts += [strip.text for strip in widget.render_lines(Region(0, 0, *widget.outer_size))]
     return "\n".join(parts)
 
 
@@ -193,10 +193,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 def pytest_terminal_summary(terminalreporter) -> None:
     if STATE.session_hits:
-        terminalreporter.section("escscan: raw control characters outside any one test",
-                                 red=True)
+        terminalreporter.section("escscan: raw control characters outside any one test", red=True)
         for hit in STATE.session_hits[:20]:
             terminalreporter.write_line(f"  - {hit}")
     if os.environ.get("CSAUTH_ESCSCAN_TIMING"):
-        terminalreporter.write_line(f"escscan: {STATE.seconds:.2f} s in its own checks, "
-                                    f"{STATE.scanned:,} outputs scanned")
+        terminalreporter.write_line(
+            f"escscan: {STATE.seconds:.2f} s in its own checks, {STATE.scanned:,} outputs scanned"
+        )

@@ -69,7 +69,9 @@ def table() -> str:
 
 
 def write_json(path: str) -> None:
-    data = {"mode": "full" if FULL else "quick",
-            "rows": [{"area": a, "figure": f, "value": v} for a, f, v in rows()]}
+    data = {
+        "mode": "full" if FULL else "quick",
+        "rows": [{"area": a, "figure": f, "value": v} for a, f, v in rows()],
+    }
     with open(path, "w", encoding="utf-8") as out:
         json.dump(data, out, indent=2)

@@ -62,7 +62,8 @@ MASK = "«redacted by leakscan»"
 JWT_RE = re.compile(r"eyJ[A-Za-z0-9_-]{2,}\.eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*")
 # before a secret on its line, in a profiles file: where a user put it on purpose
 ALLOWED_IN_PROFILES = re.compile(
-    r"""(?:client_secret\s*=\s*(?:"{1,3}|'{1,3})|\bsecret\s*=\s*(?:"{1,3}|'{1,3})cmd:[^\n]*)$""")
+    r"""(?:client_secret\s*=\s*(?:"{1,3}|'{1,3})|\bsecret\s*=\s*(?:"{1,3}|'{1,3})cmd:[^\n]*)$"""
+)
 TOKEN_PRINTING_COMMANDS = ("token", "exec")
 # what pytest's saferepr keeps on either side of the `...` of a string it shortened
 TRUNCATED_HEAD = re.compile(r"[A-Za-z0-9_.-]{6,}(?=\.\.\.)")
@@ -123,8 +124,11 @@ class _Group:
                 self._pattern = re.compile("|".join(re.escape(v) for v in ordered))
                 self._compiled, self._recent = dict(self.values), {}
             pattern, compiled, recent = self._pattern, self._compiled, list(self._recent.items())
-        found = [] if pattern is None else [
-            (m.start(), m.end(), compiled[m.group()]) for m in pattern.finditer(text)]
+        found = (
+            []
+            if pattern is None
+            else [(m.start(), m.end(), compiled[m.group()]) for m in pattern.finditer(text)]
+        )
         for value, origin in recent:
             start = text.find(value)
             while start >= 0:
@@ -157,8 +161,9 @@ class Registry:
 
     @staticmethod
     def trackable(value: Any) -> bool:
-        return (isinstance(value, str) and len(value) >= MIN_LENGTH
-                and len(set(value)) >= MIN_DISTINCT)
+        return (
+            isinstance(value, str) and len(value) >= MIN_LENGTH and len(set(value)) >= MIN_DISTINCT
+        )
 
     def add(self, group: _Group, value: Any, origin: str) -> None:
         if not self.trackable(value) or (group is self.held and not _held_worth_tracking(value)):
@@ -178,8 +183,9 @@ class Registry:
         self.held_total += len(self.held.values)
         self.held.clear()
 
-    def find(self, text: str, *, tokens: bool = True, fixed: bool = True
-             ) -> list[tuple[int, int, str]]:
+    def find(
+        self, text: str, *, tokens: bool = True, fixed: bool = True
+    ) -> list[tuple[int, int, str]]:
         """(start, end, origin) of every tracked string in `text`. Without `tokens`, client
         secrets only (a token cache holds tokens). Without `fixed`, not the test modules'
         sentinels (see the class docstring)."""
@@ -187,8 +193,7 @@ class Registry:
             return []
         found = []
         if fixed:
-            found += [m for m in self.fixed.matches(text)
-                      if tokens or not _is_token_sentinel(m[2])]
+            found += [m for m in self.fixed.matches(text) if tokens or not _is_token_sentinel(m[2])]
         found += self.secrets.matches(text)
         found += [m for m in self.held.matches(text) if tokens or "Secret" in m[2]]
         if tokens:
@@ -200,14 +205,14 @@ class Registry:
             first.setdefault((start, end), origin)
         return [(start, end, origin) for (start, end), origin in first.items()]
 
-    def scan(self, where: str, text: Any, *, tokens: bool = True, fixed: bool = True
-             ) -> list[Hit]:
+    def scan(self, where: str, text: Any, *, tokens: bool = True, fixed: bool = True) -> list[Hit]:
         """Count one output scanned; record (and return) its hits."""
         self.scanned += 1
         if isinstance(text, bytes):
             text = text.decode("utf-8", "replace")
-        hits = _unique(Hit(where, origin)
-                       for _, _, origin in self.find(text or "", tokens=tokens, fixed=fixed))
+        hits = _unique(
+            Hit(where, origin) for _, _, origin in self.find(text or "", tokens=tokens, fixed=fixed)
+        )
         self.report(hits)
         return hits
 
@@ -221,14 +226,14 @@ class Registry:
 
     def truncated(self, text: str) -> list[tuple[int, int, str]]:
         """Pieces of tracked strings that pytest's `...` truncation left in a report."""
-        values = {**self.tokens, **self.fixed.values, **self.held.values,
-                  **self.secrets.values}
+        values = {**self.tokens, **self.fixed.values, **self.held.values, **self.secrets.values}
         found = []
         for pattern, fits in ((TRUNCATED_HEAD, str.startswith), (TRUNCATED_TAIL, str.endswith)):
             for m in pattern.finditer(text):
                 piece = m.group().strip(".")
-                origin = next((o for v, o in values.items() if len(piece) >= 6
-                               and fits(v, piece)), None)
+                origin = next(
+                    (o for v, o in values.items() if len(piece) >= 6 and fits(v, piece)), None
+                )
                 if origin is not None:
                     found.append((m.start(), m.end(), f"a part of {origin}"))
         return found
@@ -325,9 +330,13 @@ def check_content(data: str | bytes, role: str, where: str) -> None:
     text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
     if role == "profiles":
         REGISTRY.scanned += 1
-        REGISTRY.report(_unique(
-            Hit(where, origin) for start, _, origin in REGISTRY.find(text, tokens=True)
-            if not ALLOWED_IN_PROFILES.search(text[text.rfind("\n", 0, start) + 1:start])))
+        REGISTRY.report(
+            _unique(
+                Hit(where, origin)
+                for start, _, origin in REGISTRY.find(text, tokens=True)
+                if not ALLOWED_IN_PROFILES.search(text[text.rfind("\n", 0, start) + 1 : start])
+            )
+        )
     elif role == "cache":
         REGISTRY.scan(where, text, tokens=False)
     else:
@@ -391,8 +400,9 @@ def teardown_files(config: str | None, cache_dir: str | None) -> None:
                     check_file(path, role, f"token cache file {name} at teardown")
                 else:  # written by someone else: still never a client secret
                     try:
-                        REGISTRY.scan(f"token cache file {name} at teardown",
-                                      path.read_bytes(), tokens=False)
+                        REGISTRY.scan(
+                            f"token cache file {name} at teardown", path.read_bytes(), tokens=False
+                        )
                     except OSError:
                         pass
     if config and os.path.isfile(config):
@@ -432,8 +442,11 @@ def file_states(*paths: Path) -> dict[Path, tuple[int, int, int]]:
     """(inode, mtime, size) of every file at or under `paths`, to see what a run wrote."""
     states = {}
     for path in paths:
-        candidates = [path] if path.is_file() else (
-            [p for p in path.rglob("*") if p.is_file()] if path.is_dir() else [])
+        candidates = (
+            [path]
+            if path.is_file()
+            else ([p for p in path.rglob("*") if p.is_file()] if path.is_dir() else [])
+        )
         for file in candidates:
             try:
                 st = file.stat()
@@ -443,8 +456,15 @@ def file_states(*paths: Path) -> dict[Path, tuple[int, int, int]]:
     return states
 
 
-def cli_run(args: Iterable[str], stdout: str, stderr: str, *,
-            before: dict[Path, tuple[int, int, int]], config: Path, cache_dir: Path) -> None:
+def cli_run(
+    args: Iterable[str],
+    stdout: str,
+    stderr: str,
+    *,
+    before: dict[Path, tuple[int, int, int]],
+    config: Path,
+    cache_dir: Path,
+) -> None:
     """Scan a `csauth` run: stderr never shows a secret or a token; stdout never a client
     secret, and no token unless the command prints one (token; exec, whose output is the
     child's, and the child holds the token in its environment); files the run changed are
@@ -453,8 +473,9 @@ def cli_run(args: Iterable[str], stdout: str, stderr: str, *,
         args = list(args)
         command = subcommand(args) or "(no command)"
         REGISTRY.scan(f"stderr of `csauth {command}`", stderr)
-        REGISTRY.scan(f"stdout of `csauth {command}`", stdout,
-                      tokens=command not in TOKEN_PRINTING_COMMANDS)
+        REGISTRY.scan(
+            f"stdout of `csauth {command}`", stdout, tokens=command not in TOKEN_PRINTING_COMMANDS
+        )
         after = file_states(config, cache_dir)
         for path, state in after.items():
             if before.get(path) != state and not path.name.endswith(".lock"):
@@ -481,9 +502,13 @@ def _wrap_fakes() -> None:
 
     def add_credential(original):
         def tracked(self, cred):
-            REGISTRY.add(REGISTRY.secrets, cred.client_secret,
-                         f"the secret of fake credential {cred.client_id!r}")
+            REGISTRY.add(
+                REGISTRY.secrets,
+                cred.client_secret,
+                f"the secret of fake credential {cred.client_id!r}",
+            )
             return original(self, cred)
+
         return tracked
 
     def sign(original):
@@ -491,6 +516,7 @@ def _wrap_fakes() -> None:
             token = original(self, claims)
             REGISTRY.add_token(token, f"an access token a fake issued to {claims.get('sub')!r}")
             return token
+
         return tracked
 
     _patch(FakeContentsquare, "add_credential", add_credential)
@@ -506,12 +532,14 @@ def _wrap_held_values() -> None:
         def tracked(self, value):
             original(self, value)
             REGISTRY.add(REGISTRY.held, self.reveal(), "a value csauth held as a Secret")
+
         return tracked
 
     def token_init(original):
         def tracked(self, *args, **kwargs):
             original(self, *args, **kwargs)
             REGISTRY.add(REGISTRY.held, self.access_token, "an access token csauth held")
+
         return tracked
 
     _patch(Secret, "__init__", secret_init)
@@ -536,8 +564,8 @@ def _wrap_errors() -> None:
             original(self, *args, **kwargs)
             with timed():
                 if _created_by_csauth(sys._getframe(1)):
-                    REGISTRY.scan(f"the message of a {type(self).__name__}", str(self),
-                                  fixed=False)
+                    REGISTRY.scan(f"the message of a {type(self).__name__}", str(self), fixed=False)
+
         return scanned
 
     _patch(CsauthError, "__init__", error_init)
@@ -551,8 +579,9 @@ def _started_by_csauth(frame) -> bool:
         if module.startswith("tests") or module == "__main__":
             return False
         if module.startswith("csauth_tui"):
-            return not (module == "csauth_tui.core.secrets"
-                        and frame.f_code.co_name == "_from_command")
+            return not (
+                module == "csauth_tui.core.secrets" and frame.f_code.co_name == "_from_command"
+            )
         frame = frame.f_back
     return False
 
@@ -562,14 +591,19 @@ def _wrap_popen() -> None:
         def scanned(self, args, *rest, **kwargs):
             with timed():
                 argv = [args] if isinstance(args, (str, bytes, os.PathLike)) else list(args)
-                text = "\0".join(os.fsdecode(a) if isinstance(a, (bytes, os.PathLike))
-                                 else str(a) for a in argv)
+                text = "\0".join(
+                    os.fsdecode(a) if isinstance(a, (bytes, os.PathLike)) else str(a) for a in argv
+                )
                 if REGISTRY.find(text, fixed=False) and _started_by_csauth(sys._getframe(1)):
-                    REGISTRY.scan(f"the argv of a child process csauth started "
-                                  f"({Path(str(argv[0])).name})", text, fixed=False)
+                    REGISTRY.scan(
+                        f"the argv of a child process csauth started ({Path(str(argv[0])).name})",
+                        text,
+                        fixed=False,
+                    )
                 else:
                     REGISTRY.scanned += 1
             original(self, args, *rest, **kwargs)
+
         return scanned
 
     _patch(subprocess.Popen, "__init__", popen_init)
@@ -586,8 +620,9 @@ class _LogScanner(logging.Handler):
                 text = str(record.msg)
             if record.exc_info and record.exc_info[1] is not None:
                 text += "\n" + logging.Formatter().formatException(record.exc_info)
-            REGISTRY.scan(f"a {record.levelname} record of logger '{record.name}'", text,
-                          fixed=False)
+            REGISTRY.scan(
+                f"a {record.levelname} record of logger '{record.name}'", text, fixed=False
+            )
 
 
 def _log_everything() -> None:
@@ -621,8 +656,7 @@ def _track_demo_and_module_sentinels() -> None:
     from csauth_tui.fake.demo import DEMO_CREDENTIALS
 
     for cred in DEMO_CREDENTIALS:
-        REGISTRY.add(REGISTRY.secrets, cred.client_secret,
-                     f"the demo secret of {cred.client_id!r}")
+        REGISTRY.add(REGISTRY.secrets, cred.client_secret, f"the demo secret of {cred.client_id!r}")
     for name, module in list(sys.modules.items()):
         path = getattr(module, "__file__", None) or ""
         if not path.startswith(str(TESTS_DIR)):
@@ -632,8 +666,11 @@ def _track_demo_and_module_sentinels() -> None:
                 continue
             for found in _strings(value, depth=2):
                 # a sentinel is one word ("sentinel-ui-prod-secret-9d41c7"), not a document
-                if "sentinel" in found.lower() and len(found) <= 200 and not any(
-                        c.isspace() for c in found):
+                if (
+                    "sentinel" in found.lower()
+                    and len(found) <= 200
+                    and not any(c.isspace() for c in found)
+                ):
                     origin = f"{name}.{attr}"
                     if "token" in found.lower() or re.search(r"TOKEN|ACCESS|JWT", attr):
                         origin += TOKEN_SENTINEL
@@ -742,8 +779,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 
 
 def _fail(report: pytest.TestReport, hits: list[Hit]) -> None:
-    lines = ["leakscan: a secret or token got out, or a file csauth wrote is not private "
-             "(values not shown):"]
+    lines = [
+        "leakscan: a secret or token got out, or a file csauth wrote is not private "
+        "(values not shown):"
+    ]
     lines += [f"  - {hit}" for hit in hits]
     message = "\n".join(lines)
     if report.failed and report.longrepr is not None:
@@ -793,10 +832,14 @@ def pytest_terminal_summary(terminalreporter) -> None:
         for hit in _unique(STATE.known):
             write(f"  - {hit}")
     if STATE.not_wrapped:
-        write(f"leakscan: could not wrap {', '.join(STATE.not_wrapped)} (renamed?): "
-              "those strings are not tracked")
+        write(
+            f"leakscan: could not wrap {', '.join(STATE.not_wrapped)} (renamed?): "
+            "those strings are not tracked"
+        )
     if os.environ.get("CSAUTH_LEAKSCAN_TIMING"):
-        write(f"leakscan: {STATE.seconds:.2f} s in its own checks, {REGISTRY.scanned:,} "
-              f"outputs scanned; tracked: {len(REGISTRY.secrets.values)} fake/demo secrets, "
-              f"{len(REGISTRY.fixed.values)} module sentinels, {len(REGISTRY.tokens)} issued "
-              f"tokens, {REGISTRY.held_total + len(REGISTRY.held.values)} held values")
+        write(
+            f"leakscan: {STATE.seconds:.2f} s in its own checks, {REGISTRY.scanned:,} "
+            f"outputs scanned; tracked: {len(REGISTRY.secrets.values)} fake/demo secrets, "
+            f"{len(REGISTRY.fixed.values)} module sentinels, {len(REGISTRY.tokens)} issued "
+            f"tokens, {REGISTRY.held_total + len(REGISTRY.held.values)} held values"
+        )

@@ -10,7 +10,7 @@ from tests import escscan
 
 pytest_plugins = ("pytester",)
 
-HOSTILE_TESTS = r'''
+HOSTILE_TESTS = r"""
 from datetime import date
 
 import pytest
@@ -50,7 +50,7 @@ async def test_app_draws_nothing_hostile(tmp_path):
 def test_known_hole():
     escscan.cli_run(["list"], "\x1b[2J", "")
     assert False
-'''
+"""
 FAILING = [  # each hostile test, where the scanner must say it was, and what it shows
     ("test_cli_prints_an_osc52", "stdout of `csauth list`", r"Shop\x1b]52;c;ZXZpbA==\x07"),
     ("test_cli_error_turns_the_text_around", "stderr of `csauth token`", "abc<U+202E>dcba"),
@@ -63,20 +63,32 @@ def test_the_escape_scanner_fails_each_raw_escape_and_never_prints_one(pytester,
     monkeypatch.setenv("PYTHONPATH", str(Path(__file__).resolve().parents[1]))
     pytester.makeini("[pytest]\nasyncio_mode = auto\n")
     pytester.makepyfile(test_hostile=HOSTILE_TESTS)
-    result = pytester.runpytest_subprocess("-p", "tests.escscan", "-p", "no:cacheprovider",
-                                           "-rf", timeout=180)
+    result = pytester.runpytest_subprocess(
+        "-p", "tests.escscan", "-p", "no:cacheprovider", "-rf", timeout=180
+    )
     output = result.stdout.str() + result.stderr.str()
     result.assert_outcomes(failed=len(FAILING), passed=3, xfailed=1)
     for test, where, shown in FAILING:
-        assert re.search(rf"_+ {test} _+\n(?:.*\n)*?  - {re.escape(where)}: \.\.\..*"
-                         rf"{re.escape(shown)}", output), test
+        assert re.search(
+            rf"_+ {test} _+\n(?:.*\n)*?  - {re.escape(where)}: \.\.\..*"
+            rf"{re.escape(shown)}",
+            output,
+        ), test
     assert not escscan.FORBIDDEN.search(output), "the scanner printed what it found raw"
 
 
 def test_every_kind_of_character_is_found_and_shown_escaped():
-    for char, shown in (("\x1b", r"\x1b"), ("\x07", r"\x07"), ("\x9b", r"\x9b"),
-                        ("\x7f", r"\x7f"), ("\r", r"\x0d"), ("\u202e", "<U+202E>"),
-                        ("\u2066", "<U+2066>"), ("\u200f", "<U+200F>"), ("\u2028", "<U+2028>")):
+    for char, shown in (
+        ("\x1b", r"\x1b"),
+        ("\x07", r"\x07"),
+        ("\x9b", r"\x9b"),
+        ("\x7f", r"\x7f"),
+        ("\r", r"\x0d"),
+        ("\u202e", "<U+202E>"),
+        ("\u2066", "<U+2066>"),
+        ("\u200f", "<U+200F>"),
+        ("\u2028", "<U+2028>"),
+    ):
         hits = escscan.find(f"before{char}after")
         assert hits == [f"before{shown}after"], repr(char)
     assert escscan.find("tab\tand\nnewline, café, 東京, [FR] 🙂") == []
@@ -89,5 +101,5 @@ def test_snapshot_svgs_are_scanned(tmp_path, monkeypatch):
     monkeypatch.setattr(escscan, "REPO", tmp_path)
     hits_before = list(escscan.STATE.hits)
     escscan.scan_svgs()
-    found, escscan.STATE.hits = escscan.STATE.hits[len(hits_before):], hits_before
+    found, escscan.STATE.hits = escscan.STATE.hits[len(hits_before) :], hits_before
     assert found and all(hit.startswith("hostile.svg: ") for hit in found)

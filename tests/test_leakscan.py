@@ -10,7 +10,7 @@ from tests import leakscan
 
 pytest_plugins = ("pytester",)
 
-LEAKY_TESTS = '''
+LEAKY_TESTS = """
 import logging, os, subprocess
 import pytest
 from csauth_tui.core import clipboard, secrets
@@ -93,7 +93,7 @@ def test_a_short_word_in_a_secret_is_not_tracked():
 def test_xfails_printing_it():
     print("the secret is", SECRET)
     assert False
-'''
+"""
 FAILING = [  # each leaky test, and where the scanner must say the leak was
     ("test_prints_it", "captured stdout call"),
     ("test_logs_it", "a DEBUG record of logger 'csauth.leaky'"),
@@ -103,8 +103,10 @@ FAILING = [  # each leaky test, and where the scanner must say the leak was
     ("test_writes_a_readable_cache", "mode 0644 instead of 0600"),
     ("test_fails_showing_it", "the failure report"),
     ("test_exec_prints_the_client_secret", "stdout of `csauth exec`"),
-    ("test_builds_many_secrets_and_prints_the_last",
-     "a value csauth held as a Secret in captured stdout call"),
+    (
+        "test_builds_many_secrets_and_prints_the_last",
+        "a value csauth held as a Secret in captured stdout call",
+    ),
     ("test_xpasses_and_prints_it", "captured stdout call"),
 ]
 
@@ -113,13 +115,14 @@ def test_the_leak_scanner_fails_each_kind_of_leak_and_never_prints_one(pytester,
     """tests/leakscan.py on a file of deliberately leaky tests, in a pytest of its own."""
     monkeypatch.setenv("PYTHONPATH", str(Path(__file__).resolve().parents[1]))
     pytester.makepyfile(test_leaky=LEAKY_TESTS)
-    result = pytester.runpytest_subprocess("-p", "tests.leakscan", "-p", "no:cacheprovider",
-                                           "-rf", timeout=120)
+    result = pytester.runpytest_subprocess(
+        "-p", "tests.leakscan", "-p", "no:cacheprovider", "-rf", timeout=120
+    )
     output = result.stdout.str() + result.stderr.str()
     result.assert_outcomes(failed=len(FAILING), passed=3, xfailed=1)
     for test, where in FAILING:
         assert re.search(rf"_+ {test} _+\n(?:.*\n)*?.*{re.escape(where)}", output), test
-    known = output[output.index("leakscan: known leaks, in xfail tests"):]
+    known = output[output.index("leakscan: known leaks, in xfail tests") :]
     assert "test_xfails_printing_it" in known
     assert "Leaky_Kx7fG2hQ9mZ3pL5vB8nR1tW4" not in output
     assert "leaky-access-token-5f01" not in output

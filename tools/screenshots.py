@@ -55,12 +55,17 @@ def pinned_fake(epoch: float) -> Iterator[None]:
 
     ids = itertools.count(1)
     real_time = server.time
-    pinned_time = SimpleNamespace(time=lambda: epoch, monotonic=real_time.monotonic,
-                                  sleep=real_time.sleep)
-    pinned_secrets = SimpleNamespace(token_bytes=lambda n=32: b"screenshots".ljust(n, b"."),
-                                     token_hex=lambda n=16: f"{next(ids):0{2 * n}x}")
-    with mock.patch.object(server, "time", pinned_time), \
-            mock.patch.object(server, "secrets", pinned_secrets):
+    pinned_time = SimpleNamespace(
+        time=lambda: epoch, monotonic=real_time.monotonic, sleep=real_time.sleep
+    )
+    pinned_secrets = SimpleNamespace(
+        token_bytes=lambda n=32: b"screenshots".ljust(n, b"."),
+        token_hex=lambda n=16: f"{next(ids):0{2 * n}x}",
+    )
+    with (
+        mock.patch.object(server, "time", pinned_time),
+        mock.patch.object(server, "secrets", pinned_secrets),
+    ):
         yield
 
 
@@ -70,8 +75,10 @@ def start_fake(credentials):
     try:
         return FakeContentsquare(credentials, port=PORT).start()
     except OSError:
-        print(f"screenshots: port {PORT} is busy; the auth URL in the pictures will differ",
-              file=sys.stderr)
+        print(
+            f"screenshots: port {PORT} is busy; the auth URL in the pictures will differ",
+            file=sys.stderr,
+        )
         return FakeContentsquare(credentials).start()
 
 
@@ -97,6 +104,7 @@ async def settle(pilot) -> None:
 
 async def get_token(pilot, clock: FrozenClock) -> None:
     from csauth_tui.core.tokens import format_remaining
+
     await pilot.press("g")
     await settle(pilot)
     clock.advance(TOKEN_AGE)
@@ -143,7 +151,9 @@ async def add_form(pilot, clock: FrozenClock) -> None:
 async def audit(pilot, clock: FrozenClock) -> None:
     from csauth_tui.ui.screens.audit_screen import AuditScreen
 
-    screen = AuditScreen(pilot.app.session, timings=False)  # milliseconds would change every regeneration
+    screen = AuditScreen(
+        pilot.app.session, timings=False
+    )  # milliseconds would change every regeneration
     await pilot.app.push_screen(screen)
     deadline = time.monotonic() + 60
     while screen.report is None and time.monotonic() < deadline:
@@ -158,13 +168,13 @@ SHOTS = (
     Shot("scopes", "the scope list focused (s)", focus_scopes),
     Shot("me", "after m: what /v1/oauth/me says, as a tree", load_me),
     Shot("help", "? : every key and its binding id", show_help),
-    Shot("error", "a project the credential cannot reach: 403 from the API",
-         project_out_of_reach),
+    Shot("error", "a project the credential cannot reach: 403 from the API", project_out_of_reach),
     Shot("add", "a: the add-profile form, validated as you type", add_form),
     Shot("audit", "A: every profile audited, findings with their fixes", audit),
     Shot("main-80x24", "the main view in an 80x24 terminal", size=(80, 24)),
-    Shot("main-60x20", "the main view in a 60x20 terminal: each label above its value",
-         size=(60, 20)),
+    Shot(
+        "main-60x20", "the main view in a 60x20 terminal: each label above its value", size=(60, 20)
+    ),
 )
 
 
@@ -172,8 +182,15 @@ async def take(shot: Shot, config: Path, out: Path) -> Path:
     from csauth_tui.ui.app import make_app
 
     clock = FrozenClock(START)
-    app = make_app(config, clock=clock, transport=None, demo=True, native_clipboard=False,
-                   today=TODAY, cache=False)
+    app = make_app(
+        config,
+        clock=clock,
+        transport=None,
+        demo=True,
+        native_clipboard=False,
+        today=TODAY,
+        cache=False,
+    )
     async with app.run_test(size=shot.size, notifications=True) as pilot:
         await settle(pilot)
         if shot.steps is not None:
@@ -190,8 +207,7 @@ async def take_all(shots: tuple[Shot, ...], out: Path) -> list[Path]:
     from csauth_tui.fake.demo import demo_credentials, demo_profiles_toml
 
     written = []
-    with tempfile.TemporaryDirectory(prefix="csauth-shots-") as tmp, \
-            pinned_fake(START.timestamp()):
+    with tempfile.TemporaryDirectory(prefix="csauth-shots-") as tmp, pinned_fake(START.timestamp()):
         fake = start_fake(demo_credentials(TODAY))
         previous_keyring = keyring.get_keyring()
         try:
@@ -199,15 +215,20 @@ async def take_all(shots: tuple[Shot, ...], out: Path) -> list[Path]:
             config = Path(tmp) / "profiles.toml"
             config.write_text(text)
             config.chmod(0o600)  # as `csauth demo` writes it (the audit would flag 0644)
-            env = {**secrets, "CSAUTH_CONFIG": str(config),
-                   "CSAUTH_CACHE_DIR": str(Path(tmp) / "cache")}
+            env = {
+                **secrets,
+                "CSAUTH_CONFIG": str(config),
+                "CSAUTH_CACHE_DIR": str(Path(tmp) / "cache"),
+            }
             keyring.set_keyring(memory_keyring())
             with mock.patch.dict(os.environ, env):
                 for shot in shots:
                     path = await take(shot, config, out)
                     written.append(path)
-                    print(f"{path.relative_to(REPO) if path.is_relative_to(REPO) else path}: "
-                          f"{shot.what}")
+                    print(
+                        f"{path.relative_to(REPO) if path.is_relative_to(REPO) else path}: "
+                        f"{shot.what}"
+                    )
         finally:
             keyring.set_keyring(previous_keyring)
             fake.stop()
@@ -215,11 +236,19 @@ async def take_all(shots: tuple[Shot, ...], out: Path) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.screenshots", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.screenshots",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--out", type=Path, default=OUT, help=f"directory (default: {OUT})")
-    parser.add_argument("--only", nargs="+", metavar="NAME", choices=[s.name for s in SHOTS],
-                        help="just these states")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        metavar="NAME",
+        choices=[s.name for s in SHOTS],
+        help="just these states",
+    )
     args = parser.parse_args(argv)
     os.environ["TZ"] = "UTC"  # "issued ... local" must not depend on where this runs
     if hasattr(time, "tzset"):

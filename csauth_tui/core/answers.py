@@ -86,12 +86,20 @@ class MeInfo:
         permissions = raw.get("permissions")
         found = permissions.get("projects") if isinstance(permissions, dict) else None
         if isinstance(found, list):
-            projects = tuple((_project_id(p.get("id")), str(p.get("name") or ""))
-                             for p in found if isinstance(p, dict))
-        created = next((raw[k] for k in ("created_at", "createdAt", "created")
-                        if raw.get(k) is not None), None)
-        return cls(raw=raw, scopes=scopes, projects=projects,
-                   created=None if created is None else str(created))
+            projects = tuple(
+                (_project_id(p.get("id")), str(p.get("name") or ""))
+                for p in found
+                if isinstance(p, dict)
+            )
+        created = next(
+            (raw[k] for k in ("created_at", "createdAt", "created") if raw.get(k) is not None), None
+        )
+        return cls(
+            raw=raw,
+            scopes=scopes,
+            projects=projects,
+            created=None if created is None else str(created),
+        )
 
 
 @dataclass(frozen=True)
@@ -157,8 +165,10 @@ def _envelope(body: Any) -> tuple[str | None, str | None]:
     elif isinstance(error, dict):  # {"error": {"code": ..., "message": ...}}
         code = code or error.get("code")
         message = message or error.get("message")
-    return (str(code) if code not in (None, "") else None,
-            str(message) if message not in (None, "") else None)
+    return (
+        str(code) if code not in (None, "") else None,
+        str(message) if message not in (None, "") else None,
+    )
 
 
 def _retry_after(value: str | None, now: datetime) -> float | None:
@@ -191,21 +201,24 @@ def response_error(
     body, is_json = _json_body(response)
     code, message = _envelope(body)
     success = 200 <= status < 300
-    if success and not (isinstance(body, dict) and (body.get("success") is False or
-                                                      body.get("errorCode"))):
+    if success and not (
+        isinstance(body, dict) and (body.get("success") is False or body.get("errorCode"))
+    ):
         return None
     host = _host(str(response.request.url))
     if message and not (success and kind is CallKind.TOKEN):
         detail = _snippet(message, secrets)
     elif not is_json and response.content.strip() and not success:
-        detail = "an HTML page" if _is_html(response) else _snippet(
-            response.content.decode("utf-8", "replace"), secrets)
+        detail = (
+            "an HTML page"
+            if _is_html(response)
+            else _snippet(response.content.decode("utf-8", "replace"), secrets)
+        )
     else:
         detail = None
     said = ": ".join(p for p in (code, detail) if p) or f"{status} {response.reason_phrase}"
     said = inert(_redact(said, secrets))
-    kw: dict[str, Any] = {"status": status,
-                          "code": inert(_redact(code, secrets)) if code else None}
+    kw: dict[str, Any] = {"status": status, "code": inert(_redact(code, secrets)) if code else None}
     # OAuth says invalid_client may come as 400 or 401; a 500 has been reported too
     says_invalid_client = bool(_INVALID_CLIENT_RE.search(f"{code or ''} {message or ''}"))
 
@@ -215,30 +228,42 @@ def response_error(
             f"rate limited by {host} ({said})"
             + (f"; retry after {wait:g} s" if wait is not None else ""),
             hint="Contentsquare allows at most 10 concurrent requests per project",
-            retry_after=wait, **kw)
+            retry_after=wait,
+            **kw,
+        )
     if status == 401 and code == "JWT_EXPIRED":
-        return TokenExpiredError(f"access token expired ({host} said {said})",
-                                 hint="fetch a new token: this flow has no refresh token", **kw)
+        return TokenExpiredError(
+            f"access token expired ({host} said {said})",
+            hint="fetch a new token: this flow has no refresh token",
+            **kw,
+        )
     if kind in (CallKind.TOKEN, CallKind.ME) and (
-            status == 401 or (status >= 400 and says_invalid_client)):
+        status == 401 or (status >= 400 and says_invalid_client)
+    ):
         return InvalidCredentialsError(
             f"client_id or client_secret rejected by {host} ({said})",
             hint="check the profile's client_id and secret; credentials expire a year "
-                 "after creation", **kw)
+            "after creation",
+            **kw,
+        )
     if status == 401:
-        return ApiError(f"{host} rejected the access token ({said})",
-                        hint="fetch a new token", **kw)
+        return ApiError(
+            f"{host} rejected the access token ({said})", hint="fetch a new token", **kw
+        )
     if status == 403:
         if kind is CallKind.PROBE:
-            hint = ("the token may lack the scope this API needs, or the API is not enabled "
-                    "for the project")
+            hint = (
+                "the token may lack the scope this API needs, or the API is not enabled "
+                "for the project"
+            )
         else:
-            hint = ("this credential may not reach that project or scope; `csauth me` "
-                    "lists what it can reach")
+            hint = (
+                "this credential may not reach that project or scope; `csauth me` "
+                "lists what it can reach"
+            )
         return ForbiddenError(f"{host} refused access ({said})", hint=hint, **kw)
     if status >= 500:
-        return ServerError(f"{host} had a server error ({said})",
-                           hint="try again later", **kw)
+        return ServerError(f"{host} had a server error ({said})", hint="try again later", **kw)
     project_hint = PROJECT_ID_HINT if code and "PROJECT_ID" in code.upper() else None
     if success:
         return ApiError(f"{host} reported a failure ({said})", hint=project_hint, **kw)
@@ -260,73 +285,99 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def _expired_on_arrival(host: str, claims: dict[str, Any], sent_at: datetime,
-                        status: int) -> TokenExpiredError:
+def _expired_on_arrival(
+    host: str, claims: dict[str, Any], sent_at: datetime, status: int
+) -> TokenExpiredError:
     """A token whose own claims say it was dead before it reached us."""
     exp, iat = numeric_claim(claims, "exp"), numeric_claim(claims, "iat")
     hint = "the server issued an unusable token: try again later"
     if exp is not None and iat is not None and exp <= iat:
         when = "the same as its iat" if exp == iat else f"{_duration(iat - exp)} before its iat"
         return TokenExpiredError(
-            f"the token from {host} was already expired when it was issued (its exp is "
-            f"{when})", hint=hint, status=status)
+            f"the token from {host} was already expired when it was issued (its exp is {when})",
+            hint=hint,
+            status=status,
+        )
     if exp is not None and iat is None and exp <= sent_at.timestamp():
         return TokenExpiredError(
             f"the token from {host} had already expired by this machine's clock (its exp is "
             f"{_duration(sent_at.timestamp() - exp)} before the request was sent)",
             hint="check this machine's clock: one running ahead of the server's makes fresh "
-                 "tokens look expired", status=status)
+            "tokens look expired",
+            status=status,
+        )
     # neither claim says so: its expires_in (or an exp - iat of a few microseconds) left
     # no time at all
-    return TokenExpiredError(f"the token from {host} came with no time left to use it",
-                             hint=hint, status=status)
+    return TokenExpiredError(
+        f"the token from {host} came with no time left to use it", hint=hint, status=status
+    )
 
 
 # --- parsing answers (shared by both clients) --------------------------------------------
 
 
-def _token_from(response: httpx.Response, sent_at: datetime, *, url: str, profile: Profile,
-                auth_url: str, scopes: tuple[str, ...], project_id: int | None,
-                secret: str) -> Token:
+def _token_from(
+    response: httpx.Response,
+    sent_at: datetime,
+    *,
+    url: str,
+    profile: Profile,
+    auth_url: str,
+    scopes: tuple[str, ...],
+    project_id: int | None,
+    secret: str,
+) -> Token:
     """The Token a successful token response carries, or BadResponseError /
     TokenExpiredError for one that carries none usable."""
     host = _host(url)
     data, is_json = _json_body(response)
     if not is_json:
         what = "an HTML page" if _is_html(response) else "something that is not JSON"
-        raise BadResponseError(f"the token endpoint at {host} answered "
-                               f"{response.status_code} with {what}",
-                               status=response.status_code)
+        raise BadResponseError(
+            f"the token endpoint at {host} answered {response.status_code} with {what}",
+            status=response.status_code,
+        )
     if not isinstance(data, dict):
-        raise BadResponseError(f"the token endpoint at {host} answered a JSON "
-                               f"{type(data).__name__}, not an object",
-                               status=response.status_code)
+        raise BadResponseError(
+            f"the token endpoint at {host} answered a JSON {type(data).__name__}, not an object",
+            status=response.status_code,
+        )
     access_token = data.get("access_token")
     if not isinstance(access_token, str) or not access_token:
-        raise BadResponseError(f"the token response from {host} has no access_token",
-                               status=response.status_code)
+        raise BadResponseError(
+            f"the token response from {host} has no access_token", status=response.status_code
+        )
     if control_characters(access_token):  # printed by `csauth token`: never a raw escape
-        raise BadResponseError(f"the access_token from {host} holds control characters: "
-                               "it is not a usable token", status=response.status_code)
+        raise BadResponseError(
+            f"the access_token from {host} holds control characters: it is not a usable token",
+            status=response.status_code,
+        )
     endpoint = data.get("endpoint")
     if not isinstance(endpoint, str) or not endpoint.strip():
-        raise BadResponseError(f"the token response from {host} has no endpoint "
-                               "(the API base URL to use the token with)",
-                               status=response.status_code)
+        raise BadResponseError(
+            f"the token response from {host} has no endpoint "
+            "(the API base URL to use the token with)",
+            status=response.status_code,
+        )
     endpoint = endpoint.strip()
     _, claims = decode_jwt(access_token)
     trusted = endpoint_trusted(endpoint, auth_url)
     if not trusted:
-        log.warning("token endpoint %s is not trusted: the token will not be used",
-                    inert(_redact(_host(endpoint), [access_token])))
+        log.warning(
+            "token endpoint %s is not trusted: the token will not be used",
+            inert(_redact(_host(endpoint), [access_token])),
+        )
     expires_at = expiry_from_response(sent_at, data.get("expires_in"), claims)
     if expires_at <= sent_at:
         raise _expired_on_arrival(host, claims, sent_at, response.status_code)
     # Whatever else the answer holds goes to the cache file, except what echoes the
     # token or the client secret.
     known = (access_token, secret)
-    extra = {k: v for k, v in data.items()
-             if k not in ("access_token", "endpoint") and not _mentions(v, known)}
+    extra = {
+        k: v
+        for k, v in data.items()
+        if k not in ("access_token", "endpoint") and not _mentions(v, known)
+    }
     return Token(
         access_token=access_token,
         endpoint=endpoint,
@@ -344,8 +395,7 @@ def _token_from(response: httpx.Response, sent_at: datetime, *, url: str, profil
 
 def _probe_refused(exc: ApiError, elapsed: float) -> ProbeResult:
     status = exc.status or 0
-    return ProbeResult(False, status, elapsed, f"{status} {exc.code or 'error'}: {exc}",
-                       error=exc)
+    return ProbeResult(False, status, elapsed, f"{status} {exc.code or 'error'}: {exc}", error=exc)
 
 
 def _probe_result(url: str, response: httpx.Response, elapsed: float) -> ProbeResult:
@@ -355,12 +405,14 @@ def _probe_result(url: str, response: httpx.Response, elapsed: float) -> ProbeRe
     if not is_json or not isinstance(data, dict):
         error = BadResponseError(
             f"{_host(url)} answered /v1/segments with "
-            + ("an HTML page" if _is_html(response) else "something that is not a "
-               "JSON object"), status=status)
+            + ("an HTML page" if _is_html(response) else "something that is not a JSON object"),
+            status=status,
+        )
         return ProbeResult(False, status, elapsed, f"{line}: {error}", error=error)
     payload = data.get("payload")
     if isinstance(payload, list):
         count = len(payload)
-        return ProbeResult(True, status, elapsed,
-                           f"{line}: {count} segment{'' if count == 1 else 's'}")
+        return ProbeResult(
+            True, status, elapsed, f"{line}: {count} segment{'' if count == 1 else 's'}"
+        )
     return ProbeResult(True, status, elapsed, line)

@@ -20,23 +20,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__
-from .errors import (
-    ApiError,
-    BadResponseError,
-    ConfigError,
-    NetworkError,
-    RateLimitedError,
-    RuleError,
-    ServerError,
-    UntrustedEndpointError,
-)
-from .kinds import CallKind
-from .profiles import Profile, Settings
-from .urls import reached_directly, url_error
-from .request import plan
-from .redact import Secret
-from .text import inert
-from .tokens import Clock, Token, utcnow
 
 # Reading answers lives in answers.py; MeInfo, ProbeResult, endpoint_trusted and
 # response_error are re-exported as part of this module's API.
@@ -53,6 +36,23 @@ from .answers import (  # noqa: F401
     endpoint_trusted,
     response_error,
 )
+from .errors import (
+    ApiError,
+    BadResponseError,
+    ConfigError,
+    NetworkError,
+    RateLimitedError,
+    RuleError,
+    ServerError,
+    UntrustedEndpointError,
+)
+from .kinds import CallKind
+from .profiles import Profile, Settings
+from .redact import Secret
+from .request import plan
+from .text import inert
+from .tokens import Clock, Token, utcnow
+from .urls import reached_directly, url_error
 
 if TYPE_CHECKING:  # pragma: no cover
     import ssl
@@ -113,10 +113,12 @@ class _Retrying:
         call = self.call
         self.used += elapsed
         # the message states the time actually waited: every try and the pauses between
-        error, retry_class = self.client._network_error(exc, call.url, waited=self.used,
-                                                        tries=self.attempt + 1)
-        log.debug("%s %s failed after %.3fs: %s", call.method, call.url, elapsed,
-                  type(exc).__name__)
+        error, retry_class = self.client._network_error(
+            exc, call.url, waited=self.used, tries=self.attempt + 1
+        )
+        log.debug(
+            "%s %s failed after %.3fs: %s", call.method, call.url, elapsed, type(exc).__name__
+        )
         if retry_class is None or (retry_class == "read" and self.read_retries == 0):
             raise error from None
         if retry_class == "read":
@@ -127,14 +129,17 @@ class _Retrying:
         """The attempt got a whole answer: None when it is a success."""
         call = self.call
         self.used += elapsed
-        log.debug("%s %s -> %s in %.3fs", call.method, response.request.url,
-                  response.status_code, elapsed)
-        error = response_error(response, kind=call.kind, secrets=call.secrets,
-                               now=self.client._clock())
+        log.debug(
+            "%s %s -> %s in %.3fs", call.method, response.request.url, response.status_code, elapsed
+        )
+        error = response_error(
+            response, kind=call.kind, secrets=call.secrets, now=self.client._clock()
+        )
         if error is None:
             return None
         retryable = isinstance(error, RateLimitedError) or (
-            isinstance(error, ServerError) and error.status in RETRY_STATUSES)
+            isinstance(error, ServerError) and error.status in RETRY_STATUSES
+        )
         if not retryable:
             raise error from None
         wait = getattr(error, "retry_after", None)
@@ -146,8 +151,14 @@ class _Retrying:
         client = self.client
         if self.attempt >= client.max_retries or self.used + delay > client.retry_budget:
             raise error from None
-        log.debug("retrying %s %s in %.2fs (retry %d of %d)", self.call.method, self.call.url,
-                  delay, self.attempt + 1, client.max_retries)
+        log.debug(
+            "retrying %s %s in %.2fs (retry %d of %d)",
+            self.call.method,
+            self.call.url,
+            delay,
+            self.attempt + 1,
+            client.max_retries,
+        )
         self.used += delay
         self.attempt += 1
         return delay
@@ -193,8 +204,11 @@ class BaseAuthClient:
         self._jitter = jitter
         self._options: dict[str, Any] = dict(
             timeout=httpx.Timeout(timeout, connect=connect_timeout),
-            headers={"User-Agent": USER_AGENT, "Accept": "application/json",
-                     "Accept-Encoding": ACCEPT_ENCODING},
+            headers={
+                "User-Agent": USER_AGENT,
+                "Accept": "application/json",
+                "Accept-Encoding": ACCEPT_ENCODING,
+            },
             verify=_verify(ca_bundle or self.settings.ca_bundle),
             trust_env=True,  # HTTPS_PROXY / NO_PROXY, SSL_CERT_FILE / SSL_CERT_DIR
             transport=transport,
@@ -219,22 +233,23 @@ class BaseAuthClient:
     def _client_for(self, url: str) -> Any:
         """Loopback hosts (all of 127.0.0.0/8, ::1, localhost) and plain http are reached
         directly: a proxy from the environment must never see a request to them."""
-        return self._client(direct=self._options["transport"] is None
-                            and reached_directly(url))
+        return self._client(direct=self._options["transport"] is None and reached_directly(url))
 
     def _client(self, *, direct: bool) -> Any:
         client = self._clients.get(direct)
         if client is None:
             import httpx
 
-            client = self._clients[direct] = self._http_client(httpx, direct=direct,
-                                                               **self._options)
+            client = self._clients[direct] = self._http_client(
+                httpx, direct=direct, **self._options
+            )
         return client
 
     # --- what each call sends, and what its answer means ---------------------------------
 
-    def _token_call(self, profile: Profile, secret: Secret, scopes: Iterable[str] | None,
-                    project_id: int | None) -> tuple[_Call, Callable[..., Token]]:
+    def _token_call(
+        self, profile: Profile, secret: Secret, scopes: Iterable[str] | None, project_id: int | None
+    ) -> tuple[_Call, Callable[..., Token]]:
         request = plan(profile, self.settings, scopes, project_id)
         wanted, project_id = request.scopes, request.project_id
         auth_url = self._auth_url(profile)
@@ -250,25 +265,37 @@ class BaseAuthClient:
         call = _Call("POST", f"{auth_url}/v1/oauth/token", CallKind.TOKEN, (revealed,), body)
 
         def parse(response: httpx.Response, sent_at: datetime) -> Token:
-            return _token_from(response, sent_at, url=call.url, profile=profile,
-                               auth_url=auth_url,
-                               scopes=wanted, project_id=project_id, secret=revealed)
+            return _token_from(
+                response,
+                sent_at,
+                url=call.url,
+                profile=profile,
+                auth_url=auth_url,
+                scopes=wanted,
+                project_id=project_id,
+                secret=revealed,
+            )
 
         return call, parse
 
-    def _me_call(self, profile: Profile, secret: Secret
-                 ) -> tuple[_Call, Callable[..., MeInfo]]:
+    def _me_call(self, profile: Profile, secret: Secret) -> tuple[_Call, Callable[..., MeInfo]]:
         url = f"{self._auth_url(profile)}/v1/oauth/me"
         revealed = Secret(secret).reveal()
-        call = _Call("POST", url, CallKind.ME, (revealed,),
-                     {"client_id": profile.client_id, "client_secret": revealed})
+        call = _Call(
+            "POST",
+            url,
+            CallKind.ME,
+            (revealed,),
+            {"client_id": profile.client_id, "client_secret": revealed},
+        )
 
         def parse(response: httpx.Response, _sent_at: datetime) -> MeInfo:
             data, is_json = _json_body(response)
             if not is_json:
                 what = "an HTML page" if _is_html(response) else "something that is not JSON"
-                raise BadResponseError(f"{_host(url)} answered /v1/oauth/me with {what}",
-                                       status=response.status_code)
+                raise BadResponseError(
+                    f"{_host(url)} answered /v1/oauth/me with {what}", status=response.status_code
+                )
             return MeInfo.from_json(data)
 
         return call, parse
@@ -278,14 +305,22 @@ class BaseAuthClient:
         secrets = (token.access_token,)
         if not token.trusted or not endpoint_trusted(token.endpoint, token.auth_url):
             raise UntrustedEndpointError(
-                _redact(f"refusing to send the token to {_host(token.endpoint)}: not an "
-                        "https contentsquare.com endpoint", secrets),
-                hint="the token endpoint returned an unexpected API URL")
+                _redact(
+                    f"refusing to send the token to {_host(token.endpoint)}: not an "
+                    "https contentsquare.com endpoint",
+                    secrets,
+                ),
+                hint="the token endpoint returned an unexpected API URL",
+            )
         project_id = token.project_id if project_id is None else project_id
         return _Call(
-            "GET", f"{token.endpoint.rstrip('/')}/v1/segments", CallKind.PROBE, secrets,
+            "GET",
+            f"{token.endpoint.rstrip('/')}/v1/segments",
+            CallKind.PROBE,
+            secrets,
             params={"projectId": str(project_id)} if project_id is not None else None,
-            headers={"Authorization": f"Bearer {token.access_token}"})
+            headers={"Authorization": f"Bearer {token.access_token}"},
+        )
 
     # --- plumbing ---------------------------------------------------------------------
 
@@ -302,10 +337,11 @@ class BaseAuthClient:
 
     def _backoff(self, attempt: int) -> float:
         """Full jitter: uniform in [0, min(cap, base * 2**attempt)]."""
-        return self._jitter() * min(self.backoff_cap, self.backoff_base * 2.0 ** attempt)
+        return self._jitter() * min(self.backoff_cap, self.backoff_base * 2.0**attempt)
 
-    def _network_error(self, exc: Exception, url: str, *, waited: float | None = None,
-                       tries: int = 1) -> tuple[NetworkError, str | None]:
+    def _network_error(
+        self, exc: Exception, url: str, *, waited: float | None = None, tries: int = 1
+    ) -> tuple[NetworkError, str | None]:
         """A worded NetworkError, and "connect", "read" or None for how to retry it.
         `waited` (seconds, every try and pause included) and `tries`: a timeout after
         retries says both the limit of one try and the whole time waited."""
@@ -319,16 +355,19 @@ class BaseAuthClient:
             return f"after {limit:g} s on each of {tries} tries ({round(waited, 1):g} s in all)"
 
         if isinstance(exc, _DeadlinePassed):  # our own deadline, not one of httpx's
-            return NetworkError(f"{host} timed out {after(self._attempt_deadline)}: its "
-                                "answer came too slowly"), "read"
+            return NetworkError(
+                f"{host} timed out {after(self._attempt_deadline)}: its answer came too slowly"
+            ), "read"
         if isinstance(exc, httpx.ConnectTimeout):
-            return NetworkError(f"cannot reach {host}: connection timed out "
-                                f"{after(self.connect_timeout)}"), "connect"
+            return NetworkError(
+                f"cannot reach {host}: connection timed out {after(self.connect_timeout)}"
+            ), "connect"
         if isinstance(exc, httpx.TimeoutException):
             return NetworkError(f"{host} timed out {after(self.timeout)}"), "read"
         if isinstance(exc, httpx.ProxyError):
-            return NetworkError(f"the proxy refused the connection to {host}",
-                                hint="check HTTPS_PROXY / NO_PROXY"), "connect"
+            return NetworkError(
+                f"the proxy refused the connection to {host}", hint="check HTTPS_PROXY / NO_PROXY"
+            ), "connect"
         if isinstance(exc, httpx.ConnectError):
             causes = list(_causes(exc))
             text = " ".join(str(c) for c in causes).lower()
@@ -339,12 +378,21 @@ class BaseAuthClient:
             if "certificate" in text or "ssl" in text or "tls" in text:
                 return NetworkError(
                     f"cannot reach {host}: its TLS certificate is not trusted",
-                    hint="set ca_bundle in [settings] or SSL_CERT_FILE for a corporate CA"
+                    hint="set ca_bundle in [settings] or SSL_CERT_FILE for a corporate CA",
                 ), None
-            if any(s in text for s in ("name or service", "nodename", "getaddrinfo",
-                                       "name resolution", "no address")):
-                if any(isinstance(c, socket.gaierror) and c.errno == socket.EAI_NONAME
-                       for c in causes):  # the name does not exist: asking again won't help
+            if any(
+                s in text
+                for s in (
+                    "name or service",
+                    "nodename",
+                    "getaddrinfo",
+                    "name resolution",
+                    "no address",
+                )
+            ):
+                if any(
+                    isinstance(c, socket.gaierror) and c.errno == socket.EAI_NONAME for c in causes
+                ):  # the name does not exist: asking again won't help
                     return NetworkError(f"cannot reach {host}: name not resolved"), None
                 reason = "name not resolved"
             elif "refused" in text:
@@ -353,8 +401,7 @@ class BaseAuthClient:
                 reason = "connection failed"
             return NetworkError(f"cannot reach {host}: {reason}"), "connect"
         if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)):
-            return NetworkError(f"the connection to {host} dropped before a full answer"), \
-                "read"
+            return NetworkError(f"the connection to {host} dropped before a full answer"), "read"
         return NetworkError(f"cannot talk to {host}: {type(exc).__name__}"), None
 
 
@@ -374,8 +421,9 @@ class AuthClient(BaseAuthClient):
     @staticmethod
     def _http_client(httpx: Any, *, direct: bool, **options: Any) -> Any:
         if direct:  # with a transport of its own, httpx reads no proxy from the environment
-            options["transport"] = httpx.AsyncHTTPTransport(verify=options["verify"],
-                                                            trust_env=True)
+            options["transport"] = httpx.AsyncHTTPTransport(
+                verify=options["verify"], trust_env=True
+            )
         return httpx.AsyncClient(**options)
 
     async def __aenter__(self) -> AuthClient:
@@ -434,8 +482,9 @@ class AuthClient(BaseAuthClient):
             sent_at = self._clock()
             started = time.perf_counter()
             try:
-                response = await asyncio.wait_for(self._receive(httpx, call),
-                                                  self._attempt_deadline)
+                response = await asyncio.wait_for(
+                    self._receive(httpx, call), self._attempt_deadline
+                )
             except asyncio.TimeoutError:
                 delay = retrying.failed(_DeadlinePassed(), time.perf_counter() - started)
             except httpx.TransportError as exc:
@@ -450,8 +499,8 @@ class AuthClient(BaseAuthClient):
     async def _receive(self, httpx: Any, call: _Call) -> httpx.Response:
         """The whole answer, streamed and counted (see _Body)."""
         async with self._client_for(call.url).stream(
-                call.method, call.url, json=call.json_body, params=call.params,
-                headers=call.headers) as streamed:
+            call.method, call.url, json=call.json_body, params=call.params, headers=call.headers
+        ) as streamed:
             body = _Body(call.url, streamed)
             if streamed.is_stream_consumed:  # an answer built in memory (MockTransport)
                 body.decoded(streamed.content)
@@ -460,6 +509,7 @@ class AuthClient(BaseAuthClient):
                     body.feed(chunk)
                 body.finish()
         return body.response(httpx, streamed)
+
 
 class _Body:
     """An answer's body as it arrives, refused (NetworkError) as soon as it passes
@@ -473,14 +523,18 @@ class _Body:
         self.status = response.status_code
         self.chunks: list[bytes] = []
         self.raw_size = self.size = 0
-        codings = [c.strip().lower() for c in
-                   response.headers.get_list("content-encoding", split_commas=True)]
+        codings = [
+            c.strip().lower()
+            for c in response.headers.get_list("content-encoding", split_commas=True)
+        ]
         self.codings = [c for c in codings if c and c != "identity"]
         if len(self.codings) > 1 or any(c not in ("gzip", "deflate") for c in self.codings):
             shown = inert(", ".join(self.codings))[:60]
             raise BadResponseError(
                 f"{_host(url)} answered with Content-Encoding '{shown}', which csauth does "
-                f"not accept (only one of gzip, deflate)", status=response.status_code)
+                f"not accept (only one of gzip, deflate)",
+                status=response.status_code,
+            )
         # a gzip or a zlib header, told apart by zlib; raw deflate is tried after (below)
         self._inflater = zlib.decompressobj(zlib.MAX_WBITS | 32) if self.codings else None
         self._first = True
@@ -510,8 +564,9 @@ class _Body:
         except zlib.error:
             if not (self._first and self.codings == ["deflate"]):
                 raise BadResponseError(
-                    f"the answer from {_host(self.url)} cannot be decompressed "
-                    f"({self.codings[0]})", status=self.status) from None
+                    f"the answer from {_host(self.url)} cannot be decompressed ({self.codings[0]})",
+                    status=self.status,
+                ) from None
             self._inflater = zlib.decompressobj(-zlib.MAX_WBITS)  # deflate without header
             self._first = False
             return self._inflate(raw)
@@ -530,18 +585,29 @@ class _Body:
             f"the answer from {_host(self.url)} was too large (over "
             f"{MAX_ANSWER_BYTES // 2**20} MiB{how}): refused",
             hint="a token answer is a few KB: check the auth URL, and any proxy or portal "
-                 "answering in its place", status=self.status)
+            "answering in its place",
+            status=self.status,
+        )
 
     def response(self, module: Any, streamed: httpx.Response) -> httpx.Response:
         """A plain response holding the decompressed body (the request is kept, for the
         debug log; the encoding headers go, the body being decoded already)."""
-        headers = [(k, v) for k, v in streamed.headers.raw  # bytes: as they came
-                   if k.lower() not in (b"content-encoding", b"content-length")]
+        headers = [
+            (k, v)
+            for k, v in streamed.headers.raw  # bytes: as they came
+            if k.lower() not in (b"content-encoding", b"content-length")
+        ]
         rebuilt: httpx.Response = module.Response(
-            streamed.status_code, headers=headers, content=b"".join(self.chunks),
+            streamed.status_code,
+            headers=headers,
+            content=b"".join(self.chunks),
             request=streamed.request,
-            extensions={k: v for k, v in streamed.extensions.items()
-                        if k in ("http_version", "reason_phrase")})
+            extensions={
+                k: v
+                for k, v in streamed.extensions.items()
+                if k in ("http_version", "reason_phrase")
+            },
+        )
         return rebuilt
 
 
@@ -563,12 +629,14 @@ def _verify(ca_bundle: str | None) -> bool | ssl.SSLContext:
 
     path = Path(ca_bundle).expanduser()
     if not path.exists():
-        raise ConfigError(f"CA bundle {path} does not exist",
-                          hint="fix ca_bundle in [settings], or remove it")
+        raise ConfigError(
+            f"CA bundle {path} does not exist", hint="fix ca_bundle in [settings], or remove it"
+        )
     try:
         if path.is_dir():
             return ssl.create_default_context(capath=str(path))
         return ssl.create_default_context(cafile=str(path))
     except (ssl.SSLError, OSError) as exc:
-        raise ConfigError(f"CA bundle {path} cannot be loaded: "
-                          f"{getattr(exc, 'reason', None) or exc}") from None
+        raise ConfigError(
+            f"CA bundle {path} cannot be loaded: {getattr(exc, 'reason', None) or exc}"
+        ) from None

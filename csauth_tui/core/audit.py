@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from .errors import CsauthError, ForbiddenError, InvalidCredentialsError, RefusedError
+from .kinds import Severity
 from .lifetime import credential_expiry
 from .profiles import DEFAULT_AUTH_URL, Profile, ProfilesFile, SecretKind
-from .kinds import Severity
 from .redact import Secret, looks_like_a_secret
 from .secrets import describe_source
 from .text import inert
@@ -92,8 +92,10 @@ class AuditReport:
 
     def counts(self) -> dict[str, int]:
         found = self.all_findings()
-        return {severity.value: sum(1 for f in found if f.severity is severity)
-                for severity in SEVERITIES}
+        return {
+            severity.value: sum(1 for f in found if f.severity is severity)
+            for severity in SEVERITIES
+        }
 
     @property
     def exit_code(self) -> int:
@@ -112,26 +114,41 @@ def file_findings(path: Path, what: str, holds_secrets: bool) -> list[Finding]:
     if not mode & 0o077:
         return []
     severity = Severity.ERROR if holds_secrets else Severity.WARNING
-    return [Finding(f"file.{what}.permissions", severity,
-                    f"the {what} file {path} is readable by group or others "
-                    f"(mode {mode:04o})", f"chmod 600 {path}")]
+    return [
+        Finding(
+            f"file.{what}.permissions",
+            severity,
+            f"the {what} file {path} is readable by group or others (mode {mode:04o})",
+            f"chmod 600 {path}",
+        )
+    ]
 
 
-def age_finding(result: ProfileResult, created: date | None, today: date,
-                source: str) -> None:
+def age_finding(result: ProfileResult, created: date | None, today: date, source: str) -> None:
     if created is None:
-        result.add("age.unknown", Severity.INFO, "creation date unknown: the one-year expiry "
-                   "cannot be tracked", "add created = YYYY-MM-DD to the profile")
+        result.add(
+            "age.unknown",
+            Severity.INFO,
+            "creation date unknown: the one-year expiry cannot be tracked",
+            "add created = YYYY-MM-DD to the profile",
+        )
         return
     expires, left, severity = credential_expiry(created, today)
     if severity is Severity.ERROR:
-        result.add("age.expired", Severity.ERROR, f"credential expired {-left} days ago "
-                   f"(created {created.isoformat()}, from {source})",
-                   "create a new credential in the Contentsquare console and update the profile")
+        result.add(
+            "age.expired",
+            Severity.ERROR,
+            f"credential expired {-left} days ago (created {created.isoformat()}, from {source})",
+            "create a new credential in the Contentsquare console and update the profile",
+        )
     elif severity is Severity.WARNING:
-        result.add("age.expiring", Severity.WARNING, f"credential expires in {left} days "
-                   f"({expires.isoformat()}, created {created.isoformat()}, from {source})",
-                   "create its replacement now and switch the profile before it expires")
+        result.add(
+            "age.expiring",
+            Severity.WARNING,
+            f"credential expires in {left} days "
+            f"({expires.isoformat()}, created {created.isoformat()}, from {source})",
+            "create its replacement now and switch the profile before it expires",
+        )
 
 
 def parse_date(value: Any) -> date | None:
@@ -153,11 +170,15 @@ def cross_findings(results: list[ProfileResult]) -> list[Finding]:
         by_client[result.client_id].append(result.profile)
     for client_id, names in by_client.items():
         if len(names) > 1:
-            out.append(Finding("duplicate.client_id", Severity.WARNING,
-                               f"client_id {client_id} is used by {len(names)} profiles: "
-                               f"{', '.join(names)}",
-                               "keep one profile per credential (scopes and project can be "
-                               "chosen per request)"))
+            out.append(
+                Finding(
+                    "duplicate.client_id",
+                    Severity.WARNING,
+                    f"client_id {client_id} is used by {len(names)} profiles: {', '.join(names)}",
+                    "keep one profile per credential (scopes and project can be "
+                    "chosen per request)",
+                )
+            )
     per_project: dict[Any, set[str]] = defaultdict(set)
     per_account: dict[Any, set[str]] = defaultdict(set)
     for result in results:
@@ -168,10 +189,15 @@ def cross_findings(results: list[ProfileResult]) -> list[Finding]:
     for where, groups in (("project", per_project), ("account", per_account)):
         for key, clients in groups.items():
             if len(clients) > MAX_CREDENTIALS:
-                out.append(Finding(f"limit.{where}", Severity.WARNING,
-                                   f"{len(clients)} credentials on {where} {key}: "
-                                   f"Contentsquare allows at most {MAX_CREDENTIALS}",
-                                   "delete the credentials no longer used in the console"))
+                out.append(
+                    Finding(
+                        f"limit.{where}",
+                        Severity.WARNING,
+                        f"{len(clients)} credentials on {where} {key}: "
+                        f"Contentsquare allows at most {MAX_CREDENTIALS}",
+                        "delete the credentials no longer used in the console",
+                    )
+                )
     return out
 
 
@@ -213,16 +239,26 @@ def source_findings(result: ProfileResult, profile: Profile, pf: ProfilesFile) -
     (a different one in [settings] is one file-level finding, see run_audit)."""
     if profile.secret.kind is SecretKind.COMMAND:
         command = result.secret_command
-        what = (f"`{command}`" if command is not None
-                else "a command (not shown: it looks like it holds a secret)")
-        result.add("secret.command", Severity.WARNING, f"the secret comes from running {what}",
-                   "check that this command is the one you expect; csauth runs it (no "
-                   "shell) whenever this profile needs its secret")
+        what = (
+            f"`{command}`"
+            if command is not None
+            else "a command (not shown: it looks like it holds a secret)"
+        )
+        result.add(
+            "secret.command",
+            Severity.WARNING,
+            f"the secret comes from running {what}",
+            "check that this command is the one you expect; csauth runs it (no "
+            "shell) whenever this profile needs its secret",
+        )
     if profile.auth_url and profile.auth_url.rstrip("/") != DEFAULT_AUTH_URL:
-        result.add("auth_url.custom", Severity.WARNING,
-                   f"the secret is sent to {inert(profile.auth_url)}"
-                   f" (this profile's auth_url), not to {DEFAULT_AUTH_URL}",
-                   "remove auth_url from the profile unless this host is meant to get it")
+        result.add(
+            "auth_url.custom",
+            Severity.WARNING,
+            f"the secret is sent to {inert(profile.auth_url)}"
+            f" (this profile's auth_url), not to {DEFAULT_AUTH_URL}",
+            "remove auth_url from the profile unless this host is meant to get it",
+        )
 
 
 async def audit_profile(
@@ -237,29 +273,44 @@ async def audit_profile(
 ) -> ProfileResult:
     """`fresh`: prove the credential with a new token request (a cached token says nothing
     about a secret revoked since); False reuses a cached token (`csauth audit --cached`)."""
-    result = ProfileResult(profile.name, profile.level, profile.client_id, profile.project_id,
-                           describe_source(profile),
-                           auth_url=profile.effective_auth_url(pf.settings),
-                           secret_command=shown_command(profile))
+    result = ProfileResult(
+        profile.name,
+        profile.level,
+        profile.client_id,
+        profile.project_id,
+        describe_source(profile),
+        auth_url=profile.effective_auth_url(pf.settings),
+        secret_command=shown_command(profile),
+    )
     source_findings(result, profile, pf)
     if profile.secret.kind is SecretKind.PLAINTEXT:
-        result.add("secret.plaintext", Severity.WARNING, "the client secret is stored in plaintext "
-                   "in the profiles file", f"csauth rm {profile.name}, then csauth add it "
-                   "again with the secret in the keyring")
+        result.add(
+            "secret.plaintext",
+            Severity.WARNING,
+            "the client secret is stored in plaintext in the profiles file",
+            f"csauth rm {profile.name}, then csauth add it again with the secret in the keyring",
+        )
     try:
         secret = await asyncio.to_thread(resolve_secret, profile)
     except CsauthError as exc:
-        result.add("secret.missing", Severity.ERROR, f"secret not found: {exc.message}",
-                   exc.hint or "store it with csauth add, or use env:/cmd:")
+        result.add(
+            "secret.missing",
+            Severity.ERROR,
+            f"secret not found: {exc.message}",
+            exc.hint or "store it with csauth add, or use env:/cmd:",
+        )
         age_finding(result, profile.created, today, "the profile")
         return result
 
     slot = limits.project(project_key(profile))
     token_error: CsauthError | None = None
     if profile.is_account and profile.project_id is None:
-        result.add("project.missing", Severity.WARNING, "account-level profile without a "
-                   "project_id: every token request needs --project-id",
-                   "set project_id in the profile (csauth me lists the projects)")
+        result.add(
+            "project.missing",
+            Severity.WARNING,
+            "account-level profile without a project_id: every token request needs --project-id",
+            "set project_id in the profile (csauth me lists the projects)",
+        )
     else:
         started = time.perf_counter()
         try:
@@ -274,15 +325,21 @@ async def audit_profile(
             if not token.trusted:
                 from .answers import _host
 
-                result.add("token.untrusted_endpoint", Severity.ERROR, "the token came with an API "
-                           f"URL on an untrusted host: {_host(token.endpoint)}",
-                           "check auth_url and any proxy between you and Contentsquare")
+                result.add(
+                    "token.untrusted_endpoint",
+                    Severity.ERROR,
+                    f"the token came with an API URL on an untrusted host: {_host(token.endpoint)}",
+                    "check auth_url and any proxy between you and Contentsquare",
+                )
         except CsauthError as exc:
             token_error = exc
             result.token_ok = False
-            result.add("token.failed", Severity.ERROR, f"no token for scopes "
-                       f"{' '.join(profile.scopes)}: {exc.message}",
-                       exc.hint or "check the credential, its scopes and project")
+            result.add(
+                "token.failed",
+                Severity.ERROR,
+                f"no token for scopes {' '.join(profile.scopes)}: {exc.message}",
+                exc.hint or "check the credential, its scopes and project",
+            )
         if not result.token_cached:
             result.token_ms = (time.perf_counter() - started) * 1000
 
@@ -307,15 +364,24 @@ async def audit_profile(
         # an error even when a token came from the cache: the secret is wrong or revoked,
         # and the next token request will fail the same way
         result.me_ok = False
-        result.add("me.failed", Severity.ERROR, f"the credentials are rejected: {exc.message}",
-                   exc.hint or "check the profile's client_id and secret")
+        result.add(
+            "me.failed",
+            Severity.ERROR,
+            f"the credentials are rejected: {exc.message}",
+            exc.hint or "check the profile's client_id and secret",
+        )
     except CsauthError as exc:
         result.me_ok = False
         if token_error is None:  # a failed token request already says what is wrong
-            result.add("me.failed", Severity.WARNING if result.token_ok else Severity.ERROR,
-                       f"/me did not answer: {exc.message}", exc.hint or "try again later")
+            result.add(
+                "me.failed",
+                Severity.WARNING if result.token_ok else Severity.ERROR,
+                f"/me did not answer: {exc.message}",
+                exc.hint or "try again later",
+            )
     if isinstance(token_error, (ForbiddenError, RefusedError)) and any(
-            f.check in EXPLAINS_A_REFUSAL for f in result.findings):
+        f.check in EXPLAINS_A_REFUSAL for f in result.findings
+    ):
         # /me named the cause of the refusal (a scope not granted, a project out of
         # reach): that finding alone, not a second one for its effect
         result.findings = [f for f in result.findings if f.check != "token.failed"]
@@ -330,17 +396,23 @@ def me_checks(result: ProfileResult, profile: Profile, info: Any) -> None:
     if info.scopes is not None:
         missing = [s for s in profile.scopes if s not in info.scopes]
         if missing:
-            result.add("scopes.not_granted", Severity.ERROR,
-                       f"default scope(s) {' '.join(missing)} not granted to this credential "
-                       f"(it has: {' '.join(info.scopes) or 'none'})",
-                       f"set scopes to what it has, or grant {' '.join(missing)} in the console")
+            result.add(
+                "scopes.not_granted",
+                Severity.ERROR,
+                f"default scope(s) {' '.join(missing)} not granted to this credential "
+                f"(it has: {' '.join(info.scopes) or 'none'})",
+                f"set scopes to what it has, or grant {' '.join(missing)} in the console",
+            )
     if info.projects is not None and profile.project_id is not None:
         reachable = {str(pid) for pid, _ in info.projects}
         if str(profile.project_id) not in reachable:
-            result.add("project.unreachable", Severity.ERROR,
-                       f"project_id {profile.project_id} is not among the credential's "
-                       f"projects ({', '.join(sorted(reachable)) or 'none'})",
-                       "set project_id to one it can reach (csauth me lists them)")
+            result.add(
+                "project.unreachable",
+                Severity.ERROR,
+                f"project_id {profile.project_id} is not among the credential's "
+                f"projects ({', '.join(sorted(reachable)) or 'none'})",
+                "set project_id to one it can reach (csauth me lists them)",
+            )
 
 
 async def run_audit(
@@ -369,32 +441,56 @@ async def run_audit(
     plaintext = any(p.secret.kind is SecretKind.PLAINTEXT for p in pf.profiles.values())
     report.findings += file_findings(pf.path, "profiles", plaintext)
     if pf.settings.auth_url.rstrip("/") != DEFAULT_AUTH_URL:
-        report.findings.append(Finding(
-            "auth_url.custom", Severity.WARNING, f"[settings] auth_url sends the secret of every "
-            f"profile without its own auth_url to {inert(pf.settings.auth_url)}, not to {DEFAULT_AUTH_URL}",
-            "remove auth_url from [settings] unless this host is meant to get them"))
+        report.findings.append(
+            Finding(
+                "auth_url.custom",
+                Severity.WARNING,
+                f"[settings] auth_url sends the secret of every "
+                f"profile without its own auth_url to {inert(pf.settings.auth_url)}, not to {DEFAULT_AUTH_URL}",
+                "remove auth_url from [settings] unless this host is meant to get them",
+            )
+        )
     if cache_path is not None:
         report.findings += file_findings(cache_path, "token cache", True)
-    chosen = [pf.profiles[n] for n in (names if names is not None else list(pf.profiles))
-              if n in pf.profiles]
-    for name in (names if names is not None else pf.order):
+    chosen = [
+        pf.profiles[n]
+        for n in (names if names is not None else list(pf.profiles))
+        if n in pf.profiles
+    ]
+    for name in names if names is not None else pf.order:
         if name not in pf.profiles:
             for problem in pf.errors_for(name):
-                report.findings.append(Finding("profile.invalid", Severity.ERROR, str(problem),
-                                               "fix it in the profiles file", name))
+                report.findings.append(
+                    Finding(
+                        "profile.invalid",
+                        Severity.ERROR,
+                        str(problem),
+                        "fix it in the profiles file",
+                        name,
+                    )
+                )
     limits = Limits(concurrency)
 
     async def one(profile: Profile) -> ProfileResult:
         async with limits.profiles:
             try:
-                result = await audit_profile(profile, pf, service, client, limits, today,
-                                             resolver, fresh)
+                result = await audit_profile(
+                    profile, pf, service, client, limits, today, resolver, fresh
+                )
             except Exception as exc:  # one profile's surprise never stops the audit
-                result = ProfileResult(profile.name, profile.level, profile.client_id,
-                                       profile.project_id, describe_source(profile))
-                result.add("audit.crashed", Severity.ERROR,
-                           f"could not be audited: unexpected {type(exc).__name__}",
-                           "run csauth -v token for this profile")
+                result = ProfileResult(
+                    profile.name,
+                    profile.level,
+                    profile.client_id,
+                    profile.project_id,
+                    describe_source(profile),
+                )
+                result.add(
+                    "audit.crashed",
+                    Severity.ERROR,
+                    f"could not be audited: unexpected {type(exc).__name__}",
+                    "run csauth -v token for this profile",
+                )
         if on_result is not None:
             on_result(result)
         return result

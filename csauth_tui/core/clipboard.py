@@ -30,8 +30,9 @@ def is_remote_session(environ: Mapping[str, str] = os.environ) -> bool:
     return bool(environ.get("SSH_CONNECTION") or environ.get("SSH_TTY"))
 
 
-def native_tool(environ: Mapping[str, str] = os.environ,
-                which: Callable[[str], str | None] = shutil.which) -> NativeTool | None:
+def native_tool(
+    environ: Mapping[str, str] = os.environ, which: Callable[[str], str | None] = shutil.which
+) -> NativeTool | None:
     """The platform clipboard tool to use, or None (remote session, or none installed)."""
     if is_remote_session(environ):
         return None
@@ -43,10 +44,18 @@ def native_tool(environ: Mapping[str, str] = os.environ,
     if environ.get("WAYLAND_DISPLAY"):
         candidates.append(NativeTool("wl-copy", ("wl-copy",), ("wl-paste", "--no-newline")))
     if environ.get("DISPLAY"):
-        candidates.append(NativeTool("xclip", ("xclip", "-selection", "clipboard"),
-                                     ("xclip", "-selection", "clipboard", "-o")))
-        candidates.append(NativeTool("xsel", ("xsel", "--clipboard", "--input"),
-                                     ("xsel", "--clipboard", "--output")))
+        candidates.append(
+            NativeTool(
+                "xclip",
+                ("xclip", "-selection", "clipboard"),
+                ("xclip", "-selection", "clipboard", "-o"),
+            )
+        )
+        candidates.append(
+            NativeTool(
+                "xsel", ("xsel", "--clipboard", "--input"), ("xsel", "--clipboard", "--output")
+            )
+        )
     for tool in candidates:
         if which(tool.copy[0]):
             return tool
@@ -68,8 +77,13 @@ def describe_method(environ: Mapping[str, str] = os.environ) -> str:
 
 def native_copy(tool: NativeTool, text: str) -> bool:
     try:
-        result = subprocess.run(tool.copy, input=text.encode("utf-8"), timeout=TOOL_TIMEOUT,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        result = subprocess.run(
+            tool.copy,
+            input=text.encode("utf-8"),
+            timeout=TOOL_TIMEOUT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
     except (OSError, subprocess.SubprocessError):
         return False
     return result.returncode == 0
@@ -79,8 +93,9 @@ def native_paste(tool: NativeTool) -> str | None:
     if tool.paste is None:
         return None
     try:
-        result = subprocess.run(tool.paste, timeout=TOOL_TIMEOUT, capture_output=True,
-                                stdin=subprocess.DEVNULL)
+        result = subprocess.run(
+            tool.paste, timeout=TOOL_TIMEOUT, capture_output=True, stdin=subprocess.DEVNULL
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return result.stdout.decode("utf-8", "replace") if result.returncode == 0 else None
@@ -95,18 +110,30 @@ def forget_tmux_buffers(texts: Iterable[str]) -> int:
     an empty OSC 52 cannot clear them). Buffers are read back and compared here, so the
     secret never goes into a command line. Returns how many were deleted."""
     try:
-        names = subprocess.run(["tmux", "list-buffers", "-F", "#{buffer_name}"],
-                               capture_output=True, timeout=TOOL_TIMEOUT, stdin=subprocess.DEVNULL)
+        names = subprocess.run(
+            ["tmux", "list-buffers", "-F", "#{buffer_name}"],
+            capture_output=True,
+            timeout=TOOL_TIMEOUT,
+            stdin=subprocess.DEVNULL,
+        )
     except (OSError, subprocess.SubprocessError):
         return 0
     deleted = 0
     for name in names.stdout.decode("utf-8", "replace").split():
         try:
-            shown = subprocess.run(["tmux", "show-buffer", "-b", name], capture_output=True,
-                                   timeout=TOOL_TIMEOUT, stdin=subprocess.DEVNULL)
+            shown = subprocess.run(
+                ["tmux", "show-buffer", "-b", name],
+                capture_output=True,
+                timeout=TOOL_TIMEOUT,
+                stdin=subprocess.DEVNULL,
+            )
             if shown.returncode == 0 and shown.stdout.decode("utf-8", "replace") in texts:
-                subprocess.run(["tmux", "delete-buffer", "-b", name], capture_output=True,
-                               timeout=TOOL_TIMEOUT, stdin=subprocess.DEVNULL)
+                subprocess.run(
+                    ["tmux", "delete-buffer", "-b", name],
+                    capture_output=True,
+                    timeout=TOOL_TIMEOUT,
+                    stdin=subprocess.DEVNULL,
+                )
                 deleted += 1
         except (OSError, subprocess.SubprocessError):
             continue
@@ -127,9 +154,12 @@ class Clipboard:
     `clear_at`; copying something that is not a secret cancels the wipe of what it
     replaced (the user wants it kept) and forgets the earlier secret's tmux buffers."""
 
-    def __init__(self, terminal_write: Callable[[str], object] | None = None,
-                 tool: NativeTool | None = None,
-                 tmux: bool = False) -> None:
+    def __init__(
+        self,
+        terminal_write: Callable[[str], object] | None = None,
+        tool: NativeTool | None = None,
+        tmux: bool = False,
+    ) -> None:
         self.terminal_write = terminal_write
         self.tool = tool
         self.tmux = tmux
@@ -137,8 +167,9 @@ class Clipboard:
         self.clear_at: datetime | None = None  # when `held` is wiped (None: never)
         self._copied: set[str] = set()  # every secret copied since the last clear (tmux keeps all)
 
-    def copy(self, text: str, *, secret: bool = True, now: datetime | None = None,
-             clear_after: float = 0) -> list[str]:
+    def copy(
+        self, text: str, *, secret: bool = True, now: datetime | None = None, clear_after: float = 0
+    ) -> list[str]:
         """Copy `text`; returns the names of the methods that took it. A `secret` is wiped
         `clear_after` seconds after `now` (0: never); anything else is left alone."""
         used = []
@@ -150,8 +181,9 @@ class Clipboard:
         if secret:
             self.held = text
             self._copied.add(text)
-            self.clear_at = (None if clear_after <= 0 or now is None
-                             else now + timedelta(seconds=clear_after))
+            self.clear_at = (
+                None if clear_after <= 0 or now is None else now + timedelta(seconds=clear_after)
+            )
         else:
             self.held = None
             self.clear_at = None

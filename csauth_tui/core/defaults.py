@@ -17,8 +17,7 @@ from .profiles import Profile, ProfilesFile, similar_names
 from .text import inert
 
 ENV_VAR = "CSAUTH_PROFILE"
-HOW_TO_SET = (f"pass PROFILE, set a default with `csauth use NAME`, or export "
-              f"{ENV_VAR}=NAME")
+HOW_TO_SET = f"pass PROFILE, set a default with `csauth use NAME`, or export {ENV_VAR}=NAME"
 
 
 @dataclass(frozen=True)
@@ -44,23 +43,31 @@ def check(pf: ProfilesFile, default: Default) -> Profile:
     if default.name in pf.order:
         return pf.get(default.name)  # an invalid profile: its own errors
     close = similar_names(default.name, pf.order)
-    suggestion = ("; did you mean " + " or ".join(f"'{inert(n)}'" for n in close) + "?"
-                  if close else "")
-    fix = (f"unset {ENV_VAR} or set it to a profile's name" if default.origin.startswith("$")
-           else "run `csauth use NAME` with an existing profile, or `csauth use --clear`")
+    suggestion = (
+        "; did you mean " + " or ".join(f"'{inert(n)}'" for n in close) + "?" if close else ""
+    )
+    fix = (
+        f"unset {ENV_VAR} or set it to a profile's name"
+        if default.origin.startswith("$")
+        else "run `csauth use NAME` with an existing profile, or `csauth use --clear`"
+    )
     raise UnknownProfileError(
         f"the default profile '{inert(default.name)}' (from {inert(default.origin)}) is not "
-        f"a profile of {pf.path}{suggestion}", hint=fix)
+        f"a profile of {pf.path}{suggestion}",
+        hint=fix,
+    )
 
 
-def choose(pf: ProfilesFile, name: str | None,
-           environ: Mapping[str, str] | None = None) -> tuple[Profile, Default | None]:
+def choose(
+    pf: ProfilesFile, name: str | None, environ: Mapping[str, str] | None = None
+) -> tuple[Profile, Default | None]:
     """The profile a command works on: `name` when given, else the default (returned too,
     so that the caller can say which one it used)."""
     if name is not None:
         return pf.get(name), None
     default = default_of(pf, environ)
     if default is None:
-        raise NoProfileError(f"no profile given and no default profile set in {pf.path}",
-                             hint=HOW_TO_SET)
+        raise NoProfileError(
+            f"no profile given and no default profile set in {pf.path}", hint=HOW_TO_SET
+        )
     return check(pf, default), default

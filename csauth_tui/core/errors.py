@@ -40,6 +40,7 @@ class ConfigError(CsauthError):
 
 class ProfilesSyntaxError(ConfigError):
     """The profiles file is not valid TOML. Reported as path:line:col: message."""
+
     title = "Profiles file unreadable"
 
     def __init__(self, path: str, line: int, col: int, detail: str) -> None:
@@ -53,6 +54,7 @@ class UnsafeFileError(ProfilesSyntaxError):
     A ProfilesSyntaxError so that every place that shows an unusable profiles file (the
     CLI's exit 3, the app's message in place of the list, doctor) shows this one too.
     """
+
     title = "Refused to read a file"
 
     def __init__(self, path: str, reason: str, fix: str) -> None:
@@ -66,11 +68,13 @@ class UnknownProfileError(ConfigError):
 
 class ProfileInvalidError(ConfigError):
     """A profile that failed validation was asked for by name."""
+
     title = "Profile invalid"
 
 
 class StoreError(ConfigError):
     """The profiles file could not be written (permissions, disk full, lock timeout...)."""
+
     title = "Not saved"
 
 
@@ -83,6 +87,7 @@ class NoProfileError(ConfigError):
 
 class SecretError(ConfigError):
     """The client secret could not be found where the profile says it lives."""
+
     title = "Secret not found"
 
 
@@ -92,6 +97,7 @@ class KeyringUnavailableError(SecretError):
 
 class SecretConflictError(SecretError):
     """The keyring already holds a different secret for a client_id: kept, not replaced."""
+
     title = "Secret kept"
 
 
@@ -100,6 +106,7 @@ class SecretConflictError(SecretError):
 
 class RuleError(CsauthError):
     """Refused before any request: account-level without project_id, enrichment combined..."""
+
     title = "Not sent"
 
     exit_code = EXIT_REFUSED
@@ -107,6 +114,7 @@ class RuleError(CsauthError):
 
 class ApiError(CsauthError):
     """Any failure talking to Contentsquare. `status` and `code` when the server said them."""
+
     title = "Contentsquare error"
 
     exit_code = EXIT_NETWORK
@@ -147,6 +155,7 @@ class UntrustedEndpointError(ApiError):
 class RefusedError(ApiError):
     """A 4xx refusal that is not about credentials, access or rate (400 INVALID_SCOPE,
     PROJECT_ID_REQUIRED, 404...): a mistake in what was asked, so retrying will not help."""
+
     title = "Refused"
 
     exit_code = EXIT_REFUSED
@@ -155,8 +164,7 @@ class RefusedError(ApiError):
 class RateLimitedError(ApiError):
     title = "Rate limited"
 
-    def __init__(self, message: str, *, retry_after: float | None = None,
-                 **kw: Any) -> None:
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
         super().__init__(message, **kw)
         self.retry_after = retry_after
 

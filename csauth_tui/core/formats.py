@@ -43,13 +43,16 @@ def render(token: Token, request: TokenRequest, fmt: str, *, shell: str | None =
         from .shells import env_lines
 
         return env_lines(token_env(token), shell or "posix")
-    return json.dumps({
-        "profile": request.profile.name,
-        "access_token": token.access_token,
-        "token_type": "Bearer",
-        "endpoint": token.endpoint,
-        "expires_at": iso_utc(token.expires_at),
-        "expires_in": max(0, int(token.seconds_left(utcnow()))),
-        "scopes": list(token.scopes),
-        "project_id": token.project_id,
-    }, indent=2)
+    return json.dumps(
+        {
+            "profile": request.profile.name,
+            "access_token": token.access_token,
+            "token_type": "Bearer",
+            "endpoint": token.endpoint,
+            "expires_at": iso_utc(token.expires_at),
+            "expires_in": max(0, int(token.seconds_left(utcnow()))),
+            "scopes": list(token.scopes),
+            "project_id": token.project_id,
+        },
+        indent=2,
+    )

@@ -40,8 +40,9 @@ def ensure_private_dir(directory: Path) -> None:
                     continue
                 os.chmod(step, PRIVATE_DIR)  # a umask such as 0o277 takes bits off mkdir's
     except OSError as exc:  # ENAMETOOLONG, EACCES, ... from the check as well as mkdir
-        raise StoreError(f"cannot create {directory}: {exc.strerror or exc}; "
-                         "nothing was written") from None
+        raise StoreError(
+            f"cannot create {directory}: {exc.strerror or exc}; nothing was written"
+        ) from None
     if not directory.is_dir():
         raise StoreError(f"{directory} exists and is not a directory; nothing was written")
 
@@ -51,8 +52,9 @@ def ensure_private_dir(directory: Path) -> None:
 WRITABLE_BY_OTHERS = stat.S_IWGRP | stat.S_IWOTH
 
 
-def unsafe_reason(info: os.stat_result, path: Path, *, directory: bool,
-                  file: Path | None = None) -> UnsafeFileError | None:
+def unsafe_reason(
+    info: os.stat_result, path: Path, *, directory: bool, file: Path | None = None
+) -> UnsafeFileError | None:
     """Why a file (or a directory holding one) cannot be trusted, or None.
 
     A file must be ours (st_uid == geteuid) and not writable by group or others. A
@@ -67,14 +69,20 @@ def unsafe_reason(info: os.stat_result, path: Path, *, directory: bool,
     shown, subject = (file, f"its directory {path}") if file is not None else (path, "it")
     if info.st_uid != me and not (directory and info.st_uid == 0):
         return UnsafeFileError(
-            str(shown), f"{subject} is owned by uid {info.st_uid}, not by you (uid {me})",
+            str(shown),
+            f"{subject} is owned by uid {info.st_uid}, not by you (uid {me})",
             f"fix: if you did not put it there, remove it; else `chown {me} {path}` "
-            f"and `chmod go-w {path}`")
+            f"and `chmod go-w {path}`",
+        )
     if mode & WRITABLE_BY_OTHERS and not (directory and mode & stat.S_ISVTX):
         who = {stat.S_IWGRP: "group", stat.S_IWOTH: "others"}.get(
-            mode & WRITABLE_BY_OTHERS, "group and others")
-        return UnsafeFileError(str(shown), f"{subject} is writable by {who} (mode {mode:04o})",
-                               f"fix: chmod go-w {path}")
+            mode & WRITABLE_BY_OTHERS, "group and others"
+        )
+        return UnsafeFileError(
+            str(shown),
+            f"{subject} is writable by {who} (mode {mode:04o})",
+            f"fix: chmod go-w {path}",
+        )
     return None
 
 
@@ -117,8 +125,9 @@ def read_trusted(path: Path, *, follow_symlinks: bool = False) -> bytes:
             fd = os.open(target.name, flags | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dir_fd)
         except OSError as exc:
             if exc.errno == errno.ELOOP:
-                raise UnsafeFileError(str(path), "it is a symbolic link",
-                                      f"fix: rm {path}") from None
+                raise UnsafeFileError(
+                    str(path), "it is a symbolic link", f"fix: rm {path}"
+                ) from None
             raise
     finally:
         os.close(dir_fd)
@@ -159,8 +168,9 @@ def warn_ignored(what: str, problem: UnsafeFileError) -> None:
 # --- writing ------------------------------------------------------------------------------
 
 
-def atomic_write(path: Path, data: str | bytes, mode: int = PRIVATE_FILE, *,
-                 follow_symlinks: bool = True) -> None:
+def atomic_write(
+    path: Path, data: str | bytes, mode: int = PRIVATE_FILE, *, follow_symlinks: bool = True
+) -> None:
     """Write `data` to `path` so a reader sees the old file or the new one, never a mix.
 
     Temp file in the same directory (created with `mode`, so it is never world-readable,
@@ -176,15 +186,17 @@ def atomic_write(path: Path, data: str | bytes, mode: int = PRIVATE_FILE, *,
     try:
         is_dir = path.is_dir() if follow_symlinks else stat.S_ISDIR(_lmode(path))
     except OSError as exc:  # a name too long for the file system
-        raise StoreError(f"cannot write {path}: {exc.strerror or exc}; "
-                         "nothing was written") from None
+        raise StoreError(
+            f"cannot write {path}: {exc.strerror or exc}; nothing was written"
+        ) from None
     if is_dir:
         raise StoreError(f"{path} is a directory, not a file; nothing was written")
     payload = data.encode("utf-8") if isinstance(data, str) else data
     tmp_name = None
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX,
-                                        dir=path.parent)
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent
+        )
         try:
             os.fchmod(fd, mode) if hasattr(os, "fchmod") else None
             handle = os.fdopen(fd, "wb")
@@ -203,9 +215,7 @@ def atomic_write(path: Path, data: str | bytes, mode: int = PRIVATE_FILE, *,
         reason = exc.strerror or str(exc)
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
             reason += " (disk full)"
-        raise StoreError(
-            f"cannot write {path}: {reason}; the previous file is unchanged"
-        ) from None
+        raise StoreError(f"cannot write {path}: {reason}; the previous file is unchanged") from None
     finally:
         if tmp_name:
             with contextlib.suppress(OSError):
@@ -231,8 +241,9 @@ def _fsync_dir(directory: Path) -> None:
 
 
 @contextlib.contextmanager
-def file_lock(target: Path, timeout: float = 10.0, *,
-              follow_symlinks: bool = True) -> Iterator[None]:
+def file_lock(
+    target: Path, timeout: float = 10.0, *, follow_symlinks: bool = True
+) -> Iterator[None]:
     """Hold an exclusive lock on `<target>.lock` (a sidecar, so the rename keeps working).
     follow_symlinks=True: beside the file a symlink points to, so every link to one file
     shares one lock. The lock file itself is never opened through a symlink."""
@@ -240,13 +251,21 @@ def file_lock(target: Path, timeout: float = 10.0, *,
     ensure_private_dir(target.parent)
     lock_path = target.with_name(target.name + ".lock")
     try:
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
-                     | getattr(os, "O_CLOEXEC", 0), PRIVATE_FILE)
+        fd = os.open(
+            lock_path,
+            os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0),
+            PRIVATE_FILE,
+        )
     except OSError as exc:
-        reason = ("it is a symbolic link; fix: rm " + str(lock_path)
-                  if exc.errno == errno.ELOOP else exc.strerror or str(exc))
-        raise StoreError(f"cannot write {target}: {reason} (creating its lock "
-                         f"file {lock_path.name}); nothing was written") from None
+        reason = (
+            "it is a symbolic link; fix: rm " + str(lock_path)
+            if exc.errno == errno.ELOOP
+            else exc.strerror or str(exc)
+        )
+        raise StoreError(
+            f"cannot write {target}: {reason} (creating its lock "
+            f"file {lock_path.name}); nothing was written"
+        ) from None
     try:
         _acquire(fd, target, timeout)
         try:

@@ -9,10 +9,10 @@ from __future__ import annotations
 import functools
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any
 
 from . import scopes as scope_rules
@@ -30,8 +30,15 @@ NAME_RULE = "ASCII letters, digits, '-' and '_'"  # what NAME_RE allows, in word
 MAX_NAME = 64  # a name is typed on command lines and shown in a table column
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")  # what `secret = "env:NAME"` may name
 PROFILE_KEYS = {
-    "level", "client_id", "scopes", "project_id", "secret", "client_secret",
-    "created", "description", "auth_url",
+    "level",
+    "client_id",
+    "scopes",
+    "project_id",
+    "secret",
+    "client_secret",
+    "created",
+    "description",
+    "auth_url",
 }
 
 
@@ -45,7 +52,7 @@ class SecretKind(Word):
     PLAINTEXT = "plaintext"
 
 
-_SOURCE_RULE = "use \"keyring\", \"env:VAR\" or \"cmd:COMMAND\""
+_SOURCE_RULE = 'use "keyring", "env:VAR" or "cmd:COMMAND"'
 
 
 @dataclass(frozen=True, eq=False)
@@ -71,8 +78,10 @@ class SecretSource:
         if not argument:
             raise ValueError(f"'{text}' needs a variable name or a command after the colon")
         if prefix == "env" and not ENV_NAME_RE.match(argument):
-            raise ValueError("env: must be followed by a variable name made of letters, "
-                             "digits and '_', not starting with a digit (value not shown)")
+            raise ValueError(
+                "env: must be followed by a variable name made of letters, "
+                "digits and '_', not starting with a digit (value not shown)"
+            )
         return cls(SecretKind(prefix), argument)
 
     @property
@@ -99,10 +108,16 @@ class SecretSource:
         return hash((self.kind, self.argument))
 
     def __repr__(self) -> str:
-        shown = "(not shown: it looks like a secret)" if looks_like_a_secret(self.argument) \
+        shown = (
+            "(not shown: it looks like a secret)"
+            if looks_like_a_secret(self.argument)
             else repr(self.argument)
-        return f"SecretSource({self.kind.name}, {shown})" if self.argument \
+        )
+        return (
+            f"SecretSource({self.kind.name}, {shown})"
+            if self.argument
             else f"SecretSource({self.kind.name})"
+        )
 
 
 KEYRING = SecretSource(SecretKind.KEYRING)
@@ -176,8 +191,13 @@ class ProfilesFile:
     def settings_errors(self) -> list[Problem]:
         """What is wrong with [settings]: while there is anything, nothing may be sent
         (a dropped value would fall back to a default, e.g. the real auth URL)."""
-        return [p for p in self.problems if p.profile is None and p.severity is Severity.ERROR
-                and (p.field or "").startswith("settings")]
+        return [
+            p
+            for p in self.problems
+            if p.profile is None
+            and p.severity is Severity.ERROR
+            and (p.field or "").startswith("settings")
+        ]
 
     def errors_for(self, name: str) -> list[Problem]:
         return [p for p in self.problems if p.profile == name and p.severity is Severity.ERROR]
@@ -208,8 +228,9 @@ def similar_names(name: str, names: list[str], limit: int = 3) -> list[str]:
 
     folded = name.casefold()
     same = [n for n in names if n.casefold() == folded and n != name]
-    close = (difflib.get_close_matches(name, names, n=limit)
-             or difflib.get_close_matches(name, names, n=1, cutoff=0.25))
+    close = difflib.get_close_matches(name, names, n=limit) or difflib.get_close_matches(
+        name, names, n=1, cutoff=0.25
+    )
     return list(dict.fromkeys(same + close))[:limit]
 
 
@@ -218,8 +239,12 @@ def case_twins(names: list[str]) -> dict[str, list[str]]:
     groups: dict[str, list[str]] = {}
     for name in names:
         groups.setdefault(name.casefold(), []).append(name)
-    return {name: [n for n in group if n != name]
-            for group in groups.values() if len(group) > 1 for name in group}
+    return {
+        name: [n for n in group if n != name]
+        for group in groups.values()
+        if len(group) > 1
+        for name in group
+    }
 
 
 def syntax_error(path: Path, exc: Exception, source: str = "") -> ProfilesSyntaxError:
@@ -240,7 +265,9 @@ def syntax_error(path: Path, exc: Exception, source: str = "") -> ProfilesSyntax
     if match and not (line and col):
         line, col = int(match.group(1)), int(match.group(2))
     detail = re.sub(r"\s*\(at line \d+, column \d+\)|\s*at line \d+ col \d+", "", text)
-    return ProfilesSyntaxError(str(path), int(line or 1), int(col or 1), detail.strip() or "invalid TOML")
+    return ProfilesSyntaxError(
+        str(path), int(line or 1), int(col or 1), detail.strip() or "invalid TOML"
+    )
 
 
 def load(path: Path) -> ProfilesFile:
@@ -272,8 +299,10 @@ def readable_by_others(path: Path) -> str | None:
         return None
     if not mode & (stat.S_IRGRP | stat.S_IROTH):
         return None
-    return (f"{inert(str(path))} is readable by group or others "
-            f"(mode {stat.S_IMODE(mode):04o}; fix: chmod go-r {inert(str(path))})")
+    return (
+        f"{inert(str(path))} is readable by group or others "
+        f"(mode {stat.S_IMODE(mode):04o}; fix: chmod go-r {inert(str(path))})"
+    )
 
 
 def read_profiles_bytes(path: Path) -> bytes:
@@ -302,8 +331,9 @@ def read_toml(path: Path, text: str) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         raise syntax_error(path, exc, text) from None
     except RecursionError:  # tomllib recurses once per level of [ or {
-        raise ProfilesSyntaxError(str(path), 1, 1, "arrays or inline tables nested too "
-                                  "deeply to read") from None
+        raise ProfilesSyntaxError(
+            str(path), 1, 1, "arrays or inline tables nested too deeply to read"
+        ) from None
     except ValueError as exc:  # int() refuses numbers of more than 4300 digits
         detail = "a number has too many digits to read" if "digits" in str(exc) else str(exc)
         raise ProfilesSyntaxError(str(path), 1, 1, detail) from None
@@ -327,9 +357,13 @@ def from_mapping(path: Path, doc: dict[str, Any]) -> ProfilesFile:
             result.profiles[name] = profile
     for name, twins in case_twins(result.order).items():
         others = ", ".join(f"'{inert(n)}'" for n in twins)
-        result.problems.append(Problem(
-            f"differs from {others} only by case: easy to mistake for it; rename one",
-            profile=name, severity=Severity.WARNING))
+        result.problems.append(
+            Problem(
+                f"differs from {others} only by case: easy to mistake for it; rename one",
+                profile=name,
+                severity=Severity.WARNING,
+            )
+        )
     return result
 
 
@@ -339,27 +373,45 @@ def _settings(raw: Any, problems: list[Problem]) -> Settings:
         return Settings()
     values: dict[str, Any] = {}
     checks = {
-        "auth_url": str, "renew_before_seconds": int, "clipboard_clear_seconds": int,
-        "token_cache": bool, "ca_bundle": str, "default_profile": str,
+        "auth_url": str,
+        "renew_before_seconds": int,
+        "clipboard_clear_seconds": int,
+        "token_cache": bool,
+        "ca_bundle": str,
+        "default_profile": str,
     }
     for key, value in raw.items():
         kind = checks.get(key)
         if kind is None:
-            problems.append(Problem(f"unknown setting '{key}' ignored", field=f"settings.{key}",
-                                    severity=Severity.WARNING))
+            problems.append(
+                Problem(
+                    f"unknown setting '{key}' ignored",
+                    field=f"settings.{key}",
+                    severity=Severity.WARNING,
+                )
+            )
             continue
         if kind is int and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-            problems.append(Problem(f"must be a whole number of seconds >= 0, not "
-                                    f"{_shown(value)}", field=f"settings.{key}"))
+            problems.append(
+                Problem(
+                    f"must be a whole number of seconds >= 0, not {_shown(value)}",
+                    field=f"settings.{key}",
+                )
+            )
             continue
         if key == "renew_before_seconds" and value >= MAX_RENEW_BEFORE:
-            problems.append(Problem(f"must be less than {MAX_RENEW_BEFORE} (a token lives one "
-                                    f"hour), not {value}", field=f"settings.{key}"))
+            problems.append(
+                Problem(
+                    f"must be less than {MAX_RENEW_BEFORE} (a token lives one hour), not {value}",
+                    field=f"settings.{key}",
+                )
+            )
             continue
         if kind is not int and not isinstance(value, kind):
             word = {"bool": "true or false", "str": "a string"}[kind.__name__]
-            problems.append(Problem(f"must be {word}, not {_shown(value)}",
-                                    field=f"settings.{key}"))
+            problems.append(
+                Problem(f"must be {word}, not {_shown(value)}", field=f"settings.{key}")
+            )
             continue
         if key == "auth_url":
             url_problem = url_error(value)
@@ -375,16 +427,20 @@ def _shown(value: Any) -> str:
     from .text import inert
 
     if isinstance(value, str):
-        return ("a string (not shown: it looks like a secret)" if looks_like_a_secret(value)
-                else inert(repr(value[:60])))
+        return (
+            "a string (not shown: it looks like a secret)"
+            if looks_like_a_secret(value)
+            else inert(repr(value[:60]))
+        )
     if isinstance(value, (dict, list)):
         return "a table" if isinstance(value, dict) else "a list"
     return inert(repr(value))[:60]
 
 
 @functools.lru_cache(maxsize=1024)
-def _scope_verdict(raw: tuple[Any, ...]
-                   ) -> tuple[tuple[str, ...], str | None, tuple[str, ...]] | None:
+def _scope_verdict(
+    raw: tuple[Any, ...],
+) -> tuple[tuple[str, ...], str | None, tuple[str, ...]] | None:
     """Normalised scopes, why they cannot go together, the unknown ones (None: not all
     strings): worked out once per list of scopes, as a team's profiles share a handful."""
     if not all(isinstance(s, str) for s in raw):
@@ -420,7 +476,8 @@ class FieldRule:
         if value is None:
             return self.message.format(value=value) if self.required else None
         if (isinstance(value, bool) and bool not in self.types) or not isinstance(
-                value, self.types):
+            value, self.types
+        ):
             return self.message.format(value=value)
         return self.check(value)
 
@@ -443,7 +500,7 @@ def positive_int(value: Any) -> bool:
 
 
 _PROJECT_ID_RULE = "project_id must be a positive integer, not {value!r}"
-_SCOPES_RULE = "scopes must be a list of strings, e.g. [\"metrics\"]"
+_SCOPES_RULE = 'scopes must be a list of strings, e.g. ["metrics"]'
 _MISSING_CLIENT_ID = "missing client_id (copy it from the Contentsquare console)"
 
 
@@ -462,8 +519,10 @@ def _scopes_check(value: Any) -> str | None:
 
 def _unknown_scopes(value: Any) -> list[str]:
     verdict = _scopes(value)
-    return [f"unknown scope '{scope}' (kept; Contentsquare may have added it)"
-            for scope in (verdict[2] if verdict else ())]
+    return [
+        f"unknown scope '{scope}' (kept; Contentsquare may have added it)"
+        for scope in (verdict[2] if verdict else ())
+    ]
 
 
 def _client_id_check(value: str) -> str | None:
@@ -484,32 +543,57 @@ def _secret_check(value: str) -> str | None:
 def _created_check(value: date) -> str | None:
     created = value.date() if isinstance(value, datetime) else value
     if created > date.today():
-        return (f"created {created.isoformat()} is in the future: use the date the "
-                "credential was created in the Contentsquare console")
+        return (
+            f"created {created.isoformat()} is in the future: use the date the "
+            "credential was created in the Contentsquare console"
+        )
     return None
 
 
 FIELD_RULES: tuple[FieldRule, ...] = (
-    FieldRule("level", (str,), False,
-              lambda v: None if v in LEVELS else f"unknown level '{v}': use \"project\" or "
-              "\"account\"",
-              "unknown level '{value}': use \"project\" or \"account\""),
+    FieldRule(
+        "level",
+        (str,),
+        False,
+        lambda v: None if v in LEVELS else f'unknown level \'{v}\': use "project" or "account"',
+        'unknown level \'{value}\': use "project" or "account"',
+    ),
     FieldRule("client_id", (str,), True, _client_id_check, _MISSING_CLIENT_ID),
-    FieldRule("scopes", (list, str), False, _scopes_check, _SCOPES_RULE,
-              notes=_unknown_scopes),
-    FieldRule("project_id", (int,), False,
-              lambda v: None if positive_int(v) else _PROJECT_ID_RULE.format(value=v),
-              _PROJECT_ID_RULE, expects="a positive whole number"),
-    FieldRule("client_secret", (str,), False,
-              lambda v: None if v else "client_secret must be a non-empty string",
-              "client_secret must be a non-empty string",
-              notes=lambda v: ["client secret stored in plaintext in the profiles file; "
-                               "move it to the keyring"]),
+    FieldRule("scopes", (list, str), False, _scopes_check, _SCOPES_RULE, notes=_unknown_scopes),
+    FieldRule(
+        "project_id",
+        (int,),
+        False,
+        lambda v: None if positive_int(v) else _PROJECT_ID_RULE.format(value=v),
+        _PROJECT_ID_RULE,
+        expects="a positive whole number",
+    ),
+    FieldRule(
+        "client_secret",
+        (str,),
+        False,
+        lambda v: None if v else "client_secret must be a non-empty string",
+        "client_secret must be a non-empty string",
+        notes=lambda v: [
+            "client secret stored in plaintext in the profiles file; move it to the keyring"
+        ],
+    ),
     # never quote the value in these messages: a user may have pasted the secret itself
-    FieldRule("secret", (str,), False, _secret_check,
-              f"unknown secret source (value not shown): {_SOURCE_RULE}"),
-    FieldRule("created", (date,), False, _created_check,
-              "created must be a TOML date, e.g. 2026-01-15", expects="a date like 2026-01-15"),
+    FieldRule(
+        "secret",
+        (str,),
+        False,
+        _secret_check,
+        f"unknown secret source (value not shown): {_SOURCE_RULE}",
+    ),
+    FieldRule(
+        "created",
+        (date,),
+        False,
+        _created_check,
+        "created must be a TOML date, e.g. 2026-01-15",
+        expects="a date like 2026-01-15",
+    ),
     FieldRule("description", (str,), False, lambda v: None, "description must be a string"),
     FieldRule("auth_url", (str,), False, url_error, "auth_url must be a string"),
 )
@@ -562,8 +646,9 @@ def validate_profile(name: str, table: Any, problems: list[Problem]) -> Profile 
             for note in rule.notes(value):
                 err(rule.name, note, Severity.WARNING)
 
-    if len(problems) > first_new and any(p.severity is Severity.ERROR
-                                         for p in problems[first_new:]):
+    if len(problems) > first_new and any(
+        p.severity is Severity.ERROR for p in problems[first_new:]
+    ):
         return None
     plaintext = values.get("client_secret")
     verdict = _scopes(values.get("scopes", ["metrics"]))

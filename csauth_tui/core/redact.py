@@ -85,7 +85,11 @@ def secret_parts(text: str) -> list[str]:
         if mixed_case or _HEX.search(run) or (len(run) >= 20 and min(digits, letters) >= 3):
             found.append(run)
     for run in _URLSAFE_RUN.findall(text or ""):
-        if (any(c.isdigit() for c in run) and any(c.islower() for c in run)
-                and any(c.isupper() for c in run) and run not in found):
+        if (
+            any(c.isdigit() for c in run)
+            and any(c.islower() for c in run)
+            and any(c.isupper() for c in run)
+            and run not in found
+        ):
             found.append(run)
     return found

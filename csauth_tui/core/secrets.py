@@ -29,10 +29,14 @@ KEYRING_SERVICE = "csauth-tui"
 _PROBE_USER = "csauth-doctor-probe"  # looked up (never written) by keyring_status()
 MAX_COMMAND_OUTPUT = 64 * 1024  # a `cmd:` command prints a secret, maybe a few notes
 
-_ELSEWHERE = ("keep the secret out of the profiles file with secret = \"env:VAR\" or "
-              "secret = \"cmd:COMMAND\" (e.g. `cmd:pass show cs/prod`)")
-KEYRING_ALTERNATIVES = ("no OS keyring works in this session, which is usual on headless "
-                        f"Linux, WSL and SSH; {_ELSEWHERE}")
+_ELSEWHERE = (
+    'keep the secret out of the profiles file with secret = "env:VAR" or '
+    'secret = "cmd:COMMAND" (e.g. `cmd:pass show cs/prod`)'
+)
+KEYRING_ALTERNATIVES = (
+    "no OS keyring works in this session, which is usual on headless "
+    f"Linux, WSL and SSH; {_ELSEWHERE}"
+)
 KEYRING_LOCKED_HINT = f"unlock the keyring (log in to the desktop session), or {_ELSEWHERE}"
 
 T = TypeVar("T")
@@ -58,13 +62,16 @@ def resolve_secret(
     if source.kind is SecretKind.COMMAND:
         return _from_command(profile, source.argument, environ, timeout)
     if not profile.client_secret:
-        raise SecretError(f"profile '{profile.name}' says its secret is in the profiles "
-                          "file, but it has no client_secret")
+        raise SecretError(
+            f"profile '{profile.name}' says its secret is in the profiles "
+            "file, but it has no client_secret"
+        )
     return Secret(profile.client_secret)
 
 
-def store_secret(client_id: str, secret: Secret, *, replace: bool = False,
-                 timeout: float = 10.0) -> str:
+def store_secret(
+    client_id: str, secret: Secret, *, replace: bool = False, timeout: float = 10.0
+) -> str:
     """Put `secret` in the OS keyring under `client_id`.
 
     The keyring holds one secret per client_id, shared by every profile that names it, so
@@ -98,7 +105,7 @@ def store_secret(client_id: str, secret: Secret, *, replace: bool = False,
             f"the keyring already holds a different secret for client_id {mask(client_id)}; "
             "it was kept",
             hint="every profile with this client_id uses that secret; replace it on "
-                 "purpose with --replace-secret (or `csauth secret set`)",
+            "purpose with --replace-secret (or `csauth secret set`)",
         )
     return outcome
 
@@ -163,8 +170,11 @@ def describe_source(profile: Profile) -> str:
     source = profile.secret
     if source.kind is SecretKind.ENV:
         return f"env {_variable(source.argument)}"
-    return {SecretKind.KEYRING: "keyring", SecretKind.COMMAND: "command",
-            SecretKind.PLAINTEXT: "plaintext in profiles file"}[source.kind]
+    return {
+        SecretKind.KEYRING: "keyring",
+        SecretKind.COMMAND: "command",
+        SecretKind.PLAINTEXT: "plaintext in profiles file",
+    }[source.kind]
 
 
 # --- the sources -----------------------------------------------------------------------
@@ -174,8 +184,7 @@ def _from_keyring(profile: Profile, timeout: float) -> Secret:
     import keyring
 
     try:
-        value = _bounded(lambda: keyring.get_password(KEYRING_SERVICE, profile.client_id),
-                         timeout)
+        value = _bounded(lambda: keyring.get_password(KEYRING_SERVICE, profile.client_id), timeout)
     except KeyringUnavailableError:
         raise
     except Exception as exc:  # noqa: BLE001
@@ -184,7 +193,7 @@ def _from_keyring(profile: Profile, timeout: float) -> Secret:
         raise SecretError(
             f"no secret in the keyring for profile '{profile.name}' "
             f"(client_id {mask(profile.client_id)})",
-            hint=f"store it with `csauth add {profile.name} ...` or choose secret = \"env:VAR\"",
+            hint=f'store it with `csauth add {profile.name} ...` or choose secret = "env:VAR"',
         )
     return Secret(value)
 
@@ -231,8 +240,12 @@ def _from_command(
     env = {**environ, "CSAUTH_CLIENT_ID": profile.client_id, "CSAUTH_PROFILE": profile.name}
     try:
         proc = subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env=env, start_new_session=True,
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            start_new_session=True,
         )
     except FileNotFoundError:
         raise SecretError(f"{where} was not found: {program}") from None
@@ -244,7 +257,8 @@ def _from_command(
         raise SecretError(
             f"{where} ({program}) printed more than {MAX_COMMAND_OUTPUT // 1024} KiB on "
             "stdout: it was stopped",
-            hint="it must print the client secret on its first line, then end") from None
+            hint="it must print the client secret on its first line, then end",
+        ) from None
     except subprocess.TimeoutExpired:
         raise SecretError(
             f"command for profile '{profile.name}' ({program}) timed out after {timeout:g} s",
@@ -252,15 +266,24 @@ def _from_command(
         ) from None
     stdout = out.decode("utf-8", errors="replace").strip()
     if proc.returncode != 0:
-        how = (f"was killed by signal {-proc.returncode}" if proc.returncode < 0
-               else f"exited with status {proc.returncode}")
-        line = _first_line(err.decode("utf-8", errors="replace"),
-                           scrub=(stdout, *stdout.splitlines(),
-                                  *(part for word in argv for part in secret_parts(word))))
+        how = (
+            f"was killed by signal {-proc.returncode}"
+            if proc.returncode < 0
+            else f"exited with status {proc.returncode}"
+        )
+        line = _first_line(
+            err.decode("utf-8", errors="replace"),
+            scrub=(
+                stdout,
+                *stdout.splitlines(),
+                *(part for word in argv for part in secret_parts(word)),
+            ),
+        )
         raise SecretError(f"{where} ({program}) {how}" + (f": {line}" if line else ""))
     if not stdout:
-        raise SecretError(f"{where} ({program}) printed nothing on stdout",
-                          hint="it must print the client secret")
+        raise SecretError(
+            f"{where} ({program}) printed nothing on stdout", hint="it must print the client secret"
+        )
     # `pass show` and friends print the secret on the first line, then notes.
     return Secret(stdout.splitlines()[0].strip())
 
@@ -291,9 +314,10 @@ def _output(proc: subprocess.Popen[bytes], timeout: float) -> tuple[bytes, bytes
         except (OSError, ValueError):
             pass  # the pipe was closed under us: the command was killed
 
-    readers = [threading.Thread(target=read, args=(pipe, name), daemon=True,
-                                name=f"csauth-secret-{name}")
-               for pipe, name in ((proc.stdout, "out"), (proc.stderr, "err"))]
+    readers = [
+        threading.Thread(target=read, args=(pipe, name), daemon=True, name=f"csauth-secret-{name}")
+        for pipe, name in ((proc.stdout, "out"), (proc.stderr, "err"))
+    ]
     for reader in readers:
         reader.start()
     readers[0].join(timeout)  # ends at the end of stdout, or past the limit

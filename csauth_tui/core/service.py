@@ -47,16 +47,18 @@ class TokenService:
         self.cache = cache if settings.token_cache else None
         self.resolve_secret = resolve_secret
 
-    def plan(self, profile: Profile, scopes: Iterable[str] | None = None,
-             project_id: int | None = None) -> TokenRequest:
+    def plan(
+        self, profile: Profile, scopes: Iterable[str] | None = None, project_id: int | None = None
+    ) -> TokenRequest:
         return plan(profile, self.settings, scopes, project_id)
 
     def cached(self, request: TokenRequest, min_ttl: float | None = None) -> Token | None:
         if self.cache is None:
             return None
         if min_ttl is None:  # the setting, capped per token (Token.fresh_enough)
-            return self.cache.get(request.cache_key,
-                                  renew_before=self.settings.renew_before_seconds)
+            return self.cache.get(
+                request.cache_key, renew_before=self.settings.renew_before_seconds
+            )
         return self.cache.get(request.cache_key, min_ttl)
 
     async def token(

@@ -55,7 +55,9 @@ def env_lines(values: dict[str, str], shell: str = "posix") -> str:
     for name, value in values.items():
         found = control_characters(value)
         if found:
-            raise CsauthError(f"{name} holds control characters ({', '.join(found)}): not "
-                              f"printed as {shell} env lines",
-                              hint="`csauth forget` drops the cached token; fetch a new one")
+            raise CsauthError(
+                f"{name} holds control characters ({', '.join(found)}): not "
+                f"printed as {shell} env lines",
+                hint="`csauth forget` drops the cached token; fetch a new one",
+            )
     return "\n".join(assignment(name, value, shell) for name, value in values.items())

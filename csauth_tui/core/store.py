@@ -51,8 +51,15 @@ FILE_HEADER = """\
 
 # the order of keys in a profile table that csauth writes from scratch
 FIELD_ORDER = (
-    "description", "level", "client_id", "project_id", "scopes", "secret", "client_secret",
-    "auth_url", "created",
+    "description",
+    "level",
+    "client_id",
+    "project_id",
+    "scopes",
+    "secret",
+    "client_secret",
+    "auth_url",
+    "created",
 )
 SETTING_KEYS = frozenset(f.name for f in dataclasses.fields(profiles.Settings)) - {"keys"}
 _MISSING = "missing"  # the fingerprint of a file that does not exist
@@ -132,8 +139,9 @@ class ProfileStore:
         prepared = []
         for name, fields in entries:
             _check_name(name)
-            prepared.append((name, {k: v for k, v in _plain_fields(fields).items()
-                                    if v is not None}))
+            prepared.append(
+                (name, {k: v for k, v in _plain_fields(fields).items() if v is not None})
+            )
         if not prepared:
             return
         with self._locked() as cur:
@@ -155,12 +163,17 @@ class ProfileStore:
                     _add_table(doc, name, values)
 
             checks = [_profile_check(name) for name, _ in prepared]
+
             def check_all(result: ProfilesFile) -> None:
                 for check in checks:
                     check(result)
 
-            self._commit(cur, expected, [append_all, lambda: _edited(cur.text, via_document)],
-                         check=check_all)
+            self._commit(
+                cur,
+                expected,
+                [append_all, lambda: _edited(cur.text, via_document)],
+                check=check_all,
+            )
 
     def update(self, name: str, changes: Mapping[str, Any]) -> None:
         """Set the given fields; a value of None removes that key from the profile."""
@@ -255,8 +268,9 @@ class ProfileStore:
                 hint="move it away, or point --config / CSAUTH_CONFIG at a file",
             ) from None
         except OSError as exc:
-            raise StoreError(f"cannot read {self.path}: {exc.strerror or exc}; "
-                             "nothing was written") from None
+            raise StoreError(
+                f"cannot read {self.path}: {exc.strerror or exc}; nothing was written"
+            ) from None
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -300,8 +314,7 @@ class ProfileStore:
     def _require(self, cur: _Current, name: str) -> None:
         if name not in cur.profiles:
             known = ", ".join(cur.profiles) or "none"
-            raise UnknownProfileError(f"no profile named '{name}' in {self.path} "
-                                      f"(known: {known})")
+            raise UnknownProfileError(f"no profile named '{name}' in {self.path} (known: {known})")
         if not isinstance(cur.profiles[name], dict):
             raise ConfigError(f"profile '{name}' in {self.path} is not a table; fix it by hand")
 
@@ -348,8 +361,11 @@ def _profile_check(name: str) -> Callable[[ProfilesFile], None]:
 
 def _setting_check(key: str) -> Callable[[ProfilesFile], None]:
     def check(result: ProfilesFile) -> None:
-        errors = [p for p in result.problems
-                  if p.field == f"settings.{key}" and p.severity is Severity.ERROR]
+        errors = [
+            p
+            for p in result.problems
+            if p.field == f"settings.{key}" and p.severity is Severity.ERROR
+        ]
         if errors:
             raise ConfigError(f"setting not saved: {errors[0]}")
 
@@ -359,8 +375,9 @@ def _setting_check(key: str) -> Callable[[ProfilesFile], None]:
 # --- choosing a candidate ----------------------------------------------------------------
 
 
-def _first_faithful(candidates: Iterable[Callable[[], str | None]],
-                    expected: dict[str, Any]) -> str | None:
+def _first_faithful(
+    candidates: Iterable[Callable[[], str | None]], expected: dict[str, Any]
+) -> str | None:
     for make in candidates:
         try:
             text = make()
@@ -393,8 +410,9 @@ def _edited(text: str, change: Callable[[tomlkit.TOMLDocument], None]) -> str:
     return doc.as_string()
 
 
-def _table_edits(text: str, path: tuple[str, ...], changes: Mapping[str, Any]
-                 ) -> list[Callable[[], str | None]]:
+def _table_edits(
+    text: str, path: tuple[str, ...], changes: Mapping[str, Any]
+) -> list[Callable[[], str | None]]:
     """Edit a table in place: values set and keys removed where they are (a line keeps
     its own comment), new keys written right after its last key (see _insert_keys)."""
 
@@ -408,8 +426,11 @@ def _table_edits(text: str, path: tuple[str, ...], changes: Mapping[str, Any]
                 table[key] = value  # in place; a new key goes after trailing comments
 
     def careful() -> str | None:
-        added = {key: value for key, value in changes.items()
-                 if value is not None and key not in _walk(tomlkit.parse(text), path)}
+        added = {
+            key: value
+            for key, value in changes.items()
+            if value is not None and key not in _walk(tomlkit.parse(text), path)
+        }
         edited = _edited(text, lambda doc: edit(doc, new_keys=False))
         return _insert_keys(edited, path, added) if added else edited
 
@@ -526,13 +547,18 @@ def _insert_keys(text: str, path: tuple[str, ...], values: Mapping[str, Any]) ->
     header = _find_table(lines, path)
     if header is None:
         return None  # an inline or dotted table: the plainer tomlkit edit does it
-    following = next((i for i in range(header + 1, len(lines)) if _is_header(lines[i])),
-                     len(lines))
+    following = next((i for i in range(header + 1, len(lines)) if _is_header(lines[i])), len(lines))
     last_key = following - 1
     while last_key > header and (_is_blank(lines[last_key]) or _is_comment(lines[last_key])):
         last_key -= 1
-    first_key = next((line for line in lines[header + 1:last_key + 1]
-                      if not _is_blank(line) and not _is_comment(line)), "")
+    first_key = next(
+        (
+            line
+            for line in lines[header + 1 : last_key + 1]
+            if not _is_blank(line) and not _is_comment(line)
+        ),
+        "",
+    )
     indent = first_key[: len(first_key) - len(first_key.lstrip(" \t"))]
     newline = _newline(text)
     new = []
@@ -543,7 +569,7 @@ def _insert_keys(text: str, path: tuple[str, ...], values: Mapping[str, Any]) ->
         new.append(f"{indent}{tomlkit.key(key).as_string()} = {rendered}{newline}")
     if not lines[last_key].endswith("\n"):
         lines[last_key] += newline
-    return "".join(lines[:last_key + 1] + new + lines[last_key + 1:])
+    return "".join(lines[: last_key + 1] + new + lines[last_key + 1 :])
 
 
 def _insert_before_first_table(text: str, block: str) -> str | None:
@@ -553,12 +579,14 @@ def _insert_before_first_table(text: str, block: str) -> str | None:
     if first is None:
         return None
     newline = _newline(text)
-    return "".join(lines[:first]) + block.replace("\n", newline) + newline + \
-        "".join(lines[first:])
+    return "".join(lines[:first]) + block.replace("\n", newline) + newline + "".join(lines[first:])
 
 
-_KEY_LINE_RE = re.compile(r"^(?P<indent>[ \t]*)(?P<key>\"(?:[^\"\\\n]|\\.)*\"|'[^'\n]*'"
-                          r"|[A-Za-z0-9_-]+)(?P<rest>[ \t]*=.*)$", re.DOTALL)
+_KEY_LINE_RE = re.compile(
+    r"^(?P<indent>[ \t]*)(?P<key>\"(?:[^\"\\\n]|\\.)*\"|'[^'\n]*'"
+    r"|[A-Za-z0-9_-]+)(?P<rest>[ \t]*=.*)$",
+    re.DOTALL,
+)
 
 
 def _rename_inline(text: str, old: str, new: str) -> str | None:
@@ -568,8 +596,7 @@ def _rename_inline(text: str, old: str, new: str) -> str | None:
     header = _find_table(lines, ("profiles",))
     if header is None:
         return None
-    following = next((i for i in range(header + 1, len(lines)) if _is_header(lines[i])),
-                     len(lines))
+    following = next((i for i in range(header + 1, len(lines)) if _is_header(lines[i])), len(lines))
     found = []
     for i in range(header + 1, following):
         match = _KEY_LINE_RE.match(lines[i])
@@ -612,8 +639,9 @@ def _cut_table(text: str, name: str) -> str | None:
     header = _find_header(lines, name)
     if header is None:
         return None
-    following = next((i for i in range(header + 1, len(lines)) if _header_path(lines[i])),
-                     len(lines))
+    following = next(
+        (i for i in range(header + 1, len(lines)) if _header_path(lines[i])), len(lines)
+    )
     last_key = following - 1
     while last_key > header and (_is_blank(lines[last_key]) or _is_comment(lines[last_key])):
         last_key -= 1

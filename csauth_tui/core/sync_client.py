@@ -41,8 +41,7 @@ class SyncAuthClient(BaseAuthClient):
     @staticmethod
     def _http_client(httpx: Any, *, direct: bool, **options: Any) -> Any:
         if direct:  # see BaseAuthClient._client_for
-            options["transport"] = httpx.HTTPTransport(verify=options["verify"],
-                                                       trust_env=True)
+            options["transport"] = httpx.HTTPTransport(verify=options["verify"], trust_env=True)
         return httpx.Client(**options)
 
     def __enter__(self) -> SyncAuthClient:
@@ -105,8 +104,8 @@ class SyncAuthClient(BaseAuthClient):
         the body is streamed and the clock checked after each chunk (and _alarm covers a
         server that trickles its headers). Refused past MAX_ANSWER_BYTES (see _Body)."""
         with self._client_for(call.url).stream(
-                call.method, call.url, json=call.json_body, params=call.params,
-                headers=call.headers) as streamed:
+            call.method, call.url, json=call.json_body, params=call.params, headers=call.headers
+        ) as streamed:
             body = _Body(call.url, streamed)
             if streamed.is_stream_consumed:  # an answer built in memory (MockTransport)
                 body.decoded(streamed.content)
@@ -126,8 +125,10 @@ def _alarm(seconds: float) -> Iterator[None]:
     """Raise _DeadlinePassed in the main thread after `seconds` (SIGALRM), so a server
     sending its status line and headers a byte at a time cannot hold a one-shot command;
     httpx's timeouts bound each read only. Elsewhere (a thread, Windows): no alarm."""
-    if (not hasattr(signal, "setitimer")
-            or threading.current_thread() is not threading.main_thread()):
+    if (
+        not hasattr(signal, "setitimer")
+        or threading.current_thread() is not threading.main_thread()
+    ):
         yield
         return
 

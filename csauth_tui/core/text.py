@@ -13,11 +13,7 @@ from __future__ import annotations
 # Python-style escapes for the usual three, \xNN for every other C0/C1 control and DEL.
 _NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
 # Bidi overrides and isolates (and the marks that steer them): <U+XXXX>.
-BIDI = (
-    [0x061C, 0x200E, 0x200F]
-    + list(range(0x202A, 0x202F))
-    + list(range(0x2066, 0x206A))
-)
+BIDI = [0x061C, 0x200E, 0x200F] + list(range(0x202A, 0x202F)) + list(range(0x2066, 0x206A))
 # Line and paragraph separators: some terminals and editors break lines on them.
 SEPARATORS = [0x2028, 0x2029]
 

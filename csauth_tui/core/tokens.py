@@ -81,8 +81,7 @@ def format_remaining(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
 
 
-def cache_key(auth_url: str, client_id: str, scopes: Iterable[str],
-              project_id: int | None) -> str:
+def cache_key(auth_url: str, client_id: str, scopes: Iterable[str], project_id: int | None) -> str:
     """What a token is cached under: never the secret."""
     scope_part = " ".join(sorted(set(scopes)))
     project_part = "" if project_id is None else str(project_id)
@@ -197,9 +196,7 @@ def _append(found: list[datetime], moment: datetime | None) -> None:
         found.append(moment)
 
 
-def expiry_from_response(
-    sent_at: datetime, expires_in: Any, claims: dict[str, Any]
-) -> datetime:
+def expiry_from_response(sent_at: datetime, expires_in: Any, claims: dict[str, Any]) -> datetime:
     """When a token stops working: the earliest of what its answer says.
 
     Two sources may disagree: `expires_in`, and the JWT's `exp`. The JWT is read as a
@@ -256,21 +253,36 @@ def cached_token(raw: Any, key: str, now: datetime) -> Token | None:
         texts = [raw[name] for name in ("access_token", "endpoint", "client_id", "auth_url")]
         scopes, project_id = raw.get("scopes") or [], raw.get("project_id")
         profile, extra = raw.get("profile"), raw.get("extra") or {}
-        if (not all(isinstance(text, str) for text in texts)
-                or not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes)
-                or not (project_id is None or positive_int(project_id))
-                or not (profile is None or isinstance(profile, str))
-                or not isinstance(extra, dict) or raw.get("trusted", True) is not True):
+        if (
+            not all(isinstance(text, str) for text in texts)
+            or not isinstance(scopes, list)
+            or not all(isinstance(s, str) for s in scopes)
+            or not (project_id is None or positive_int(project_id))
+            or not (profile is None or isinstance(profile, str))
+            or not isinstance(extra, dict)
+            or raw.get("trusted", True) is not True
+        ):
             return None
-        token = Token(access_token=texts[0], endpoint=texts[1], client_id=texts[2],
-                      auth_url=texts[3], issued_at=_moment(raw["issued_at"]),
-                      expires_at=_moment(raw["expires_at"]), scopes=tuple(scopes),
-                      project_id=project_id, profile=profile, extra=dict(extra))
+        token = Token(
+            access_token=texts[0],
+            endpoint=texts[1],
+            client_id=texts[2],
+            auth_url=texts[3],
+            issued_at=_moment(raw["issued_at"]),
+            expires_at=_moment(raw["expires_at"]),
+            scopes=tuple(scopes),
+            project_id=project_id,
+            profile=profile,
+            extra=dict(extra),
+        )
         longest = now + timedelta(seconds=MAX_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS)
-        if (not JWT_SHAPE.match(token.access_token) or token.key != key
-                or not endpoint_trusted(token.endpoint, token.auth_url)
-                or token.issued_at > now + timedelta(seconds=CLOCK_SKEW_SECONDS)
-                or token.expires_at > longest):
+        if (
+            not JWT_SHAPE.match(token.access_token)
+            or token.key != key
+            or not endpoint_trusted(token.endpoint, token.auth_url)
+            or token.issued_at > now + timedelta(seconds=CLOCK_SKEW_SECONDS)
+            or token.expires_at > longest
+        ):
             return None
     except (KeyError, TypeError, ValueError, OverflowError):
         return None
@@ -310,16 +322,20 @@ class TokenCache:
         tokens = data.get("tokens")
         return tokens if isinstance(tokens, dict) else {}
 
-    def get(self, key: str, min_ttl: float = 0, *,
-            renew_before: float | None = None) -> Token | None:
+    def get(
+        self, key: str, min_ttl: float = 0, *, renew_before: float | None = None
+    ) -> Token | None:
         """The cached token for `key` if it passes `cached_token` and more than `min_ttl`
         seconds remain, or (with `renew_before`, the setting) while it is `fresh_enough`."""
         now = self.clock()
         token = cached_token(self._read().get(key), key, now)
         if token is None:
             return None
-        fresh = (token.is_fresh(min_ttl, now) if renew_before is None
-                 else token.fresh_enough(renew_before, now))
+        fresh = (
+            token.is_fresh(min_ttl, now)
+            if renew_before is None
+            else token.fresh_enough(renew_before, now)
+        )
         return token if fresh else None
 
     def all(self) -> list[Token]:
@@ -364,9 +380,11 @@ class TokenCache:
         with file_lock(self.path, follow_symlinks=False):
             now = self.clock()
             # what a read would refuse, expired tokens included, is of no use to anyone
-            tokens = {key: raw for key, raw in self._read().items()
-                      if (token := cached_token(raw, key, now)) is not None
-                      and token.is_fresh(0, now)}
+            tokens = {
+                key: raw
+                for key, raw in self._read().items()
+                if (token := cached_token(raw, key, now)) is not None and token.is_fresh(0, now)
+            }
             change(tokens)
             payload = json.dumps({"version": self.VERSION, "tokens": tokens}, indent=1)
             atomic_write(self.path, payload, follow_symlinks=False)

@@ -40,12 +40,25 @@ from .text import FORMULA_STARTS, csv_cell, inert
 
 FORMATS = ("toml", "json", "csv")
 # secret (env:/cmd: only, never a secret value) and auth_url may be left empty or out
-CSV_COLUMNS = ("name", "level", "client_id", "project_id", "scopes", "created", "description",
-               "secret", "auth_url")
+CSV_COLUMNS = (
+    "name",
+    "level",
+    "client_id",
+    "project_id",
+    "scopes",
+    "created",
+    "description",
+    "secret",
+    "auth_url",
+)
 SECRET_MODES = tuple(mode.value for mode in SecretsMode)
 # how each planned action is said to a person (CLI report and the app's preview)
-ACTION_WORDS = {ImportAction.ADD: "add", ImportAction.OVERWRITE: "replace",
-                ImportAction.CONFLICT: "skip", ImportAction.INVALID: "reject"}
+ACTION_WORDS = {
+    ImportAction.ADD: "add",
+    ImportAction.OVERWRITE: "replace",
+    ImportAction.CONFLICT: "skip",
+    ImportAction.INVALID: "reject",
+}
 # what an import takes by default, besides the name and a client_secret for the keyring;
 # an overwrite replaces exactly these and keeps the rest of the profile
 DATA_FIELDS = ("level", "client_id", "project_id", "scopes", "created", "description")
@@ -97,8 +110,7 @@ class ImportPlan:
     allow_auth_url: bool = False
 
     def outcome_of(self, row: ImportRow) -> Outcome | None:
-        return next((o for o in self.outcomes if (o.where, o.name) == (row.where, row.name)),
-                    None)
+        return next((o for o in self.outcomes if (o.where, o.name) == (row.where, row.name)), None)
 
     def to_write(self, action: ImportAction) -> list[ImportRow]:
         by_where = {(o.where, o.name): o.action for o in self.outcomes}
@@ -106,8 +118,9 @@ class ImportPlan:
 
     @property
     def failed(self) -> list[Outcome]:
-        return [o for o in self.outcomes
-                if o.action in (ImportAction.CONFLICT, ImportAction.INVALID)]
+        return [
+            o for o in self.outcomes if o.action in (ImportAction.CONFLICT, ImportAction.INVALID)
+        ]
 
     @property
     def rejected(self) -> list[Outcome]:
@@ -160,7 +173,10 @@ def read_rows(path: Path, fmt: str | None = None) -> list[ImportRow]:
         raise ConfigError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
     fmt = fmt or detect_format(Path(path), text)
     readers: dict[str, Callable[[Path, str], list[ImportRow]]] = {
-        "toml": _rows_from_toml, "json": _rows_from_json, "csv": _rows_from_csv}
+        "toml": _rows_from_toml,
+        "json": _rows_from_json,
+        "csv": _rows_from_csv,
+    }
     if fmt not in readers:
         raise ConfigError(f"unknown import format '{fmt}' (use {', '.join(FORMATS)})")
     rows = readers[fmt](Path(path), text)
@@ -193,10 +209,11 @@ def _split_secret(where: str, name: str, raw: dict[str, Any]) -> ImportRow:
         # what the import does anyway: the --secrets choice says where a client_secret goes
         del fields["secret"]
     elif kind is SecretKind.PLAINTEXT:
-        row.errors.append("secret = \"plaintext\" but the row has no client_secret")
+        row.errors.append('secret = "plaintext" but the row has no client_secret')
     elif source is not None and row.secret is not None:
-        row.errors.append("the row gives both a client_secret and a secret source (value "
-                          "not shown): keep one")
+        row.errors.append(
+            "the row gives both a client_secret and a secret source (value not shown): keep one"
+        )
     return row
 
 
@@ -221,18 +238,20 @@ def _rows_from_json(path: Path, text: str) -> list[ImportRow]:
         doc = json.loads(text)
     except ValueError as exc:
         line, col = getattr(exc, "lineno", 1), getattr(exc, "colno", 1)
-        raise ConfigError(f"{path}:{line}:{col}: not valid JSON ({getattr(exc, 'msg', exc)})") from None
+        raise ConfigError(
+            f"{path}:{line}:{col}: not valid JSON ({getattr(exc, 'msg', exc)})"
+        ) from None
     except RecursionError:
         raise ConfigError(f"{path}: JSON nested too deeply to read") from None
     items = doc.get("profiles") if isinstance(doc, dict) else doc
     if not isinstance(items, list):
-        raise ConfigError(f"{path}: expected a JSON list of profiles (or {{\"profiles\": [...]}})")
+        raise ConfigError(f'{path}: expected a JSON list of profiles (or {{"profiles": [...]}})')
     rows = []
     for index, item in enumerate(items, start=1):
         where = f"item {index}"
         if not isinstance(item, dict) or not isinstance(item.get("name"), str):
             row = ImportRow(where, str(item.get("name", "")) if isinstance(item, dict) else "", {})
-            row.errors.append("each item must be an object with a \"name\"")
+            row.errors.append('each item must be an object with a "name"')
             rows.append(row)
             continue
         if isinstance(item.get("project_id"), str):  # "1001", as a CSV cell would give it
@@ -253,13 +272,14 @@ def _csv_rows(path: Path, reader: csv.DictReader[str]) -> list[ImportRow]:
     header = [h.strip() for h in reader.fieldnames or []]
     missing = [c for c in ("name", "level", "client_id") if c not in header]
     if missing:
-        raise ConfigError(f"{path}: the header row lacks {', '.join(missing)} (columns: "
-                          f"{','.join(CSV_COLUMNS)}[,client_secret]; only name, level and "
-                          "client_id are required)")
+        raise ConfigError(
+            f"{path}: the header row lacks {', '.join(missing)} (columns: "
+            f"{','.join(CSV_COLUMNS)}[,client_secret]; only name, level and "
+            "client_id are required)"
+        )
     rows = []
     for number, record in enumerate(reader, start=2):  # line 1 is the header
-        record = {(k or "").strip(): (v or "").strip() for k, v in record.items()
-                  if k is not None}
+        record = {(k or "").strip(): (v or "").strip() for k, v in record.items() if k is not None}
         where = f"line {number}"
         raw: dict[str, Any] = {}
         errors = []
@@ -327,8 +347,9 @@ def _validate(row: ImportRow) -> None:
         row.fields.pop(key)
     row.ignored.extend(unknown)
     if profile_rules.validate_profile(row.name, dict(row.fields), problems) is None:
-        row.errors.extend(f"{p.field or 'profile'}: {p.message}" for p in problems
-                          if p.severity is Severity.ERROR)
+        row.errors.extend(
+            f"{p.field or 'profile'}: {p.message}" for p in problems if p.severity is Severity.ERROR
+        )
 
 
 # --- planning and applying -------------------------------------------------------------
@@ -360,9 +381,15 @@ def shown_url(url: str) -> str:
     return f"{inert(host)} (the rest not shown: it looks like a secret)"
 
 
-def plan_import(rows: list[ImportRow], existing: ProfilesFile, overwrite: bool, *,
-                allow_secret_sources: bool = False, allow_auth_url: bool = False,
-                secrets: SecretsMode | str = SecretsMode.KEYRING) -> ImportPlan:
+def plan_import(
+    rows: list[ImportRow],
+    existing: ProfilesFile,
+    overwrite: bool,
+    *,
+    allow_secret_sources: bool = False,
+    allow_auth_url: bool = False,
+    secrets: SecretsMode | str = SecretsMode.KEYRING,
+) -> ImportPlan:
     """What importing `rows` into `existing` would do, row by row. `secrets` is the
     --secrets choice the notes are worked out for (apply_import works them out again)."""
     secrets = SecretsMode(secrets)
@@ -372,28 +399,43 @@ def plan_import(rows: list[ImportRow], existing: ProfilesFile, overwrite: bool, 
     seen_names: set[str] = set()
     for row in rows:
         if row.errors:
-            outcomes.append(Outcome(row.where, row.name, ImportAction.INVALID,
-                                    "; ".join(row.errors)))
+            outcomes.append(
+                Outcome(row.where, row.name, ImportAction.INVALID, "; ".join(row.errors))
+            )
             continue
-        admitted, refused = _behaviour(row, existing.profiles.get(row.name) if overwrite
-                                       else None, allow_secret_sources, allow_auth_url)
+        admitted, refused = _behaviour(
+            row,
+            existing.profiles.get(row.name) if overwrite else None,
+            allow_secret_sources,
+            allow_auth_url,
+        )
         if refused:
-            outcomes.append(Outcome(row.where, row.name, ImportAction.INVALID,
-                                    "; ".join(refused)))
+            outcomes.append(Outcome(row.where, row.name, ImportAction.INVALID, "; ".join(refused)))
             continue
         if row.name in seen_names:
-            outcomes.append(Outcome(row.where, row.name, ImportAction.CONFLICT,
-                                    "the same name appears twice in this import"))
+            outcomes.append(
+                Outcome(
+                    row.where,
+                    row.name,
+                    ImportAction.CONFLICT,
+                    "the same name appears twice in this import",
+                )
+            )
             continue
         seen_names.add(row.name)
         if row.name in existing.order and not overwrite:
-            outcomes.append(Outcome(row.where, row.name, ImportAction.CONFLICT,
-                                    "a profile with this name exists (--overwrite replaces it)"))
+            outcomes.append(
+                Outcome(
+                    row.where,
+                    row.name,
+                    ImportAction.CONFLICT,
+                    "a profile with this name exists (--overwrite replaces it)",
+                )
+            )
             continue
         action = ImportAction.OVERWRITE if row.name in existing.order else ImportAction.ADD
         outcome = Outcome(row.where, row.name, action, admitted=admitted)
-        current = (existing.profiles.get(row.name) if action is ImportAction.OVERWRITE
-                   else None)
+        current = existing.profiles.get(row.name) if action is ImportAction.OVERWRITE else None
         outcome.current_source = current.secret if current else None
         if row.ignored:
             outcome.notes.append(f"unknown field(s) {', '.join(row.ignored)} ignored")
@@ -410,7 +452,8 @@ def plan_import(rows: list[ImportRow], existing: ProfilesFile, overwrite: bool, 
             if earlier[1] != row.secret:
                 outcome.secret_refused = (
                     f"client_secret NOT imported: {earlier[0]} gives a different one for the "
-                    "same client_id, and one client_id has one secret (the first is kept)")
+                    "same client_id, and one client_id has one secret (the first is kept)"
+                )
             else:
                 kept = kept_source_note(outcome, secrets, allow_secret_sources)
                 if kept:
@@ -423,16 +466,20 @@ def _kept_by_overwrite(current: Profile, row: ImportRow, secrets: SecretsMode) -
     """What a profile being replaced keeps of its own because the row says nothing of it
     (a row's client_secret that would move the source has its own note)."""
     kept = []
-    if (not current.secret.held and "secret" not in row.fields
-            and (row.secret is None or secrets is SecretsMode.SKIP)):
+    if (
+        not current.secret.held
+        and "secret" not in row.fields
+        and (row.secret is None or secrets is SecretsMode.SKIP)
+    ):
         kept.append(f"secret source {shown_source(current.secret)}")
     if current.auth_url and "auth_url" not in row.fields:
         kept.append(f"auth_url {shown_url(current.auth_url)}")
     return [f"keeps its own {' and '.join(kept)}"] if kept else []
 
 
-def _behaviour(row: ImportRow, current: Profile | None, allow_secret_sources: bool,
-               allow_auth_url: bool) -> tuple[list[str], list[str]]:
+def _behaviour(
+    row: ImportRow, current: Profile | None, allow_secret_sources: bool, allow_auth_url: bool
+) -> tuple[list[str], list[str]]:
     """(what the flags let in from `row`, why `row` is refused) for its secret source
     and auth_url."""
     admitted, refused = [], []
@@ -440,39 +487,53 @@ def _behaviour(row: ImportRow, current: Profile | None, allow_secret_sources: bo
     if source is not None:
         shown = shown_source(source)
         if allow_secret_sources:
-            was = (f" (was {shown_source(current.secret)})"
-                   if current is not None and current.secret != SecretSource.parse(source)
-                   else "")
+            was = (
+                f" (was {shown_source(current.secret)})"
+                if current is not None and current.secret != SecretSource.parse(source)
+                else ""
+            )
             admitted.append(f"secret source: {shown}{was}")
         else:
-            refused.append(f"secret source {shown} refused: an import takes one only with "
-                           f"{SECRET_FLAG}")
+            refused.append(
+                f"secret source {shown} refused: an import takes one only with {SECRET_FLAG}"
+            )
     url = row.fields.get("auth_url")
     if url is not None:
         if allow_auth_url:
-            was = (f" (was {shown_url(current.auth_url or 'the default')})"
-                   if current is not None and current.auth_url != url.rstrip("/") else "")
+            was = (
+                f" (was {shown_url(current.auth_url or 'the default')})"
+                if current is not None and current.auth_url != url.rstrip("/")
+                else ""
+            )
             admitted.append(f"auth_url: {shown_url(url)}{was}")
         else:
-            refused.append(f"auth_url {shown_url(url)} refused: an import takes one only "
-                           f"with {AUTH_URL_FLAG}")
+            refused.append(
+                f"auth_url {shown_url(url)} refused: an import takes one only with {AUTH_URL_FLAG}"
+            )
     return admitted, refused
 
 
-def kept_source_note(outcome: Outcome, secrets: SecretsMode | str,
-                     allow_secret_sources: bool) -> str:
+def kept_source_note(
+    outcome: Outcome, secrets: SecretsMode | str, allow_secret_sources: bool
+) -> str:
     """Why the client_secret of an overwrite is left out: it would move the profile's
     secret to another source ("" when it would not, or when that is allowed)."""
     target = {SecretsMode.KEYRING: KEYRING, SecretsMode.PLAINTEXT: PLAINTEXT}.get(
-        SecretsMode(secrets))
+        SecretsMode(secrets)
+    )
     current = outcome.current_source
-    if (outcome.action is not ImportAction.OVERWRITE or target is None
-            or (current is not None and current.kind is target.kind)
-            or allow_secret_sources):
+    if (
+        outcome.action is not ImportAction.OVERWRITE
+        or target is None
+        or (current is not None and current.kind is target.kind)
+        or allow_secret_sources
+    ):
         return ""
     shown = shown_source(current) if current else "(unknown: the profile is invalid)"
-    return (f"client_secret not imported: the profile keeps its secret source {shown} "
-            f"({SECRET_FLAG} moves it to the {target.text})")
+    return (
+        f"client_secret not imported: the profile keeps its secret source {shown} "
+        f"({SECRET_FLAG} moves it to the {target.text})"
+    )
 
 
 def apply_import(
@@ -508,8 +569,7 @@ def apply_import(
             fields = {key: None for key in DATA_FIELDS} | fields
         if row.secret is not None:
             refused = outcome.secret_refused if outcome else ""
-            kept = kept_source_note(outcome, secrets, plan.allow_secret_sources) \
-                if outcome else ""
+            kept = kept_source_note(outcome, secrets, plan.allow_secret_sources) if outcome else ""
             if refused or kept:
                 notes.append(f"{row.name}: {refused or kept}")
                 notes.refused += bool(refused)
@@ -528,8 +588,12 @@ def apply_import(
         elif fields.get("secret") is not None:  # a source let in: no client_secret with it
             fields["client_secret"] = None
         prepared[row.name] = fields
-    store.add_many([(r.name, {k: v for k, v in prepared[r.name].items() if v is not None})
-                    for r in plan.to_write(ImportAction.ADD)])
+    store.add_many(
+        [
+            (r.name, {k: v for k, v in prepared[r.name].items() if v is not None})
+            for r in plan.to_write(ImportAction.ADD)
+        ]
+    )
     for row in plan.to_write(ImportAction.OVERWRITE):
         try:
             _replace_profile(store, row.name, prepared[row.name])
@@ -539,14 +603,20 @@ def apply_import(
     return notes
 
 
-def _to_keyring(store_secret: Callable[..., str], row: ImportRow, fields: dict[str, Any],
-                replace: bool, prove: Callable[[str, dict[str, Any], Secret], None] | None
-                ) -> tuple[str, bool | None]:
+def _to_keyring(
+    store_secret: Callable[..., str],
+    row: ImportRow,
+    fields: dict[str, Any],
+    replace: bool,
+    prove: Callable[[str, dict[str, Any], Secret], None] | None,
+) -> tuple[str, bool | None]:
     """Store the row's secret; (note, True stored / False refused / None could not)."""
     client_id = fields["client_id"]
     assert row.secret is not None
-    kept = (f"client_secret NOT imported: the keyring already holds a different secret "
-            f"for client_id {mask(client_id)}; it was kept and the profile uses it")
+    kept = (
+        f"client_secret NOT imported: the keyring already holds a different secret "
+        f"for client_id {mask(client_id)}; it was kept and the profile uses it"
+    )
     try:
         done = store_secret(client_id, row.secret)
     except SecretConflictError:
@@ -561,15 +631,18 @@ def _to_keyring(store_secret: Callable[..., str], row: ImportRow, fields: dict[s
         try:
             done = store_secret(client_id, row.secret, replace=True)
         except SecretError as exc:
-            return (f"secret NOT imported ({exc.message}); set secret = \"env:VAR\" or "
-                    "\"cmd:...\" for it"), None
+            return (
+                f'secret NOT imported ({exc.message}); set secret = "env:VAR" or "cmd:..." for it'
+            ), None
     except SecretError as exc:
-        return (f"secret NOT imported ({exc.message}); set secret = \"env:VAR\" or "
-                "\"cmd:...\" for it"), None
+        return (
+            f'secret NOT imported ({exc.message}); set secret = "env:VAR" or "cmd:..." for it'
+        ), None
     fields["secret"] = KEYRING.text
     fields["client_secret"] = None
     return {"unchanged": "secret already in the keyring", "replaced": REPLACED_NOTE}.get(
-        done, "secret stored in the keyring"), True
+        done, "secret stored in the keyring"
+    ), True
 
 
 REPLACED_NOTE = "secret REPLACED in the keyring, as asked (--replace-secret)"
@@ -581,15 +654,27 @@ def proof_profile(existing: ProfilesFile, name: str, fields: dict[str, Any]) -> 
     before = existing.profiles.get(name)
     merged: dict[str, Any] = {}
     if before is not None:
-        merged.update(level=before.level, scopes=list(before.scopes),
-                      project_id=before.project_id, auth_url=before.auth_url)
-    merged.update({k: v for k, v in fields.items()
-                   if k in ("level", "client_id", "scopes", "project_id", "auth_url")
-                   and v is not None})
-    return Profile(name=name, client_id=merged["client_id"],
-                   level=merged.get("level") or "project",
-                   scopes=tuple(merged.get("scopes") or ("metrics",)),
-                   project_id=merged.get("project_id"), auth_url=merged.get("auth_url"))
+        merged.update(
+            level=before.level,
+            scopes=list(before.scopes),
+            project_id=before.project_id,
+            auth_url=before.auth_url,
+        )
+    merged.update(
+        {
+            k: v
+            for k, v in fields.items()
+            if k in ("level", "client_id", "scopes", "project_id", "auth_url") and v is not None
+        }
+    )
+    return Profile(
+        name=name,
+        client_id=merged["client_id"],
+        level=merged.get("level") or "project",
+        scopes=tuple(merged.get("scopes") or ("metrics",)),
+        project_id=merged.get("project_id"),
+        auth_url=merged.get("auth_url"),
+    )
 
 
 def _replace_profile(store: Any, name: str, changes: dict[str, Any]) -> None:
@@ -604,8 +689,12 @@ def _replace_profile(store: Any, name: str, changes: dict[str, Any]) -> None:
 
 def export_record(profile: Profile) -> dict[str, Any]:
     """A profile as plain data, without any secret (a plaintext one is dropped)."""
-    record: dict[str, Any] = {"name": profile.name, "level": profile.level,
-                              "client_id": profile.client_id, "scopes": list(profile.scopes)}
+    record: dict[str, Any] = {
+        "name": profile.name,
+        "level": profile.level,
+        "client_id": profile.client_id,
+        "scopes": list(profile.scopes),
+    }
     if profile.project_id is not None:
         record["project_id"] = profile.project_id
     if not profile.secret.held:
@@ -622,8 +711,16 @@ def export_record(profile: Profile) -> dict[str, Any]:
 def export_profiles(selected: Iterable[Profile], fmt: str) -> str:
     records = [export_record(p) for p in selected]
     if fmt == "json":
-        return json.dumps([{**r, **({"created": r["created"].isoformat()} if "created" in r
-                                    else {})} for r in records], indent=2) + "\n"
+        return (
+            json.dumps(
+                [
+                    {**r, **({"created": r["created"].isoformat()} if "created" in r else {})}
+                    for r in records
+                ],
+                indent=2,
+            )
+            + "\n"
+        )
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
@@ -631,17 +728,32 @@ def export_profiles(selected: Iterable[Profile], fmt: str) -> str:
         # every cell formula-safe (the file may be opened in a spreadsheet) and inert (it
         # may be printed to a terminal): CSV has no escape of its own for a control character
         for r in records:
-            writer.writerow([to_csv_cell(inert(cell)) for cell in (
-                r["name"], r["level"], r["client_id"], r.get("project_id", ""),
-                " ".join(r["scopes"]), r["created"].isoformat() if "created" in r else "",
-                r.get("description", ""), r.get("secret", ""), r.get("auth_url", ""))])
+            writer.writerow(
+                [
+                    to_csv_cell(inert(cell))
+                    for cell in (
+                        r["name"],
+                        r["level"],
+                        r["client_id"],
+                        r.get("project_id", ""),
+                        " ".join(r["scopes"]),
+                        r["created"].isoformat() if "created" in r else "",
+                        r.get("description", ""),
+                        r.get("secret", ""),
+                        r.get("auth_url", ""),
+                    )
+                ]
+            )
         return out.getvalue()
     if fmt == "toml":
         import tomlkit
 
         doc = tomlkit.document()
-        doc.add(tomlkit.comment("csauth profiles, exported without secrets: "
-                                "`csauth import FILE` brings them in"))
+        doc.add(
+            tomlkit.comment(
+                "csauth profiles, exported without secrets: `csauth import FILE` brings them in"
+            )
+        )
         table = tomlkit.table(is_super_table=True)
         for r in records:
             body = {k: v for k, v in r.items() if k != "name"}

@@ -146,6 +146,8 @@ def endpoint_trusted(endpoint: str, auth_url: str) -> bool:
     auth = split(auth_url)
     return bool(
         parts.scheme in ("http", "https")
-        and auth is not None and auth.hostname and is_loopback(auth.hostname)
+        and auth is not None
+        and auth.hostname
+        and is_loopback(auth.hostname)
         and is_loopback(host)
     )

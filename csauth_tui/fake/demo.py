@@ -43,34 +43,63 @@ class _DemoProfile:
 
 _PROFILES = (
     _DemoProfile(
-        "prod-metrics", "project", (1001,), ("metrics", "data-export"), 95,
-        "Looker sync (prod)", "Nightly Looker sync of the shop's KPIs",
+        "prod-metrics",
+        "project",
+        (1001,),
+        ("metrics", "data-export"),
+        95,
+        "Looker sync (prod)",
+        "Nightly Looker sync of the shop's KPIs",
         "The workhorse: the BI sync reads metrics and exports for the live shop.",
     ),
     _DemoProfile(
-        "staging-export", "project", (1002,), ("data-export",), 200,
-        "Staging exports", "Raw data exports from staging for the data team",
+        "staging-export",
+        "project",
+        (1002,),
+        ("data-export",),
+        200,
+        "Staging exports",
+        "Raw data exports from staging for the data team",
         "Staging only; exports are re-run whenever the tracking plan changes.",
     ),
     _DemoProfile(
-        "agency-account", "account", (1001, 1002, 1003),
-        ("metrics", "data-export", "surveys", "speed-analysis"), 30,
-        "Agency reporting (account)", "Account-wide reporting for the agency dashboards",
+        "agency-account",
+        "account",
+        (1001, 1002, 1003),
+        ("metrics", "data-export", "surveys", "speed-analysis"),
+        30,
+        "Agency reporting (account)",
+        "Account-wide reporting for the agency dashboards",
         "Account-level: reaches every project, so project_id picks the one a token is for.",
     ),
     _DemoProfile(
-        "enrichment-eu", "project", (1001,), ("enrichment",), 60,
-        "CRM enrichment", "Pushes CRM attributes into sessions (EU cloud)",
+        "enrichment-eu",
+        "project",
+        (1001,),
+        ("enrichment",),
+        60,
+        "CRM enrichment",
+        "Pushes CRM attributes into sessions (EU cloud)",
         "Enrichment can never share a token with another scope.",
     ),
     _DemoProfile(
-        "legacy-reporting", "project", (1003,), ("metrics",), 350,
-        "Blog reporting (legacy)", "Weekly blog traffic report; rotate before it expires",
+        "legacy-reporting",
+        "project",
+        (1003,),
+        ("metrics",),
+        350,
+        "Blog reporting (legacy)",
+        "Weekly blog traffic report; rotate before it expires",
         "Created about 11.5 months ago: Contentsquare credentials expire after one year.",
     ),
     _DemoProfile(
-        "partner-sandbox", "project", (1004,), ("metrics", "surveys"), None,
-        "Partner sandbox", "Shared with an integration partner for testing",
+        "partner-sandbox",
+        "project",
+        (1004,),
+        ("metrics", "surveys"),
+        None,
+        "Partner sandbox",
+        "Shared with an integration partner for testing",
         "Inherited without a creation date, and with its secret in the file (do not copy!).",
         plaintext=True,
     ),
@@ -83,11 +112,18 @@ def demo_credentials(today: date | None = None) -> tuple[FakeCredential, ...]:
     out = []
     for p in _PROFILES:
         created = p.created(today)
-        out.append(FakeCredential(
-            client_id=p.client_id, client_secret=p.client_secret, level=p.level,
-            project_ids=p.projects, scopes=p.scopes, account_id=1, name=p.label,
-            created=created.isoformat() if created else None,
-        ))
+        out.append(
+            FakeCredential(
+                client_id=p.client_id,
+                client_secret=p.client_secret,
+                level=p.level,
+                project_ids=p.projects,
+                scopes=p.scopes,
+                account_id=1,
+                name=p.label,
+                created=created.isoformat() if created else None,
+            )
+        )
     return tuple(out)
 
 
@@ -121,9 +157,14 @@ def demo_profiles_toml(
         "token_cache = true",
     ]
     for p in _PROFILES:
-        lines += ["", f"# {p.comment}", f"[profiles.{p.name}]", f'level = "{p.level}"',
-                  f"client_id = {_toml_str(p.client_id)}",
-                  "scopes = [" + ", ".join(_toml_str(s) for s in p.scopes) + "]"]
+        lines += [
+            "",
+            f"# {p.comment}",
+            f"[profiles.{p.name}]",
+            f'level = "{p.level}"',
+            f"client_id = {_toml_str(p.client_id)}",
+            "scopes = [" + ", ".join(_toml_str(s) for s in p.scopes) + "]",
+        ]
         if p.level == "account":
             reachable = ", ".join(map(str, p.projects))
             lines.append(f"project_id = {p.projects[1]}   # one of {reachable}")

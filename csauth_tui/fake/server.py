@@ -64,8 +64,21 @@ DEFAULT_PROJECT_NAMES: dict[int, str] = {
 #   oversized:      200, OVERSIZED_BYTES of JSON-looking text, no Content-Length (it ends
 #                   when the socket closes)
 RESPONSE_FAULTS = (
-    "500", "502", "503", "429", "concurrent", "malformed_json", "not_json", "html", "drop",
-    "truncated", "stall", "trickle", "wrong_shape", "gzip_bomb", "oversized",
+    "500",
+    "502",
+    "503",
+    "429",
+    "concurrent",
+    "malformed_json",
+    "not_json",
+    "html",
+    "drop",
+    "truncated",
+    "stall",
+    "trickle",
+    "wrong_shape",
+    "gzip_bomb",
+    "oversized",
 )
 TOKEN_FAULTS = ("no_endpoint", "foreign_endpoint", "past_exp", "skew_early", "skew_late")
 FAULT_KINDS = (*RESPONSE_FAULTS, *TOKEN_FAULTS, "slow")
@@ -266,8 +279,10 @@ class FakeContentsquare:
             host = host.decode()
         self._url = f"http://{host}:{port}"
         self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05},
-            name=f"fake-contentsquare:{port}", daemon=True,
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"fake-contentsquare:{port}",
+            daemon=True,
         )
         self._thread.start()
         return self
@@ -378,8 +393,9 @@ class FakeContentsquare:
         parts = token.split(".")
         if len(parts) != 3:
             raise invalid
-        expected = hmac.new(self._key, f"{parts[0]}.{parts[1]}".encode("ascii", "replace"),
-                            hashlib.sha256).digest()
+        expected = hmac.new(
+            self._key, f"{parts[0]}.{parts[1]}".encode("ascii", "replace"), hashlib.sha256
+        ).digest()
         try:
             if not hmac.compare_digest(expected, _unb64(parts[2])):
                 raise invalid
@@ -400,8 +416,9 @@ class FakeContentsquare:
         parts = (token or "").split(".")
         if len(parts) != 3:
             return None
-        expected = hmac.new(self._key, f"{parts[0]}.{parts[1]}".encode("ascii", "replace"),
-                            hashlib.sha256).digest()
+        expected = hmac.new(
+            self._key, f"{parts[0]}.{parts[1]}".encode("ascii", "replace"), hashlib.sha256
+        ).digest()
         try:
             if not hmac.compare_digest(expected, _unb64(parts[2])):
                 return None
@@ -426,8 +443,10 @@ class FakeContentsquare:
     def _credential(self, body: dict[str, Any]) -> FakeCredential:
         client_id, secret = body.get("client_id"), body.get("client_secret")
         cred = self._credentials.get(client_id) if isinstance(client_id, str) else None
-        if cred is None or not isinstance(secret, str) or not hmac.compare_digest(
-            cred.client_secret.encode(), secret.encode()
+        if (
+            cred is None
+            or not isinstance(secret, str)
+            or not hmac.compare_digest(cred.client_secret.encode(), secret.encode())
         ):
             raise _oauth_error(401, "invalid_client", "Client authentication failed")
         return cred
@@ -456,27 +475,40 @@ class FakeContentsquare:
         raw_scope = body.get("scope")
         scopes = list(dict.fromkeys(raw_scope.split())) if isinstance(raw_scope, str) else []
         if not scopes:
-            raise _envelope(400, "INVALID_SCOPE", "scope is required (e.g. \"metrics\")")
+            raise _envelope(400, "INVALID_SCOPE", 'scope is required (e.g. "metrics")')
         if "enrichment" in scopes and len(scopes) > 1:
-            raise _envelope(400, "INVALID_SCOPE",
-                            "The enrichment scope cannot be combined with other scopes")
+            raise _envelope(
+                400, "INVALID_SCOPE", "The enrichment scope cannot be combined with other scopes"
+            )
         missing = [s for s in scopes if s not in cred.scopes]
         if missing:
-            raise _envelope(403, "FORBIDDEN",
-                            f"These credentials are not granted the scope(s): {' '.join(missing)}")
+            raise _envelope(
+                403,
+                "FORBIDDEN",
+                f"These credentials are not granted the scope(s): {' '.join(missing)}",
+            )
 
         project_id = body.get("project_id")
         if cred.level == "account":
             if project_id is None:
-                raise _envelope(400, "PROJECT_ID_REQUIRED",
-                                "project_id is required for account-level credentials")
+                raise _envelope(
+                    400,
+                    "PROJECT_ID_REQUIRED",
+                    "project_id is required for account-level credentials",
+                )
             if not _is_int(project_id) or project_id not in cred.project_ids:
-                raise _envelope(403, "PROJECT_FORBIDDEN",
-                                "These credentials cannot access the requested project")
+                raise _envelope(
+                    403,
+                    "PROJECT_FORBIDDEN",
+                    "These credentials cannot access the requested project",
+                )
         else:
             if project_id is not None and project_id != cred.project_ids[0]:
-                raise _envelope(403, "PROJECT_FORBIDDEN",
-                                "These credentials cannot access the requested project")
+                raise _envelope(
+                    403,
+                    "PROJECT_FORBIDDEN",
+                    "These credentials cannot access the requested project",
+                )
             project_id = cred.project_ids[0]
 
         lifetime = float(self.token_lifetime)
@@ -498,9 +530,15 @@ class FakeContentsquare:
                 exp += sign * (DEFAULT_SKEW if skew is None else skew)
         jti = secrets.token_hex(12)
         claims = {
-            "iss": ISSUER, "sub": cred.client_id, "iat": int(now), "exp": exp,
-            "scope": " ".join(scopes), "project_id": project_id,
-            "account_id": cred.account_id, "jti": jti, **self.extra_claims,
+            "iss": ISSUER,
+            "sub": cred.client_id,
+            "iat": int(now),
+            "exp": exp,
+            "scope": " ".join(scopes),
+            "project_id": project_id,
+            "account_id": cred.account_id,
+            "jti": jti,
+            **self.extra_claims,
         }
         with self._lock:
             self._issued[jti] = cred.level
@@ -547,16 +585,20 @@ class FakeContentsquare:
         raw_project = query.get("projectId")
         if raw_project is None:
             if level == "account":
-                raise _envelope(400, "PROJECT_ID_REQUIRED",
-                                "projectId is required with account-level credentials")
+                raise _envelope(
+                    400,
+                    "PROJECT_ID_REQUIRED",
+                    "projectId is required with account-level credentials",
+                )
         else:
             try:
                 asked = int(raw_project)
             except ValueError:
                 raise _envelope(400, "INVALID_PARAMETER", "projectId must be an integer") from None
             if asked != token_project:
-                raise _envelope(403, "PROJECT_FORBIDDEN",
-                                "This token cannot access the requested project")
+                raise _envelope(
+                    403, "PROJECT_FORBIDDEN", "This token cannot access the requested project"
+                )
         needed = "metrics" if path == SEGMENTS_PATH else "data-export"
         if needed not in str(claims.get("scope", "")).split():
             raise _envelope(403, "FORBIDDEN", f"This token does not grant the {needed} scope")
@@ -576,8 +618,9 @@ class _Server(ThreadingHTTPServer):
         super().__init__(*args, **kwargs)
 
     def process_request(self, request: Any, client_address: Any) -> None:
-        thread = threading.Thread(target=self._serve_one, args=(request, client_address),
-                                  daemon=True)
+        thread = threading.Thread(
+            target=self._serve_one, args=(request, client_address), daemon=True
+        )
         with self._open_lock:
             self._open[thread] = request
         thread.start()
@@ -650,16 +693,27 @@ class _Handler(BaseHTTPRequestHandler):
                 headers[name] = f"{scheme} {REDACTED}"
         self._fault: str | None = None
         self._entry: RecordedRequest | None = RecordedRequest(
-            method=self.command, path=path, body=_redact(body), headers=headers,
-            time=started, query=_redact(query), token_id=fake.token_id(bearer),
+            method=self.command,
+            path=path,
+            body=_redact(body),
+            headers=headers,
+            time=started,
+            query=_redact(query),
+            token_id=fake.token_id(bearer),
         )
         project = fake._request_project(path, body, bearer)
         entered = project is not None and fake._enter(project)
         self._slot = project if entered else None
         try:
             if project is not None and not entered:
-                self._json(429, {"success": False, "errorCode": "CONCURRENT_API_CALL",
-                                 "errorMessage": "Too much concurrent calls"})
+                self._json(
+                    429,
+                    {
+                        "success": False,
+                        "errorCode": "CONCURRENT_API_CALL",
+                        "errorMessage": "Too much concurrent calls",
+                    },
+                )
                 return
             slow = fake._take_fault(["slow"], path, project)
             fault = fake._take_fault(RESPONSE_FAULTS, path, project)
@@ -707,8 +761,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True  # the rest stays unread: never reuse this connection
         return self.rfile.read(min(size, MAX_BODY))
 
-    def _route(self, path: str, body: Any, bearer: str | None, query: dict[str, str],
-               project: int | None) -> None:
+    def _route(
+        self, path: str, body: Any, bearer: str | None, query: dict[str, str], project: int | None
+    ) -> None:
         fake = self.server.fake
         routes = {TOKEN_PATH: "POST", ME_PATH: "POST", SEGMENTS_PATH: "GET", EXPORTS_PATH: "GET"}
         try:
@@ -736,31 +791,57 @@ class _Handler(BaseHTTPRequestHandler):
             retry["Retry-After"] = _seconds(fault.retry_after)
         kind = fault.kind
         if kind == "500":
-            self._json(500, {"success": False, "errorCode": "INTERNAL_SERVER_ERROR",
-                             "errorMessage": "Internal server error"})
+            self._json(
+                500,
+                {
+                    "success": False,
+                    "errorCode": "INTERNAL_SERVER_ERROR",
+                    "errorMessage": "Internal server error",
+                },
+            )
         elif kind in ("502", "503"):
             title = "502 Bad Gateway" if kind == "502" else "503 Service Temporarily Unavailable"
-            page = (f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n"
-                    f"<center><h1>{title}</h1></center>\r\n<hr><center>nginx</center>\r\n"
-                    "</body>\r\n</html>\r\n")
+            page = (
+                f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n"
+                f"<center><h1>{title}</h1></center>\r\n<hr><center>nginx</center>\r\n"
+                "</body>\r\n</html>\r\n"
+            )
             self._send(int(kind), page.encode(), "text/html", retry)
         elif kind == "429":
-            self._json(429, {"success": False, "errorCode": "TOO_MANY_REQUESTS",
-                             "errorMessage": "Too many requests"}, retry)
+            self._json(
+                429,
+                {
+                    "success": False,
+                    "errorCode": "TOO_MANY_REQUESTS",
+                    "errorMessage": "Too many requests",
+                },
+                retry,
+            )
         elif kind == "concurrent":
-            self._json(429, {"success": False, "errorCode": "CONCURRENT_API_CALL",
-                             "errorMessage": "Too much concurrent calls"}, retry)
+            self._json(
+                429,
+                {
+                    "success": False,
+                    "errorCode": "CONCURRENT_API_CALL",
+                    "errorMessage": "Too much concurrent calls",
+                },
+                retry,
+            )
         elif kind == "malformed_json":
             self._send(200, self._truncated(path), "application/json")
         elif kind == "not_json":
-            page = ("<!DOCTYPE html><html><head><title>Sign in to continue</title></head>"
-                    "<body><form method=\"post\" action=\"/login\">Sign in to use this "
-                    "network</form></body></html>")
+            page = (
+                "<!DOCTYPE html><html><head><title>Sign in to continue</title></head>"
+                '<body><form method="post" action="/login">Sign in to use this '
+                "network</form></body></html>"
+            )
             self._send(200, page.encode(), "text/html; charset=utf-8")
         elif kind == "html":
-            page = ("<!DOCTYPE html><html><head><title>Something went wrong</title></head>"
-                    "<body><h1>Something went wrong</h1><p>Please try again later.</p>"
-                    "</body></html>")
+            page = (
+                "<!DOCTYPE html><html><head><title>Something went wrong</title></head>"
+                "<body><h1>Something went wrong</h1><p>Please try again later.</p>"
+                "</body></html>"
+            )
             self._send(500, page.encode(), "text/html; charset=utf-8")
         elif kind == "wrong_shape":
             self._json(200, ["unexpected", {"shape": "list instead of object"}])
@@ -787,8 +868,13 @@ class _Handler(BaseHTTPRequestHandler):
     def _whole_body(path: str) -> bytes:
         """What a full answer on `path` would look like (never a usable token)."""
         if path == TOKEN_PATH:
-            return json.dumps({"access_token": "never-sent-" + "x" * 400,
-                               "token_type": "Bearer", "expires_in": 3600}).encode()
+            return json.dumps(
+                {
+                    "access_token": "never-sent-" + "x" * 400,
+                    "token_type": "Bearer",
+                    "expires_in": 3600,
+                }
+            ).encode()
         return json.dumps({"success": True, "payload": SEGMENTS}).encode()
 
     def _partial(self, path: str, delay: float) -> None:
@@ -818,7 +904,7 @@ class _Handler(BaseHTTPRequestHandler):
             fake._sleep(every)
             if fake._stopping.is_set():
                 break
-            self.wfile.write(whole[i:i + 1])
+            self.wfile.write(whole[i : i + 1])
             self.wfile.flush()
         self.close_connection = True
 
@@ -843,12 +929,15 @@ class _Handler(BaseHTTPRequestHandler):
     def _json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
         said = self.server.fake.error_message
         if said is not None and status >= 400 and isinstance(payload, dict):
-            payload = {k: said if k in ("errorMessage", "error_description") else v
-                       for k, v in payload.items()}
+            payload = {
+                k: said if k in ("errorMessage", "error_description") else v
+                for k, v in payload.items()
+            }
         self._send(status, json.dumps(payload).encode(), "application/json", headers)
 
-    def _send(self, status: int, body: bytes, content_type: str,
-              headers: dict[str, str] | None = None) -> None:
+    def _send(
+        self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None
+    ) -> None:
         self._finish(status)
         self.send_response(status)
         self.send_header("Content-Type", content_type)

@@ -24,53 +24,161 @@ class Action:
 
 
 ACTIONS: tuple[Action, ...] = (
-    Action("get_token", "enter,g", "Get token",
-           "get a token for the selected profile, scopes and project", needs_profile=True,
-           palette="Get token"),
-    Action("renew", "r", "Renew", "renew the token now", needs_profile=True,
-           palette="Renew token"),
-    Action("copy_token", "c", "Copy", "copy the token (cleared after clipboard_clear_seconds)",
-           needs_profile=True, palette="Copy token"),
-    Action("copy_header", "h", "Copy header", "copy the Authorization: Bearer ... header",
-           needs_profile=True, key_bar=False, palette="Copy Authorization header"),
-    Action("copy_curl", "u", "Copy curl", "copy a curl command that tests the token",
-           needs_profile=True, key_bar=False, palette="Copy curl probe command"),
-    Action("copy_base_url", "b", "Copy base URL",
-           "copy the API base URL returned with the token", needs_profile=True,
-           key_bar=False, palette="Copy base URL"),
-    Action("reveal", "v", "Reveal", "reveal / mask the token", needs_profile=True,
-           palette="Reveal / mask token"),
-    Action("me", "m", "/me", "load /me: what Contentsquare says about the credential",
-           needs_profile=True, palette="Load /me"),
-    Action("test_token", "t", "Test", "test the token (GET /v1/segments)", needs_profile=True,
-           palette="Test token"),
-    Action("focus_scopes", "s", "Focus scopes", "focus the scope list", needs_profile=True,
-           key_bar=False),
-    Action("focus_project", "p", "Focus project", "focus the project field",
-           needs_profile=True, key_bar=False),
-    Action("filter", "slash", "Filter", "filter the profile list", needs_profile=True,
-           palette="Filter profiles"),
-    Action("sort", "o", "Sort (next column)", "sort by the next column", needs_profile=True,
-           key_bar=False, palette="Sort profiles"),
-    Action("cancel", "escape", "Cancel request / close filter",
-           "cancel a request / close the filter", key_bar=False),
+    Action(
+        "get_token",
+        "enter,g",
+        "Get token",
+        "get a token for the selected profile, scopes and project",
+        needs_profile=True,
+        palette="Get token",
+    ),
+    Action("renew", "r", "Renew", "renew the token now", needs_profile=True, palette="Renew token"),
+    Action(
+        "copy_token",
+        "c",
+        "Copy",
+        "copy the token (cleared after clipboard_clear_seconds)",
+        needs_profile=True,
+        palette="Copy token",
+    ),
+    Action(
+        "copy_header",
+        "h",
+        "Copy header",
+        "copy the Authorization: Bearer ... header",
+        needs_profile=True,
+        key_bar=False,
+        palette="Copy Authorization header",
+    ),
+    Action(
+        "copy_curl",
+        "u",
+        "Copy curl",
+        "copy a curl command that tests the token",
+        needs_profile=True,
+        key_bar=False,
+        palette="Copy curl probe command",
+    ),
+    Action(
+        "copy_base_url",
+        "b",
+        "Copy base URL",
+        "copy the API base URL returned with the token",
+        needs_profile=True,
+        key_bar=False,
+        palette="Copy base URL",
+    ),
+    Action(
+        "reveal",
+        "v",
+        "Reveal",
+        "reveal / mask the token",
+        needs_profile=True,
+        palette="Reveal / mask token",
+    ),
+    Action(
+        "me",
+        "m",
+        "/me",
+        "load /me: what Contentsquare says about the credential",
+        needs_profile=True,
+        palette="Load /me",
+    ),
+    Action(
+        "test_token",
+        "t",
+        "Test",
+        "test the token (GET /v1/segments)",
+        needs_profile=True,
+        palette="Test token",
+    ),
+    Action(
+        "focus_scopes",
+        "s",
+        "Focus scopes",
+        "focus the scope list",
+        needs_profile=True,
+        key_bar=False,
+    ),
+    Action(
+        "focus_project",
+        "p",
+        "Focus project",
+        "focus the project field",
+        needs_profile=True,
+        key_bar=False,
+    ),
+    Action(
+        "filter",
+        "slash",
+        "Filter",
+        "filter the profile list",
+        needs_profile=True,
+        palette="Filter profiles",
+    ),
+    Action(
+        "sort",
+        "o",
+        "Sort (next column)",
+        "sort by the next column",
+        needs_profile=True,
+        key_bar=False,
+        palette="Sort profiles",
+    ),
+    Action(
+        "cancel",
+        "escape",
+        "Cancel request / close filter",
+        "cancel a request / close the filter",
+        key_bar=False,
+    ),
     Action("add_profile", "a", "Add", "add a profile", palette="Add a profile"),
-    Action("edit_profile", "e", "Edit", "edit (or rename) the selected profile",
-           needs_profile=True, palette="Edit profile"),
-    Action("duplicate_profile", "d", "Duplicate", "duplicate the selected profile",
-           needs_profile=True, key_bar=False, palette="Duplicate profile"),
-    Action("delete_profile", "delete,x", "Delete", "delete the selected profile",
-           needs_profile=True, key_bar=False, palette="Delete profile"),
-    Action("import_profiles", "i", "Import", "import profiles from a TOML, JSON or CSV file",
-           key_bar=False, palette="Import profiles"),
-    Action("audit", "A", "Audit all",
-           "audit every profile: secrets, tokens, /me, age, duplicates", key_bar=False,
-           palette="Audit every profile"),
+    Action(
+        "edit_profile",
+        "e",
+        "Edit",
+        "edit (or rename) the selected profile",
+        needs_profile=True,
+        palette="Edit profile",
+    ),
+    Action(
+        "duplicate_profile",
+        "d",
+        "Duplicate",
+        "duplicate the selected profile",
+        needs_profile=True,
+        key_bar=False,
+        palette="Duplicate profile",
+    ),
+    Action(
+        "delete_profile",
+        "delete,x",
+        "Delete",
+        "delete the selected profile",
+        needs_profile=True,
+        key_bar=False,
+        palette="Delete profile",
+    ),
+    Action(
+        "import_profiles",
+        "i",
+        "Import",
+        "import profiles from a TOML, JSON or CSV file",
+        key_bar=False,
+        palette="Import profiles",
+    ),
+    Action(
+        "audit",
+        "A",
+        "Audit all",
+        "audit every profile: secrets, tokens, /me, age, duplicates",
+        key_bar=False,
+        palette="Audit every profile",
+    ),
     Action("help", "question_mark", "Help", "this help", palette="Help: keys"),
     Action("quit", "q", "Quit", "quit (clears the clipboard if it holds a token)"),
     # the profile table's own keys: not the screen's, but a remapping must not take them
-    Action("cursor_down", "j", "Down", "down in the profile list", key_bar=False,
-           where="table"),
+    Action("cursor_down", "j", "Down", "down in the profile list", key_bar=False, where="table"),
     Action("cursor_up", "k", "Up", "up in the profile list", key_bar=False, where="table"),
 )
 
@@ -80,14 +188,31 @@ NEEDS_A_PROFILE = frozenset(a.id for a in ACTIONS if a.needs_profile)
 # single keys that an input box needs for typing: off while an input has the focus
 TYPING_KEYS_OFF = frozenset(a.id for a in MAIN) - {"cancel", "quit", "help"}
 # keys Textual itself binds app-wide: a remapping that takes one of them is refused
-TEXTUAL_KEYS = {"ctrl+p": "the command palette", "ctrl+q": "quit",
-                "tab": "the next field", "shift+tab": "the previous field"}
+TEXTUAL_KEYS = {
+    "ctrl+p": "the command palette",
+    "ctrl+q": "quit",
+    "tab": "the next field",
+    "shift+tab": "the previous field",
+}
 
 # the characters a user may type in [keys] for a key Textual names by word
-CHARACTER_KEYS = {"/": "slash", "?": "question_mark", " ": "space", "!": "exclamation_mark",
-                  ",": "comma", ".": "full_stop", "-": "minus", "+": "plus", "=": "equals_sign",
-                  ":": "colon", ";": "semicolon", "#": "number_sign", "*": "asterisk",
-                  "esc": "escape", "del": "delete"}
+CHARACTER_KEYS = {
+    "/": "slash",
+    "?": "question_mark",
+    " ": "space",
+    "!": "exclamation_mark",
+    ",": "comma",
+    ".": "full_stop",
+    "-": "minus",
+    "+": "plus",
+    "=": "equals_sign",
+    ":": "colon",
+    ";": "semicolon",
+    "#": "number_sign",
+    "*": "asterisk",
+    "esc": "escape",
+    "del": "delete",
+}
 SHOWN = {"slash": "/", "question_mark": "?", "escape": "esc"}
 
 
@@ -119,12 +244,13 @@ def plan_keys(wanted: dict[str, str]) -> KeyPlan:
     plan = KeyPlan()
     remap: dict[str, list[str]] = {}
     for action_id, keys in wanted.items():
-        shown = f"[keys] {inert(action_id)} = \"{inert(keys)}\""
+        shown = f'[keys] {inert(action_id)} = "{inert(keys)}"'
         if action_id not in BY_ID:
             plan.problems.append(f"{shown}: no such action (the help lists the ids)")
         elif control_characters(keys) or control_characters(action_id):
-            plan.problems.append(f"{shown}: a key holds control characters; the default "
-                                 "key is kept")
+            plan.problems.append(
+                f"{shown}: a key holds control characters; the default key is kept"
+            )
         elif not split_keys(keys):
             plan.problems.append(f"{shown}: names no key; the default key is kept")
         else:
@@ -143,16 +269,18 @@ def plan_keys(wanted: dict[str, str]) -> KeyPlan:
                     if i in remap:
                         refused.add(i)
                         plan.problems.append(
-                            f"[keys] {i} = \"{','.join(remap[i])}\": {SHOWN.get(key, key)} "
+                            f'[keys] {i} = "{",".join(remap[i])}": {SHOWN.get(key, key)} '
                             f"would be the key of both {who}; {i} keeps "
-                            f"{pretty(BY_ID[i].keys)}")
+                            f"{pretty(BY_ID[i].keys)}"
+                        )
         for action_id, bound in remap.items():
             for key in bound:
                 if key in TEXTUAL_KEYS and action_id not in refused:
                     refused.add(action_id)
                     plan.problems.append(
-                        f"[keys] {action_id} = \"{','.join(bound)}\": {key} is "
-                        f"{TEXTUAL_KEYS[key]}; {action_id} keeps {pretty(BY_ID[action_id].keys)}")
+                        f'[keys] {action_id} = "{",".join(bound)}": {key} is '
+                        f"{TEXTUAL_KEYS[key]}; {action_id} keeps {pretty(BY_ID[action_id].keys)}"
+                    )
         if not refused:
             break
         for action_id in refused:

@@ -30,18 +30,35 @@ class CsauthApp(App[int]):
     TITLE = "csauth"
     COMMANDS = App.COMMANDS | {CsauthCommands}
 
-    def __init__(self, config_path: Path, *, clock: Clock = utcnow, transport: Any = None,
-                 demo: bool = False, native_clipboard: bool = True,
-                 today: date | None = None, cache: TokenCache | None | bool = True,
-                 resume_gc: bool = False) -> None:
+    def __init__(
+        self,
+        config_path: Path,
+        *,
+        clock: Clock = utcnow,
+        transport: Any = None,
+        demo: bool = False,
+        native_clipboard: bool = True,
+        today: date | None = None,
+        cache: TokenCache | None | bool = True,
+        resume_gc: bool = False,
+    ) -> None:
         super().__init__()
         self._resume_gc = resume_gc
         self.demo = demo
-        clipboard = Clipboard(self.copy_to_clipboard,
-                              native_tool() if native_clipboard else None,
-                              tmux=native_clipboard and inside_tmux())
-        self.session = Session(Path(config_path), clock=clock, transport=transport,
-                               today=today, cache=cache, clipboard=clipboard, demo=demo)
+        clipboard = Clipboard(
+            self.copy_to_clipboard,
+            native_tool() if native_clipboard else None,
+            tmux=native_clipboard and inside_tmux(),
+        )
+        self.session = Session(
+            Path(config_path),
+            clock=clock,
+            transport=transport,
+            today=today,
+            cache=cache,
+            clipboard=clipboard,
+            demo=demo,
+        )
         self.main_screen: MainScreen | None = None
         # per kind (severity:title): what was said, and until when (see notify)
         self._shown: dict[str, tuple[tuple[str, str, SeverityLevel, bool], float]] = {}
@@ -53,8 +70,11 @@ class CsauthApp(App[int]):
         return self.main_screen
 
     def on_mount(self) -> None:
-        self.sub_title = ("DEMO: fake Contentsquare API, nothing is saved" if self.demo
-                          else plain(self.session.config_path))
+        self.sub_title = (
+            "DEMO: fake Contentsquare API, nothing is saved"
+            if self.demo
+            else plain(self.session.config_path)
+        )
         self._apply_keymap()
         self._handle_signals()
         self.set_interval(1, self._tick)
@@ -74,12 +94,24 @@ class CsauthApp(App[int]):
         remapping that clashes or names no key is refused, said here and on the help."""
         plan = self.session.keys()
         if plan.problems:
-            self.notify("; ".join(plan.problems) + " (? shows the keys in force)",
-                        title="[keys]", severity="warning", markup=False, timeout=10)
+            self.notify(
+                "; ".join(plan.problems) + " (? shows the keys in force)",
+                title="[keys]",
+                severity="warning",
+                markup=False,
+                timeout=10,
+            )
         self.set_keymap(plan.remapped)
 
-    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
-               timeout: float | None = None, markup: bool = True) -> None:
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
         """Every notification of the app and its screens. Message and title are made inert
         (error messages quote names and servers; markup still needs escape). One at a time
         per kind (its title and severity): a new one replaces the last rather than piling
@@ -99,8 +131,7 @@ class CsauthApp(App[int]):
             del live[kind]
         live[kind] = ((message, title, severity, markup), now + timeout)
         self._shown = live
-        super().notify(message, title=title, severity=severity, timeout=timeout,
-                       markup=markup)
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     async def action_quit(self) -> None:
         self.session.clip.clear()

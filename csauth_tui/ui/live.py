@@ -33,9 +33,12 @@ class LiveToken:
     def due_for_renewal(self, renew_before: float, now: datetime) -> bool:
         """Auto-renew is on, nothing under way, the token is no longer fresh enough (the
         setting capped by its lifetime: Token.fresh_enough) and no back-off is running."""
-        return (self.auto_renew and not self.renewing
-                and not self.token.fresh_enough(renew_before, now)
-                and (self.retry_at is None or now >= self.retry_at))
+        return (
+            self.auto_renew
+            and not self.renewing
+            and not self.token.fresh_enough(renew_before, now)
+            and (self.retry_at is None or now >= self.retry_at)
+        )
 
     def renewed(self, now: datetime) -> None:
         self.renewing, self.failures = False, 0

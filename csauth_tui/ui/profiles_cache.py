@@ -23,13 +23,13 @@ from ..core.fsutil import directory_problem, read_trusted, warn_ignored
 from ..core.profiles import (
     PROFILE_KEYS,
     ProfilesFile,
+    SecretKind,
+    SecretSource,
     from_mapping,
     load,
     parse,
     read_profiles_bytes,
     read_toml,
-    SecretKind,
-    SecretSource,
 )
 from ..core.redact import looks_like_a_secret
 
@@ -129,16 +129,16 @@ def _write(cache: Path, digest: str, doc: dict[str, Any]) -> None:
     dates: list[tuple[list, str, str]] = []
     try:
         plain = _encode(doc, [], dates)
-        text = json.dumps({"stamp": _stamp(digest), "doc": plain, "dates": dates},
-                          separators=(",", ":"))
+        text = json.dumps(
+            {"stamp": _stamp(digest), "doc": plain, "dates": dates}, separators=(",", ":")
+        )
         # 0600, in a 0700 directory it creates; a symlink there is replaced, not followed
         atomic_write(cache, text, follow_symlinks=False)
     except (CsauthError, OSError, ValueError, RecursionError):
         pass  # no cache this time: the next start parses again
 
 
-TYPES = {"datetime": datetime.fromisoformat, "date": date.fromisoformat,
-         "time": time.fromisoformat}
+TYPES = {"datetime": datetime.fromisoformat, "date": date.fromisoformat, "time": time.fromisoformat}
 
 
 def _encode(value: Any, where: list, dates: list) -> Any:

@@ -11,10 +11,11 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from ..core import paths
 from ..core.clipboard import Clipboard
@@ -54,9 +55,17 @@ class Fetched:
 
 
 class Session:
-    def __init__(self, config_path: Path, *, clock: Clock = utcnow, transport: Any = None,
-                 today: date | None = None, cache: TokenCache | None | bool = True,
-                 clipboard: Clipboard | None = None, demo: bool = False) -> None:
+    def __init__(
+        self,
+        config_path: Path,
+        *,
+        clock: Clock = utcnow,
+        transport: Any = None,
+        today: date | None = None,
+        cache: TokenCache | None | bool = True,
+        clipboard: Clipboard | None = None,
+        demo: bool = False,
+    ) -> None:
         self.config_path = Path(config_path)
         self.demo = demo
         self.clock = clock
@@ -184,8 +193,10 @@ class Session:
         An emptied project field means no project (never the profile's default)."""
         chosen = self.choice(profile)
         if profile.is_account and chosen.project_id is None:
-            raise RuleError(f"profile '{profile.name}' is an account-level credential: type "
-                            "the project_id the token is for (p focuses it)")
+            raise RuleError(
+                f"profile '{profile.name}' is an account-level credential: type "
+                "the project_id the token is for (p focuses it)"
+            )
         return plan(profile, self.settings, chosen.scopes, chosen.project_id)
 
     def current_key(self, profile: Profile) -> str:
@@ -193,16 +204,28 @@ class Session:
         # asked for every live profile every second: worked out again only when the
         # profile, the user's choice or the settings changed
         known = self._current_keys.get(profile.name)
-        if (known is not None and known[0] is profile and known[1] is self.settings
-                and known[2] == (chosen.scopes, chosen.project_id)):
+        if (
+            known is not None
+            and known[0] is profile
+            and known[1] is self.settings
+            and known[2] == (chosen.scopes, chosen.project_id)
+        ):
             return known[3]
         try:
             key = self.request_for(profile).cache_key
         except CsauthError:
-            key = cache_key(profile.effective_auth_url(self.settings), profile.client_id,
-                            chosen.scopes, chosen.project_id)
-        self._current_keys[profile.name] = (profile, self.settings,
-                                            (chosen.scopes, chosen.project_id), key)
+            key = cache_key(
+                profile.effective_auth_url(self.settings),
+                profile.client_id,
+                chosen.scopes,
+                chosen.project_id,
+            )
+        self._current_keys[profile.name] = (
+            profile,
+            self.settings,
+            (chosen.scopes, chosen.project_id),
+            key,
+        )
         return key
 
     def live_for(self, profile: Profile | None) -> LiveToken | None:
@@ -222,8 +245,9 @@ class Session:
         for name in names:
             profile = self.pf.profiles.get(name or "")
             if profile is not None:
-                states[profile.name] = self.live.table_state(profile.name,
-                                                             self.current_key(profile), now)
+                states[profile.name] = self.live.table_state(
+                    profile.name, self.current_key(profile), now
+                )
         return states
 
     # --- services ------------------------------------------------------------------------
@@ -233,14 +257,17 @@ class Session:
         must never fall back to a default that sends a secret)."""
         wrong = self.pf.settings_errors()
         if wrong:
-            raise ConfigError(settings_message(wrong),
-                              hint="fix [settings] in the profiles file; nothing was sent")
+            raise ConfigError(
+                settings_message(wrong),
+                hint="fix [settings] in the profiles file; nothing was sent",
+            )
         if self._service is None:
             from ..core.api import AuthClient
             from ..core.service import TokenService
 
-            self._client = AuthClient(settings=self.settings, clock=self.clock,
-                                      transport=self.transport)
+            self._client = AuthClient(
+                settings=self.settings, clock=self.clock, transport=self.transport
+            )
             self._service = TokenService(self.settings, self._client, cache=self.token_cache())
         return self._service
 
@@ -264,8 +291,9 @@ class Session:
         now = self.clock()
         owner: dict[tuple[str, str], str] = {}  # the first profile of a credential owns it
         for profile in self.pf.profiles.values():
-            owner.setdefault((profile.client_id, profile.effective_auth_url(self.settings)),
-                             profile.name)
+            owner.setdefault(
+                (profile.client_id, profile.effective_auth_url(self.settings)), profile.name
+            )
         for token in cache.all():
             if token.seconds_left(now) <= 0 or not token.trusted:
                 continue
@@ -279,14 +307,18 @@ class Session:
 
     # --- tokens, probes, /me -------------------------------------------------------------
 
-    async def fetch(self, profile: Profile, scopes, project_id, *, force: bool = False,
-                    auto: bool = False) -> Fetched:
+    async def fetch(
+        self, profile: Profile, scopes, project_id, *, force: bool = False, auto: bool = False
+    ) -> Fetched:
         """A token for `profile`; never raises (the error is worded by the core)."""
         try:
             token = await self.service().token(profile, scopes, project_id, force=force)
         except Exception as exc:  # worded by the core; never re-raised into Textual
-            old = self.live.get(cache_key(profile.effective_auth_url(self.settings),
-                                          profile.client_id, scopes, project_id))
+            old = self.live.get(
+                cache_key(
+                    profile.effective_auth_url(self.settings), profile.client_id, scopes, project_id
+                )
+            )
             note = ""
             if old is not None and auto:  # auto-renew stays on and tries again later
                 delay = old.renewal_failed(self.clock())
@@ -305,8 +337,10 @@ class Session:
                 live.renewed(now)
             else:  # a token already due for renewal: renewing at once would loop
                 delay = live.renewal_failed(now)
-                warning = (f"auto-renew for {profile.name}: the new token lives only "
-                           f"{live.token.lifetime:.0f} s; next try in {delay:.0f} s")
+                warning = (
+                    f"auto-renew for {profile.name}: the new token lives only "
+                    f"{live.token.lifetime:.0f} s; next try in {delay:.0f} s"
+                )
         return Fetched(live=live, warning=warning)
 
     def renewals_due(self, now: datetime) -> list[LiveToken]:
@@ -315,8 +349,11 @@ class Session:
         [settings] is invalid."""
         if self.pf.settings_errors():
             return []
-        due = [live for live in self.live.by_key.values()
-               if live.due_for_renewal(self.settings.renew_before_seconds, now)]
+        due = [
+            live
+            for live in self.live.by_key.values()
+            if live.due_for_renewal(self.settings.renew_before_seconds, now)
+        ]
         for live in due:
             live.renewing = True
         return due
@@ -354,8 +391,9 @@ class Session:
         except RuleError:
             await client.me(profile, secret)
             return
-        await client.fetch_token(profile, secret, scopes=request.scopes,
-                                 project_id=request.project_id)
+        await client.fetch_token(
+            profile, secret, scopes=request.scopes, project_id=request.project_id
+        )
 
     def forget_tokens_of(self, client_id: str, also: str) -> None:
         """A replaced secret: no token fetched with the old one may hide whether it works."""
@@ -367,22 +405,31 @@ class Session:
                 self.live.drop_profile(name)
         self.live.drop_profile(also)
 
-    async def audit(self, names: list[str] | None,
-                    on_result: Callable[[ProfileResult], None]) -> AuditReport:
+    async def audit(
+        self, names: list[str] | None, on_result: Callable[[ProfileResult], None]
+    ) -> AuditReport:
         from ..core.audit import run_audit
 
         service = self.service()  # refuses while [settings] is invalid
         cache = self.token_cache()
-        return await run_audit(self.pf, service=service, client=self.client(), names=names,
-                               cache_path=cache.path if cache is not None else None,
-                               on_result=on_result, clock=self.clock, today=self.today)
+        return await run_audit(
+            self.pf,
+            service=service,
+            client=self.client(),
+            names=names,
+            cache_path=cache.path if cache is not None else None,
+            on_result=on_result,
+            clock=self.clock,
+            today=self.today,
+        )
 
     # --- the clipboard -------------------------------------------------------------------
 
     def copy(self, text: str, *, secret: bool = True) -> list[str]:
         """Copy `text`; a secret is wiped after clipboard_clear_seconds. The tools used."""
-        return self.clip.copy(text, secret=secret, now=self.clock(),
-                              clear_after=self.settings.clipboard_clear_seconds)
+        return self.clip.copy(
+            text, secret=secret, now=self.clock(), clear_after=self.settings.clipboard_clear_seconds
+        )
 
 
 @contextlib.contextmanager

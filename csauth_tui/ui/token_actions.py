@@ -13,13 +13,13 @@ from textual.message import Message
 
 from ..core.errors import CsauthError
 from .live import NET, LiveToken
-from .wording import describe_error
 from .text import escape
 from .widgets.key_bar import KeyBar
 from .widgets.me_panel import MePanel
 from .widgets.profile_table import ProfileTable
 from .widgets.request_panel import RequestPanel
 from .widgets.token_panel import TokenPanel
+from .wording import describe_error
 
 if TYPE_CHECKING:
     from .screens.main import MainScreen
@@ -44,8 +44,12 @@ class Failed(Message):
 
 
 class TokenActions:
-    COPY_LABELS = {"token": "token", "header": "Authorization header",
-                   "curl": "curl probe command", "base_url": "base URL"}
+    COPY_LABELS = {
+        "token": "token",
+        "header": "Authorization header",
+        "curl": "curl probe command",
+        "base_url": "base URL",
+    }
 
     def __init__(self, screen: MainScreen, session: Session) -> None:
         self.screen = screen
@@ -62,8 +66,11 @@ class TokenActions:
         chosen = session.choice(profile)
         panel = screen.query_one(RequestPanel)
         if panel.project_text and chosen.project_id is None:
-            self.fail(profile.name, "token", CsauthError(
-                f"project_id '{panel.project_text}' is not a positive whole number"))
+            self.fail(
+                profile.name,
+                "token",
+                CsauthError(f"project_id '{panel.project_text}' is not a positive whole number"),
+            )
             return
         try:
             request = session.request_for(profile)
@@ -72,23 +79,39 @@ class TokenActions:
             return
         if not force:
             live = session.live.get(request.cache_key)
-            if live is not None and live.token.trusted and live.token.fresh_enough(
-                    session.settings.renew_before_seconds, session.clock()):
+            if (
+                live is not None
+                and live.token.trusted
+                and live.token.fresh_enough(session.settings.renew_before_seconds, session.clock())
+            ):
                 screen.query_one(TokenPanel).show(live, session.clock())
                 if copy_what:
                     self.copy(live, copy_what)
                 return
         screen.query_one(TokenPanel).status(
-            f"[i]getting a token for {escape(profile.name)}... (esc cancels)[/]")
+            f"[i]getting a token for {escape(profile.name)}... (esc cancels)[/]"
+        )
         screen.query_one(ProfileTable).set_token_state(profile.name, "fetching")
-        self.fetch(profile.name, request.scopes, request.project_id, force=force,
-                   copy_what=copy_what)
+        self.fetch(
+            profile.name, request.scopes, request.project_id, force=force, copy_what=copy_what
+        )
 
-    def fetch(self, name: str | None, scopes, project_id, *, force: bool,
-              copy_what: str | None = None, auto: bool = False) -> None:
-        self.screen.run_worker(self._fetch(name, scopes, project_id, force=force,
-                                           copy_what=copy_what, auto=auto),
-                               group=NET, exit_on_error=False, description="fetch token")
+    def fetch(
+        self,
+        name: str | None,
+        scopes,
+        project_id,
+        *,
+        force: bool,
+        copy_what: str | None = None,
+        auto: bool = False,
+    ) -> None:
+        self.screen.run_worker(
+            self._fetch(name, scopes, project_id, force=force, copy_what=copy_what, auto=auto),
+            group=NET,
+            exit_on_error=False,
+            description="fetch token",
+        )
 
     async def _fetch(self, name, scopes, project_id, *, force, copy_what, auto) -> None:
         profile = self.session.pf.profiles.get(name or "")
@@ -114,13 +137,23 @@ class TokenActions:
         if event.name == screen.current:
             panel = screen.query_one(TokenPanel)
             panel.show(self.session.live_for(screen.profile()), now)
-            note = "" if untrusted is None else (
-                " [b red]but its base URL is on an untrusted host: it will not be used[/]\n"
-                f"[red]{escape(untrusted[0])}: {escape(untrusted[1])}[/]")
+            note = (
+                ""
+                if untrusted is None
+                else (
+                    " [b red]but its base URL is on an untrusted host: it will not be used[/]\n"
+                    f"[red]{escape(untrusted[0])}: {escape(untrusted[1])}[/]"
+                )
+            )
             panel.ready(live, note, now)
         if untrusted is not None and not shown_here:
-            screen.notify(f"{event.name}: {untrusted[1]}", title=untrusted[0],
-                          severity="error", timeout=8, markup=False)
+            screen.notify(
+                f"{event.name}: {untrusted[1]}",
+                title=untrusted[0],
+                severity="error",
+                timeout=8,
+                markup=False,
+            )
         screen.tick()
         if event.copy_what and live.token.trusted:  # an untrusted token is never copied
             self.copy(live, event.copy_what)
@@ -136,18 +169,22 @@ class TokenActions:
         message += event.note
         if event.name is not None and event.name == screen.current and screen.is_active:
             if event.what == "me":
-                screen.query_one(MePanel).show(session.me_info.get(event.name),
-                                               f"[red]{escape(title)}: {escape(message)}[/]")
+                screen.query_one(MePanel).show(
+                    session.me_info.get(event.name), f"[red]{escape(title)}: {escape(message)}[/]"
+                )
             else:
                 screen.query_one(TokenPanel).status(f"[red]{escape(title)}: {escape(message)}[/]")
         else:
             where = f"{event.name}: " if event.name else ""
-            screen.notify(where + message, title=title, severity="error", timeout=8,
-                          markup=False)
+            screen.notify(where + message, title=title, severity="error", timeout=8, markup=False)
         profile = session.pf.profiles.get(event.name or "")
         if profile is not None:
-            screen.query_one(ProfileTable).set_token_state(profile.name, session.live.table_state(
-                profile.name, session.current_key(profile), session.clock()))
+            screen.query_one(ProfileTable).set_token_state(
+                profile.name,
+                session.live.table_state(
+                    profile.name, session.current_key(profile), session.clock()
+                ),
+            )
 
     # --- copy ---------------------------------------------------------------------------
 
@@ -158,9 +195,12 @@ class TokenActions:
         if live is not None and not live.token.trusted:
             screen.notify(UNTRUSTED, severity="error")
             return
-        if (live is None or profile is None or live.token.key != session.current_key(profile)
-                or not live.token.fresh_enough(session.settings.renew_before_seconds,
-                                               session.clock())):
+        if (
+            live is None
+            or profile is None
+            or live.token.key != session.current_key(profile)
+            or not live.token.fresh_enough(session.settings.renew_before_seconds, session.clock())
+        ):
             self.request(copy_what=what)  # renewed (or fetched) before it is copied
             return
         self.copy(live, what)
@@ -185,16 +225,16 @@ class TokenActions:
             text = render(token, request, "curl")
         else:
             text = token.endpoint
-        self.copy_text(text, f"{self.COPY_LABELS[what]} for {token.profile}",
-                       secret=what != "base_url")
+        self.copy_text(
+            text, f"{self.COPY_LABELS[what]} for {token.profile}", secret=what != "base_url"
+        )
 
     def copy_text(self, text: str, label: str, *, secret: bool = True) -> None:
         clear = self.session.settings.clipboard_clear_seconds
         # the wipe follows the last copy: a base URL copied over a token is kept
         used = self.session.copy(text, secret=secret)
         tail = f", clears in {clear} s" if secret and clear > 0 else ""
-        self.screen.notify(f"{label} copied{tail}", title=f"Copied ({' + '.join(used)})",
-                           timeout=4)
+        self.screen.notify(f"{label} copied{tail}", title=f"Copied ({' + '.join(used)})", timeout=4)
         self.tick_clipboard(self.session.clock())
 
     def tick_clipboard(self, now: datetime) -> None:
@@ -223,27 +263,29 @@ class TokenActions:
         live = self.screen.query_one(TokenPanel).live
         if live is not None:
             live.auto_renew = on
-            self.screen.notify(f"auto-renew {'on' if on else 'off'} for {live.token.profile}",
-                               timeout=3)
+            self.screen.notify(
+                f"auto-renew {'on' if on else 'off'} for {live.token.profile}", timeout=3
+            )
             self.screen.tick()
 
     def reveal(self) -> None:
         panel = self.screen.query_one(TokenPanel)
         if panel.live is None:
-            self.screen.notify("no token to reveal yet: press g first", severity="warning",
-                               timeout=3)
+            self.screen.notify(
+                "no token to reveal yet: press g first", severity="warning", timeout=3
+            )
             return
         panel.toggle_reveal()
 
     def test(self) -> None:
         live = self.session.live_for(self.screen.profile())
         if live is None:
-            self.screen.notify("no token to test yet: press g first", severity="warning",
-                               timeout=3)
+            self.screen.notify("no token to test yet: press g first", severity="warning", timeout=3)
             return
         self.screen.query_one(TokenPanel).status("[i]testing the token (GET /v1/segments)...[/]")
-        self.screen.run_worker(self._probe(live), group=NET, exit_on_error=False,
-                               description="probe token")
+        self.screen.run_worker(
+            self._probe(live), group=NET, exit_on_error=False, description="probe token"
+        )
 
     async def _probe(self, live: LiveToken) -> None:
         screen = self.screen
@@ -259,18 +301,24 @@ class TokenActions:
             panel.show(live, self.session.clock())  # the result, in place
             panel.status("")
         elif not result.ok:
-            screen.notify(f"{live.token.profile}: {result.summary}", title="Token test failed",
-                          severity="error", markup=False)
+            screen.notify(
+                f"{live.token.profile}: {result.summary}",
+                title="Token test failed",
+                severity="error",
+                markup=False,
+            )
 
     def me(self) -> None:
         profile = self.screen.profile()
         if profile is None:
             self.screen.say_no_profile()
             return
-        self.screen.query_one(MePanel).show(self.session.me_info.get(profile.name),
-                                            "[i]asking /me...[/]")
-        self.screen.run_worker(self._load_me(profile.name), group=NET, exit_on_error=False,
-                               description="load /me")
+        self.screen.query_one(MePanel).show(
+            self.session.me_info.get(profile.name), "[i]asking /me...[/]"
+        )
+        self.screen.run_worker(
+            self._load_me(profile.name), group=NET, exit_on_error=False, description="load /me"
+        )
 
     async def _load_me(self, name: str) -> None:
         profile = self.session.pf.profiles.get(name)

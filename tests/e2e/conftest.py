@@ -18,10 +18,20 @@ PROJECT_SECRET = "sentinel-project-secret-7f3a9c"
 ACCOUNT_SECRET = "sentinel-account-secret-51be02"
 
 CREDENTIALS = [
-    FakeCredential("proj-client-1", PROJECT_SECRET, level="project", project_ids=(1001,),
-                   scopes=("metrics", "data-export")),
-    FakeCredential("acct-client-1", ACCOUNT_SECRET, level="account",
-                   project_ids=(1001, 1002, 1003), scopes=("metrics", "data-export")),
+    FakeCredential(
+        "proj-client-1",
+        PROJECT_SECRET,
+        level="project",
+        project_ids=(1001,),
+        scopes=("metrics", "data-export"),
+    ),
+    FakeCredential(
+        "acct-client-1",
+        ACCOUNT_SECRET,
+        level="account",
+        project_ids=(1001, 1002, 1003),
+        scopes=("metrics", "data-export"),
+    ),
 ]
 
 
@@ -62,19 +72,30 @@ class CliEnv:
         self.config.parent.mkdir(parents=True, exist_ok=True)
         self.config.write_text(text)
 
-    def run(self, *args: str, input: str | None = None, env: dict | None = None,
-            timeout: float = 60) -> Result:
+    def run(
+        self, *args: str, input: str | None = None, env: dict | None = None, timeout: float = 60
+    ) -> Result:
         full_env = {**os.environ, **(env or {})}
         before = leakscan.file_states(self.config, self.cache_dir)
         proc = subprocess.run(
             [sys.executable, "-m", "csauth_tui.cli", *args],
-            input=input, capture_output=True, text=True, timeout=timeout, env=full_env,
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=full_env,
             stdin=None if input is not None else subprocess.DEVNULL,
         )
         # stderr never shows a secret or a token, stdout only the token it is asked for,
         # and what the run wrote is 0600 and holds no client secret (tests/leakscan.py)
-        leakscan.cli_run(args, proc.stdout, proc.stderr, before=before, config=self.config,
-                         cache_dir=self.cache_dir)
+        leakscan.cli_run(
+            args,
+            proc.stdout,
+            proc.stderr,
+            before=before,
+            config=self.config,
+            cache_dir=self.cache_dir,
+        )
         escscan.cli_run(args, proc.stdout, proc.stderr)  # no raw escape (tests/escscan.py)
         return Result(proc.returncode, proc.stdout, proc.stderr)
 

@@ -46,10 +46,16 @@ class Measured:
     peak_rss_mb: float
 
 
-def run_measured(cli: CliEnv, *args: str, env: dict | None = None,
-                 core_limit: int | None = None, timeout: float = 60) -> Measured:
+def run_measured(
+    cli: CliEnv,
+    *args: str,
+    env: dict | None = None,
+    core_limit: int | None = None,
+    timeout: float = 60,
+) -> Measured:
     """Like CliEnv.run (the leak scan included), and the child's peak RSS (wait4's
     rusage) and wall time. Its address space is capped at AS_LIMIT."""
+
     def limits() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (AS_LIMIT, AS_LIMIT))
         if core_limit is not None:
@@ -59,9 +65,14 @@ def run_measured(cli: CliEnv, *args: str, env: dict | None = None,
     before = leakscan.file_states(cli.config, cli.cache_dir)
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.monotonic()
-        proc = subprocess.Popen([sys.executable, "-m", "csauth_tui.cli", *args],
-                                stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                                env={**os.environ, **(env or {})}, preexec_fn=limits)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "csauth_tui.cli", *args],
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            env={**os.environ, **(env or {})},
+            preexec_fn=limits,
+        )
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
@@ -77,18 +88,22 @@ def run_measured(cli: CliEnv, *args: str, env: dict | None = None,
         err.seek(0)
         stdout = out.read().decode("utf-8", "replace")
         stderr = err.read().decode("utf-8", "replace")
-    leakscan.cli_run(args, stdout, stderr, before=before, config=cli.config,
-                     cache_dir=cli.cache_dir)
+    leakscan.cli_run(
+        args, stdout, stderr, before=before, config=cli.config, cache_dir=cli.cache_dir
+    )
     return Measured(proc.returncode, stdout, stderr, seconds, usage.ru_maxrss / 1024)
 
 
 # --- 1. a server's answer is capped ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("fault, words", [
-    ("gzip_bomb", "was too large (over 1 MiB once decompressed): refused"),
-    ("oversized", "was too large (over 1 MiB): refused"),
-])
+@pytest.mark.parametrize(
+    "fault, words",
+    [
+        ("gzip_bomb", "was too large (over 1 MiB once decompressed): refused"),
+        ("oversized", "was too large (over 1 MiB): refused"),
+    ],
+)
 def test_token_refuses_an_answer_too_large_quickly_in_bounded_memory(cli, fault, words):
     cli.fake.inject(fault, path="/v1/oauth/token", times=None)
     result = run_measured(cli, "token", "prod", "--no-cache")
@@ -107,8 +122,11 @@ def test_token_refuses_an_answer_too_large_quickly_in_bounded_memory(cli, fault,
 
 def with_secret(cli: CliEnv, source: str) -> None:
     """Profile prod's secret comes from `source` (a JSON string is a TOML string)."""
-    cli.write_profiles(profiles_text(cli.fake.url).replace(
-        'secret = "env:CS_TEST_PROD_SECRET"', f"secret = {json.dumps(source)}"))
+    cli.write_profiles(
+        profiles_text(cli.fake.url).replace(
+            'secret = "env:CS_TEST_PROD_SECRET"', f"secret = {json.dumps(source)}"
+        )
+    )
 
 
 def test_a_secret_command_printing_without_end_is_stopped(cli):
@@ -118,7 +136,8 @@ def test_a_secret_command_printing_without_end_is_stopped(cli):
     assert result.stderr == (
         "csauth: error: the secret command of profile 'prod' (yes) printed more than 64 KiB "
         "on stdout: it was stopped (it must print the client secret on its first line, then "
-        "end)\n")
+        "end)\n"
+    )
     assert result.seconds < 8, f"took {result.seconds:.1f} s"  # not the 10 s timeout
     assert result.peak_rss_mb < MEMORY_CEILING_MB, f"peak RSS {result.peak_rss_mb:.0f} MB"
     assert cli.token_requests() == 0
@@ -177,8 +196,14 @@ class ProxyStub:
         self.sock.close()
 
 
-PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy",
-                   "all_proxy")
+PROXY_VARIABLES = (
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+)
 
 
 @pytest.fixture
@@ -200,12 +225,15 @@ def test_the_proxy_stub_does_see_a_proxied_request(cli, proxy):
     assert proxy.connections, "the proxy stub saw nothing"
 
 
-@pytest.mark.parametrize("bind, host", [
-    ("127.0.0.2", "127.0.0.2"),
-    ("127.1.2.3", "127.1.2.3"),
-    ("localhost", "localhost"),
-    ("127.0.0.1", "127.0.0.1"),
-])
+@pytest.mark.parametrize(
+    "bind, host",
+    [
+        ("127.0.0.2", "127.0.0.2"),
+        ("127.1.2.3", "127.1.2.3"),
+        ("localhost", "localhost"),
+        ("127.0.0.1", "127.0.0.1"),
+    ],
+)
 def test_a_loopback_auth_url_never_goes_through_a_proxy(cli, proxy, bind, host):
     with FakeContentsquare(CREDENTIALS, host=bind) as fake:
         port = fake.url.rsplit(":", 1)[1]
@@ -263,8 +291,9 @@ def test_csauth_runs_with_no_core_limit_and_exec_gives_the_user_theirs(cli):
     assert core_limit_line(result.stderr.split(": ")[-1]) == f"0 {hard_text}"
     # the command `csauth exec` runs: the user's own limit again
     cli.write_profiles(profiles_text(cli.fake.url))
-    result = run_measured(cli, "exec", "prod", "--", "cat", "/proc/self/limits",
-                          core_limit=USER_CORE_LIMIT)
+    result = run_measured(
+        cli, "exec", "prod", "--", "cat", "/proc/self/limits", core_limit=USER_CORE_LIMIT
+    )
     assert result.returncode == 0, result.stderr
     assert core_limit_line(result.stdout) == f"{USER_CORE_LIMIT} {hard_text}"
 
@@ -272,8 +301,10 @@ def test_csauth_runs_with_no_core_limit_and_exec_gives_the_user_theirs(cli):
 NOBODY = 65534
 
 
-@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None,
-                    reason="needs root and setpriv to run csauth as another user")
+@pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("setpriv") is None,
+    reason="needs root and setpriv to run csauth as another user",
+)
 def test_csauth_is_not_dumpable(cli, tmp_path):
     """Linux shows a process that is not dumpable by making /proc/PID root's; csauth runs
     as `nobody` here so that the owner tells (as root, everything is root's)."""
@@ -284,20 +315,42 @@ def test_csauth_is_not_dumpable(cli, tmp_path):
         text = profiles_text(cli.fake.url).replace(
             'secret = "env:CS_TEST_PROD_SECRET"',
             "secret = 'cmd:sh -c \"echo owner=$(stat -c %u /proc/$PPID/status) me=$(id -u) >&2; "
-            "exit 1\"'")
+            "exit 1\"'",
+        )
         config.write_text(text)
         os.chmod(config, 0o644)
         # csauth reads only a profiles file (and directory) of its own user's
         os.chown(home, NOBODY, NOBODY)
         os.chown(config, NOBODY, NOBODY)
-        env = {**os.environ, "HOME": str(home), "CSAUTH_CONFIG": str(config),
-               "CSAUTH_CACHE_DIR": str(home / "cache"), "XDG_CACHE_HOME": str(home),
-               "XDG_CONFIG_HOME": str(home)}
+        env = {
+            **os.environ,
+            "HOME": str(home),
+            "CSAUTH_CONFIG": str(config),
+            "CSAUTH_CACHE_DIR": str(home / "cache"),
+            "XDG_CACHE_HOME": str(home),
+            "XDG_CONFIG_HOME": str(home),
+        }
         proc = subprocess.run(
-            ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--",
-             sys.executable, "-m", "csauth_tui.cli", "token", "prod", "--no-cache"],
-            capture_output=True, text=True, timeout=60, env=env, cwd=home,
-            stdin=subprocess.DEVNULL)
+            [
+                "setpriv",
+                f"--reuid={NOBODY}",
+                f"--regid={NOBODY}",
+                "--clear-groups",
+                "--",
+                sys.executable,
+                "-m",
+                "csauth_tui.cli",
+                "token",
+                "prod",
+                "--no-cache",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+            cwd=home,
+            stdin=subprocess.DEVNULL,
+        )
     finally:
         shutil.rmtree(home, ignore_errors=True)
     assert proc.returncode == 3, proc.stderr

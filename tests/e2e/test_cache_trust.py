@@ -26,10 +26,19 @@ FORGED = "forged.sentinel.token-b71c0e"
 def entry(cli, **changes) -> tuple[str, dict]:
     """A tokens.json entry for the profile `prod` (project-level, scope metrics)."""
     now = datetime.now(timezone.utc)
-    raw = {"access_token": FORGED, "endpoint": cli.fake.url, "issued_at": now.isoformat(),
-           "expires_at": (now + timedelta(minutes=30)).isoformat(),
-           "client_id": "proj-client-1", "auth_url": cli.fake.url, "scopes": ["metrics"],
-           "project_id": None, "profile": "prod", "trusted": True, "extra": {}}
+    raw = {
+        "access_token": FORGED,
+        "endpoint": cli.fake.url,
+        "issued_at": now.isoformat(),
+        "expires_at": (now + timedelta(minutes=30)).isoformat(),
+        "client_id": "proj-client-1",
+        "auth_url": cli.fake.url,
+        "scopes": ["metrics"],
+        "project_id": None,
+        "profile": "prod",
+        "trusted": True,
+        "extra": {},
+    }
     raw.update(changes)
     return cache_key(raw["auth_url"], raw["client_id"], raw["scopes"], raw["project_id"]), raw
 
@@ -39,8 +48,7 @@ def forge(cli, how: str):
     cli.cache_dir.mkdir(parents=True, exist_ok=True)
     os.chmod(cli.cache_dir, 0o700)
     if how == "evil endpoint, far-future expiry":
-        key, raw = entry(cli, endpoint="https://evil.test",
-                         expires_at="2099-01-01T00:00:00+00:00")
+        key, raw = entry(cli, endpoint="https://evil.test", expires_at="2099-01-01T00:00:00+00:00")
     else:  # a token that would pass every check, in a file someone else may have written
         key, raw = entry(cli)
     cache.write_text(json.dumps({"version": 1, "tokens": {key: raw}}))
@@ -51,8 +59,10 @@ def forge(cli, how: str):
 
 
 # `env`, without the test's own secrets (the variables the profiles read them from)
-PRINT_CS_ENV = ("import os\nfor k, v in os.environ.items():\n"
-                "    if k.startswith('CS_') and 'SECRET' not in k: print(f'{k}={v}')")
+PRINT_CS_ENV = (
+    "import os\nfor k, v in os.environ.items():\n"
+    "    if k.startswith('CS_') and 'SECRET' not in k: print(f'{k}={v}')"
+)
 FORGERIES = ["evil endpoint, far-future expiry", "world-writable file", "file of another user"]
 
 
@@ -63,8 +73,7 @@ def fresh_token_in(cli, fmt: str, stdout: str) -> str:
         assert shown["endpoint"] == cli.fake.url
         token = shown["access_token"]
     elif fmt == "env":
-        exports = dict(line.removeprefix("export ").split("=", 1)
-                       for line in stdout.splitlines())
+        exports = dict(line.removeprefix("export ").split("=", 1) for line in stdout.splitlines())
         assert shlex.split(exports["CS_API_BASE_URL"]) == [cli.fake.url]
         token = shlex.split(exports["CS_ACCESS_TOKEN"])[0]
     elif fmt == "curl":
@@ -83,8 +92,11 @@ def fresh_token_in(cli, fmt: str, stdout: str) -> str:
 @pytest.mark.parametrize("how", FORGERIES)
 def test_a_forged_token_cache_is_never_served(cli, how, fmt):
     cache = forge(cli, how)
-    args = (["exec", "prod", "--", sys.executable, "-c", PRINT_CS_ENV] if fmt == "exec"
-            else ["token", "prod", "--format", fmt])
+    args = (
+        ["exec", "prod", "--", sys.executable, "-c", PRINT_CS_ENV]
+        if fmt == "exec"
+        else ["token", "prod", "--format", fmt]
+    )
     result = cli.run(*args)
     assert result.returncode == 0, result.stderr
     assert FORGED not in result.stdout and "evil.test" not in result.stdout
@@ -129,24 +141,28 @@ def test_a_symlink_planted_in_the_cache_directory_is_not_written_through(cli, tm
 # --- the endpoint rule at the CLI's cached-token path -----------------------------------------
 
 
-@pytest.mark.parametrize(("endpoint", "served"), [
-    ("https://evilcontentsquare.com", False),  # the domain matched without its dot
-    ("https://api.evilcontentsquare.com", False),
-    ("https://api..contentsquare.com", False),
-    ("https://api.contentsquare.com:0", False),
-    ("https://eu-west-1.contentsquare.com", True),  # the control: the same entry, trusted
-])
+@pytest.mark.parametrize(
+    ("endpoint", "served"),
+    [
+        ("https://evilcontentsquare.com", False),  # the domain matched without its dot
+        ("https://api.evilcontentsquare.com", False),
+        ("https://api..contentsquare.com", False),
+        ("https://api.contentsquare.com:0", False),
+        ("https://eu-west-1.contentsquare.com", True),  # the control: the same entry, trusted
+    ],
+)
 def test_a_cached_token_for_a_lookalike_domain_is_not_served(cli, endpoint, served):
     """Issue 13 §7, at a second level: the real CLI with a cached token for the default
     auth URL. The profile's secret is unset, so a refused cache entry ends in a secret
     error (exit 3) and no request ever leaves the machine."""
-    cli.write_profiles('[profiles.cs]\nclient_id = "cs-client"\nscopes = ["metrics"]\n'
-                       'secret = "env:CS_TEST_NEVER_SET"\n')
+    cli.write_profiles(
+        '[profiles.cs]\nclient_id = "cs-client"\nscopes = ["metrics"]\n'
+        'secret = "env:CS_TEST_NEVER_SET"\n'
+    )
     auth = "https://api.contentsquare.com"
     key, raw = entry(cli, endpoint=endpoint, auth_url=auth, client_id="cs-client")
     cli.cache_dir.mkdir(parents=True, exist_ok=True)
-    (cli.cache_dir / "tokens.json").write_text(json.dumps({"version": 1,
-                                                           "tokens": {key: raw}}))
+    (cli.cache_dir / "tokens.json").write_text(json.dumps({"version": 1, "tokens": {key: raw}}))
     os.chmod(cli.cache_dir / "tokens.json", 0o600)
     result = cli.run("token", "cs", "--format", "json")
     if served:
@@ -161,25 +177,36 @@ def test_a_cached_token_for_a_lookalike_domain_is_not_served(cli, endpoint, serv
 # --- the profiles file: refused, with the fix ---------------------------------------------
 
 
-@pytest.mark.parametrize("how", ["group-writable file", "world-writable file",
-                                 "file of another user", "directory others may write"])
+@pytest.mark.parametrize(
+    "how",
+    [
+        "group-writable file",
+        "world-writable file",
+        "file of another user",
+        "directory others may write",
+    ],
+)
 def test_a_profiles_file_others_may_write_is_refused(cli, how):
     config = cli.config
     target = config.parent if how == "directory others may write" else config
     if how == "file of another user":
         os.chown(config, NOBODY, NOBODY)
     else:
-        os.chmod(target, {"group-writable file": 0o620, "world-writable file": 0o666}.get(
-            how, 0o777))
+        os.chmod(
+            target, {"group-writable file": 0o620, "world-writable file": 0o666}.get(how, 0o777)
+        )
     before = config.read_bytes()
-    for args in (["token", "prod"], ["list"], ["exec", "prod", "--", "true"],
-                 ["add", "new", "--level", "project", "--client-id", "x", "--secret", "env:X"]):
+    for args in (
+        ["token", "prod"],
+        ["list"],
+        ["exec", "prod", "--", "true"],
+        ["add", "new", "--level", "project", "--client-id", "x", "--secret", "env:X"],
+    ):
         result = cli.run(*args)
         assert result.returncode == 3, (args, result.stderr)
         assert result.stdout == ""
         lines = result.stderr.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith("csauth: error: refusing to read "
-                                                       f"{config}")
+        assert len(lines) == 1 and lines[0].startswith(f"csauth: error: refusing to read {config}")
         fix = f"chmod go-w {target}" if how != "file of another user" else f"uid {NOBODY}"
         assert fix in lines[0]
     assert cli.token_requests() == 0
@@ -207,19 +234,29 @@ def test_directories_created_are_0700_under_any_umask(cli, tmp_path, monkeypatch
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "xdg" / "cache"))
     old = os.umask(umask)
     try:
-        added = cli.run("add", "prod", "--level", "project", "--client-id", "proj-client-1",
-                        "--secret", "env:CS_TEST_PROD_SECRET")
+        added = cli.run(
+            "add",
+            "prod",
+            "--level",
+            "project",
+            "--client-id",
+            "proj-client-1",
+            "--secret",
+            "env:CS_TEST_PROD_SECRET",
+        )
         assert added.returncode == 0, added.stderr
         config = home / "xdg" / "config" / "csauth" / "profiles.toml"
-        config.write_text(config.read_text().replace(
-            "[profiles.prod]", f'[settings]\nauth_url = "{cli.fake.url}"\n\n[profiles.prod]'))
+        config.write_text(
+            config.read_text().replace(
+                "[profiles.prod]", f'[settings]\nauth_url = "{cli.fake.url}"\n\n[profiles.prod]'
+            )
+        )
         got = cli.run("token", "prod")
         assert got.returncode == 0, got.stderr
     finally:
         os.umask(old)
     assert (home / "xdg" / "cache" / "csauth" / "tokens.json").exists()
-    for created in ("", "xdg", "xdg/config", "xdg/config/csauth", "xdg/cache",
-                    "xdg/cache/csauth"):
+    for created in ("", "xdg", "xdg/config", "xdg/config/csauth", "xdg/cache", "xdg/cache/csauth"):
         assert stat.S_IMODE((home / created).stat().st_mode) == 0o700, created or "home"
     assert stat.S_IMODE(config.stat().st_mode) == 0o600
 

@@ -23,8 +23,9 @@ def no_secret_in(*texts: str) -> None:
 
 def probe(base_url: str, token: str, project_id: int | None = None) -> httpx.Response:
     params = {"projectId": project_id} if project_id else None
-    return httpx.get(f"{base_url}/v1/segments", params=params,
-                     headers={"Authorization": f"Bearer {token}"})
+    return httpx.get(
+        f"{base_url}/v1/segments", params=params, headers={"Authorization": f"Bearer {token}"}
+    )
 
 
 def test_token_is_printed_works_and_is_cached(cli):
@@ -60,8 +61,16 @@ def test_min_ttl_above_what_is_left_renews(cli):
 
 def test_formats(cli):
     as_json = json.loads(cli.run("token", "prod", "--format", "json").stdout)
-    assert set(as_json) == {"profile", "access_token", "token_type", "endpoint", "expires_at",
-                            "expires_in", "scopes", "project_id"}
+    assert set(as_json) == {
+        "profile",
+        "access_token",
+        "token_type",
+        "endpoint",
+        "expires_at",
+        "expires_in",
+        "scopes",
+        "project_id",
+    }
     assert as_json["profile"] == "prod" and as_json["token_type"] == "Bearer"
     assert as_json["endpoint"] == cli.fake.url
     assert as_json["scopes"] == ["metrics"]
@@ -126,8 +135,7 @@ def test_exec_takes_options_after_the_profile_and_the_command_after_double_dash(
     import sys
 
     script = "import os; print(os.environ['CS_API_BASE_URL'])"
-    result = cli.run("exec", "agency", "--project-id", "1002", "--", sys.executable, "-c",
-                     script)
+    result = cli.run("exec", "agency", "--project-id", "1002", "--", sys.executable, "-c", script)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().startswith("http://127.0.0.1")
     assert cli.fake.requests[-1].body.get("project_id") == 1002
@@ -254,8 +262,18 @@ def test_me(cli):
 
 
 def test_add_with_env_secret_then_rm(cli):
-    result = cli.run("add", "new", "--level", "account", "--client-id", "acct-client-1",
-                     "--project-id", "1003", "--secret", "env:CS_TEST_AGENCY_SECRET")
+    result = cli.run(
+        "add",
+        "new",
+        "--level",
+        "account",
+        "--client-id",
+        "acct-client-1",
+        "--project-id",
+        "1003",
+        "--secret",
+        "env:CS_TEST_AGENCY_SECRET",
+    )
     assert result.returncode == 0, result.stderr
     assert stat.S_IMODE(cli.config.stat().st_mode) == 0o600
     assert cli.config.read_text().startswith("# test profiles")  # the user's comment kept
@@ -269,8 +287,17 @@ def test_add_with_env_secret_then_rm(cli):
 
 
 def test_add_plaintext_reads_stdin_never_argv(cli):
-    result = cli.run("add", "plain", "--level", "project", "--client-id", "proj-client-1",
-                     "--secret", "plaintext", input=PROJECT_SECRET + "\n")
+    result = cli.run(
+        "add",
+        "plain",
+        "--level",
+        "project",
+        "--client-id",
+        "proj-client-1",
+        "--secret",
+        "plaintext",
+        input=PROJECT_SECRET + "\n",
+    )
     assert result.returncode == 0, result.stderr
     assert cli.run("token", "plain").returncode == 0
     assert "plaintext" in cli.run("list").stdout
@@ -278,8 +305,9 @@ def test_add_plaintext_reads_stdin_never_argv(cli):
 
 def test_add_to_keyring_without_a_keyring_says_what_to_do(cli):
     # The test environment's keyring backend is the "fail" one: no keyring works here.
-    result = cli.run("add", "kr", "--level", "project", "--client-id", "proj-client-1",
-                     input=PROJECT_SECRET)
+    result = cli.run(
+        "add", "kr", "--level", "project", "--client-id", "proj-client-1", input=PROJECT_SECRET
+    )
     assert result.returncode == 3
     assert "env:" in result.stderr and "cmd:" in result.stderr
     assert "[profiles.kr]" not in cli.config.read_text()  # nothing half-added
@@ -287,15 +315,25 @@ def test_add_to_keyring_without_a_keyring_says_what_to_do(cli):
 
 
 def test_add_refuses_bad_input(cli):
-    dup = cli.run("add", "prod", "--level", "project", "--client-id", "x",
-                  "--secret", "env:X")
+    dup = cli.run("add", "prod", "--level", "project", "--client-id", "x", "--secret", "env:X")
     assert dup.returncode == 3 and "already exists" in dup.stderr
-    bad = cli.run("add", "bad name", "--level", "project", "--client-id", "x",
-                  "--secret", "env:X")
+    bad = cli.run("add", "bad name", "--level", "project", "--client-id", "x", "--secret", "env:X")
     assert bad.returncode == 3
     before = cli.config.read_text()
-    enr = cli.run("add", "e", "--level", "project", "--client-id", "x", "--secret", "env:X",
-                  "--scope", "enrichment", "--scope", "metrics")
+    enr = cli.run(
+        "add",
+        "e",
+        "--level",
+        "project",
+        "--client-id",
+        "x",
+        "--secret",
+        "env:X",
+        "--scope",
+        "enrichment",
+        "--scope",
+        "metrics",
+    )
     assert enr.returncode == 3 and "enrichment" in enr.stderr
     assert cli.config.read_text() == before
 
@@ -303,15 +341,17 @@ def test_add_refuses_bad_input(cli):
 def test_add_refuses_a_bad_env_name_and_a_pasted_secret_without_echoing_them(cli):
     before = cli.config.read_text()
     for source in ("env:my-secret-var", f"env:{PROJECT_SECRET}", PROJECT_SECRET):
-        result = cli.run("add", "x", "--level", "project", "--client-id", "x",
-                         "--secret", source)
+        result = cli.run("add", "x", "--level", "project", "--client-id", "x", "--secret", source)
         assert result.returncode == 3, result.stderr
         assert "value not shown" in result.stderr
         assert source[4:] not in result.stderr
     assert cli.config.read_text() == before
 
-    cli.write_profiles(profiles_text(cli.fake.url).replace(
-        'secret = "env:CS_TEST_PROD_SECRET"', f'secret = "{PROJECT_SECRET}"'))
+    cli.write_profiles(
+        profiles_text(cli.fake.url).replace(
+            'secret = "env:CS_TEST_PROD_SECRET"', f'secret = "{PROJECT_SECRET}"'
+        )
+    )
     listed = cli.run("list")
     token = cli.run("token", "prod")
     assert token.returncode == 3 and "value not shown" in token.stderr
@@ -343,11 +383,13 @@ def test_version_and_help():
     import subprocess
     import sys
 
-    out = subprocess.run([sys.executable, "-m", "csauth_tui.cli", "--version"],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "csauth_tui.cli", "--version"], capture_output=True, text=True
+    )
     assert out.returncode == 0 and out.stdout.startswith("csauth ")
-    helptext = subprocess.run([sys.executable, "-m", "csauth_tui.cli", "--help"],
-                              capture_output=True, text=True).stdout
+    helptext = subprocess.run(
+        [sys.executable, "-m", "csauth_tui.cli", "--help"], capture_output=True, text=True
+    ).stdout
     for command in ("token", "exec", "add", "rm", "forget", "doctor", "demo", "list", "me"):
         assert command in helptext
 

@@ -41,10 +41,13 @@ def bash_complete(path: Path, line: str) -> list[str]:
     """What bash's TAB offers at the end of `line` (a trailing space: a new word)."""
     words = line.split(" ")
     array = " ".join("'" + w.replace("'", "'\\''") + "'" for w in words)
-    code = (f"source {path}\nCOMP_WORDS=({array})\nCOMP_CWORD={len(words) - 1}\n"
-            "_csauth\nprintf '%s\\n' \"${COMPREPLY[@]}\"\n")
-    out = subprocess.run(["bash", "--norc", "-c", code], capture_output=True, text=True,
-                         env=shell_env(), check=True)
+    code = (
+        f"source {path}\nCOMP_WORDS=({array})\nCOMP_CWORD={len(words) - 1}\n"
+        "_csauth\nprintf '%s\\n' \"${COMPREPLY[@]}\"\n"
+    )
+    out = subprocess.run(
+        ["bash", "--norc", "-c", code], capture_output=True, text=True, env=shell_env(), check=True
+    )
     return sorted(w for w in out.stdout.splitlines() if w)
 
 
@@ -54,8 +57,7 @@ def named(cli: CliEnv) -> CliEnv:
     return cli
 
 
-def test_bash_completes_subcommands_options_choices_and_profile_names(named: CliEnv,
-                                                                      tmp_path):
+def test_bash_completes_subcommands_options_choices_and_profile_names(named: CliEnv, tmp_path):
     path = script(named, "bash", tmp_path)
     assert subprocess.run(["bash", "-n", str(path)]).returncode == 0
     top = bash_complete(path, "csauth ")
@@ -63,19 +65,28 @@ def test_bash_completes_subcommands_options_choices_and_profile_names(named: Cli
     assert "_names" not in top  # hidden
     assert bash_complete(path, "csauth st") == ["status"]
     assert bash_complete(path, "csauth token prod") == ["prod-export", "prod-metrics"]
-    assert bash_complete(path, "csauth -v token ") == ["prod-export", "prod-metrics",
-                                                      "staging"]
-    assert bash_complete(path, "csauth status staging ") == ["prod-export", "prod-metrics",
-                                                            "staging"]
+    assert bash_complete(path, "csauth -v token ") == ["prod-export", "prod-metrics", "staging"]
+    assert bash_complete(path, "csauth status staging ") == [
+        "prod-export",
+        "prod-metrics",
+        "staging",
+    ]
     assert bash_complete(path, "csauth secret ") == ["set"]
     assert bash_complete(path, "csauth secret set st") == ["staging"]
     assert bash_complete(path, "csauth use ") == ["prod-export", "prod-metrics", "staging"]
     assert bash_complete(path, "csauth rm s") == ["staging"]
     assert bash_complete(path, "csauth add ") == []  # a new name: nothing to offer
-    assert bash_complete(path, "csauth token --format ") == ["curl", "env", "header", "json",
-                                                             "token"]
-    assert bash_complete(path, "csauth token prod --format env --shell p") == ["posix",
-                                                                              "powershell"]
+    assert bash_complete(path, "csauth token --format ") == [
+        "curl",
+        "env",
+        "header",
+        "json",
+        "token",
+    ]
+    assert bash_complete(path, "csauth token prod --format env --shell p") == [
+        "posix",
+        "powershell",
+    ]
     assert "--min-ttl" in bash_complete(path, "csauth token --")
     assert bash_complete(path, "csauth completion ") == ["bash", "fish", "zsh"]
     assert bash_complete(path, "csauth audit --profile prod-m") == ["prod-metrics"]
@@ -101,19 +112,20 @@ def test_zsh_script_completes(named: CliEnv, tmp_path):
 
     def complete(*words: str) -> list[str]:
         array = " ".join("'" + w + "'" for w in words)
-        code = ("compadd() { [[ $1 == -- ]] && shift; print -l -- \"$@\" }\n"
-                "compdef() { : }\n_files() { print FILES }\n_command_names() { print CMDS }\n"
-                f"source {path}\nwords=({array})\nCURRENT={len(words)}\n_csauth\n")
-        out = subprocess.run(["zsh", "-f", "-c", code], capture_output=True, text=True,
-                             env=shell_env(), check=True)
+        code = (
+            'compadd() { [[ $1 == -- ]] && shift; print -l -- "$@" }\n'
+            "compdef() { : }\n_files() { print FILES }\n_command_names() { print CMDS }\n"
+            f"source {path}\nwords=({array})\nCURRENT={len(words)}\n_csauth\n"
+        )
+        out = subprocess.run(
+            ["zsh", "-f", "-c", code], capture_output=True, text=True, env=shell_env(), check=True
+        )
         return sorted(w for w in out.stdout.splitlines() if w)
 
     assert {"token", "status", "secret"} <= set(complete("csauth", ""))
     assert complete("csauth", "token", "") == ["prod-export", "prod-metrics", "staging"]
-    assert complete("csauth", "secret", "set", "") == ["prod-export", "prod-metrics",
-                                                       "staging"]
-    assert complete("csauth", "token", "--format", "") == ["curl", "env", "header", "json",
-                                                           "token"]
+    assert complete("csauth", "secret", "set", "") == ["prod-export", "prod-metrics", "staging"]
+    assert complete("csauth", "token", "--format", "") == ["curl", "env", "header", "json", "token"]
     assert complete("csauth", "import", "") == ["FILES"]
     assert complete("csauth", "exec", "prod", "--", "") == ["CMDS"]
 
@@ -124,8 +136,13 @@ def test_fish_script_completes(named: CliEnv, tmp_path):
 
     def complete(line: str) -> list[str]:
         code = f"source {path}; complete -C{line!r}"
-        out = subprocess.run(["fish", "--no-config", "-c", code], capture_output=True,
-                             text=True, env={**shell_env(), "HOME": str(tmp_path)}, check=True)
+        out = subprocess.run(
+            ["fish", "--no-config", "-c", code],
+            capture_output=True,
+            text=True,
+            env={**shell_env(), "HOME": str(tmp_path)},
+            check=True,
+        )
         return sorted(w.split("\t")[0] for w in out.stdout.splitlines() if w)
 
     assert {"token", "status", "secret", "completion"} <= set(complete("csauth "))

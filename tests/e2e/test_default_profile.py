@@ -28,8 +28,7 @@ def test_use_sets_the_setting_keeping_comments_and_commands_follow_it(cli: CliEn
     token = cli.run("-v", "token", "--format", "json")
     assert token.returncode == 0, token.stderr
     assert json.loads(token.stdout)["profile"] == "prod"
-    assert "using the default profile 'prod' (from default_profile in [settings] of" \
-        in token.stderr
+    assert "using the default profile 'prod' (from default_profile in [settings] of" in token.stderr
     quiet = cli.run("token")
     assert "using the default profile" not in quiet.stderr  # said only with -v
 
@@ -40,8 +39,9 @@ def test_use_sets_the_setting_keeping_comments_and_commands_follow_it(cli: CliEn
     assert me.returncode == 0, me.stderr
     assert json.loads(me.stdout)["client_id"] == "proj-client-1"
 
-    ran = cli.run("exec", "--", "python", "-c",
-                  "import os; print(os.environ['CS_ACCESS_TOKEN'].count('.'))")
+    ran = cli.run(
+        "exec", "--", "python", "-c", "import os; print(os.environ['CS_ACCESS_TOKEN'].count('.'))"
+    )
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout == "2\n"  # a JWT reached the command
 
@@ -53,8 +53,9 @@ def test_use_sets_the_setting_keeping_comments_and_commands_follow_it(cli: CliEn
 
 def test_the_environment_wins_over_the_setting(cli: CliEnv):
     assert cli.run("use", "prod").returncode == 0
-    result = cli.run("-v", "token", "--project-id", "1002", "--format", "json",
-                     env={"CSAUTH_PROFILE": "agency"})
+    result = cli.run(
+        "-v", "token", "--project-id", "1002", "--format", "json", env={"CSAUTH_PROFILE": "agency"}
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["profile"] == "agency"
     assert "(from $CSAUTH_PROFILE)" in result.stderr
@@ -66,12 +67,16 @@ def test_the_environment_wins_over_the_setting(cli: CliEnv):
 
 
 def test_an_unknown_default_is_an_error_naming_where_it_came_from(cli: CliEnv):
-    cli.write_profiles(profiles_text(cli.fake.url).replace(
-        "renew_before_seconds = 300", 'renew_before_seconds = 300\ndefault_profile = "prdo"'))
+    cli.write_profiles(
+        profiles_text(cli.fake.url).replace(
+            "renew_before_seconds = 300", 'renew_before_seconds = 300\ndefault_profile = "prdo"'
+        )
+    )
     from_setting = cli.run("token")
     assert from_setting.returncode == 3
-    assert "the default profile 'prdo' (from default_profile in [settings] of" \
-        in from_setting.stderr
+    assert (
+        "the default profile 'prdo' (from default_profile in [settings] of" in from_setting.stderr
+    )
     assert "did you mean 'prod'" in from_setting.stderr
     assert "csauth use" in from_setting.stderr
 
@@ -98,8 +103,15 @@ def test_exec_with_its_own_double_dash_still_takes_a_named_profile(cli: CliEnv):
 
 def test_exec_through_the_proxy_takes_the_default_too(cli: CliEnv):
     assert cli.run("use", "prod").returncode == 0
-    ran = cli.run("-v", "exec", "--proxy", "--", "python", "-c",
-                  "import os; print(os.environ['CS_API_BASE_URL'].startswith('http://'))")
+    ran = cli.run(
+        "-v",
+        "exec",
+        "--proxy",
+        "--",
+        "python",
+        "-c",
+        "import os; print(os.environ['CS_API_BASE_URL'].startswith('http://'))",
+    )
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout == "True\n"
     assert "using the default profile 'prod'" in ran.stderr

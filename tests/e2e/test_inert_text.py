@@ -31,8 +31,11 @@ def hostile_profiles(url: str) -> str:
     one whose name, one whose client_id hold escapes; one whose name a spreadsheet runs."""
     text = profiles_text(url).replace(
         'scopes = ["metrics"]\nsecret = "env:CS_TEST_PROD_SECRET"',
-        f'scopes = ["metrics"]\nsecret = "env:CS_TEST_PROD_SECRET"\ndescription = {toml(HOSTILE)}')
-    return text + f"""
+        f'scopes = ["metrics"]\nsecret = "env:CS_TEST_PROD_SECRET"\ndescription = {toml(HOSTILE)}',
+    )
+    return (
+        text
+        + f"""
 [profiles.weird-scope]
 level = "project"
 client_id = "proj-client-1"
@@ -59,6 +62,7 @@ level = "project"
 client_id = "proj-client-1"
 secret = "env:CS_TEST_PROD_SECRET"
 """
+    )
 
 
 def assert_inert(*outputs: str) -> None:
@@ -75,8 +79,10 @@ def test_list_shows_hostile_names_and_scopes_as_escapes(cli):
     assert "bad\\x1b[2Jname<U+202E>" in result.stdout
     assert "metrics\\x1b[2J<U+202E>" in result.stdout
     # refused where it enters, the field named, the characters shown
-    assert ("client_id must not contain control or bidi characters (found \\x1b, \\x07)"
-            in result.stdout)
+    assert (
+        "client_id must not contain control or bidi characters (found \\x1b, \\x07)"
+        in result.stdout
+    )
     assert "the profile name must not contain control or bidi characters" in result.stdout
 
 
@@ -93,8 +99,10 @@ def test_audit_text_markdown_and_csv_are_inert(cli):
     cli.write_profiles(hostile_profiles(cli.fake.url))
     cli.fake.error_message = "denied" + OSC52 + CLEAR + RLO
     wrong = {"CS_TEST_WRONG_SECRET": "not-the-secret-of-proj-client-1"}
-    outputs = {fmt: cli.run("audit", *flags, env=wrong) for fmt, flags in
-               (("text", ()), ("markdown", ("--markdown",)), ("csv", ("--csv",)))}
+    outputs = {
+        fmt: cli.run("audit", *flags, env=wrong)
+        for fmt, flags in (("text", ()), ("markdown", ("--markdown",)), ("csv", ("--csv",)))
+    }
     for fmt, result in outputs.items():
         assert result.returncode == 1, fmt  # the invalid profiles are errors
         assert_inert(result.stdout, result.stderr)
@@ -130,16 +138,35 @@ def test_me_shows_hostile_project_names_inert_and_json_escaped(cli):
 
 def test_add_refuses_names_and_client_ids_with_controls(cli):
     before = cli.config.read_text()
-    bad_name = cli.run("add", "bad" + CLEAR, "--level", "project", "--client-id", "x",
-                       "--secret", "env:CS_TEST_PROD_SECRET")
+    bad_name = cli.run(
+        "add",
+        "bad" + CLEAR,
+        "--level",
+        "project",
+        "--client-id",
+        "x",
+        "--secret",
+        "env:CS_TEST_PROD_SECRET",
+    )
     assert bad_name.returncode == 3
     assert_inert(bad_name.stderr)
-    assert "the profile name must not contain control or bidi characters (found \\x1b)" \
+    assert (
+        "the profile name must not contain control or bidi characters (found \\x1b)"
         in bad_name.stderr
-    bad_id = cli.run("add", "fine", "--level", "project", "--client-id", "id" + RLO,
-                     "--secret", "env:CS_TEST_PROD_SECRET")
+    )
+    bad_id = cli.run(
+        "add",
+        "fine",
+        "--level",
+        "project",
+        "--client-id",
+        "id" + RLO,
+        "--secret",
+        "env:CS_TEST_PROD_SECRET",
+    )
     assert bad_id.returncode == 3
     assert_inert(bad_id.stderr)
-    assert ("fine.client_id: client_id must not contain control or bidi characters "
-            "(found <U+202E>)") in bad_id.stderr
+    assert (
+        "fine.client_id: client_id must not contain control or bidi characters (found <U+202E>)"
+    ) in bad_id.stderr
     assert cli.config.read_text() == before

@@ -43,14 +43,41 @@ class AppPane(Pane):
     def start(self) -> None:
         env_args = [arg for k, v in self.passed.items() for arg in ("-e", f"{k}={v}")]
         self.run(
-            "start-server", ";",
-            "set", "-g", "default-terminal", "tmux-256color", ";",
-            "set", "-g", "set-clipboard", "on", ";",
-            "set", "-g", "remain-on-exit", "on", ";",
-            "new-session", "-d", "-s", "app", "-x", "120", "-y", "40", "-c", str(REPO),
+            "start-server",
+            ";",
+            "set",
+            "-g",
+            "default-terminal",
+            "tmux-256color",
+            ";",
+            "set",
+            "-g",
+            "set-clipboard",
+            "on",
+            ";",
+            "set",
+            "-g",
+            "remain-on-exit",
+            "on",
+            ";",
+            "new-session",
+            "-d",
+            "-s",
+            "app",
+            "-x",
+            "120",
+            "-y",
+            "40",
+            "-c",
+            str(REPO),
             *env_args,
-            "/bin/sh", "-c", '"$@"; echo "$?" > "$0"', str(self.status_file),
-            sys.executable, "-m", "csauth_tui.cli",
+            "/bin/sh",
+            "-c",
+            '"$@"; echo "$?" > "$0"',
+            str(self.status_file),
+            sys.executable,
+            "-m",
+            "csauth_tui.cli",
         )
         self.run("pipe-pane", "-O", "-t", "app", f"cat >> '{self.output}'")
 
@@ -77,8 +104,7 @@ def pane(tmp_path) -> Iterator[AppPane]:
 
 
 def test_an_osc52_in_a_description_never_reaches_the_clipboard(pane):
-    pane.wait_for("the credential panel of shop", lambda: "about" in pane.screen(),
-                  STARTUP_SECONDS)
+    pane.wait_for("the credential panel of shop", lambda: "about" in pane.screen(), STARTUP_SECONDS)
     held = [name for name in pane.buffer_names() if PAYLOAD in (pane.buffer(name) or "")]
     assert held == [], "a tmux paste buffer holds the attacker's text"
     assert PAYLOAD not in pane.osc52_writes(), "the app wrote the attacker's OSC 52"

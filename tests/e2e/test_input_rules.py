@@ -16,8 +16,18 @@ def listed(cli) -> dict:
 
 
 def add_env(cli, name: str, *extra: str, input: str | None = None):
-    return cli.run("add", name, "--level", "project", "--client-id", "proj-client-1",
-                   "--secret", "env:CS_TEST_PROD_SECRET", *extra, input=input)
+    return cli.run(
+        "add",
+        name,
+        "--level",
+        "project",
+        "--client-id",
+        "proj-client-1",
+        "--secret",
+        "env:CS_TEST_PROD_SECRET",
+        *extra,
+        input=input,
+    )
 
 
 def test_add_dates_a_new_profile_today_and_refuses_a_future_date(cli):
@@ -34,9 +44,12 @@ def test_add_dates_a_new_profile_today_and_refuses_a_future_date(cli):
 
 
 def test_a_future_date_in_the_file_makes_that_profile_invalid_only(cli):
-    cli.write_profiles(profiles_text(cli.fake.url).replace(
-        'secret = "env:CS_TEST_PROD_SECRET"\n',
-        'secret = "env:CS_TEST_PROD_SECRET"\ncreated = 2999-01-01\n'))
+    cli.write_profiles(
+        profiles_text(cli.fake.url).replace(
+            'secret = "env:CS_TEST_PROD_SECRET"\n',
+            'secret = "env:CS_TEST_PROD_SECRET"\ncreated = 2999-01-01\n',
+        )
+    )
     result = cli.run("token", "prod")
     assert result.returncode == 3
     assert "prod.created: created 2999-01-01 is in the future" in result.stderr
@@ -45,9 +58,11 @@ def test_a_future_date_in_the_file_makes_that_profile_invalid_only(cli):
 
 def test_add_names_ascii_short_and_not_a_case_twin(cli):
     before = cli.config.read_text()
-    for name, reason in (("café", "ASCII letters, digits, '-' and '_' only"),
-                         ("n" * 65, "at most 64 characters, not 65"),
-                         ("PROD", "'PROD' differs from the profile 'prod'")):
+    for name, reason in (
+        ("café", "ASCII letters, digits, '-' and '_' only"),
+        ("n" * 65, "at most 64 characters, not 65"),
+        ("PROD", "'PROD' differs from the profile 'prod'"),
+    ):
         result = add_env(cli, name)
         assert result.returncode == 3, name
         assert reason in result.stderr, result.stderr
@@ -56,8 +71,10 @@ def test_add_names_ascii_short_and_not_a_case_twin(cli):
 
 
 def test_names_that_differ_only_by_case_are_warned_about_on_load(cli):
-    cli.write_profiles(profiles_text(cli.fake.url) + (
-        '\n[profiles.Prod]\nclient_id = "proj-client-1"\nsecret = "env:CS_TEST_PROD_SECRET"\n'))
+    cli.write_profiles(
+        profiles_text(cli.fake.url)
+        + ('\n[profiles.Prod]\nclient_id = "proj-client-1"\nsecret = "env:CS_TEST_PROD_SECRET"\n')
+    )
     result = cli.run("list")
     assert result.returncode == 0
     assert "warning: prod: differs from 'Prod' only by case" in result.stderr
@@ -68,8 +85,17 @@ def test_names_that_differ_only_by_case_are_warned_about_on_load(cli):
 def test_a_piped_secret_with_an_env_or_cmd_source_is_an_error(cli):
     before = cli.config.read_text()
     for source in ("env:CS_TEST_PROD_SECRET", "cmd:pass show cs/prod"):
-        result = cli.run("add", "piped", "--level", "project", "--client-id", "proj-client-1",
-                         "--secret", source, input="sentinel-piped-for-nothing-4471\n")
+        result = cli.run(
+            "add",
+            "piped",
+            "--level",
+            "project",
+            "--client-id",
+            "proj-client-1",
+            "--secret",
+            source,
+            input="sentinel-piped-for-nothing-4471\n",
+        )
         assert result.returncode == 3, result.stderr
         assert "a secret was piped on stdin, but --secret" in result.stderr
         assert cli.config.read_text() == before
@@ -77,17 +103,27 @@ def test_a_piped_secret_with_an_env_or_cmd_source_is_an_error(cli):
 
 def test_a_multi_line_piped_secret_is_refused_not_cut(cli):
     before = cli.config.read_text()
-    result = cli.run("add", "plain", "--level", "project", "--client-id", "proj-client-1",
-                     "--secret", "plaintext",
-                     input="sentinel-first-line-secret-9d0e\nsentinel-second-line-1c8a\n")
+    result = cli.run(
+        "add",
+        "plain",
+        "--level",
+        "project",
+        "--client-id",
+        "proj-client-1",
+        "--secret",
+        "plaintext",
+        input="sentinel-first-line-secret-9d0e\nsentinel-second-line-1c8a\n",
+    )
     assert result.returncode == 3
     assert "more than one line" in result.stderr
     assert cli.config.read_text() == before
 
 
 def test_unknown_profile_names_a_few_close_ones_never_all(cli):
-    many = "".join(f'\n[profiles.team-{i:05d}]\nclient_id = "c{i}"\n'
-                   'secret = "env:CS_TEST_PROD_SECRET"\n' for i in range(3000))
+    many = "".join(
+        f'\n[profiles.team-{i:05d}]\nclient_id = "c{i}"\nsecret = "env:CS_TEST_PROD_SECRET"\n'
+        for i in range(3000)
+    )
     cli.write_profiles(profiles_text(cli.fake.url) + many)
     result = cli.run("token", "team-0042")
     assert result.returncode == 3

@@ -57,9 +57,16 @@ def trap():
 
 
 def proxied(trap: Trap) -> dict[str, str]:
-    return {"HTTPS_PROXY": trap.url, "HTTP_PROXY": trap.url, "ALL_PROXY": trap.url,
-            "https_proxy": trap.url, "http_proxy": trap.url, "all_proxy": trap.url,
-            "NO_PROXY": "", "no_proxy": ""}
+    return {
+        "HTTPS_PROXY": trap.url,
+        "HTTP_PROXY": trap.url,
+        "ALL_PROXY": trap.url,
+        "https_proxy": trap.url,
+        "http_proxy": trap.url,
+        "all_proxy": trap.url,
+        "NO_PROXY": "",
+        "no_proxy": "",
+    }
 
 
 def with_settings(url: str, **settings: str) -> str:
@@ -69,15 +76,17 @@ def with_settings(url: str, **settings: str) -> str:
 
 
 def test_a_rejected_auth_url_sends_the_secret_nowhere(cli, trap):
-    cli.write_profiles(profiles_text(cli.fake.url).replace(
-        f'auth_url = "{cli.fake.url}"', 'auth_url = "http://evil.example"'))
+    cli.write_profiles(
+        profiles_text(cli.fake.url).replace(
+            f'auth_url = "{cli.fake.url}"', 'auth_url = "http://evil.example"'
+        )
+    )
     result = cli.run("token", "prod", env=proxied(trap))
     assert result.returncode == 3, result.stderr
     assert result.stdout == ""
     line = result.stderr.strip()
     assert len(line.splitlines()) == 1
-    assert f"{cli.config}: settings.auth_url: 'http://evil.example' must be an https:// URL" \
-        in line
+    assert f"{cli.config}: settings.auth_url: 'http://evil.example' must be an https:// URL" in line
     assert cli.fake.requests == []  # not the fake
     assert trap.connections == 0  # and not the default host, nor any other
 
@@ -91,7 +100,8 @@ def test_a_rejected_auth_url_sends_the_secret_nowhere(cli, trap):
 def test_a_profiles_own_rejected_auth_url_makes_it_unusable(cli, trap):
     text = profiles_text(cli.fake.url).replace(
         'secret = "env:CS_TEST_PROD_SECRET"',
-        'secret = "env:CS_TEST_PROD_SECRET"\nauth_url = "http://evil.example"')
+        'secret = "env:CS_TEST_PROD_SECRET"\nauth_url = "http://evil.example"',
+    )
     cli.write_profiles(text)
     result = cli.run("token", "prod", env=proxied(trap))
     assert result.returncode == 3
@@ -100,16 +110,22 @@ def test_a_profiles_own_rejected_auth_url_makes_it_unusable(cli, trap):
     assert cli.run("token", "agency", "--project-id", "1001").returncode == 0  # the rest work
 
 
-@pytest.mark.parametrize("key, value, why", [
-    ("renew_before_seconds", "-5", "must be a whole number of seconds >= 0, not -5"),
-    ("renew_before_seconds", "4000", "must be less than 3600"),
-    ("clipboard_clear_seconds", '"x"', "must be a whole number of seconds >= 0, not 'x'"),
-    ("token_cache", '"yes"', "must be true or false, not 'yes'"),
-])
+@pytest.mark.parametrize(
+    "key, value, why",
+    [
+        ("renew_before_seconds", "-5", "must be a whole number of seconds >= 0, not -5"),
+        ("renew_before_seconds", "4000", "must be less than 3600"),
+        ("clipboard_clear_seconds", '"x"', "must be a whole number of seconds >= 0, not 'x'"),
+        ("token_cache", '"yes"', "must be true or false, not 'yes'"),
+    ],
+)
 def test_every_wrong_setting_is_an_error_naming_it(cli, trap, key, value, why):
     text = profiles_text(cli.fake.url).replace("renew_before_seconds = 300\n", "")
-    cli.write_profiles(with_settings(cli.fake.url, **{key: value}) if key != "renew_before_seconds"
-                       else text.replace("[settings]\n", f"[settings]\n{key} = {value}\n"))
+    cli.write_profiles(
+        with_settings(cli.fake.url, **{key: value})
+        if key != "renew_before_seconds"
+        else text.replace("[settings]\n", f"[settings]\n{key} = {value}\n")
+    )
     result = cli.run("token", "prod", env=proxied(trap))
     assert result.returncode == 3
     assert f"{cli.config}: settings.{key}: {why}" in result.stderr
@@ -131,10 +147,12 @@ def test_doctor_lists_every_problem(cli):
     result = cli.run("doctor")
     assert result.returncode == 0
     assert "4 problem(s)" in result.stdout
-    for expected in ("error: settings.auth_url: 'http://evil.example' must be an https://",
-                     "error: settings.token_cache: must be true or false",
-                     "error: settings.clipboard_clear_seconds: must be a whole number",
-                     "error: broken.level: unknown level 'galaxy'"):
+    for expected in (
+        "error: settings.auth_url: 'http://evil.example' must be an https://",
+        "error: settings.token_cache: must be true or false",
+        "error: settings.clipboard_clear_seconds: must be a whole number",
+        "error: broken.level: unknown level 'galaxy'",
+    ):
         assert expected in result.stdout, result.stdout
 
 

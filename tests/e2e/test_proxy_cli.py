@@ -30,17 +30,27 @@ class ProxyProcess:
     def __init__(self, cli: CliEnv, *args: str) -> None:
         self.cli, self.args = cli, ["proxy", *args]
         self.before = leakscan.file_states(cli.config, cli.cache_dir)
-        self.proc = subprocess.Popen([sys.executable, "-m", "csauth_tui.cli", *self.args],
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     stdin=subprocess.DEVNULL, text=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "csauth_tui.cli", *self.args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+        )
         self.url = self.proc.stdout.readline().strip()
 
     def stop(self, signum: int = signal.SIGTERM) -> tuple[int, str, str]:
         if self.proc.poll() is None:
             self.proc.send_signal(signum)
         out, err = self.proc.communicate(timeout=30)
-        leakscan.cli_run(self.args, self.url + "\n" + out, err, before=self.before,
-                         config=self.cli.config, cache_dir=self.cli.cache_dir)
+        leakscan.cli_run(
+            self.args,
+            self.url + "\n" + out,
+            err,
+            before=self.before,
+            config=self.cli.config,
+            cache_dir=self.cli.cache_dir,
+        )
         return self.proc.returncode, out, err
 
     def kill(self) -> None:
@@ -63,8 +73,9 @@ def start(cli):
 
 
 def curl(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["curl", "-sS", "--max-time", "20", *args], capture_output=True,
-                          text=True, timeout=30)
+    return subprocess.run(
+        ["curl", "-sS", "--max-time", "20", *args], capture_output=True, text=True, timeout=30
+    )
 
 
 def test_help_lists_the_proxy(cli):
@@ -76,8 +87,13 @@ def test_help_lists_the_proxy(cli):
 def test_proxy_on_a_loopback_port(cli, start):
     proxy = start("prod", "--port", "0")
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+/[A-Za-z0-9_-]{20,}", proxy.url)
-    answer = curl("-H", "Authorization: Bearer what-the-client-had", f"{proxy.url}{SEGMENTS}",
-                  "-w", "\n%{http_code}")
+    answer = curl(
+        "-H",
+        "Authorization: Bearer what-the-client-had",
+        f"{proxy.url}{SEGMENTS}",
+        "-w",
+        "\n%{http_code}",
+    )
     assert answer.stdout.endswith("\n200"), answer.stderr
     assert '"New visitors"' in answer.stdout
     status, _, err = proxy.stop(signal.SIGTERM)
@@ -178,14 +194,30 @@ def test_exec_with_a_proxy_needs_its_command(cli):
 
 def test_exec_proxy_passes_sigterm_on_to_the_child(cli, tmp_path):
     script = tmp_path / "sleeper.py"
-    script.write_text("import signal, sys, time\n"
-                      "signal.signal(signal.SIGTERM, lambda *a: sys.exit(42))\n"
-                      "print('ready', flush=True)\n"
-                      "time.sleep(60)\n")
+    script.write_text(
+        "import signal, sys, time\n"
+        "signal.signal(signal.SIGTERM, lambda *a: sys.exit(42))\n"
+        "print('ready', flush=True)\n"
+        "time.sleep(60)\n"
+    )
     before = leakscan.file_states(cli.config, cli.cache_dir)
-    proc = subprocess.Popen([sys.executable, "-m", "csauth_tui.cli", "exec", "--proxy", "prod",
-                             "--", sys.executable, str(script)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "csauth_tui.cli",
+            "exec",
+            "--proxy",
+            "prod",
+            "--",
+            sys.executable,
+            str(script),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
+    )
     try:
         assert proc.stdout.readline().strip() == "ready"
         proc.send_signal(signal.SIGTERM)
@@ -202,9 +234,14 @@ def test_proxy_answers_while_the_api_is_slow_and_the_client_is_many(cli, start):
     cli.fake.latency = 0.3
     cli.fake.max_concurrent_per_project = 1000  # count every request in flight, refuse none
     proxy = start("prod", "--port", "0")
-    procs = [subprocess.Popen(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}",
-                               f"{proxy.url}{SEGMENTS}"], stdout=subprocess.PIPE, text=True)
-             for _ in range(30)]
+    procs = [
+        subprocess.Popen(
+            ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", f"{proxy.url}{SEGMENTS}"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(30)
+    ]
     codes = [p.communicate(timeout=60)[0] for p in procs]
     assert codes == ["200"] * 30
     assert cli.fake.max_in_flight[1001] == 10

@@ -33,13 +33,13 @@ def rot(secret_service, monkeypatch, isolated_home):  # noqa: F811
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.SecretService.Keyring")
     monkeypatch.setenv("CS_ROT_SECRET", OLD)
     with FakeContentsquare([FakeCredential(x, OLD, scopes=("metrics",))]) as fake:
-        cli = CliEnv(fake, Path(os.environ["CSAUTH_CONFIG"]),
-                     Path(os.environ["CSAUTH_CACHE_DIR"]))
+        cli = CliEnv(fake, Path(os.environ["CSAUTH_CONFIG"]), Path(os.environ["CSAUTH_CACHE_DIR"]))
         cli.write_profiles(
             f'[settings]\nauth_url = "{fake.url}"\n\n'
             f'# the main one\n[profiles.a]\nclient_id = "{x}"  # from the console\n\n'
             f'[profiles.b]\nclient_id = "{x}"\nscopes = ["metrics"]\n\n'
-            f'[profiles.c]\nclient_id = "{x}"\nsecret = "env:CS_ROT_SECRET"\n')
+            f'[profiles.c]\nclient_id = "{x}"\nsecret = "env:CS_ROT_SECRET"\n'
+        )
         cli.x, cli.y = x, y
         cli.stored = lambda cid: secret_service.get_password(SERVICE, cid)
         secret_service.set_password(SERVICE, x, OLD)

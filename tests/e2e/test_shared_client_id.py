@@ -34,8 +34,7 @@ def shared(secret_service, monkeypatch, isolated_home):  # noqa: F811
     client_id = f"shared-{uuid.uuid4().hex[:8]}"
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.SecretService.Keyring")
     with FakeContentsquare([FakeCredential(client_id, SECRET_A, scopes=("metrics",))]) as fake:
-        cli = CliEnv(fake, Path(os.environ["CSAUTH_CONFIG"]),
-                     Path(os.environ["CSAUTH_CACHE_DIR"]))
+        cli = CliEnv(fake, Path(os.environ["CSAUTH_CONFIG"]), Path(os.environ["CSAUTH_CACHE_DIR"]))
         cli.write_profiles(f'[settings]\nauth_url = "{fake.url}"\n')
         cli.client_id = client_id
         cli.stored = lambda: secret_service.get_password(SERVICE, client_id)
@@ -49,8 +48,9 @@ def shared(secret_service, monkeypatch, isolated_home):  # noqa: F811
 
 
 def add(cli: CliEnv, name: str, secret: str, *extra: str):
-    return cli.run("add", name, "--level", "project", "--client-id", cli.client_id, *extra,
-                   input=secret + "\n")
+    return cli.run(
+        "add", name, "--level", "project", "--client-id", cli.client_id, *extra, input=secret + "\n"
+    )
 
 
 def cached_client_ids(cli: CliEnv) -> list[str]:
@@ -138,15 +138,23 @@ def test_no_verify_forces_a_replacement_only_together_with_replace_secret(shared
 
 def test_a_piped_secret_with_one_final_newline_is_whole_and_more_lines_are_refused(shared):
     cli = shared
-    two = cli.run("add", "kp", "--level", "project", "--client-id", cli.client_id,
-                  input=SECRET_A + "\nnotes: rotated in March\n")
+    two = cli.run(
+        "add",
+        "kp",
+        "--level",
+        "project",
+        "--client-id",
+        cli.client_id,
+        input=SECRET_A + "\nnotes: rotated in March\n",
+    )
     assert two.returncode == 3
     assert "more than one line" in two.stderr and "head -n 1" in two.stderr
     assert cli.stored() is None
     assert not cli.config.read_text().count("[profiles.")
 
-    crlf = cli.run("add", "kp", "--level", "project", "--client-id", cli.client_id,
-                   input=SECRET_A + "\r\n")
+    crlf = cli.run(
+        "add", "kp", "--level", "project", "--client-id", cli.client_id, input=SECRET_A + "\r\n"
+    )
     assert crlf.returncode == 0, crlf.stderr
     assert cli.stored() == SECRET_A  # nothing cut, no stray \r
     assert cli.run("token", "kp").returncode == 0

@@ -9,28 +9,46 @@ from datetime import date, datetime, timedelta, timezone
 from csauth_tui.core.tokens import Token, TokenCache
 from tests.e2e.conftest import CliEnv, profiles_text
 
-
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzdGF0dXMifQ.c3RhdHVzLXRlc3Qtc2lnbmF0dXJl"
 
 
-def cache_token(cli: CliEnv, client_id: str, scopes, project_id, seconds: int,
-                endpoint: str = "https://api.eu-west-1.production.contentsquare.com") -> None:
+def cache_token(
+    cli: CliEnv,
+    client_id: str,
+    scopes,
+    project_id,
+    seconds: int,
+    endpoint: str = "https://api.eu-west-1.production.contentsquare.com",
+) -> None:
     """A token as `csauth token` caches it, lasting an hour, `seconds` of it left."""
     now = datetime.now(timezone.utc)
     expires = now + timedelta(seconds=seconds)
-    TokenCache(cli.cache_dir / "tokens.json").put(Token(
-        access_token=JWT, endpoint=endpoint, issued_at=expires - timedelta(hours=1),
-        expires_at=expires, client_id=client_id, auth_url=cli.fake.url,
-        scopes=tuple(scopes), project_id=project_id))
-    assert any(t.client_id == client_id and t.project_id == project_id
-               for t in TokenCache(cli.cache_dir / "tokens.json").all())
+    TokenCache(cli.cache_dir / "tokens.json").put(
+        Token(
+            access_token=JWT,
+            endpoint=endpoint,
+            issued_at=expires - timedelta(hours=1),
+            expires_at=expires,
+            client_id=client_id,
+            auth_url=cli.fake.url,
+            scopes=tuple(scopes),
+            project_id=project_id,
+        )
+    )
+    assert any(
+        t.client_id == client_id and t.project_id == project_id
+        for t in TokenCache(cli.cache_dir / "tokens.json").all()
+    )
 
 
 def test_status_shows_every_profile_from_the_cache_without_asking_anyone(cli: CliEnv):
     created = (date.today() - timedelta(days=350)).isoformat()
-    cli.write_profiles(profiles_text(cli.fake.url).replace(
-        'secret = "env:CS_TEST_PROD_SECRET"',
-        f'secret = "env:CS_TEST_PROD_SECRET"\ncreated = {created}'))
+    cli.write_profiles(
+        profiles_text(cli.fake.url).replace(
+            'secret = "env:CS_TEST_PROD_SECRET"',
+            f'secret = "env:CS_TEST_PROD_SECRET"\ncreated = {created}',
+        )
+    )
     got = cli.run("token", "prod")  # a real token, cached as a user's call leaves it
     assert got.returncode == 0, got.stderr
     cache_token(cli, "acct-client-1", ["metrics", "data-export"], 1002, 200)
@@ -40,8 +58,15 @@ def test_status_shows_every_profile_from_the_cache_without_asking_anyone(cli: Cl
     assert result.returncode == 0, result.stderr
     assert len(cli.fake.requests) == seen  # offline
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["NAME", "TOKEN", "SCOPES", "PROJECT", "ENDPOINT", "SECRET",
-                                "CREDENTIAL"]
+    assert lines[0].split() == [
+        "NAME",
+        "TOKEN",
+        "SCOPES",
+        "PROJECT",
+        "ENDPOINT",
+        "SECRET",
+        "CREDENTIAL",
+    ]
     prod = next(line for line in lines if line.startswith("prod "))
     assert "59:" in prod or "60:00" in prod  # about an hour left
     assert "env $CS_TEST_PROD_SECRET" in prod
@@ -83,9 +108,13 @@ def test_foreign_text_in_the_table_is_inert(cli: CliEnv):
     """A bad profile's name and field holding escape sequences and a bidi override: shown
     as escapes, never sent to the terminal. A cache entry forged with such an endpoint is
     not shown at all (the cache re-checks every entry)."""
-    cli.write_profiles(profiles_text(cli.fake.url) + (
-        '\n[profiles."evil\\u001b]52;c;aGk=\\u0007"]\nclient_id = "x"\n'
-        'level = "\\u202e\\u001b[2J"\n'))
+    cli.write_profiles(
+        profiles_text(cli.fake.url)
+        + (
+            '\n[profiles."evil\\u001b]52;c;aGk=\\u0007"]\nclient_id = "x"\n'
+            'level = "\\u202e\\u001b[2J"\n'
+        )
+    )
     cache_token(cli, "proj-client-1", ["metrics"], None, 3000)
     path = cli.cache_dir / "tokens.json"
     data = json.loads(path.read_text())

@@ -94,7 +94,10 @@ class Pane:
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
             [self.tmux, "-S", str(self.socket), "-f", "/dev/null", *args],
-            capture_output=True, text=True, timeout=60, env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=self.env,
             stdin=subprocess.DEVNULL,
         )
         if check and result.returncode != 0:
@@ -107,16 +110,44 @@ class Pane:
         # the server with its paste buffers) after the app quits, with its exit status.
         env_args = [arg for k, v in self.passed.items() for arg in ("-e", f"{k}={v}")]
         self.run(
-            "start-server", ";",
-            "set", "-g", "default-terminal", "tmux-256color", ";",
-            "set", "-g", "set-clipboard", "on", ";",
-            "set", "-g", "remain-on-exit", "on", ";",
-            "new-session", "-d", "-s", "app", "-x", "120", "-y", "40", "-c", str(REPO),
+            "start-server",
+            ";",
+            "set",
+            "-g",
+            "default-terminal",
+            "tmux-256color",
+            ";",
+            "set",
+            "-g",
+            "set-clipboard",
+            "on",
+            ";",
+            "set",
+            "-g",
+            "remain-on-exit",
+            "on",
+            ";",
+            "new-session",
+            "-d",
+            "-s",
+            "app",
+            "-x",
+            "120",
+            "-y",
+            "40",
+            "-c",
+            str(REPO),
             *env_args,
             # sh only records the exit status: tmux's #{pane_dead_status} is sometimes
             # never filled in (tmux 3.3a), so it cannot be waited for.
-            "/bin/sh", "-c", '"$@"; echo "$?" > "$0"', str(self.status_file),
-            sys.executable, "-m", "csauth_tui.cli", "demo",
+            "/bin/sh",
+            "-c",
+            '"$@"; echo "$?" > "$0"',
+            str(self.status_file),
+            sys.executable,
+            "-m",
+            "csauth_tui.cli",
+            "demo",
         )
         # The app's stderr is its screen: it is never redirected, only copied here.
         self.run("pipe-pane", "-O", "-t", "app", f"cat >> '{self.output}'")
@@ -157,16 +188,16 @@ class Pane:
                 return value
             if time.monotonic() > deadline:
                 raise AssertionError(
-                    f"waited {timeout:.0f} s for {what}; last screen:\n"
-                    f"{self.masked(self.screen())}")
+                    f"waited {timeout:.0f} s for {what}; last screen:\n{self.masked(self.screen())}"
+                )
             time.sleep(0.25)
 
     def masked(self, text: str) -> str:
         """`text` with every run of 8+ characters of a hidden string replaced (a revealed
         token wraps over several lines, so pieces are masked, not just whole values)."""
         return TOKEN_RUN.sub(
-            lambda m: "<hidden>" if any(m.group() in h for h in self.hidden) else m.group(),
-            text)
+            lambda m: "<hidden>" if any(m.group() in h for h in self.hidden) else m.group(), text
+        )
 
     def written_text(self) -> str:
         """Every character the app wrote to the terminal, escape sequences (OSC 52 copies
@@ -201,8 +232,7 @@ def pane(tmp_path) -> Iterator[Pane]:
     pane = Pane(tmux, root)
     try:
         pane.start()
-        pane.wait_for("the profile table", lambda: "prod-metrics" in pane.screen(),
-                      STARTUP_SECONDS)
+        pane.wait_for("the profile table", lambda: "prod-metrics" in pane.screen(), STARTUP_SECONDS)
         yield pane
     finally:
         pane.kill()
@@ -215,8 +245,9 @@ def get_and_copy_token(pane: Pane) -> str:
     pane.keys("c")
     copied = pane.wait_for("tmux's paste buffer (OSC 52)", pane.newest_buffer, STEP_SECONDS)
     pane.hidden.add(copied)
-    pane.wait_for("the clipboard notice", lambda: "clipboard holds a secret" in pane.screen(),
-                  STEP_SECONDS)
+    pane.wait_for(
+        "the clipboard notice", lambda: "clipboard holds a secret" in pane.screen(), STEP_SECONDS
+    )
     return copied
 
 
@@ -245,12 +276,13 @@ def test_demo_token_counts_down_stays_masked_copies_and_clears_on_quit(pane):
     pane.hidden.add(copied)
     assert JWT.fullmatch(copied), f"not a JWT: {copied[:12]}..."
     assert decode_jwt(copied)[1]["sub"] == prod_metrics_client_id()
-    pane.wait_for("the clipboard notice", lambda: "clipboard holds a secret" in pane.screen(),
-                  STEP_SECONDS)
+    pane.wait_for(
+        "the clipboard notice", lambda: "clipboard holds a secret" in pane.screen(), STEP_SECONDS
+    )
 
     # Masked by default: no run of 16 characters of the token is on the screen, nor was
     # it ever written to the terminal so far...
-    chunks = {copied[i:i + 16] for i in range(len(copied) - 15)}
+    chunks = {copied[i : i + 16] for i in range(len(copied) - 15)}
     screen = pane.screen()
     shown = any(chunk in screen for chunk in chunks)  # booleans: never quote the screen
     assert not shown, "16 characters of the masked token are on the screen"
@@ -259,17 +291,21 @@ def test_demo_token_counts_down_stays_masked_copies_and_clears_on_quit(pane):
     assert not shown, "the app wrote 16 characters of the token to the terminal unasked"
     # ...while v (reveal) does show it, so the checks above can fail.
     pane.keys("v")
-    pane.wait_for("the revealed token", lambda: any(c in pane.screen() for c in chunks),
-                  STEP_SECONDS)
+    pane.wait_for(
+        "the revealed token", lambda: any(c in pane.screen() for c in chunks), STEP_SECONDS
+    )
     pane.keys("v")
-    pane.wait_for("the token masked again",
-                  lambda: not any(c in pane.screen() for c in chunks), STEP_SECONDS)
+    pane.wait_for(
+        "the token masked again", lambda: not any(c in pane.screen() for c in chunks), STEP_SECONDS
+    )
 
     quit_app(pane)
     # The app's last clipboard write replaces the token with a blank.
-    writes = pane.wait_for("the clipboard to be cleared on quit",
-                           lambda: (w := pane.osc52_writes()) and w[-1] == BLANK and w,
-                           STEP_SECONDS)
+    writes = pane.wait_for(
+        "the clipboard to be cleared on quit",
+        lambda: (w := pane.osc52_writes()) and w[-1] == BLANK and w,
+        STEP_SECONDS,
+    )
     sent = copied in writes  # booleans: a failed assert must not print the token
     assert sent, "the copy itself went out over OSC 52"
     held = [name for name in pane.buffer_names() if copied in (pane.buffer(name) or "")]
@@ -291,12 +327,15 @@ def test_tmux_buffers_no_longer_hold_the_token_after_quit(pane):
     copied = get_and_copy_token(pane)
     assert JWT.fullmatch(copied)
     quit_app(pane)
-    pane.wait_for("the clear on quit to be written",
-                  lambda: (w := pane.osc52_writes()) and w[-1] == BLANK, STEP_SECONDS)
+    pane.wait_for(
+        "the clear on quit to be written",
+        lambda: (w := pane.osc52_writes()) and w[-1] == BLANK,
+        STEP_SECONDS,
+    )
     held = [name for name in pane.buffer_names() if copied in (pane.buffer(name) or "")]
     assert held == [], "a tmux paste buffer still holds the token"  # names only, never it
     # never revealed: not one 16-character run of the token ever reached the terminal
-    chunks = {copied[i:i + 16] for i in range(len(copied) - 15)}
+    chunks = {copied[i : i + 16] for i in range(len(copied) - 15)}
     written = pane.written_text()
     shown = any(chunk in written for chunk in chunks)
     assert not shown, "the app wrote 16 characters of the never-revealed token to the terminal"

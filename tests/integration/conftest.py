@@ -16,8 +16,10 @@ def secret_service(monkeypatch):
     """keyring's SecretService backend, set explicitly (the autouse fixture points child
     processes at the fail backend), restored after the test."""
     if os.environ.get("CSAUTH_SECRET_SERVICE") != "1":
-        reason = ("needs a real Secret Service keyring: run it through tests/run-suite "
-                  "(dbus-run-session + gnome-keyring), e.g. `make test`")
+        reason = (
+            "needs a real Secret Service keyring: run it through tests/run-suite "
+            "(dbus-run-session + gnome-keyring), e.g. `make test`"
+        )
         if _in_ci():
             pytest.fail(f"CI=true but CSAUTH_SECRET_SERVICE is not 1: {reason}", pytrace=False)
         pytest.skip(reason)

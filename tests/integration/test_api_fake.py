@@ -26,10 +26,21 @@ from csauth_tui.fake import FakeContentsquare, FakeCredential
 PROJECT_SECRET = "proj-secret-sentinel-4c1f"
 ACCOUNT_SECRET = "acct-secret-sentinel-9e2d"
 CREDENTIALS = [
-    FakeCredential("proj-client", PROJECT_SECRET, level="project", project_ids=(1001,),
-                   scopes=("metrics", "data-export"), created="2025-05-01"),
-    FakeCredential("acct-client", ACCOUNT_SECRET, level="account", project_ids=(1001, 1002),
-                   scopes=("metrics",)),
+    FakeCredential(
+        "proj-client",
+        PROJECT_SECRET,
+        level="project",
+        project_ids=(1001,),
+        scopes=("metrics", "data-export"),
+        created="2025-05-01",
+    ),
+    FakeCredential(
+        "acct-client",
+        ACCOUNT_SECRET,
+        level="account",
+        project_ids=(1001, 1002),
+        scopes=("metrics",),
+    ),
 ]
 PROJECT = Profile(name="shop", client_id="proj-client", scopes=("metrics",))
 ACCOUNT = Profile(name="acct", client_id="acct-client", level="account", scopes=("metrics",))
@@ -75,8 +86,12 @@ async def test_token_fetched_and_probed(fake):
     assert token.extra["project_id"] == 1001 and "access_token" not in token.extra
     assert result.ok and result.summary == "200 OK: 4 segments"
     (sent,) = calls(fake, "/v1/oauth/token", 1)
-    assert sent.body == {"client_id": "proj-client", "client_secret": "REDACTED",
-                         "grant_type": "client_credentials", "scope": "metrics"}
+    assert sent.body == {
+        "client_id": "proj-client",
+        "client_secret": "REDACTED",
+        "grant_type": "client_credentials",
+        "scope": "metrics",
+    }
     assert sent.headers["User-Agent"].startswith("csauth-tui/")
 
 
@@ -187,8 +202,11 @@ async def test_foreign_endpoint_token_is_untrusted_and_never_probed(fake):
 
 @pytest.mark.parametrize(
     ("kind", "words"),
-    [("no_endpoint", "no endpoint"), ("wrong_shape", "not an object"),
-     ("malformed_json", "not JSON")],
+    [
+        ("no_endpoint", "no endpoint"),
+        ("wrong_shape", "not an object"),
+        ("malformed_json", "not JSON"),
+    ],
 )
 async def test_bad_token_answers(fake, kind, words):
     fake.inject(kind, path="/v1/oauth/token")
@@ -209,8 +227,9 @@ async def test_rate_limit_with_retry_after_is_waited_out(fake):
 
 async def test_concurrency_limit_is_absorbed_by_retries():
     with FakeContentsquare(CREDENTIALS, latency=0.3) as fake:
-        async with make_client(fake, backoff_base=0.2, max_retries=8, retry_budget=60,
-                               jitter=lambda: 1.0) as client:
+        async with make_client(
+            fake, backoff_base=0.2, max_retries=8, retry_budget=60, jitter=lambda: 1.0
+        ) as client:
             token = await client.fetch_token(PROJECT, Secret(PROJECT_SECRET))
             results = await asyncio.gather(*(client.probe(token) for _ in range(14)))
         assert all(r.ok for r in results)

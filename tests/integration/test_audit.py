@@ -11,8 +11,6 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests import escscan
-
 from csauth_tui.core.api import AuthClient
 from csauth_tui.core.audit import MAX_CONCURRENT_PER_PROJECT, run_audit
 from csauth_tui.core.audit_report import SCHEMA, to_csv, to_json, to_markdown
@@ -20,17 +18,28 @@ from csauth_tui.core.profiles import load
 from csauth_tui.core.service import TokenService
 from csauth_tui.core.tokens import Token, TokenCache
 from csauth_tui.fake.server import FakeContentsquare, FakeCredential
+from tests import escscan
 
 TODAY = date.today()
-SECRETS = {name: f"audit-sentinel-{name}-secret" for name in
-           ("good", "acct", "broad", "expiring", "dup", "plain", "down", "slow")}
+SECRETS = {
+    name: f"audit-sentinel-{name}-secret"
+    for name in ("good", "acct", "broad", "expiring", "dup", "plain", "down", "slow")
+}
 
 
 def creds() -> list[FakeCredential]:
     return [
-        FakeCredential("c-good", SECRETS["good"], project_ids=(1001,), scopes=("metrics", "data-export")),
-        FakeCredential("c-acct", SECRETS["acct"], level="account", project_ids=(1001, 1002, 1003),
-                       scopes=("metrics",), account_id=7),
+        FakeCredential(
+            "c-good", SECRETS["good"], project_ids=(1001,), scopes=("metrics", "data-export")
+        ),
+        FakeCredential(
+            "c-acct",
+            SECRETS["acct"],
+            level="account",
+            project_ids=(1001, 1002, 1003),
+            scopes=("metrics",),
+            account_id=7,
+        ),
         FakeCredential("c-broad", SECRETS["broad"], project_ids=(1001,), scopes=("metrics",)),
         FakeCredential("c-expiring", SECRETS["expiring"], project_ids=(1001,), scopes=("metrics",)),
         FakeCredential("c-dup", SECRETS["dup"], project_ids=(1001,), scopes=("metrics",)),
@@ -100,7 +109,7 @@ created = {recent}
 
 [profiles.plain]
 client_id = "c-plain"
-client_secret = "{SECRETS['plain']}"
+client_secret = "{SECRETS["plain"]}"
 created = {recent}
 
 [profiles.down]
@@ -119,10 +128,16 @@ created = {recent}
 
 @pytest.fixture
 def world(tmp_path, monkeypatch, memory_keyring):
-    env = {"AUDIT_GOOD": SECRETS["good"], "AUDIT_ACCT": SECRETS["acct"],
-           "AUDIT_WRONG": "not-the-secret", "AUDIT_BROAD": SECRETS["broad"],
-           "AUDIT_EXPIRING": SECRETS["expiring"], "AUDIT_DUP": SECRETS["dup"],
-           "AUDIT_DOWN": SECRETS["down"], "AUDIT_SLOW": SECRETS["slow"]}
+    env = {
+        "AUDIT_GOOD": SECRETS["good"],
+        "AUDIT_ACCT": SECRETS["acct"],
+        "AUDIT_WRONG": "not-the-secret",
+        "AUDIT_BROAD": SECRETS["broad"],
+        "AUDIT_EXPIRING": SECRETS["expiring"],
+        "AUDIT_DUP": SECRETS["dup"],
+        "AUDIT_DOWN": SECRETS["down"],
+        "AUDIT_SLOW": SECRETS["slow"],
+    }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     with FakeContentsquare(creds()) as fake:
@@ -134,17 +149,32 @@ def world(tmp_path, monkeypatch, memory_keyring):
         yield fake, path
 
 
-async def audit(path, concurrency=8, cache=None, names=None, resolve_secret=None,
-                service_type=TokenService, fresh=True):
+async def audit(
+    path,
+    concurrency=8,
+    cache=None,
+    names=None,
+    resolve_secret=None,
+    service_type=TokenService,
+    fresh=True,
+):
     pf = load(path)
     seen = []
-    async with AuthClient(settings=pf.settings, backoff_base=0.01, backoff_cap=0.05,
-                          retry_budget=5) as client:
+    async with AuthClient(
+        settings=pf.settings, backoff_base=0.01, backoff_cap=0.05, retry_budget=5
+    ) as client:
         kw = {} if resolve_secret is None else {"resolve_secret": resolve_secret}
         service = service_type(pf.settings, client, cache=cache, **kw)
-        report = await run_audit(pf, service=service, client=client, concurrency=concurrency,
-                                 on_result=seen.append, names=names,
-                                 resolve_secret=resolve_secret, fresh=fresh)
+        report = await run_audit(
+            pf,
+            service=service,
+            client=client,
+            concurrency=concurrency,
+            on_result=seen.append,
+            names=names,
+            resolve_secret=resolve_secret,
+            fresh=fresh,
+        )
     return report, seen
 
 
@@ -178,8 +208,7 @@ async def test_mixed_set_every_problem_found(world):
     assert checks(report, "expiring")["age.expiring"].severity == "warning"
     assert checks(report, "acct-unreachable")["project.unreachable"].severity == "error"
 
-    dup = [f for f in report.findings
-           if f.check == "duplicate.client_id" and "c-dup" in f.message]
+    dup = [f for f in report.findings if f.check == "duplicate.client_id" and "c-dup" in f.message]
     assert len(dup) == 1 and "dup-a, dup-b" in dup[0].message
 
     assert checks(report, "plain")["secret.plaintext"].severity == "warning"
@@ -207,13 +236,30 @@ async def test_reports_never_carry_a_secret_and_json_keeps_its_schema(world):
         assert "not-the-secret" not in text
     data = json.loads(outputs[0])
     assert data["schema"] == SCHEMA
-    assert set(data) == {"schema", "profiles_file", "started_at", "finished_at", "summary",
-                         "findings", "profiles"}
+    assert set(data) == {
+        "schema",
+        "profiles_file",
+        "started_at",
+        "finished_at",
+        "summary",
+        "findings",
+        "profiles",
+    }
     assert data["summary"]["profiles"] == 12 and data["summary"]["error"] >= 6
     profile = next(p for p in data["profiles"] if p["name"] == "good")
-    assert set(profile) == {"name", "level", "client_id", "project_id", "secret_source",
-                            "status", "token", "me", "findings",
-                            "auth_url", "secret_command"}  # added within csauth-audit/1
+    assert set(profile) == {
+        "name",
+        "level",
+        "client_id",
+        "project_id",
+        "secret_source",
+        "status",
+        "token",
+        "me",
+        "findings",
+        "auth_url",
+        "secret_command",
+    }  # added within csauth-audit/1
     assert set(profile["token"]) == {"ok", "ms", "endpoint", "endpoint_trusted", "cached"}
     assert set(profile["me"]) == {"ok", "scopes", "projects"}
     assert profile["status"] == "ok"
@@ -275,10 +321,15 @@ class UntrustedService:
         from datetime import datetime, timedelta, timezone
 
         now = datetime.now(timezone.utc)
-        return Token(access_token="leaky-token-sentinel",
-                     endpoint="https://evil.example.com/api?access_token=leaky-token-sentinel",
-                     issued_at=now, expires_at=now + timedelta(hours=1), client_id="c-good",
-                     auth_url=self.settings.auth_url, trusted=False)
+        return Token(
+            access_token="leaky-token-sentinel",
+            endpoint="https://evil.example.com/api?access_token=leaky-token-sentinel",
+            issued_at=now,
+            expires_at=now + timedelta(hours=1),
+            client_id="c-good",
+            auth_url=self.settings.auth_url,
+            trusted=False,
+        )
 
 
 async def test_an_untrusted_endpoint_is_named_by_its_host_only(world):
@@ -295,14 +346,18 @@ async def test_an_untrusted_endpoint_is_named_by_its_host_only(world):
 
 
 async def test_never_more_than_ten_requests_in_flight_per_project(tmp_path, monkeypatch):
-    many = [FakeCredential(f"c-{i}", f"s-{i}", project_ids=(1001,), scopes=("metrics",))
-            for i in range(25)]
+    many = [
+        FakeCredential(f"c-{i}", f"s-{i}", project_ids=(1001,), scopes=("metrics",))
+        for i in range(25)
+    ]
     with FakeContentsquare(many, latency=0.3, max_concurrent_per_project=10) as fake:
         lines = [f'[settings]\nauth_url = "{fake.url}"\n']
         for i in range(25):
             monkeypatch.setenv(f"MANY_{i}", f"s-{i}")
-            lines.append(f'[profiles.p{i}]\nclient_id = "c-{i}"\nproject_id = 1001\n'
-                         f'secret = "env:MANY_{i}"\ncreated = {TODAY.isoformat()}\n')
+            lines.append(
+                f'[profiles.p{i}]\nclient_id = "c-{i}"\nproject_id = 1001\n'
+                f'secret = "env:MANY_{i}"\ncreated = {TODAY.isoformat()}\n'
+            )
         path = tmp_path / "many.toml"
         path.write_text("\n".join(lines))
         report, _ = await audit(path, concurrency=25)
@@ -316,11 +371,18 @@ async def test_never_more_than_ten_requests_in_flight_per_project(tmp_path, monk
 def test_cli_audit_exit_status_formats_and_output_file(world, tmp_path):
     fake, path = world
     env = {**os.environ, "CSAUTH_CONFIG": str(path)}
+
     def run(*a):
-        proc = subprocess.run([sys.executable, "-m", "csauth_tui.cli", "audit", *a],
-                              capture_output=True, text=True, env=env, timeout=120)
+        proc = subprocess.run(
+            [sys.executable, "-m", "csauth_tui.cli", "audit", *a],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
         escscan.cli_run(["audit", *a], proc.stdout, proc.stderr)  # no raw escape
         return proc
+
     text = run()
     assert text.returncode == 1  # errors found: usable in CI and cron
     assert "profiles audited" in text.stdout and "fix:" in text.stdout

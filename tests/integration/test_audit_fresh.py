@@ -11,14 +11,13 @@ from datetime import date
 
 import pytest
 
-from tests import escscan
-
 from csauth_tui.core.api import AuthClient
 from csauth_tui.core.audit import run_audit
 from csauth_tui.core.profiles import load
 from csauth_tui.core.service import TokenService
 from csauth_tui.core.tokens import TokenCache
 from csauth_tui.fake.server import FakeContentsquare, FakeCredential
+from tests import escscan
 
 SECRET = "audit-fresh-sentinel-secret-41c9"
 TODAY = date.today().isoformat()
@@ -51,8 +50,9 @@ created = {TODAY}
 @pytest.fixture
 def world(tmp_path, monkeypatch):
     monkeypatch.setenv("AUDIT_FRESH_SECRET", SECRET)
-    with FakeContentsquare([FakeCredential("c-good", SECRET, project_ids=(1001,),
-                                           scopes=("metrics",))]) as fake:
+    with FakeContentsquare(
+        [FakeCredential("c-good", SECRET, project_ids=(1001,), scopes=("metrics",))]
+    ) as fake:
         path = tmp_path / "profiles.toml"
         path.write_text(profiles(fake.url))
         os.chmod(path, 0o600)
@@ -63,8 +63,7 @@ async def audit(path, cache, fresh=True, names=("good",)):
     pf = load(path)
     async with AuthClient(settings=pf.settings) as client:
         service = TokenService(pf.settings, client, cache=cache)
-        return await run_audit(pf, service=service, client=client, names=list(names),
-                               fresh=fresh)
+        return await run_audit(pf, service=service, client=client, names=list(names), fresh=fresh)
 
 
 def profile_checks(report, name):
@@ -94,10 +93,18 @@ async def test_a_revoked_secret_is_caught_despite_a_cached_token(world, monkeypa
 
 
 def csauth(path, *args):
-    env = {**os.environ, "CSAUTH_CONFIG": str(path), "AUDIT_FRESH_SECRET":
-           os.environ["AUDIT_FRESH_SECRET"]}
-    proc = subprocess.run([sys.executable, "-m", "csauth_tui.cli", "audit", *args],
-                          capture_output=True, text=True, env=env, timeout=120)
+    env = {
+        **os.environ,
+        "CSAUTH_CONFIG": str(path),
+        "AUDIT_FRESH_SECRET": os.environ["AUDIT_FRESH_SECRET"],
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "csauth_tui.cli", "audit", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     escscan.cli_run(["audit", *args], proc.stdout, proc.stderr)  # no raw escape
     return proc
 

@@ -29,8 +29,9 @@ def test_add_token_rm_through_the_real_keyring(secret_service, monkeypatch, isol
         cli = CliEnv(fake, Path(os.environ["CSAUTH_CONFIG"]), Path(os.environ["CSAUTH_CACHE_DIR"]))
         cli.write_profiles(f'[settings]\nauth_url = "{fake.url}"\n')
 
-        added = cli.run("add", "kr", "--level", "project", "--client-id", client_id,
-                        input=SECRET + "\n")
+        added = cli.run(
+            "add", "kr", "--level", "project", "--client-id", client_id, input=SECRET + "\n"
+        )
         assert added.returncode == 0, added.stderr
         assert "keyring" in added.stderr
         assert SECRET not in cli.config.read_text()  # the secret went to the keyring only

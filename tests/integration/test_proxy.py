@@ -18,14 +18,15 @@ import pytest
 
 from csauth_tui.auth import ProjectLimit, TokenSource
 from csauth_tui.proxy import BackgroundProxy, Proxy
-from tests.integration.test_python_api import (
+from tests.integration.test_python_api import (  # noqa: F401 - fixtures
     assert_lived_through_renewals,
     data_requests,
+    fake,
     short_lives,
+    spy_proxy,
     token_requests,
     write_profiles,
 )
-from tests.integration.test_python_api import fake, spy_proxy  # noqa: F401 - fixtures
 
 SEGMENTS = "/v1/segments"
 
@@ -73,8 +74,11 @@ def hammer(url: str, seconds: float, workers: int) -> list[int]:
 # --- through several token lifetimes ------------------------------------------------------
 
 
-@pytest.mark.parametrize("renew_before, clock_ahead", [(1, 0.0), (0, 1.5)],
-                         ids=["renewed-before-expiry", "expired-at-the-api"])
+@pytest.mark.parametrize(
+    "renew_before, clock_ahead",
+    [(1, 0.0), (0, 1.5)],
+    ids=["renewed-before-expiry", "expired-at-the-api"],
+)
 def test_proxy_lives_through_three_token_lifetimes(fake, renew_before, clock_ahead):  # noqa: F811
     """12 clients through the proxy for three 2 s token lifetimes: every answer is a 200,
     tokens renewed ahead of expiry with requests flowing across each renewal, or renewed
@@ -94,7 +98,7 @@ def test_proxy_lives_through_three_token_lifetimes(fake, renew_before, clock_ahe
 def test_jwt_expired_is_retried_once_then_shown(fake, proxy):  # noqa: F811
     with httpx.Client() as http:
         assert http.get(f"{proxy.url}{SEGMENTS}").status_code == 200
-        fake.clock_ahead = 10 ** 6
+        fake.clock_ahead = 10**6
         fetched = len(token_requests(fake))
         response = http.get(f"{proxy.url}{SEGMENTS}")
     assert response.status_code == 401 and response.json()["errorCode"] == "JWT_EXPIRED"
@@ -109,8 +113,7 @@ async def test_thirty_concurrent_requests_never_exceed_ten_in_flight(fake, proxy
     fake.latency = 0.3
     fake.max_concurrent_per_project = 1000  # count every request in flight, refuse none
     async with httpx.AsyncClient(timeout=30) as http:
-        answers = await asyncio.gather(*(http.get(f"{proxy.url}{SEGMENTS}")
-                                         for _ in range(30)))
+        answers = await asyncio.gather(*(http.get(f"{proxy.url}{SEGMENTS}") for _ in range(30)))
     assert [a.status_code for a in answers] == [200] * 30  # none refused for concurrency
     assert fake.max_in_flight[1001] == 10
 
@@ -154,9 +157,14 @@ async def test_a_cancelled_waiter_gives_its_turn_on():
 
 
 def test_client_authorization_is_replaced_and_hop_by_hop_headers_dropped(fake, proxy):  # noqa: F811
-    headers = {"Authorization": "Bearer not-the-real-token", "Connection": "keep-alive, X-Hop",
-               "X-Hop": "dropped", "Proxy-Authorization": "Basic Zm9vOmJhcg==",
-               "TE": "trailers", "X-Keep": "kept"}
+    headers = {
+        "Authorization": "Bearer not-the-real-token",
+        "Connection": "keep-alive, X-Hop",
+        "X-Hop": "dropped",
+        "Proxy-Authorization": "Basic Zm9vOmJhcg==",
+        "TE": "trailers",
+        "X-Keep": "kept",
+    }
     with httpx.Client() as http:
         response = http.get(f"{proxy.url}{SEGMENTS}", headers=headers)
     assert response.status_code == 200  # the fake refuses any token it did not sign
@@ -170,8 +178,9 @@ def test_api_errors_come_back_unchanged(fake, proxy):  # noqa: F811
     """The token has no data-export scope: the API's 403 and its body, byte for byte."""
     token = proxy.source.current()
     with httpx.Client() as http:
-        direct = http.get(f"{fake.url}/v1/exports",
-                          headers={"Authorization": f"Bearer {token.access_token}"})
+        direct = http.get(
+            f"{fake.url}/v1/exports", headers={"Authorization": f"Bearer {token.access_token}"}
+        )
         proxied = http.get(f"{proxy.url}/v1/exports")
     assert direct.status_code == proxied.status_code == 403
     assert proxied.content == direct.content
@@ -188,8 +197,11 @@ def test_request_bodies_are_passed_through(fake, proxy):  # noqa: F811
 
     with httpx.Client() as http:
         sized = http.post(f"{proxy.url}/v1/exports", json=body)
-        chunked = http.post(f"{proxy.url}/v1/exports", content=chunks(),
-                            headers={"Content-Type": "application/json"})
+        chunked = http.post(
+            f"{proxy.url}/v1/exports",
+            content=chunks(),
+            headers={"Content-Type": "application/json"},
+        )
     assert sized.status_code == chunked.status_code == 405  # the fake's own answer
     posted = [r for r in fake.requests if r.path == "/v1/exports"]
     assert [r.body for r in posted] == [body, body]
@@ -202,8 +214,7 @@ def raw_request(proxy_url: str, target: str) -> tuple[int, bytes]:
     address = proxy_url.split("/")[2]
     host, port = address.rsplit(":", 1)
     with socket.create_connection((host, int(port))) as sock:
-        sock.sendall(f"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-                     .encode())
+        sock.sendall(f"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
         answer = b""
         while chunk := sock.recv(65536):
             answer += chunk
@@ -211,8 +222,9 @@ def raw_request(proxy_url: str, target: str) -> tuple[int, bytes]:
     return int(head.split(b" ")[1]), body
 
 
-@pytest.mark.parametrize("path", ["/v1/../v1/oauth/token", "/v1/%2e%2e/oauth/token",
-                                  "/v2/segments", "/", "/v1"])
+@pytest.mark.parametrize(
+    "path", ["/v1/../v1/oauth/token", "/v1/%2e%2e/oauth/token", "/v2/segments", "/", "/v1"]
+)
 def test_only_v1_paths_are_forwarded(fake, proxy, path):  # noqa: F811
     prefix = "/" + proxy.url.split("/", 3)[3]
     assert raw_request(proxy.url, prefix + SEGMENTS)[0] == 200
@@ -226,8 +238,11 @@ def test_only_v1_paths_are_forwarded(fake, proxy, path):  # noqa: F811
 def test_the_random_prefix_is_required(fake, proxy):  # noqa: F811
     origin = proxy.url.rsplit("/", 1)[0]
     with httpx.Client() as http:
-        for url in (f"{origin}{SEGMENTS}", f"{origin}/wrongprefix{SEGMENTS}",
-                    f"{proxy.url}x{SEGMENTS}"):
+        for url in (
+            f"{origin}{SEGMENTS}",
+            f"{origin}/wrongprefix{SEGMENTS}",
+            f"{proxy.url}x{SEGMENTS}",
+        ):
             assert http.get(url).status_code == 404
     assert fake.requests == [r for r in fake.requests if r.path == "/v1/oauth/token"]
 
@@ -249,8 +264,9 @@ def test_the_api_unreachable_is_a_502_from_the_proxy(fake, proxy):  # noqa: F811
     deadline = time.monotonic() + 5  # the line is logged once the answer is sent
     while not any(" 502 " in line for line in proxy.lines) and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert any(f"GET {SEGMENTS} 502 " in line and "cannot reach the API" in line
-               for line in proxy.lines)
+    assert any(
+        f"GET {SEGMENTS} 502 " in line and "cannot reach the API" in line for line in proxy.lines
+    )
 
 
 # --- the Unix socket ---------------------------------------------------------------------------

@@ -48,9 +48,10 @@ secret = "env:CS_PY_ACCOUNT_SECRET"
 def fake(monkeypatch):
     monkeypatch.setenv("CS_PY_API_SECRET", API_SECRET)
     monkeypatch.setenv("CS_PY_ACCOUNT_SECRET", ACCOUNT_SECRET)
-    creds = [FakeCredential("py-client", API_SECRET, project_ids=(1001,)),
-             FakeCredential("py-account", ACCOUNT_SECRET, level="account",
-                            project_ids=(1001, 1002))]
+    creds = [
+        FakeCredential("py-client", API_SECRET, project_ids=(1001,)),
+        FakeCredential("py-account", ACCOUNT_SECRET, level="account", project_ids=(1001, 1002)),
+    ]
     with FakeContentsquare(creds) as server:
         write_profiles(server, renew_before=300)
         yield server
@@ -80,8 +81,9 @@ def short_lives(fake: FakeContentsquare, *, renew_before: int, clock_ahead: floa
     write_profiles(fake, renew_before=renew_before)
 
 
-def assert_lived_through_renewals(fake: FakeContentsquare, statuses: list[int], *,
-                                  in_flight: bool = True) -> None:
+def assert_lived_through_renewals(
+    fake: FakeContentsquare, statuses: list[int], *, in_flight: bool = True
+) -> None:
     """Every answer the caller saw was a success, across at least three tokens, at most 10
     requests in flight at the API; `in_flight`: each renewal after the first token happened
     while other requests were in flight (renewals ahead of expiry do not stop the traffic)."""
@@ -91,8 +93,9 @@ def assert_lived_through_renewals(fake: FakeContentsquare, statuses: list[int], 
     fetches = [r for r in token_requests(fake) if r.status == 200]
     assert len(fetches) >= 3
     for fetch in fetches[1:] if in_flight else ():
-        assert any(r.time < fetch.time < r.time + r.duration for r in data_requests(fake)), \
+        assert any(r.time < fetch.time < r.time + r.duration for r in data_requests(fake)), (
             "no request was in flight across a renewal"
+        )
     assert max(fake.max_in_flight.values()) <= 10
 
 
@@ -100,13 +103,15 @@ def assert_lived_through_renewals(fake: FakeContentsquare, statuses: list[int], 
 
 
 def test_importing_the_package_does_not_load_httpx():
-    code = ("import sys, csauth_tui\n"
-            "assert 'httpx' not in sys.modules and 'csauth_tui.auth' not in sys.modules\n"
-            "from csauth_tui import ContentsquareAuth, client, async_client\n"
-            "import httpx\n"
-            "assert issubclass(ContentsquareAuth, httpx.Auth)\n"
-            "assert callable(client) and callable(async_client)\n"
-            "assert {'ContentsquareAuth', 'client', 'async_client'} <= set(dir(csauth_tui))\n")
+    code = (
+        "import sys, csauth_tui\n"
+        "assert 'httpx' not in sys.modules and 'csauth_tui.auth' not in sys.modules\n"
+        "from csauth_tui import ContentsquareAuth, client, async_client\n"
+        "import httpx\n"
+        "assert issubclass(ContentsquareAuth, httpx.Auth)\n"
+        "assert callable(client) and callable(async_client)\n"
+        "assert {'ContentsquareAuth', 'client', 'async_client'} <= set(dir(csauth_tui))\n"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
@@ -129,8 +134,11 @@ def hammer(http: httpx.Client, seconds: float, workers: int) -> list[int]:
     return statuses
 
 
-@pytest.mark.parametrize("renew_before, clock_ahead", [(1, 0.0), (0, 1.5)],
-                         ids=["renewed-before-expiry", "expired-at-the-api"])
+@pytest.mark.parametrize(
+    "renew_before, clock_ahead",
+    [(1, 0.0), (0, 1.5)],
+    ids=["renewed-before-expiry", "expired-at-the-api"],
+)
 def test_client_lives_through_three_token_lifetimes(fake, renew_before, clock_ahead):
     """12 threads on one client for three 2 s token lifetimes: every answer is a 200.
     Renewed ahead of expiry (renew_before_seconds), or, when the API's clock runs ahead,
@@ -157,6 +165,7 @@ async def test_async_client_lives_through_three_token_lifetimes(fake):
     stop = time.monotonic() + 6.5
 
     async with async_client("prod-metrics") as http:
+
         async def work() -> None:
             while time.monotonic() < stop:
                 statuses.append((await http.get(SEGMENTS)).status_code)
@@ -170,7 +179,7 @@ def test_jwt_expired_is_retried_once_only(fake):
     from csauth_tui import client
 
     with client("prod-metrics") as http:
-        fake.clock_ahead = 10 ** 6
+        fake.clock_ahead = 10**6
         before = len(token_requests(fake))
         response = http.get(SEGMENTS)
     assert response.status_code == 401
@@ -210,8 +219,9 @@ async def test_thirty_tasks_never_have_more_than_ten_requests_in_flight(fake):
     fake.latency = 0.3
     fake.max_concurrent_per_project = 1000  # count every request in flight, refuse none
     async with async_client("agency", project_id=1002) as http:
-        answers = await asyncio.gather(*(http.get(SEGMENTS, params={"projectId": "1002"})
-                                         for _ in range(30)))
+        answers = await asyncio.gather(
+            *(http.get(SEGMENTS, params={"projectId": "1002"}) for _ in range(30))
+        )
     assert [a.status_code for a in answers] == [200] * 30
     assert fake.max_in_flight[1002] == 10
 
@@ -297,14 +307,21 @@ def test_a_wrong_setting_is_an_error_not_a_default(fake):
     from csauth_tui.core.errors import ConfigError
 
     path = Path(os.environ["CSAUTH_CONFIG"])
-    path.write_text(path.read_text().replace(f'auth_url = "{fake.url}"',
-                                             'auth_url = "http://auth.example.com"'))
+    path.write_text(
+        path.read_text().replace(f'auth_url = "{fake.url}"', 'auth_url = "http://auth.example.com"')
+    )
     with pytest.raises(ConfigError, match="settings.auth_url"):
         ContentsquareAuth("prod-metrics")
 
 
-PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy",
-                   "all_proxy")
+PROXY_VARIABLES = (
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+)
 
 
 @pytest.fixture

@@ -76,8 +76,9 @@ async def test_fetch_token_with_a_keyring_secret(secret_service, client_id):
     from csauth_tui.fake.server import FakeContentsquare, FakeCredential
 
     store_secret(client_id, Secret(SECRET))
-    credential = FakeCredential(client_id, SECRET, level="project", project_ids=(1001,),
-                                scopes=("metrics",))
+    credential = FakeCredential(
+        client_id, SECRET, level="project", project_ids=(1001,), scopes=("metrics",)
+    )
     with FakeContentsquare([credential]) as fake:
         profile = keyring_profile(client_id, scopes=("metrics",), auth_url=fake.url)
         secret = resolve_secret(profile)
@@ -100,8 +101,9 @@ async def test_stale_keyring_secret_is_refused_without_showing_it(secret_service
 
     stale = "stale-" + SECRET
     store_secret(client_id, Secret(stale))
-    credential = FakeCredential(client_id, SECRET, level="project", project_ids=(1001,),
-                                scopes=("metrics",))
+    credential = FakeCredential(
+        client_id, SECRET, level="project", project_ids=(1001,), scopes=("metrics",)
+    )
     with FakeContentsquare([credential]) as fake:
         profile = keyring_profile(client_id, scopes=("metrics",), auth_url=fake.url)
         async with AuthClient(max_retries=0) as client:
@@ -131,12 +133,17 @@ def locked_collection(secret_service):
     try:
         yield collection
     finally:
-        gnome = DBusAddressWrapper("/org/freedesktop/secrets",
-                                   "org.gnome.keyring.InternalUnsupportedGuiltRiddenInterface",
-                                   bus)
+        gnome = DBusAddressWrapper(
+            "/org/freedesktop/secrets",
+            "org.gnome.keyring.InternalUnsupportedGuiltRiddenInterface",
+            bus,
+        )
         secret = format_secret(open_session(bus), password.encode(), "text/plain")
-        gnome.send_and_get_reply(new_method_call(gnome, "UnlockWithMasterPassword", "o(oayays)",
-                                                 (collection.collection_path, secret)))
+        gnome.send_and_get_reply(
+            new_method_call(
+                gnome, "UnlockWithMasterPassword", "o(oayays)", (collection.collection_path, secret)
+            )
+        )
         assert not collection.is_locked()
         bus.close()
 

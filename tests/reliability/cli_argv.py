@@ -6,13 +6,26 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 HARMLESS = (["true"], ["echo", "hi"], ["env"], ["printenv", "CS_ACCESS_TOKEN"])
-COMMANDS = ["demo", "list", "token", "me", "exec", "add", "rm", "forget", "import", "export",
-            "audit", "doctor"]
+COMMANDS = [
+    "demo",
+    "list",
+    "token",
+    "me",
+    "exec",
+    "add",
+    "rm",
+    "forget",
+    "import",
+    "export",
+    "audit",
+    "doctor",
+]
 
 # junk as a shell could pass it: no NUL (argv cannot hold one), no '/', '\\' or '~' (so no
 # path leaves the scratch directory), and undecodable bytes as Python sees them (surrogates)
-plain_junk = st.text(st.characters(blacklist_characters="\x00/\\~",
-                                   blacklist_categories=("Cs",)), max_size=12)
+plain_junk = st.text(
+    st.characters(blacklist_characters="\x00/\\~", blacklist_categories=("Cs",)), max_size=12
+)
 UNDECODABLE = ["\udcff", "a\udc80b", "\udcff.toml"]
 junk = plain_junk | st.sampled_from([*UNDECODABLE, "-", "--", "-x", "--nope"])
 
@@ -23,41 +36,93 @@ def likely(good: list[str], bad: list[str]) -> st.SearchStrategy[str]:
 
 
 # each value: a likely one, and now and then junk (see `pick`)
-PATHS = ["profiles.toml", "team.json", "team.csv", "team.toml", "missing.json", "subdir", "",
-         ".", "new/deeper/p.toml"]
+PATHS = [
+    "profiles.toml",
+    "team.json",
+    "team.csv",
+    "team.toml",
+    "missing.json",
+    "subdir",
+    "",
+    ".",
+    "new/deeper/p.toml",
+]
 numbers = likely(["1", "7", "42", "١٢"], ["0", "-1", "²", "1.5", "9" * 5000, "", "0x10"])
 names = likely(["prod", "acct", "shop", "new"], ["bad name", "x\n", "", "-"])
 VALUES = {
     "--scope": likely(["metrics", "data-export"], ["enrichment", "nope", ""]),
-    "--project-id": numbers, "--min-ttl": numbers, "--concurrency": numbers,
+    "--project-id": numbers,
+    "--min-ttl": numbers,
+    "--concurrency": numbers,
     "--level": likely(["project", "account"], ["galaxy"]),
     "--client-id": likely(["fuzz-new", "fuzz-new2"], ["fuzz-prod", " "]),
-    "--secret": likely(["keyring", "plaintext", "env:CSAUTH_FUZZ_SECRET"],
-                       ["env:", "env:1X", "cmd:", "cmd:fuzz-no-such-program", "junk"]),
+    "--secret": likely(
+        ["keyring", "plaintext", "env:CSAUTH_FUZZ_SECRET"],
+        ["env:", "env:1X", "cmd:", "cmd:fuzz-no-such-program", "junk"],
+    ),
     "--description": st.just("fuzzed"),
     "--created": likely(["2026-01-15"], ["2026-02-30", "x"]),
-    "--auth-url": likely(["https://api.contentsquare.com", "http://127.0.0.1:9"],
-                         ["http://evil.example", "https://[::1", ""]),
+    "--auth-url": likely(
+        ["https://api.contentsquare.com", "http://127.0.0.1:9"],
+        ["http://evil.example", "https://[::1", ""],
+    ),
     "--secrets": likely(["keyring", "skip", "plaintext"], ["all"]),
     "--profile": likely(["*", "p*", "prod"], ["["]),
 }
 OPTIONS = {
-    "list": ["--json"], "me": ["--json"], "doctor": [], "demo": [], "rm": ["--keep-secret"],
+    "list": ["--json"],
+    "me": ["--json"],
+    "doctor": [],
+    "demo": [],
+    "rm": ["--keep-secret"],
     "token": ["--scope", "--project-id", "--min-ttl", "--no-cache", "--format"],
     "exec": ["--scope", "--project-id"],
-    "add": ["--level", "--client-id", "--project-id", "--scope", "--secret", "--description",
-            "--created", "--auth-url", "--replace-secret", "--no-verify"],
-    "forget": [], "import": ["--format", "--dry-run", "--overwrite", "--secrets",
-                             "--allow-secret-sources", "--allow-auth-url", "--replace-secret"],
+    "add": [
+        "--level",
+        "--client-id",
+        "--project-id",
+        "--scope",
+        "--secret",
+        "--description",
+        "--created",
+        "--auth-url",
+        "--replace-secret",
+        "--no-verify",
+    ],
+    "forget": [],
+    "import": [
+        "--format",
+        "--dry-run",
+        "--overwrite",
+        "--secrets",
+        "--allow-secret-sources",
+        "--allow-auth-url",
+        "--replace-secret",
+    ],
     "export": ["--format", "--profile", "--output"],
-    "audit": ["--profile", "--json", "--csv", "--markdown", "--output", "--concurrency",
-              "--cached"],
+    "audit": [
+        "--profile",
+        "--json",
+        "--csv",
+        "--markdown",
+        "--output",
+        "--concurrency",
+        "--cached",
+    ],
 }
-FORMATS = {"token": likely(["token", "header", "json", "curl", "env"], ["xml"]),
-           "import": likely(["toml", "json", "csv"], ["xml"]),
-           "export": likely(["toml", "json", "csv"], ["xml"])}
-POSITIONAL = {"token": names, "me": names, "exec": names, "add": names, "rm": names,
-              "forget": names}
+FORMATS = {
+    "token": likely(["token", "header", "json", "curl", "env"], ["xml"]),
+    "import": likely(["toml", "json", "csv"], ["xml"]),
+    "export": likely(["toml", "json", "csv"], ["xml"]),
+}
+POSITIONAL = {
+    "token": names,
+    "me": names,
+    "exec": names,
+    "add": names,
+    "rm": names,
+    "forget": names,
+}
 PATH_OPTIONS = ("--config", "--output")
 
 
@@ -85,22 +150,31 @@ def argvs(draw, wild: int = 3, odd_paths: bool = True) -> list[str]:
     flags = OPTIONS.get(command, [])
     pieces = []
     if command == "add" and draw(st.integers(0, 4)):  # mostly with what add requires
-        pieces += [["--level", pick(VALUES["--level"])],
-                   ["--client-id", pick(VALUES["--client-id"])]]
+        pieces += [
+            ["--level", pick(VALUES["--level"])],
+            ["--client-id", pick(VALUES["--client-id"])],
+        ]
     for flag in draw(st.lists(st.sampled_from(flags), max_size=3)) if flags else []:
-        value = FORMATS[command] if flag == "--format" else \
-            paths if flag in PATH_OPTIONS else VALUES.get(flag)
+        value = (
+            FORMATS[command]
+            if flag == "--format"
+            else paths
+            if flag in PATH_OPTIONS
+            else VALUES.get(flag)
+        )
         if value is None:
             pieces.append([flag])
         elif draw(st.integers(0, 5)) == 0:
             pieces.append([f"{flag}={pick(value, flag in PATH_OPTIONS)}"])
         else:
-            pieces.append([flag, pick(value, flag in PATH_OPTIONS)] if draw(st.integers(0, 19))
-                          else [flag])
+            pieces.append(
+                [flag, pick(value, flag in PATH_OPTIONS)] if draw(st.integers(0, 19)) else [flag]
+            )
     if command == "exec":  # all after PROFILE is the command: only a harmless one goes there
         argv += [word for piece in draw(st.permutations(pieces)) for word in piece]
-        argv += [draw(names)] + (["--", *draw(st.sampled_from(HARMLESS))]
-                                 if draw(st.integers(0, 5)) else [])
+        argv += [draw(names)] + (
+            ["--", *draw(st.sampled_from(HARMLESS))] if draw(st.integers(0, 5)) else []
+        )
         return argv
     if command in POSITIONAL and draw(st.integers(0, 9)):
         pieces.append([pick(POSITIONAL[command])])
@@ -113,15 +187,34 @@ def argvs(draw, wild: int = 3, odd_paths: bool = True) -> list[str]:
 
 
 GOOD_LINES = [
-    ["token", "prod"], ["token", "prod", "--format", "json"], ["token", "acct", "--project-id",
-                                                              "7", "--no-cache"],
-    ["me", "prod", "--json"], ["exec", "prod", "--", "env"], ["rm", "prod"], ["forget", "prod"],
+    ["token", "prod"],
+    ["token", "prod", "--format", "json"],
+    ["token", "acct", "--project-id", "7", "--no-cache"],
+    ["me", "prod", "--json"],
+    ["exec", "prod", "--", "env"],
+    ["rm", "prod"],
+    ["forget", "prod"],
     ["add", "new", "--level", "project", "--client-id", "fuzz-new"],
-    ["add", "new", "--level", "account", "--client-id", "fuzz-new", "--project-id", "7",
-     "--secret", "plaintext", "--created", "2026-01-15"],
-    ["import", "team.json", "--secrets", "skip"], ["import", "team.csv", "--dry-run"],
+    [
+        "add",
+        "new",
+        "--level",
+        "account",
+        "--client-id",
+        "fuzz-new",
+        "--project-id",
+        "7",
+        "--secret",
+        "plaintext",
+        "--created",
+        "2026-01-15",
+    ],
+    ["import", "team.json", "--secrets", "skip"],
+    ["import", "team.csv", "--dry-run"],
     ["import", "team.toml", "--overwrite", "--secrets", "plaintext"],
-    ["export", "--format", "csv", "--output", "out.csv"], ["audit", "--json"], ["list", "--json"],
+    ["export", "--format", "csv", "--output", "out.csv"],
+    ["audit", "--json"],
+    ["list", "--json"],
 ]
 
 

@@ -29,20 +29,26 @@ def fuzz_settings(quick: int = 150, full: int = 3000) -> settings:
     return settings(
         max_examples=figures.scale(quick, full),
         deadline=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                               HealthCheck.filter_too_much, HealthCheck.large_base_example,
-                               HealthCheck.function_scoped_fixture],
+        suppress_health_check=[
+            HealthCheck.too_slow,
+            HealthCheck.data_too_large,
+            HealthCheck.filter_too_much,
+            HealthCheck.large_base_example,
+            HealthCheck.function_scoped_fixture,
+        ],
     )
 
 
-def attempt(target: str, call: Callable[..., T], *args: Any, **kw: Any
-            ) -> tuple[T | None, CsauthError | None]:
+def attempt(
+    target: str, call: Callable[..., T], *args: Any, **kw: Any
+) -> tuple[T | None, CsauthError | None]:
     """(result, None) or (None, the CsauthError raised). Anything else is a crash."""
     return _attempt("crashes", target, call, args, kw)
 
 
-def _attempt(row: str, target: str, call: Callable[..., T], args: tuple, kw: dict
-             ) -> tuple[T | None, CsauthError | None]:
+def _attempt(
+    row: str, target: str, call: Callable[..., T], args: tuple, kw: dict
+) -> tuple[T | None, CsauthError | None]:
     figures.count("fuzz", f"{target}: examples tried")
     figures.count("fuzz", "crashes", 0)
     try:
@@ -65,10 +71,16 @@ KNOWN_SCOPES = ["metrics", "data-export", "enrichment", "surveys", "speed-analys
 NAME_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"
 good_names = st.text(NAME_CHARS, min_size=1, max_size=16)
 # odd names: dots, spaces, unicode, control characters, empty, very long
-odd_names = st.one_of(st.text(max_size=20), st.just(""), st.just("a.b"), st.just("x" * 300),
-                      st.sampled_from(["prod\n", "é", "名前", "a b", "\x00", "-", "settings"]))
-control_text = st.text(st.characters(max_codepoint=0x1F) | st.sampled_from("\x7f\u2028\ufeff"),
-                       min_size=1, max_size=8)
+odd_names = st.one_of(
+    st.text(max_size=20),
+    st.just(""),
+    st.just("a.b"),
+    st.just("x" * 300),
+    st.sampled_from(["prod\n", "é", "名前", "a b", "\x00", "-", "settings"]),
+)
+control_text = st.text(
+    st.characters(max_codepoint=0x1F) | st.sampled_from("\x7f\u2028\ufeff"), min_size=1, max_size=8
+)
 huge_text = st.integers(10_000, 200_000).map(lambda n: "x" * n)
 any_text = st.one_of(st.text(max_size=40), control_text, huge_text)
 secrets = st.text(NAME_CHARS, min_size=6, max_size=24).map(lambda s: SECRET_PREFIX + s)
@@ -84,21 +96,30 @@ def unique_secrets(raw: bytes, found: list[str]) -> tuple[bytes, list[str]]:
     the next one's file would look like a leak.
     """
     tag = f"{SECRET_PREFIX}{uuid.uuid4().hex[:8]}-"
-    return (raw.replace(SECRET_PREFIX.encode(), tag.encode()),
-            [s.replace(SECRET_PREFIX, tag, 1) for s in found])
+    return (
+        raw.replace(SECRET_PREFIX.encode(), tag.encode()),
+        [s.replace(SECRET_PREFIX, tag, 1) for s in found],
+    )
+
 
 # what json.loads may hand a parser
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12),
-    lambda kids: st.lists(kids, max_size=3) | st.dictionaries(st.text(max_size=8), kids,
-                                                              max_size=3),
+    lambda kids: (
+        st.lists(kids, max_size=3) | st.dictionaries(st.text(max_size=8), kids, max_size=3)
+    ),
     max_leaves=8,
 )
 
 toml_scalars = st.one_of(
-    st.booleans(), st.integers(-(2 ** 63), 2 ** 63 - 1), st.integers(-5, 5),
-    st.floats(allow_nan=True, allow_infinity=True), any_text, st.dates(),
-    st.datetimes(), st.times(),
+    st.booleans(),
+    st.integers(-(2**63), 2**63 - 1),
+    st.integers(-5, 5),
+    st.floats(allow_nan=True, allow_infinity=True),
+    any_text,
+    st.dates(),
+    st.datetimes(),
+    st.times(),
 )
 toml_values = st.recursive(
     toml_scalars,
@@ -117,24 +138,37 @@ def good_fields(secret_sources: list[str]) -> st.SearchStrategy[dict[str, Any]]:
         {"client_id": st.text(NAME_CHARS, min_size=1, max_size=20)},
         optional={
             "level": st.just("project"),
-            "scopes": st.lists(st.sampled_from(KNOWN_SCOPES[:2] + KNOWN_SCOPES[3:] + ["new-api"]),
-                               min_size=1, max_size=3),
-            "project_id": st.integers(1, 2 ** 31),
+            "scopes": st.lists(
+                st.sampled_from(KNOWN_SCOPES[:2] + KNOWN_SCOPES[3:] + ["new-api"]),
+                min_size=1,
+                max_size=3,
+            ),
+            "project_id": st.integers(1, 2**31),
             "secret": st.sampled_from(secret_sources),
             "client_secret": secrets,
             "created": st.dates(),
             "description": st.text(max_size=30),
-            "auth_url": st.sampled_from(["https://api.contentsquare.com",
-                                         "http://127.0.0.1:8123/", "https://eu.example"]),
+            "auth_url": st.sampled_from(
+                ["https://api.contentsquare.com", "http://127.0.0.1:8123/", "https://eu.example"]
+            ),
         },
     )
 
 
-FIELDS = ["level", "client_id", "scopes", "project_id", "secret", "client_secret", "created",
-          "description", "auth_url"]
+FIELDS = [
+    "level",
+    "client_id",
+    "scopes",
+    "project_id",
+    "secret",
+    "client_secret",
+    "created",
+    "description",
+    "auth_url",
+]
 SETTING_VALUES = {
     "auth_url": st.sampled_from(["https://api.contentsquare.com", "http://localhost:9"]),
-    "renew_before_seconds": st.integers(0, 10 ** 6),
+    "renew_before_seconds": st.integers(0, 10**6),
     "clipboard_clear_seconds": st.integers(0, 600),
     "token_cache": st.booleans(),
     "ca_bundle": st.text(max_size=20),
@@ -150,11 +184,13 @@ class Document:
 
 
 @st.composite
-def documents(draw, secret_sources: tuple[str, ...] = ("keyring", "env:CS_SECRET", "cmd:pass x"),
-              bend: bool = True) -> Document:
+def documents(
+    draw,
+    secret_sources: tuple[str, ...] = ("keyring", "env:CS_SECRET", "cmd:pass x"),
+    bend: bool = True,
+) -> Document:
     """A valid profiles document; with `bend`, keys dropped, added or given wrong values."""
-    names = draw(st.lists(good_names | odd_names if bend else good_names, max_size=4,
-                          unique=True))
+    names = draw(st.lists(good_names | odd_names if bend else good_names, max_size=4, unique=True))
     profiles_table: dict[str, Any] = {}
     found: list[str] = []
     for name in names:
@@ -169,8 +205,13 @@ def documents(draw, secret_sources: tuple[str, ...] = ("keyring", "env:CS_SECRET
                     fields[key] = draw(not_a_secret if key == "client_secret" else toml_values)
                 else:  # a user pasting the secret itself where the source goes
                     fields["secret"] = draw(pasted)
-        found += [v for k, v in fields.items() if k in ("secret", "client_secret")
-                  and isinstance(v, str) and v.startswith(SECRET_PREFIX)]
+        found += [
+            v
+            for k, v in fields.items()
+            if k in ("secret", "client_secret")
+            and isinstance(v, str)
+            and v.startswith(SECRET_PREFIX)
+        ]
         profiles_table[name] = fields
     data: dict[str, Any] = {}
     if draw(st.booleans()):
@@ -178,8 +219,9 @@ def documents(draw, secret_sources: tuple[str, ...] = ("keyring", "env:CS_SECRET
         if bend and draw(st.booleans()):
             data["settings"][draw(st.sampled_from([*SETTING_VALUES, "colour"]))] = draw(toml_values)
     if draw(st.booleans()):
-        data["keys"] = draw(st.dictionaries(good_names, st.text(max_size=5) | toml_values,
-                                            max_size=3))
+        data["keys"] = draw(
+            st.dictionaries(good_names, st.text(max_size=5) | toml_values, max_size=3)
+        )
     data["profiles"] = profiles_table
     if bend and draw(st.integers(0, 9)) == 0:  # a whole section of the wrong type
         data[draw(st.sampled_from(["settings", "profiles", "keys"]))] = draw(toml_scalars)
@@ -239,7 +281,7 @@ def render(data: dict[str, Any], layout: str) -> str:
         for name, fields in profiles_table.items():
             if not isinstance(fields, dict) or not fields:
                 lines.append(f"profiles.{toml_key(name)} = {toml_value(fields)}")
-            for key, value in (fields.items() if isinstance(fields, dict) else ()):
+            for key, value in fields.items() if isinstance(fields, dict) else ():
                 lines.append(f"profiles.{toml_key(name)}.{toml_key(key)} = {toml_value(value)}")
         profiles_table = None
     for key, table in tables.items():
@@ -260,10 +302,29 @@ def render(data: dict[str, Any], layout: str) -> str:
 
 # --- bending the text ----------------------------------------------------------------
 
-JUNK = ['"\\q"', '"\\u12"', '"\\UFFFFFFFF"', '"\\ud800"', "'unterminated", '"""', "\\",
-        "[", "]]", "[profiles", "=", "\x00", "\r", "\x0b", "\x7f", "\ufeff", "#",
-        "\n[[profiles]]\n",
-        "\nprofiles = 1\n", '\nlevel = "account"\n', "a = " + "[" * 50 + "]" * 50]
+JUNK = [
+    '"\\q"',
+    '"\\u12"',
+    '"\\UFFFFFFFF"',
+    '"\\ud800"',
+    "'unterminated",
+    '"""',
+    "\\",
+    "[",
+    "]]",
+    "[profiles",
+    "=",
+    "\x00",
+    "\r",
+    "\x0b",
+    "\x7f",
+    "\ufeff",
+    "#",
+    "\n[[profiles]]\n",
+    "\nprofiles = 1\n",
+    '\nlevel = "account"\n',
+    "a = " + "[" * 50 + "]" * 50,
+]
 
 
 @st.composite
@@ -301,9 +362,9 @@ def bent_text(draw, text: str) -> bytes:
 
 
 @st.composite
-def near_valid_profiles(draw, secret_sources: tuple[str, ...] = ("keyring", "env:CS_SECRET",
-                                                                   "cmd:pass x")
-                        ) -> tuple[bytes, Document]:
+def near_valid_profiles(
+    draw, secret_sources: tuple[str, ...] = ("keyring", "env:CS_SECRET", "cmd:pass x")
+) -> tuple[bytes, Document]:
     """Bytes of a profiles file that is valid, or nearly so, and what it was made from."""
     doc = draw(documents(secret_sources))
     text = render(doc.data, draw(st.sampled_from(["tables", "inline", "dotted"])))

@@ -8,8 +8,14 @@ TOKEN = "sentinel-hygiene-token-8d04af61"
 PASTED = "SentinelKx7fG2hQ9mZ3pL5vB8nR1tW4"  # a secret pasted where a name belongs
 CLIENT_ID = "hygiene-client-0001"
 # the app's classes that hold a secret or a token: their repr is checked in a running app
-IN_THE_APP = {"TokenPanel", "CredentialPanel", "CsauthApp", "Session", "TokenActions",
-              "ProfileForm"}
+IN_THE_APP = {
+    "TokenPanel",
+    "CredentialPanel",
+    "CsauthApp",
+    "Session",
+    "TokenActions",
+    "ProfileForm",
+}
 
 
 def clean(text: str) -> bool:

@@ -59,10 +59,12 @@ FIRST_LINE = ORIGINAL.splitlines()[0]
 BASE_DATA: dict[str, Any] = {
     "settings": {"renew_before_seconds": 600, "token_cache": True},
     "profiles": {
-        "steady": {"client_id": "steady-client", "scopes": ["metrics"],
-                   "description": "left alone"},
-        "q-1": {"client_id": "seed-client",
-                "description": "the first profile the loop removes"},
+        "steady": {
+            "client_id": "steady-client",
+            "scopes": ["metrics"],
+            "description": "left alone",
+        },
+        "q-1": {"client_id": "seed-client", "description": "the first profile the loop removes"},
         "shared-0": {"client_id": "shared-client-0"},
         "shared-1": {"client_id": "shared-client-1"},
     },
@@ -98,8 +100,7 @@ def _finished(cycle: int) -> dict[str, Any]:
     if cycle == -1:
         return BASE_DATA["profiles"]["q-1"]
     k = 5 * cycle + 2
-    return {"client_id": f"client-{cycle}", "description": f"edited in save {k}",
-            "project_id": k}
+    return {"client_id": f"client-{cycle}", "description": f"edited in save {k}", "project_id": k}
 
 
 def expected_data(k: int) -> dict[str, Any]:
@@ -115,8 +116,10 @@ def expected_data(k: int) -> dict[str, Any]:
     if step < 4:
         data["profiles"][f"q{cycle - 1}"] = _finished(cycle - 1)
     if step == 0:
-        data["profiles"][f"p{cycle}"] = {"client_id": f"client-{cycle}",
-                                         "description": f"added in save {k}"}
+        data["profiles"][f"p{cycle}"] = {
+            "client_id": f"client-{cycle}",
+            "description": f"added in save {k}",
+        }
     else:
         data["profiles"][f"p{cycle}" if step == 1 else f"q{cycle}"] = _finished(cycle)
     return data
@@ -215,8 +218,9 @@ class _HalfThenPause(HandleStandIn):
         return half + self.handle.write(data[half:])
 
 
-def loop(path: Path, start: int, phase_file: Path, pause_point: str | None,
-         pause_save: int) -> None:
+def loop(
+    path: Path, start: int, phase_file: Path, pause_point: str | None, pause_save: int
+) -> None:
     probe = Probe(phase_file, pause_point, pause_save)
     probe.install()
     probe.phase("starting")
@@ -366,8 +370,13 @@ def main(argv: list[str]) -> None:
     command, *args = argv
     if command == "loop":
         path, start, phase_file, *pause = args
-        loop(Path(path), int(start), Path(phase_file),
-             pause[0] if pause else None, int(pause[1]) if pause else 0)
+        loop(
+            Path(path),
+            int(start),
+            Path(phase_file),
+            pause[0] if pause else None,
+            int(pause[1]) if pause else 0,
+        )
     elif command == "churn":
         path, writer, rounds = args
         churn(Path(path), int(writer), int(rounds))

@@ -39,7 +39,7 @@ REPO = Path(__file__).resolve().parents[2]
 WORKER = [sys.executable, "-m", "tests.reliability.save_worker"]
 AREA = "durability"
 WRITE_FAILURE = "write failures: clear error, old file intact"
-STEADY_TABLE = ORIGINAL[ORIGINAL.index("[profiles.steady]"):ORIGINAL.index("[profiles.q-1]")]
+STEADY_TABLE = ORIGINAL[ORIGINAL.index("[profiles.steady]") : ORIGINAL.index("[profiles.q-1]")]
 
 
 def worker_env() -> dict[str, str]:
@@ -61,8 +61,14 @@ def kill_round(path: Path, start: int, rng: random.Random, pause_point: str | No
     args = [str(path), str(start), str(phase_file)]
     if pause_point:
         args += [pause_point, str(pause_save)]
-    child = subprocess.Popen([*WORKER, "loop", *args], cwd=REPO, env=worker_env(),
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [*WORKER, "loop", *args],
+        cwd=REPO,
+        env=worker_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     watchdog = threading.Timer(60, child.kill)
     watchdog.start()
     try:
@@ -139,8 +145,10 @@ def test_kill_9_during_saves_leaves_the_old_or_the_new_version(tmp_path):
             problems.append(f"mode {oct(mode(path))} after a save")
         figures.outcome(AREA, "kill -9 during save: file intact", not problems)
         figures.count(AREA, f"kill -9 landed: {phase}")
-        assert not problems, (f"seed {seed}, round {round_no}, killed at {pause_point or phase}, "
-                              f"saves reported {saved[-3:]}: {problems}")
+        assert not problems, (
+            f"seed {seed}, round {round_no}, killed at {pause_point or phase}, "
+            f"saves reported {saved[-3:]}: {problems}"
+        )
         version, left_before = found, left
     # a file is told apart by its data alone: every version this run met must differ
     assert versions_all_differ(highest + 1), f"two of versions 0..{highest + 1} are equal"
@@ -162,9 +170,15 @@ def test_concurrent_writers_keep_every_change(tmp_path, writers):
     path.write_text(ORIGINAL)
     rounds = figures.scale(12, 40)
     children = [
-        subprocess.Popen([*WORKER, "churn", str(path), str(i), str(rounds)], cwd=REPO,
-                         env=worker_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [*WORKER, "churn", str(path), str(i), str(rounds)],
+            cwd=REPO,
+            env=worker_env(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for i in range(writers)
     ]
     for child in children:
@@ -188,8 +202,11 @@ def test_concurrent_writers_keep_every_change(tmp_path, writers):
     text = path.read_text()
     data = tomllib.loads(text)
     missing = {name for name in expected.profiles if name not in data.get("profiles", {})}
-    wrong = {name for name, fields in expected.profiles.items()
-             if name not in missing and data["profiles"][name] != fields}
+    wrong = {
+        name
+        for name, fields in expected.profiles.items()
+        if name not in missing and data["profiles"][name] != fields
+    }
     untouched = STEADY_TABLE in text and text.startswith(save_worker.FIRST_LINE)
     ok = not failures and data == expected.data and untouched
     figures.outcome(AREA, f"{writers} processes: every change kept", ok)
@@ -207,8 +224,9 @@ def test_concurrent_writers_keep_every_change(tmp_path, writers):
 # --- writes that fail: the old file stays, the error says why ----------------------------
 
 
-def failure_problems(result: dict, names: Path, reason: str, before: bytes, after: bytes,
-                     left: set[str]) -> list[str]:
+def failure_problems(
+    result: dict, names: Path, reason: str, before: bytes, after: bytes, left: set[str]
+) -> list[str]:
     """What a user would hold against a failed save: a vague or missing error, a changed
     file, or debris left beside it."""
     problems = []
@@ -275,12 +293,16 @@ def _fail_rename(monkeypatch):  # the directory needs a new block for the entry
     monkeypatch.setattr(os, "replace", replace)
 
 
-@pytest.mark.parametrize(("fault", "op"), [
-    (_fail_mkstemp, "add"),
-    (_fail_write, "update"),
-    (_fail_fsync, "rename"),
-    (_fail_rename, "remove"),
-], ids=["creating-temp", "mid-write", "fsync", "rename"])
+@pytest.mark.parametrize(
+    ("fault", "op"),
+    [
+        (_fail_mkstemp, "add"),
+        (_fail_write, "update"),
+        (_fail_fsync, "rename"),
+        (_fail_rename, "remove"),
+    ],
+    ids=["creating-temp", "mid-write", "fsync", "rename"],
+)
 def test_disk_full_injected_keeps_the_old_file(tmp_path, monkeypatch, fault, op):
     """ENOSPC injected in-process where each system call of a save can meet it."""
     path = tmp_path / "conf" / "profiles.toml"
@@ -290,8 +312,9 @@ def test_disk_full_injected_keeps_the_old_file(tmp_path, monkeypatch, fault, op)
     fault(monkeypatch)
     result = save_in_process(path, op)
     monkeypatch.undo()
-    problems = failure_problems(result, path, "No space left on device", before,
-                                path.read_bytes(), temp_files(path.parent))
+    problems = failure_problems(
+        result, path, "No space left on device", before, path.read_bytes(), temp_files(path.parent)
+    )
     figures.outcome(AREA, WRITE_FAILURE, not problems)
     assert not problems
     # once there is room again, the same save works: the lock was released
@@ -311,12 +334,24 @@ def test_file_size_limit_fails_the_write_for_real(tmp_path):
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # fail the write, do not kill us
         resource.setrlimit(resource.RLIMIT_FSIZE, (len(before), len(before)))
 
-    run = subprocess.run([*WORKER, "save", str(path), "add"], cwd=REPO, env=worker_env(),
-                         capture_output=True, text=True, timeout=60,
-                         preexec_fn=limit_file_size)
+    run = subprocess.run(
+        [*WORKER, "save", str(path), "add"],
+        cwd=REPO,
+        env=worker_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=limit_file_size,
+    )
     assert run.returncode == 0, run.stderr
-    problems = failure_problems(json.loads(run.stdout), path, "File too large", before,
-                                path.read_bytes(), temp_files(path.parent))
+    problems = failure_problems(
+        json.loads(run.stdout),
+        path,
+        "File too large",
+        before,
+        path.read_bytes(),
+        temp_files(path.parent),
+    )
     figures.outcome(AREA, WRITE_FAILURE, not problems)
     assert not problems
 
@@ -331,9 +366,12 @@ def _mounting_works(tmp_path: Path) -> str | None:
         return "no unshare command"
     probe = tmp_path / "mount-probe"
     probe.mkdir()
-    run = subprocess.run(_in_mount_namespace('mount -t tmpfs -o size=4k tmpfs "$1"',
-                                             str(probe)),
-                         capture_output=True, text=True, timeout=30)
+    run = subprocess.run(
+        _in_mount_namespace('mount -t tmpfs -o size=4k tmpfs "$1"', str(probe)),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     return None if run.returncode == 0 else f"cannot mount here: {run.stderr.strip()}"
 
 
@@ -344,16 +382,32 @@ def test_a_really_full_tmpfs_keeps_the_old_file(tmp_path):
     directory = tmp_path / "tiny"
     directory.mkdir()
     run = subprocess.run(
-        _in_mount_namespace('mount -t tmpfs -o size=64k,mode=0700 tmpfs "$1" && shift && '
-                            'exec "$@"', str(directory),
-                            *WORKER, "fill-and-save", str(directory), "add"),
-        cwd=REPO, env=worker_env(), capture_output=True, text=True, timeout=60)
+        _in_mount_namespace(
+            'mount -t tmpfs -o size=64k,mode=0700 tmpfs "$1" && shift && exec "$@"',
+            str(directory),
+            *WORKER,
+            "fill-and-save",
+            str(directory),
+            "add",
+        ),
+        cwd=REPO,
+        env=worker_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert run.returncode == 0, run.stderr
     result = json.loads(run.stdout)
     assert result["filled_bytes"] > 0
     left = {name for name in result["listing"] if name.endswith(fsutil.TEMP_SUFFIX)}
-    problems = failure_problems(result, Path(result["path"]), "No space left on device",
-                                ORIGINAL.encode(), result["after"].encode(), left)
+    problems = failure_problems(
+        result,
+        Path(result["path"]),
+        "No space left on device",
+        ORIGINAL.encode(),
+        result["after"].encode(),
+        left,
+    )
     figures.outcome(AREA, WRITE_FAILURE, not problems)
     assert not problems
 
@@ -367,8 +421,10 @@ def test_a_really_full_tmpfs_keeps_the_old_file(tmp_path):
 
 CAP_DAC_OVERRIDE = 1
 PR_CAPBSET_DROP = 24
-PRINT_CAP_EFF = ("print(next(line.split()[1] for line in open('/proc/self/status') "
-                 "if line.startswith('CapEff:')))")
+PRINT_CAP_EFF = (
+    "print(next(line.split()[1] for line in open('/proc/self/status') "
+    "if line.startswith('CapEff:')))"
+)
 
 
 def _drop_dac_override() -> None:
@@ -383,13 +439,20 @@ def _still_overrides_modes(preexec) -> str | None:
     """Why a child started with `preexec` would still ignore the mode bits, or None."""
     if not Path("/proc/self/status").exists():
         return None if os.geteuid() != 0 else "no /proc/self/status to check capabilities"
-    run = subprocess.run([sys.executable, "-c", PRINT_CAP_EFF], capture_output=True,
-                         text=True, timeout=60, preexec_fn=preexec)
+    run = subprocess.run(
+        [sys.executable, "-c", PRINT_CAP_EFF],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=preexec,
+    )
     if run.returncode != 0:
         return f"cannot read the child's capabilities: {run.stderr.strip()}"
     if int(run.stdout, 16) >> CAP_DAC_OVERRIDE & 1:
-        return ("the child keeps CAP_DAC_OVERRIDE in its effective set (inheritable or "
-                "ambient here), so the mode bits cannot bind it")
+        return (
+            "the child keeps CAP_DAC_OVERRIDE in its effective set (inheritable or "
+            "ambient here), so the mode bits cannot bind it"
+        )
     return None
 
 
@@ -400,8 +463,15 @@ def run_bound_by_modes(command: list[str], env: dict[str, str]) -> subprocess.Co
         why_not = _still_overrides_modes(preexec)
         if why_not:
             pytest.skip(why_not)
-        return subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True,
-                              timeout=60, preexec_fn=preexec)
+        return subprocess.run(
+            command,
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            preexec_fn=preexec,
+        )
     except subprocess.SubprocessError as exc:  # the preexec_fn failed
         pytest.skip(f"cannot give up root's override of permission bits here: {exc}")
 
@@ -433,8 +503,14 @@ def test_a_read_only_directory_keeps_the_old_file(read_only_config, op, lock_fil
     before = path.read_bytes()
     run = run_bound_by_modes([*WORKER, "save", str(path), op], worker_env())
     assert run.returncode == 0, run.stderr
-    problems = failure_problems(json.loads(run.stdout), path, "Permission denied", before,
-                                path.read_bytes(), temp_files(path.parent))
+    problems = failure_problems(
+        json.loads(run.stdout),
+        path,
+        "Permission denied",
+        before,
+        path.read_bytes(),
+        temp_files(path.parent),
+    )
     figures.outcome(AREA, WRITE_FAILURE, not problems)
     assert not problems
 
@@ -449,13 +525,29 @@ def test_a_read_only_file_system_keeps_the_old_file(tmp_path):
     path.write_text(ORIGINAL)
     before = path.read_bytes()
     run = subprocess.run(
-        _in_mount_namespace('mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && '
-                            'shift && exec "$@"', str(path.parent),
-                            *WORKER, "save", str(path), "update"),
-        cwd=REPO, env=worker_env(), capture_output=True, text=True, timeout=60)
+        _in_mount_namespace(
+            'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec "$@"',
+            str(path.parent),
+            *WORKER,
+            "save",
+            str(path),
+            "update",
+        ),
+        cwd=REPO,
+        env=worker_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert run.returncode == 0, run.stderr
-    problems = failure_problems(json.loads(run.stdout), path, "Read-only file system", before,
-                                path.read_bytes(), temp_files(path.parent))
+    problems = failure_problems(
+        json.loads(run.stdout),
+        path,
+        "Read-only file system",
+        before,
+        path.read_bytes(),
+        temp_files(path.parent),
+    )
     figures.outcome(AREA, WRITE_FAILURE, not problems)
     assert not problems
 
@@ -465,8 +557,14 @@ def test_a_directory_where_the_file_should_be(tmp_path):
     path.mkdir(parents=True)
     (path / "inside").write_text("mine")
     result = save_in_process(path, "add")
-    problems = failure_problems(result, path, "is a directory", b"mine",
-                                (path / "inside").read_bytes(), temp_files(path.parent))
+    problems = failure_problems(
+        result,
+        path,
+        "is a directory",
+        b"mine",
+        (path / "inside").read_bytes(),
+        temp_files(path.parent),
+    )
     if sorted(p.name for p in path.iterdir()) != ["inside"]:
         problems.append("the directory's content changed")
     figures.outcome(AREA, WRITE_FAILURE, not problems)
@@ -478,8 +576,9 @@ def test_a_file_where_the_config_directory_should_be(tmp_path):
     directory.write_text(ORIGINAL)
     before = directory.read_bytes()
     result = save_in_process(directory / "profiles.toml", "add")
-    problems = failure_problems(result, directory, "not a directory", before,
-                                directory.read_bytes(), temp_files(tmp_path))
+    problems = failure_problems(
+        result, directory, "not a directory", before, directory.read_bytes(), temp_files(tmp_path)
+    )
     figures.outcome(AREA, WRITE_FAILURE, not problems)
     assert not problems
 
@@ -492,16 +591,29 @@ def csauth_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "csauth_tui.cli"]
 
 
-@pytest.mark.parametrize("argv", [
-    ["add", "newone", "--level", "project", "--client-id", "new-client",
-     "--secret", "env:NEW_SECRET"],
-    ["rm", "steady", "--keep-secret"],
-], ids=["add", "rm"])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [
+            "add",
+            "newone",
+            "--level",
+            "project",
+            "--client-id",
+            "new-client",
+            "--secret",
+            "env:NEW_SECRET",
+        ],
+        ["rm", "steady", "--keep-secret"],
+    ],
+    ids=["add", "rm"],
+)
 def test_the_cli_in_a_read_only_directory_says_so_in_one_line(read_only_config, argv):
     path = read_only_config(lock_file_exists=False)
     before = path.read_bytes()
-    run = run_bound_by_modes([*csauth_command(), *argv],
-                             {**worker_env(), "CSAUTH_CONFIG": str(path)})
+    run = run_bound_by_modes(
+        [*csauth_command(), *argv], {**worker_env(), "CSAUTH_CONFIG": str(path)}
+    )
     lines = run.stderr.splitlines()
     problems = []
     if run.returncode != 3:
@@ -511,8 +623,9 @@ def test_the_cli_in_a_read_only_directory_says_so_in_one_line(read_only_config, 
     if "Traceback" in run.stderr:
         problems.append("a traceback")
     message = {"error": "cli", "message": lines[0] if lines else ""}
-    problems += failure_problems(message, path, "Permission denied", before,
-                                 path.read_bytes(), temp_files(path.parent))
+    problems += failure_problems(
+        message, path, "Permission denied", before, path.read_bytes(), temp_files(path.parent)
+    )
     figures.outcome(AREA, WRITE_FAILURE, not problems)
     assert not problems
     assert tomllib.loads(path.read_text()) == expected_data(0)

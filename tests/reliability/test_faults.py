@@ -59,8 +59,14 @@ from tests.reliability.jwt_bits import unsigned_jwt
 
 # --- limits and bounds ---------------------------------------------------------------------
 
-QUICK_LIMITS = dict(timeout=1.0, connect_timeout=0.5, max_retries=2, retry_budget=3.0,
-                    backoff_base=0.05, backoff_cap=0.2)
+QUICK_LIMITS = dict(
+    timeout=1.0,
+    connect_timeout=0.5,
+    max_retries=2,
+    retry_budget=3.0,
+    backoff_base=0.05,
+    backoff_cap=0.2,
+)
 LIMITS: dict = QUICK_LIMITS
 SLACK = 5.0  # scheduling, thread start-up, a loaded machine
 
@@ -71,8 +77,9 @@ def time_bound(limits: dict = LIMITS, startup: float = 0.0) -> float:
     budget."""
     lim = {**AuthClient.__init__.__kwdefaults__, **limits}
     attempts = lim["max_retries"] + 1
-    return attempts * (lim["connect_timeout"] + lim["timeout"]) + lim["retry_budget"] \
-        + SLACK + startup
+    return (
+        attempts * (lim["connect_timeout"] + lim["timeout"]) + lim["retry_budget"] + SLACK + startup
+    )
 
 
 HANG = 300.0  # how long a stalled or slow fault would hold a client with no timeout
@@ -81,8 +88,9 @@ HANG = 300.0  # how long a stalled or slow fault would hold a client with no tim
 
 SECRET = "sentinel-faults-secret-5e0b7c"
 CLIENT_ID = "faults-client-0001"
-CREDENTIALS = [FakeCredential(CLIENT_ID, SECRET, project_ids=(1001,),
-                              scopes=("metrics", "data-export"))]
+CREDENTIALS = [
+    FakeCredential(CLIENT_ID, SECRET, project_ids=(1001,), scopes=("metrics", "data-export"))
+]
 PROFILE = Profile(name="prod", client_id=CLIENT_ID, scopes=("metrics",))
 LIFETIME = 3600
 
@@ -126,13 +134,19 @@ class FaultCase:
 
     def inject_into(self, fake: FakeContentsquare) -> None:
         if self.kind is not None:
-            fake.inject(self.kind, path="/v1/oauth/token", times=None,
-                        retry_after=self.retry_after, delay=self.delay)
+            fake.inject(
+                self.kind,
+                path="/v1/oauth/token",
+                times=None,
+                retry_after=self.retry_after,
+                delay=self.delay,
+            )
 
 
 def net(id, target, words, **kw) -> FaultCase:
-    return FaultCase(id, target=target, error=NetworkError, exit_code=EXIT_NETWORK,
-                     words=words, **kw)
+    return FaultCase(
+        id, target=target, error=NetworkError, exit_code=EXIT_NETWORK, words=words, **kw
+    )
 
 
 def bad(id, kind, error, exit_code, words, **kw) -> FaultCase:
@@ -145,46 +159,107 @@ FAULTS: tuple[FaultCase, ...] = (
     net("DNS hangs", "dns_hang", ("connection timed out",), layers=("core",)),
     net("connect timeout", "full_backlog", ("connection timed out after",)),
     bad("read timeout", "slow", NetworkError, EXIT_NETWORK, ("timed out after",), delay=HANG),
-    bad("stall mid-body", "stall", NetworkError, EXIT_NETWORK, ("timed out after",),
-        delay=HANG),
-    bad("answer trickles in", "trickle", NetworkError, EXIT_NETWORK,
-        ("timed out after", "answer came too slowly")),
-    bad("dropped connection", "drop", NetworkError, EXIT_NETWORK,
-        ("dropped before a full answer",)),
-    bad("truncated body", "truncated", NetworkError, EXIT_NETWORK,
-        ("dropped before a full answer",)),
+    bad("stall mid-body", "stall", NetworkError, EXIT_NETWORK, ("timed out after",), delay=HANG),
+    bad(
+        "answer trickles in",
+        "trickle",
+        NetworkError,
+        EXIT_NETWORK,
+        ("timed out after", "answer came too slowly"),
+    ),
+    bad(
+        "dropped connection", "drop", NetworkError, EXIT_NETWORK, ("dropped before a full answer",)
+    ),
+    bad(
+        "truncated body", "truncated", NetworkError, EXIT_NETWORK, ("dropped before a full answer",)
+    ),
     bad("500", "500", ServerError, EXIT_NETWORK, ("had a server error", "INTERNAL_SERVER_ERROR")),
     bad("502", "502", ServerError, EXIT_NETWORK, ("had a server error", "an HTML page")),
     bad("503", "503", ServerError, EXIT_NETWORK, ("had a server error", "an HTML page")),
-    bad("429", "429", RateLimitedError, EXIT_NETWORK, ("rate limited", "TOO_MANY_REQUESTS"),
-        absent=("retry after",)),
-    bad("429 + Retry-After", "429", RateLimitedError, EXIT_NETWORK,
-        ("rate limited", "retry after 60 s"), retry_after=60),
-    bad("CONCURRENT_API_CALL", "concurrent", RateLimitedError, EXIT_NETWORK,
-        ("CONCURRENT_API_CALL", "at most 10 concurrent requests"), absent=("retry after",)),
-    bad("CONCURRENT_API_CALL + Retry-After", "concurrent", RateLimitedError, EXIT_NETWORK,
-        ("CONCURRENT_API_CALL", "retry after 0.2 s"), retry_after=0.2),
+    bad(
+        "429",
+        "429",
+        RateLimitedError,
+        EXIT_NETWORK,
+        ("rate limited", "TOO_MANY_REQUESTS"),
+        absent=("retry after",),
+    ),
+    bad(
+        "429 + Retry-After",
+        "429",
+        RateLimitedError,
+        EXIT_NETWORK,
+        ("rate limited", "retry after 60 s"),
+        retry_after=60,
+    ),
+    bad(
+        "CONCURRENT_API_CALL",
+        "concurrent",
+        RateLimitedError,
+        EXIT_NETWORK,
+        ("CONCURRENT_API_CALL", "at most 10 concurrent requests"),
+        absent=("retry after",),
+    ),
+    bad(
+        "CONCURRENT_API_CALL + Retry-After",
+        "concurrent",
+        RateLimitedError,
+        EXIT_NETWORK,
+        ("CONCURRENT_API_CALL", "retry after 0.2 s"),
+        retry_after=0.2,
+    ),
     bad("HTML error page", "html", ServerError, EXIT_NETWORK, ("an HTML page",)),
-    bad("truncated JSON", "malformed_json", BadResponseError, EXIT_NETWORK,
-        ("answered 200 with something that is not JSON",)),
-    bad("non-JSON body", "not_json", BadResponseError, EXIT_NETWORK,
-        ("answered 200 with an HTML page",)),
-    bad("JSON of the wrong shape", "wrong_shape", BadResponseError, EXIT_NETWORK,
-        ("a JSON list, not an object",)),
-    bad("gzip bomb", "gzip_bomb", NetworkError, EXIT_NETWORK,
-        ("was too large", "over 1 MiB once decompressed")),
-    bad("oversized answer", "oversized", NetworkError, EXIT_NETWORK,
-        ("was too large", "over 1 MiB")),
+    bad(
+        "truncated JSON",
+        "malformed_json",
+        BadResponseError,
+        EXIT_NETWORK,
+        ("answered 200 with something that is not JSON",),
+    ),
+    bad(
+        "non-JSON body",
+        "not_json",
+        BadResponseError,
+        EXIT_NETWORK,
+        ("answered 200 with an HTML page",),
+    ),
+    bad(
+        "JSON of the wrong shape",
+        "wrong_shape",
+        BadResponseError,
+        EXIT_NETWORK,
+        ("a JSON list, not an object",),
+    ),
+    bad(
+        "gzip bomb",
+        "gzip_bomb",
+        NetworkError,
+        EXIT_NETWORK,
+        ("was too large", "over 1 MiB once decompressed"),
+    ),
+    bad(
+        "oversized answer", "oversized", NetworkError, EXIT_NETWORK, ("was too large", "over 1 MiB")
+    ),
     bad("no endpoint", "no_endpoint", BadResponseError, EXIT_NETWORK, ("has no endpoint",)),
-    bad("foreign endpoint", "foreign_endpoint", UntrustedEndpointError, EXIT_REFUSED,
-        (urlsplit(FOREIGN_ENDPOINT).netloc,), names_host=False),
-    bad("JWT with a past exp", "past_exp", TokenExpiredError, EXIT_REFUSED,
-        ("already expired when it was issued",)),
+    bad(
+        "foreign endpoint",
+        "foreign_endpoint",
+        UntrustedEndpointError,
+        EXIT_REFUSED,
+        (urlsplit(FOREIGN_ENDPOINT).netloc,),
+        names_host=False,
+    ),
+    bad(
+        "JWT with a past exp",
+        "past_exp",
+        TokenExpiredError,
+        EXIT_REFUSED,
+        ("already expired when it was issued",),
+    ),
     FaultCase("exp earlier than expires_in", "skew_early", lifetime=LIFETIME - DEFAULT_SKEW),
     FaultCase("exp later than expires_in", "skew_late", lifetime=LIFETIME),
     FaultCase("local clock 2 h ahead", lifetime=LIFETIME, clock_offset=7200, layers=("core",)),
-    FaultCase("local clock 2 h behind", lifetime=LIFETIME, clock_offset=-7200,
-              layers=("core",)),
+    FaultCase("local clock 2 h behind", lifetime=LIFETIME, clock_offset=-7200, layers=("core",)),
 )
 
 
@@ -211,7 +286,7 @@ def free_port() -> int:
 def connects(port: int) -> bool:
     try:
         socket.create_connection(("127.0.0.1", port), timeout=0.3).close()
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         return False
     return True
 
@@ -232,8 +307,10 @@ def full_backlog() -> Iterator[str]:
             filler.connect_ex(("127.0.0.1", port))
             fillers.append(filler)
         if connects(port):
-            pytest.fail("a listener with a full backlog still accepts connections here: "
-                        "no way to make a connect timeout on this machine")
+            pytest.fail(
+                "a listener with a full backlog still accepts connections here: "
+                "no way to make a connect timeout on this machine"
+            )
         yield f"http://127.0.0.1:{port}"
     finally:
         for sock in fillers:
@@ -262,8 +339,7 @@ def hanging_dns(monkeypatch) -> Iterator[str]:
 
 def no_such_names(monkeypatch) -> str:
     """`.invalid` names fail to resolve at once, in this process: the URL of one."""
-    monkeypatch.setattr(socket, "getaddrinfo",
-                        resolver.answering_no_such_name(socket.getaddrinfo))
+    monkeypatch.setattr(socket, "getaddrinfo", resolver.answering_no_such_name(socket.getaddrinfo))
     return f"https://{resolver.NO_SUCH_HOST}"
 
 
@@ -308,9 +384,15 @@ def check_message(case: FaultCase, message: str, auth_url: str) -> None:
 def other_token(now: datetime) -> Token:
     """A cached token of another credential: a failure must leave it, byte for byte."""
     cs = "https://api.contentsquare.com"
-    return Token(access_token="cached.token-of.someone-else", endpoint=cs, issued_at=now,
-                 expires_at=now + timedelta(hours=1), client_id="someone-else", auth_url=cs,
-                 scopes=("metrics",))
+    return Token(
+        access_token="cached.token-of.someone-else",
+        endpoint=cs,
+        issued_at=now,
+        expires_at=now + timedelta(hours=1),
+        client_id="someone-else",
+        auth_url=cs,
+        scopes=("metrics",),
+    )
 
 
 @contextlib.contextmanager
@@ -351,8 +433,9 @@ async def check_core(case: FaultCase, fake, tmp_path, monkeypatch) -> None:
     with auth_url_for(case, fake, monkeypatch) as auth_url:
         settings = Settings(auth_url=auth_url)
         async with AuthClient(settings=settings, clock=clock, **LIMITS) as client:
-            service = TokenService(settings, client, cache=cache,
-                                   resolve_secret=lambda profile: Secret(SECRET))
+            service = TokenService(
+                settings, client, cache=cache, resolve_secret=lambda profile: Secret(SECRET)
+            )
             started = time.monotonic()
             try:
                 token = await service.token(PROFILE)
@@ -431,9 +514,16 @@ def test_without_iat_exp_is_read_by_our_clock_only_when_expires_in_is_unusable()
 
 
 @pytest.mark.parametrize(
-    "claims", [{"iat": IAT, "exp": float("nan")}, {"iat": IAT, "exp": 10**30},
-               {"iat": IAT, "exp": 10**400}, {"iat": 10**400, "exp": IAT},
-               {"iat": IAT, "exp": "1900000900"}, {"iat": IAT, "exp": True}])
+    "claims",
+    [
+        {"iat": IAT, "exp": float("nan")},
+        {"iat": IAT, "exp": 10**30},
+        {"iat": IAT, "exp": 10**400},
+        {"iat": 10**400, "exp": IAT},
+        {"iat": IAT, "exp": "1900000900"},
+        {"iat": IAT, "exp": True},
+    ],
+)
 def test_unusable_exp_leaves_expires_in_alone(claims):
     assert expiry_from_response(NOW, 900, claims) == NOW + timedelta(seconds=900)
 
@@ -451,8 +541,10 @@ async def test_a_token_dead_on_arrival_by_our_clock_names_the_clock():
     import httpx
 
     sent = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
-    body = {"access_token": unsigned_jwt({"exp": int(sent.timestamp()) - 7200}),
-            "endpoint": "https://api.contentsquare.com"}
+    body = {
+        "access_token": unsigned_jwt({"exp": int(sent.timestamp()) - 7200}),
+        "endpoint": "https://api.contentsquare.com",
+    }
     transport = httpx.MockTransport(lambda request: httpx.Response(200, json=body))
     async with AuthClient(transport=transport, clock=lambda: sent, max_retries=0) as client:
         with pytest.raises(TokenExpiredError) as info:

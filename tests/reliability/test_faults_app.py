@@ -83,8 +83,14 @@ async def test_app(case, fake, tmp_path, monkeypatch):
 
 
 def nothing_secret_shown(app, *, svg: bool = False) -> None:
-    seen = "\n".join((screen_text(app), all_widget_text(app), "\n".join(notes(app)),
-                      app.export_screenshot() if svg else ""))
+    seen = "\n".join(
+        (
+            screen_text(app),
+            all_widget_text(app),
+            "\n".join(notes(app)),
+            app.export_screenshot() if svg else "",
+        )
+    )
     assert SECRET not in seen, "the client secret is visible"
     assert "Traceback" not in seen
 
@@ -136,8 +142,11 @@ async def check_app(case: FaultCase, fake: FakeContentsquare, tmp_path, monkeypa
             fake.clear_faults()
             if case.target != "fake":
                 config.write_text(profiles_text(fake.url))
-                await wait_until(pilot, lambda: "reloaded" in " ".join(notes(app)),
-                                 what="the app to notice the fixed profiles file")
+                await wait_until(
+                    pilot,
+                    lambda: "reloaded" in " ".join(notes(app)),
+                    what="the app to notice the fixed profiles file",
+                )
             await pilot.press("g")
             await settle(pilot)
             token = current_token(app)

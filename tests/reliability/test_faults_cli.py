@@ -24,10 +24,9 @@ from pathlib import Path
 
 import pytest
 
-from tests import escscan
-
 from csauth_tui.core.tokens import TokenCache, utcnow
 from csauth_tui.fake.server import FakeContentsquare
+from tests import escscan
 
 from .test_faults import (
     CLIENT_ID,
@@ -62,7 +61,9 @@ def csauth(*args: str) -> tuple[subprocess.CompletedProcess, float]:
     started = time.monotonic()
     proc = subprocess.run(
         [sys.executable, "-c", LAUNCHER, json.dumps(QUICK_LIMITS), *args],
-        capture_output=True, text=True, stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
         timeout=time_bound(QUICK_LIMITS, startup=STARTUP) + 30,
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )
@@ -102,7 +103,8 @@ def check_cli(case: FaultCase, fake: FakeContentsquare, monkeypatch) -> None:
         assert proc.returncode == 0, proc.stderr
         shown = json.loads(proc.stdout)
         expires_at = datetime.strptime(shown["expires_at"], "%Y-%m-%dT%H:%M:%SZ").replace(
-            tzinfo=timezone.utc)
+            tzinfo=timezone.utc
+        )
         left = (expires_at - datetime.now(timezone.utc)).total_seconds()
         assert left == pytest.approx(case.lifetime, abs=elapsed + 2)
         (cached,) = [t for t in cache.all() if t.client_id == CLIENT_ID]

@@ -64,10 +64,12 @@ client_id = "fuzz-shop"
 """
 IMPORTS = {
     "team.json": f'[{{"name": "new", "level": "project", "client_id": "fuzz-new", '
-                 f'"client_secret": "{SECRET_PREFIX}json1"}}, {{"name": "prod"}}]',
+    f'"client_secret": "{SECRET_PREFIX}json1"}}, {{"name": "prod"}}]',
     "team.csv": "name,level,client_id,scopes\nnew2,project,fuzz-new2,metrics\nbad,galaxy,c,x\n",
     "team.toml": '[profiles.new3]\nclient_id = "fuzz-new3"\n',
 }
+
+
 def parse(argv: list[str]):
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         try:
@@ -118,16 +120,32 @@ class Offline:
         if self.mode == "refused":
             return httpx.Response(401, json={"error": "invalid_client"})
         if self.mode == "garbage":
-            return httpx.Response(200, text="<html>oops</html>",
-                                  headers={"content-type": "text/html"})
+            return httpx.Response(
+                200, text="<html>oops</html>", headers={"content-type": "text/html"}
+            )
         if path.endswith("/oauth/token"):
-            endpoint = "https://evil.example" if self.mode == "untrusted" else \
-                "https://api.contentsquare.com"
-            return httpx.Response(200, json={"access_token": self.access, "endpoint": endpoint,
-                                             "expires_in": 3600, "token_type": "Bearer"})
+            endpoint = (
+                "https://evil.example"
+                if self.mode == "untrusted"
+                else "https://api.contentsquare.com"
+            )
+            return httpx.Response(
+                200,
+                json={
+                    "access_token": self.access,
+                    "endpoint": endpoint,
+                    "expires_in": 3600,
+                    "token_type": "Bearer",
+                },
+            )
         if path.endswith("/oauth/me"):
-            return httpx.Response(200, json={"scopes": ["metrics"], "permissions": {
-                "projects": [{"id": 7, "name": "Shop"}]}})
+            return httpx.Response(
+                200,
+                json={
+                    "scopes": ["metrics"],
+                    "permissions": {"projects": [{"id": 7, "name": "Shop"}]},
+                },
+            )
         return httpx.Response(200, json={"payload": []})
 
 
@@ -158,8 +176,14 @@ def sealed(monkeypatch, memory_keyring):
     monkeypatch.setattr(commands, "open_app", lambda args: 0)
     monkeypatch.setattr(commands, "demo", lambda args: 0)
     monkeypatch.setenv("CSAUTH_FUZZ_SECRET", ENV_SECRET)
-    for name in ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "https_proxy", "http_proxy",
-                 "all_proxy"):
+    for name in (
+        "HTTPS_PROXY",
+        "HTTP_PROXY",
+        "ALL_PROXY",
+        "https_proxy",
+        "http_proxy",
+        "all_proxy",
+    ):
         monkeypatch.delenv(name, raising=False)
     # CSAUTH_CONFIG / CSAUTH_CACHE_DIR: set per example; the autouse fixture restores them
     return network
@@ -183,22 +207,36 @@ def run_main(argv: list[str], stdin: str) -> tuple[object, str, str]:
     finally:
         sys.stdin = saved_stdin
     # the bytes a terminal would get; a path that is not UTF-8 comes through as it was given
-    return (code, out.buffer.getvalue().decode("utf-8", "surrogateescape"),
-            err.buffer.getvalue().decode("utf-8", "surrogateescape"))
+    return (
+        code,
+        out.buffer.getvalue().decode("utf-8", "surrogateescape"),
+        err.buffer.getvalue().decode("utf-8", "surrogateescape"),
+    )
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*")
-            if p.is_file() and "cache" not in p.parts and not p.name.endswith(".lock")}
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in root.rglob("*")
+        if p.is_file() and "cache" not in p.parts and not p.name.endswith(".lock")
+    }
 
 
 @fuzz_settings(quick=150, full=2500)
-@given(argv=argvs(wild=12, odd_paths=False) | near_good_lines(),
-       seed=st.sampled_from(["base", "base", "none", "bent", "garbage"]), data=st.data(),
-       mode=st.sampled_from(["ok", "ok", "offline", "refused", "garbage", "untrusted"]),
-       stdin=st.sampled_from([STDIN_SECRET + "\n", "", "  \n"]))
-@example(argv=["add", "n", "--level", "project", "--client-id", "\udcff", "--secret", "env:X"],
-         seed="none", data=None, mode="offline", stdin="")
+@given(
+    argv=argvs(wild=12, odd_paths=False) | near_good_lines(),
+    seed=st.sampled_from(["base", "base", "none", "bent", "garbage"]),
+    data=st.data(),
+    mode=st.sampled_from(["ok", "ok", "offline", "refused", "garbage", "untrusted"]),
+    stdin=st.sampled_from([STDIN_SECRET + "\n", "", "  \n"]),
+)
+@example(
+    argv=["add", "n", "--level", "project", "--client-id", "\udcff", "--secret", "env:X"],
+    seed="none",
+    data=None,
+    mode="offline",
+    stdin="",
+)
 @example(argv=["exec", "prod", "--", "true"], seed="base", data=None, mode="ok", stdin="")
 @example(argv=["audit", "--concurrency=--"], seed="base", data=None, mode="ok", stdin="")
 def test_main_on_fuzzed_argv(tmp_path, sealed, argv, seed, data, mode, stdin):
@@ -212,8 +250,9 @@ def test_main_on_fuzzed_argv(tmp_path, sealed, argv, seed, data, mode, stdin):
         (root / "profiles.toml").write_bytes(unique_secrets(data.draw(bent_text(BASE)), [])[0])
     elif seed == "garbage":
         (root / "profiles.toml").write_bytes(data.draw(st.binary(max_size=60)))
-    os.environ.update(CSAUTH_CONFIG=str(root / "profiles.toml"),
-                      CSAUTH_CACHE_DIR=str(root / "cache"))
+    os.environ.update(
+        CSAUTH_CONFIG=str(root / "profiles.toml"), CSAUTH_CACHE_DIR=str(root / "cache")
+    )
     sealed.mode, sealed.access = mode, f"fuzz-token-{uuid.uuid4().hex[:12]}"
     sealed.keyring.store.clear()
     store_secret("fuzz-shop", Secret(KEYRING_SECRET))
@@ -242,17 +281,18 @@ def test_main_on_fuzzed_argv(tmp_path, sealed, argv, seed, data, mode, stdin):
 def test_a_path_that_is_not_utf8_is_printed_as_given(tmp_path, sealed):
     """`--config` with a byte that is not UTF-8 (Python holds it as a surrogate): doctor
     shows the path with that byte, as the shell passed it."""
-    os.environ.update(CSAUTH_CONFIG=str(tmp_path / "profiles.toml"),
-                      CSAUTH_CACHE_DIR=str(tmp_path / "cache"))
-    (code, out, err), _ = attempt("CLI main", run_main, ["--config", "\udcff.toml", "doctor"],
-                                  "")
+    os.environ.update(
+        CSAUTH_CONFIG=str(tmp_path / "profiles.toml"), CSAUTH_CACHE_DIR=str(tmp_path / "cache")
+    )
+    (code, out, err), _ = attempt("CLI main", run_main, ["--config", "\udcff.toml", "doctor"], "")
     assert code == 0, err
     assert b"\xff.toml" in out.encode("utf-8", "surrogateescape")
 
 
 def test_an_output_name_too_long_for_the_disk_is_refused(tmp_path, sealed):
-    os.environ.update(CSAUTH_CONFIG=str(tmp_path / "profiles.toml"),
-                      CSAUTH_CACHE_DIR=str(tmp_path / "cache"))
+    os.environ.update(
+        CSAUTH_CONFIG=str(tmp_path / "profiles.toml"), CSAUTH_CACHE_DIR=str(tmp_path / "cache")
+    )
     name = "x" * 300  # most file systems stop at 255 bytes
     cwd = os.getcwd()
     os.chdir(tmp_path)

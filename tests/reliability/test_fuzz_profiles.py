@@ -28,7 +28,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 DEEP_ARRAY = b"a = " + b"[" * 1100 + b"]" * 1100
-HUGE_INT = b"[profiles.x]\nclient_id = \"c\"\nproject_id = " + b"9" * 4400 + b"\n"
+HUGE_INT = b'[profiles.x]\nclient_id = "c"\nproject_id = ' + b"9" * 4400 + b"\n"
 
 
 def fresh_file(tmp_path: Path, raw: bytes) -> tuple[Path, bytes, int]:
@@ -59,8 +59,9 @@ def check_loaded(pf: ProfilesFile, secrets: list[str]) -> None:
             assert NAME_RE.match(profile.name) and profile.level in LEVELS
             assert isinstance(profile.client_id, str) and profile.client_id.strip()
             assert profile.scopes and all(isinstance(s, str) for s in profile.scopes)
-            assert profile.project_id is None or (type(profile.project_id) is int
-                                                  and profile.project_id > 0)
+            assert profile.project_id is None or (
+                type(profile.project_id) is int and profile.project_id > 0
+            )
             for secret in secrets:
                 assert secret not in repr(profile)
         else:
@@ -133,17 +134,20 @@ def test_store_opening_a_near_valid_file(tmp_path, case, change):
     _, error = attempt("profiles store: load", store.load)
     assert_untouched(path, raw, mtime)
     before = parsed(raw)
-    names = list(before.get("profiles", {})) if before and isinstance(
-        before.get("profiles"), dict) else []
+    names = (
+        list(before.get("profiles", {}))
+        if before and isinstance(before.get("profiles"), dict)
+        else []
+    )
     if change == "add":
         fields = {"level": "project", "client_id": "fuzz-client", "scopes": ["metrics"]}
         _, error = attempt("profiles store: change", store.add, "fuzz-probe", fields)
     elif change == "setting":
-        _, error = attempt("profiles store: change", store.set_setting,
-                           "renew_before_seconds", 42)
+        _, error = attempt("profiles store: change", store.set_setting, "renew_before_seconds", 42)
     else:
-        _, error = attempt("profiles store: change", store.remove,
-                           names[0] if names else "fuzz-absent")
+        _, error = attempt(
+            "profiles store: change", store.remove, names[0] if names else "fuzz-absent"
+        )
     event(f"{change}: " + ("refused" if error else "done"))
     if error is not None or path.read_bytes() == raw:
         assert_untouched(path, raw, mtime)
@@ -167,7 +171,6 @@ def test_store_opening_a_near_valid_file(tmp_path, case, change):
 def test_store_refuses_what_the_loader_refuses(tmp_path):
     path, raw, mtime = fresh_file(tmp_path, DEEP_ARRAY)
     fields = {"level": "project", "client_id": "fuzz-client"}
-    _, error = attempt("profiles store: change", ProfileStore(path).add, "fuzz-probe",
-                             fields)
+    _, error = attempt("profiles store: change", ProfileStore(path).add, "fuzz-probe", fields)
     assert isinstance(error, ConfigError)
     assert_untouched(path, raw, mtime)

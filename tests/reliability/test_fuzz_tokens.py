@@ -28,16 +28,22 @@ NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 DEEP_JSON = "[" * 100_000 + "]" * 100_000
 
 objects = st.dictionaries(st.text(max_size=6), json_values | st.integers(), max_size=4)
-parts = st.one_of(objects.map(lambda v: b64(json.dumps(v).encode())),
-                  json_values.map(lambda v: b64(json.dumps(v).encode())),
-                  st.binary(max_size=24).map(b64), st.text(max_size=10),
-                  st.just(b64(b"[" * 5000)))
+parts = st.one_of(
+    objects.map(lambda v: b64(json.dumps(v).encode())),
+    json_values.map(lambda v: b64(json.dumps(v).encode())),
+    st.binary(max_size=24).map(b64),
+    st.text(max_size=10),
+    st.just(b64(b"[" * 5000)),
+)
 jwt_like = st.builds(lambda h, c, s: f"{h}.{c}.{s}", parts, parts, parts)
 
 
 @fuzz_settings(quick=200, full=5000)
-@given(token=st.one_of(jwt_like, st.text(max_size=60), st.none(), st.integers(),
-                       st.binary(max_size=10)))
+@given(
+    token=st.one_of(
+        jwt_like, st.text(max_size=60), st.none(), st.integers(), st.binary(max_size=10)
+    )
+)
 @example(token="e30.e30.")
 @example(token=f"e30.{b64(b'[' * 100_000)}.x")
 def test_decode_jwt_on_anything(token):
@@ -50,18 +56,27 @@ def test_decode_jwt_on_anything(token):
         assert isinstance(token, str) and token.count(".") == 2
 
 
-numbers = st.one_of(json_values, st.integers(), st.floats(), st.integers(0, 2 ** 32),
-                    st.just(10 ** 400), st.text("0123456789.e-+naif", max_size=8))
-sent_moments = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1),
-                            timezones=st.just(timezone.utc))
+numbers = st.one_of(
+    json_values,
+    st.integers(),
+    st.floats(),
+    st.integers(0, 2**32),
+    st.just(10**400),
+    st.text("0123456789.e-+naif", max_size=8),
+)
+sent_moments = st.datetimes(
+    min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(timezone.utc)
+)
 
 
 @fuzz_settings(quick=150, full=3000)
-@given(expires_in=numbers,
-       claims=st.fixed_dictionaries({}, optional={"exp": numbers, "iat": numbers}),
-       sent_at=sent_moments)
-@example(expires_in=None, claims={"exp": 10 ** 400}, sent_at=NOW)
-@example(expires_in=None, claims={"exp": 10 ** 400, "iat": 0}, sent_at=NOW)  # was a crash
+@given(
+    expires_in=numbers,
+    claims=st.fixed_dictionaries({}, optional={"exp": numbers, "iat": numbers}),
+    sent_at=sent_moments,
+)
+@example(expires_in=None, claims={"exp": 10**400}, sent_at=NOW)
+@example(expires_in=None, claims={"exp": 10**400, "iat": 0}, sent_at=NOW)  # was a crash
 @example(expires_in=None, claims={"exp": 1e308, "iat": -1e308}, sent_at=NOW)
 def test_expiry_from_any_expires_in_exp_and_iat(expires_in, claims, sent_at):
     moment, error = attempt("token expiry", expiry_from_response, sent_at, expires_in, claims)
@@ -69,26 +84,45 @@ def test_expiry_from_any_expires_in_exp_and_iat(expires_in, claims, sent_at):
 
 
 def token_record(expires_at: datetime, client_id: str = "c") -> dict:
-    return Token(access_token="fuzz.token.value", endpoint="https://api.contentsquare.com",
-                 issued_at=expires_at - timedelta(hours=1), expires_at=expires_at,
-                 client_id=client_id, auth_url="https://api.contentsquare.com",
-                 scopes=("metrics",)).to_dict()
+    return Token(
+        access_token="fuzz.token.value",
+        endpoint="https://api.contentsquare.com",
+        issued_at=expires_at - timedelta(hours=1),
+        expires_at=expires_at,
+        client_id=client_id,
+        auth_url="https://api.contentsquare.com",
+        scopes=("metrics",),
+    ).to_dict()
 
 
 moments = st.one_of(
     st.datetimes(timezones=st.just(timezone.utc)).map(datetime.isoformat),
     st.datetimes().map(datetime.isoformat),  # naive: no timezone
-    st.sampled_from(["0001-01-01T00:00:00+23:59", "9999-12-31T23:59:59-23:59", "", "soon",
-                     "2026-03-01T13:00:00Z", "2026-02-30T00:00:00+00:00"]),
+    st.sampled_from(
+        [
+            "0001-01-01T00:00:00+23:59",
+            "9999-12-31T23:59:59-23:59",
+            "",
+            "soon",
+            "2026-03-01T13:00:00Z",
+            "2026-02-30T00:00:00+00:00",
+        ]
+    ),
     json_values,
 )
 
 
 @st.composite
 def cache_records(draw) -> dict:
-    record = token_record(draw(st.datetimes(min_value=datetime(2020, 1, 1),
-                                            max_value=datetime(2030, 1, 1),
-                                            timezones=st.just(timezone.utc))))
+    record = token_record(
+        draw(
+            st.datetimes(
+                min_value=datetime(2020, 1, 1),
+                max_value=datetime(2030, 1, 1),
+                timezones=st.just(timezone.utc),
+            )
+        )
+    )
     for _ in range(draw(st.integers(0, 3))):
         key = draw(st.sampled_from(sorted(record)))
         if draw(st.booleans()):
@@ -99,14 +133,19 @@ def cache_records(draw) -> dict:
 
 
 readable_files = st.fixed_dictionaries(
-    {"version": st.just(1),
-     "tokens": st.dictionaries(st.text(max_size=12), cache_records() | json_values, max_size=4)},
+    {
+        "version": st.just(1),
+        "tokens": st.dictionaries(st.text(max_size=12), cache_records() | json_values, max_size=4),
+    },
 ).map(lambda d: json.dumps(d).encode())
 cache_files = st.one_of(
-    readable_files, readable_files, readable_files,
+    readable_files,
+    readable_files,
+    readable_files,
     st.binary(max_size=80),
-    st.fixed_dictionaries({"version": st.sampled_from([2, "1"]) | json_values,
-                           "tokens": json_values}).map(lambda d: json.dumps(d).encode()),
+    st.fixed_dictionaries(
+        {"version": st.sampled_from([2, "1"]) | json_values, "tokens": json_values}
+    ).map(lambda d: json.dumps(d).encode()),
     json_values.map(lambda v: json.dumps(v).encode()),
 )
 
@@ -117,8 +156,11 @@ def readable_tokens(raw: bytes) -> dict | None:
         data = json.loads(raw.decode("utf-8"))
     except ValueError:
         return None
-    if not isinstance(data, dict) or data.get("version") != 1 or not isinstance(
-            data.get("tokens"), dict):
+    if (
+        not isinstance(data, dict)
+        or data.get("version") != 1
+        or not isinstance(data.get("tokens"), dict)
+    ):
         return None
     return data["tokens"]
 

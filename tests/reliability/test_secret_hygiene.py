@@ -54,9 +54,15 @@ class Started:
 
         class RecordingPopen(real_popen):  # type: ignore[misc, valid-type]
             def __init__(self, args, *rest, **kwargs):
-                started.calls.append({"argv": [str(a) for a in (
-                    [args] if isinstance(args, (str, bytes)) else args)],
-                    "env": kwargs.get("env"), "stdin": kwargs.get("stdin")})
+                started.calls.append(
+                    {
+                        "argv": [
+                            str(a) for a in ([args] if isinstance(args, (str, bytes)) else args)
+                        ],
+                        "env": kwargs.get("env"),
+                        "stdin": kwargs.get("stdin"),
+                    }
+                )
                 super().__init__(args, *rest, **kwargs)
 
         real_run = subprocess.run
@@ -83,15 +89,18 @@ def fake_api():
 def write_profiles(fake: FakeContentsquare, secret_line: str) -> Path:
     config = Path(os.environ["CSAUTH_CONFIG"])
     config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text(f'[settings]\nauth_url = "{fake.url}"\n\n[profiles.prod]\n'
-                      f'level = "project"\nclient_id = "{CLIENT_ID}"\nscopes = ["metrics"]\n'
-                      f"{secret_line}\n")
+    config.write_text(
+        f'[settings]\nauth_url = "{fake.url}"\n\n[profiles.prod]\n'
+        f'level = "project"\nclient_id = "{CLIENT_ID}"\nscopes = ["metrics"]\n'
+        f"{secret_line}\n"
+    )
     return config
 
 
 @pytest.mark.skipif(os.name != "posix", reason="exec replaces the process on POSIX only")
 def test_exec_hands_the_token_over_in_the_environment_never_in_argv(
-        fake_api, memory_keyring, monkeypatch):
+    fake_api, memory_keyring, monkeypatch
+):
     from csauth_tui import cli
 
     memory_keyring.set_password("csauth-tui", CLIENT_ID, SECRET)
@@ -122,10 +131,10 @@ def test_a_cmd_source_runs_exactly_the_users_command_with_nothing_added(tmp_path
     (tmp_path / "stored").write_text(SECRET)
     helper.write_text(f"print(open({str(tmp_path / 'stored')!r}).read())\n")
     started = Started(monkeypatch)
-    profile = Profile(name="prod", client_id=CLIENT_ID,
-                      secret=f"cmd:{sys.executable} {helper}")
-    assert resolve_secret(profile, environ={"PATH": os.environ.get("PATH", "")},
-                          timeout=60) == Secret(SECRET)
+    profile = Profile(name="prod", client_id=CLIENT_ID, secret=f"cmd:{sys.executable} {helper}")
+    assert resolve_secret(
+        profile, environ={"PATH": os.environ.get("PATH", "")}, timeout=60
+    ) == Secret(SECRET)
     [call] = started.calls
     assert call["argv"] == [sys.executable, str(helper)]
     assert call["stdin"] == subprocess.DEVNULL
@@ -137,8 +146,9 @@ def test_clipboard_tools_and_tmux_get_the_token_on_stdin_never_in_argv(tmp_path,
     log = fake_tools(tmp_path, monkeypatch)
     store = Path(os.environ["FAKE_CLIP_STORE"])
     started = Started(monkeypatch)
-    tool = NativeTool("xclip", ("xclip", "-selection", "clipboard"),
-                      ("xclip", "-selection", "clipboard", "-o"))
+    tool = NativeTool(
+        "xclip", ("xclip", "-selection", "clipboard"), ("xclip", "-selection", "clipboard", "-o")
+    )
     board = Clipboard(terminal_write=lambda text: None, tool=tool, tmux=True)
     assert board.copy(TOKEN) == ["OSC 52", "xclip"]
     assert store.read_text() == TOKEN  # it got there, on stdin
@@ -175,9 +185,11 @@ elif sys.argv[1] == "show-buffer":
     }
     for name, body in scripts.items():
         script = bin_dir / name
-        script.write_text(f"#!{sys.executable}\nimport json, os, sys\n"
-                          "open(os.environ['FAKE_TOOL_LOG'], 'a').write("
-                          "json.dumps(sys.argv) + '\\n')\n" + body)
+        script.write_text(
+            f"#!{sys.executable}\nimport json, os, sys\n"
+            "open(os.environ['FAKE_TOOL_LOG'], 'a').write("
+            "json.dumps(sys.argv) + '\\n')\n" + body
+        )
         script.chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
     monkeypatch.setenv("FAKE_TOOL_LOG", str(log))
@@ -189,8 +201,7 @@ elif sys.argv[1] == "show-buffer":
 @pytest.fixture
 def cli_env(fake_api) -> CliEnv:
     """The real `csauth` in a subprocess (tests/e2e/conftest.py), against `fake_api`."""
-    return CliEnv(fake_api, Path(os.environ["CSAUTH_CONFIG"]),
-                  Path(os.environ["CSAUTH_CACHE_DIR"]))
+    return CliEnv(fake_api, Path(os.environ["CSAUTH_CONFIG"]), Path(os.environ["CSAUTH_CACHE_DIR"]))
 
 
 PROC_SCRIPT = """
@@ -222,9 +233,11 @@ def test_real_cli_children_never_see_a_secret_or_token_in_any_argv(cli_env, tmp_
     cli_env.write_profiles(
         f'[settings]\nauth_url = "{cli_env.fake.url}"\n\n[profiles.prod]\nlevel = "project"\n'
         f'client_id = "{CLIENT_ID}"\nscopes = ["metrics"]\n'
-        f'secret = "cmd:{sys.executable} {script} {stored}"\n')
-    result = cli_env.run("exec", "prod", "--", sys.executable, str(script),
-                         env={"PROC_REPORT": str(reports)})
+        f'secret = "cmd:{sys.executable} {script} {stored}"\n'
+    )
+    result = cli_env.run(
+        "exec", "prod", "--", sys.executable, str(script), env={"PROC_REPORT": str(reports)}
+    )
     assert result.returncode == 0, result.stderr
     exec_child = json.loads(result.stdout)
     cmd_child = json.loads(reports.read_text())
@@ -246,16 +259,36 @@ def test_cli_add_and_token_write_0600_files_in_0700_dirs(cli_env, monkeypatch):
     monkeypatch.setenv("CS_HYGIENE_SECRET", SECRET)
     config, cache_dir = cli_env.config, cli_env.cache_dir
     assert not config.exists() and not config.parent.exists()
-    added = cli_env.run("add", "plain", "--level", "project", "--client-id", CLIENT_ID,
-                        "--secret", "plaintext", "--auth-url", cli_env.fake.url,
-                        input=SECRET + "\n")
+    added = cli_env.run(
+        "add",
+        "plain",
+        "--level",
+        "project",
+        "--client-id",
+        CLIENT_ID,
+        "--secret",
+        "plaintext",
+        "--auth-url",
+        cli_env.fake.url,
+        input=SECRET + "\n",
+    )
     assert added.returncode == 0, added.stderr
     assert (mode(config), mode(config.parent)) == (0o600, 0o700)
     assert SECRET in config.read_text()  # plaintext, as asked: all the more reason for 0600
 
     config.chmod(0o644)  # as a hand edit or a careless copy leaves it
-    added = cli_env.run("add", "env", "--level", "project", "--client-id", CLIENT_ID,
-                        "--secret", "env:CS_HYGIENE_SECRET", "--auth-url", cli_env.fake.url)
+    added = cli_env.run(
+        "add",
+        "env",
+        "--level",
+        "project",
+        "--client-id",
+        CLIENT_ID,
+        "--secret",
+        "env:CS_HYGIENE_SECRET",
+        "--auth-url",
+        cli_env.fake.url,
+    )
     assert added.returncode == 0, added.stderr
     assert mode(config) == 0o600  # rewritten by csauth: private again
 
@@ -266,42 +299,46 @@ def test_cli_add_and_token_write_0600_files_in_0700_dirs(cli_env, monkeypatch):
     assert SECRET not in cache.read_text()
 
 
-async def test_the_app_writes_0600_profiles_and_cache(fake_api, memory_keyring, monkeypatch,
-                                                     workers):
+async def test_the_app_writes_0600_profiles_and_cache(
+    fake_api, memory_keyring, monkeypatch, workers
+):
     from csauth_tui.ui.app import make_app
     from csauth_tui.ui.screens.profile_form import ProfileForm
 
     config = write_profiles(fake_api, 'secret = "env:CS_HYGIENE_SECRET"')
     monkeypatch.setenv("CS_HYGIENE_SECRET", SECRET)
     config.chmod(0o644)
-    fake_api.add_credential(FakeCredential("hygiene-client-0002", ADDED_SECRET,
-                                           scopes=("metrics",)))
+    fake_api.add_credential(
+        FakeCredential("hygiene-client-0002", ADDED_SECRET, scopes=("metrics",))
+    )
     app = make_app(config, native_clipboard=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("a")
         await wait_until(pilot, lambda: isinstance(app.screen, ProfileForm), what="the form")
-        for selector, text in (("#f-name", "added"), ("#f-client-id", "hygiene-client-0002"),
-                               ("#f-secret", ADDED_SECRET)):
+        for selector, text in (
+            ("#f-name", "added"),
+            ("#f-client-id", "hygiene-client-0002"),
+            ("#f-secret", ADDED_SECRET),
+        ):
             app.screen.query_one(selector).value = text
             await pilot.pause()
         shown = app_reprs(app, workers)
         assert "ProfileForm" in shown  # the form holding the typed secret was looked at
         assert ADDED_SECRET not in shown, "a repr shows the secret typed into the form"
         await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: not isinstance(app.screen, ProfileForm),
-                         what="the form to close")
+        await wait_until(
+            pilot, lambda: not isinstance(app.screen, ProfileForm), what="the form to close"
+        )
         await app.workers.wait_for_complete()
         assert "added" in config.read_text()
         assert mode(config) == 0o600
         await pilot.press("g")  # a token for prod, cached
-        await wait_until(pilot, lambda: paths.token_cache_path().exists(),
-                         what="the token cache")
+        await wait_until(pilot, lambda: paths.token_cache_path().exists(), what="the token cache")
         await app.workers.wait_for_complete()
     cache = paths.token_cache_path()
     assert (mode(cache), mode(cache.parent)) == (0o600, 0o700)
     assert ADDED_SECRET not in config.read_text()  # in the keyring
-    assert memory_keyring.get_password("csauth-tui", "hygiene-client-0002") == \
-        ADDED_SECRET
+    assert memory_keyring.get_password("csauth-tui", "hygiene-client-0002") == ADDED_SECRET
 
 
 def app_reprs(app, workers: list[str]) -> str:
@@ -333,8 +370,9 @@ def workers(monkeypatch) -> list[str]:
 
 
 @pytest.mark.parametrize("how", ["q", "ctrl+q", "app.exit()"])
-async def test_quitting_the_app_leaves_no_token_on_any_clipboard(fake_api, tmp_path,
-                                                                 monkeypatch, workers, how):
+async def test_quitting_the_app_leaves_no_token_on_any_clipboard(
+    fake_api, tmp_path, monkeypatch, workers, how
+):
     """With a native tool (a fake xclip on PATH) and OSC 52: c copies the token to both,
     and however the app ends, neither holds it afterwards."""
     from csauth_tui.ui.app import make_app
@@ -350,8 +388,7 @@ async def test_quitting_the_app_leaves_no_token_on_any_clipboard(fake_api, tmp_p
     assert app.session.clip.tool is not None and app.session.clip.tool.name == "xclip"
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("g")
-        await wait_until(pilot, lambda: app.query_one("#token").live is not None,
-                         what="a token")
+        await wait_until(pilot, lambda: app.query_one("#token").live is not None, what="a token")
         copied = app.query_one("#token").live.token.access_token
         await pilot.press("c")
         await wait_until(pilot, lambda: store.read_text() == copied, what="the copy")
@@ -361,8 +398,9 @@ async def test_quitting_the_app_leaves_no_token_on_any_clipboard(fake_api, tmp_p
         # (ProfileForm is not open)
         assert all(name in shown for name in IN_THE_APP - {"ProfileForm"})
         assert "fetch token" in shown
-        assert copied not in shown and clean(shown), \
+        assert copied not in shown and clean(shown), (
             "a widget, screen, worker or the app shows the token in its repr"
+        )
         if how == "app.exit()":
             app.exit()
         else:
@@ -394,8 +432,9 @@ async def test_audit_results_and_reports_never_show_a_secret_or_token(fake_api, 
     issued = cache.all()[0].access_token
     assert report.results[0].token_ok  # the audit did hold a token
     shown = [repr(report), *(render(report, fmt) for fmt in FORMATS)]
-    assert all(clean(text) and issued not in text for text in shown), \
+    assert all(clean(text) and issued not in text for text in shown), (
         "an audit result or report shows the secret or the token"
+    )
 
 
 async def test_a_client_secret_echoed_in_a_token_answer_never_reaches_the_cache(tmp_path):
@@ -405,14 +444,18 @@ async def test_a_client_secret_echoed_in_a_token_answer_never_reaches_the_cache(
 
     def echoing(request: httpx.Request) -> httpx.Response:
         sent = json.loads(request.content)["client_secret"]
-        return httpx.Response(200, json={
-            "access_token": "eyJhbGciOiJub25lIn0.eyJzdWIiOiJlY2hvIn0.c2ln",
-            "endpoint": "https://api.contentsquare.com", "expires_in": 3600,
-            "debug": {"client_secret": sent}})
+        return httpx.Response(
+            200,
+            json={
+                "access_token": "eyJhbGciOiJub25lIn0.eyJzdWIiOiJlY2hvIn0.c2ln",
+                "endpoint": "https://api.contentsquare.com",
+                "expires_in": 3600,
+                "debug": {"client_secret": sent},
+            },
+        )
 
     async with AuthClient(transport=httpx.MockTransport(echoing)) as client:
-        fetched = await client.fetch_token(Profile(name="p", client_id=CLIENT_ID),
-                                           Secret(SECRET))
+        fetched = await client.fetch_token(Profile(name="p", client_id=CLIENT_ID), Secret(SECRET))
     cache = TokenCache(tmp_path / "tokens.json")
     cache.put(fetched)
     kept = SECRET in json.dumps(fetched.extra) or SECRET in cache.path.read_text()
@@ -423,8 +466,10 @@ def test_an_import_report_never_quotes_a_secret_from_a_shifted_csv_row(cli_env, 
     """project_id left out of a row: every cell after it moves one column left, and the
     client secret lands in `created`."""
     team = tmp_path / "team.csv"
-    team.write_text("name,level,client_id,project_id,scopes,created,client_secret\n"
-                    f"prod,project,{CLIENT_ID},metrics,2026-01-15,{SECRET}\n")
+    team.write_text(
+        "name,level,client_id,project_id,scopes,created,client_secret\n"
+        f"prod,project,{CLIENT_ID},metrics,2026-01-15,{SECRET}\n"
+    )
     result = cli_env.run("import", str(team), "--dry-run")
     assert "line 2" in result.stderr  # the row is reported...
     assert clean(result.stderr), "the import report quotes the client secret"  # ...quietly

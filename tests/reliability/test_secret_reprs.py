@@ -13,8 +13,8 @@ test_secret_hygiene.py checks argv, file modes and the clipboard; tests/leakscan
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import enum
+import importlib
 import inspect
 import json
 import os
@@ -44,10 +44,17 @@ FIXED = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 
 
 def token(value: str = TOKEN, **changes) -> Token:
-    fields = dict(access_token=value, endpoint="http://127.0.0.1:1", issued_at=FIXED,
-                  expires_at=FIXED + timedelta(hours=1), client_id=CLIENT_ID,
-                  auth_url="http://127.0.0.1:1", scopes=("metrics",), project_id=1001,
-                  profile="prod")
+    fields = dict(
+        access_token=value,
+        endpoint="http://127.0.0.1:1",
+        issued_at=FIXED,
+        expires_at=FIXED + timedelta(hours=1),
+        client_id=CLIENT_ID,
+        auth_url="http://127.0.0.1:1",
+        scopes=("metrics",),
+        project_id=1001,
+        profile="prod",
+    )
     return Token(**{**fields, **changes})
 
 
@@ -120,8 +127,11 @@ def build(kind: Any, name: str, depth: int = 0) -> Any:
     if origin in (list, set):
         return origin([build(args[0], name, depth + 1)]) if args else origin()
     if origin is dict:
-        return {build(args[0], "key", depth + 1): build(args[1], name, depth + 1)} \
-            if len(args) == 2 else {}
+        return (
+            {build(args[0], "key", depth + 1): build(args[1], name, depth + 1)}
+            if len(args) == 2
+            else {}
+        )
     if inspect.isclass(kind) and issubclass(kind, BaseException):
         return CsauthError("plain error")
     if kind is type:
@@ -151,8 +161,9 @@ def build_dataclass(cls: type, depth: int = 0) -> Any:
     kinds = field_types(cls)
     values = {}
     for f in dataclasses.fields(cls):
-        has_default = not (f.default is dataclasses.MISSING
-                           and f.default_factory is dataclasses.MISSING)
+        has_default = not (
+            f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        )
         if f.init and not (has_default and not can_hold_a_secret(kinds[f.name], f.name)):
             values[f.name] = build(kinds[f.name], f.name, depth)
     return cls(**values)
@@ -166,8 +177,10 @@ def holds_a_sentinel(value: Any, depth: int = 0) -> bool:
     if isinstance(value, str):
         return value in (SECRET, TOKEN)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return any(holds_a_sentinel(getattr(value, f.name, None), depth + 1)
-                   for f in dataclasses.fields(value))
+        return any(
+            holds_a_sentinel(getattr(value, f.name, None), depth + 1)
+            for f in dataclasses.fields(value)
+        )
     if isinstance(value, dict):
         return any(holds_a_sentinel(v, depth + 1) for v in (*value, *value.values()))
     if isinstance(value, (list, tuple, set)):
@@ -178,8 +191,19 @@ def holds_a_sentinel(value: Any, depth: int = 0) -> bool:
 DATACLASSES = [c for c in package_classes() if dataclasses.is_dataclass(c)]
 # Built from what their fields say: these must come out holding a sentinel, or the
 # factory above has stopped putting secrets where they live.
-MUST_HOLD = {"Token", "Profile", "FakeCredential", "ImportRow", "FormValues", "TokenRequest",
-             "LiveToken", "LiveTokens", "ProfileFormResult", "TokenReady", "Fetched"}
+MUST_HOLD = {
+    "Token",
+    "Profile",
+    "FakeCredential",
+    "ImportRow",
+    "FormValues",
+    "TokenRequest",
+    "LiveToken",
+    "LiveTokens",
+    "ProfileFormResult",
+    "TokenReady",
+    "Fetched",
+}
 
 
 @pytest.mark.parametrize("cls", DATACLASSES, ids=lambda c: c.__qualname__)
@@ -200,9 +224,9 @@ def test_the_dataclass_walk_finds_the_classes_that_hold_secrets():
 def held_objects(tmp_path: Path) -> dict[str, Any]:
     """Objects of the classes that are not dataclasses, each holding a sentinel."""
     from csauth_tui.core.api import AuthClient
+    from csauth_tui.core.profiles import Settings
     from csauth_tui.core.service import TokenService
     from csauth_tui.core.store import ProfileStore
-    from csauth_tui.core.profiles import Settings
 
     cache = TokenCache(tmp_path / "cache" / "tokens.json")
     cache.put(token(expires_at=datetime.now(timezone.utc) + timedelta(hours=1)))
@@ -219,14 +243,24 @@ def held_objects(tmp_path: Path) -> dict[str, Any]:
     from csauth_tui.core.kinds import SecretsMode
     from csauth_tui.core.profiles import SecretKind
 
-    held = {"SecretKind": SecretKind.ENV, "SecretsMode": SecretsMode.KEYRING, "Secret": Secret(SECRET), "TokenCache": cache, "ProfileStore": store,
-            "Clipboard": board, "FakeContentsquare": fake, "AuthClient": client,
-            "TokenService": service, "Secret of a token": Secret(TOKEN)}
+    held = {
+        "SecretKind": SecretKind.ENV,
+        "SecretsMode": SecretsMode.KEYRING,
+        "Secret": Secret(SECRET),
+        "TokenCache": cache,
+        "ProfileStore": store,
+        "Clipboard": board,
+        "FakeContentsquare": fake,
+        "AuthClient": client,
+        "TokenService": service,
+        "Secret of a token": Secret(TOKEN),
+    }
     held.update(python_api_objects(config))
     from csauth_tui.ui.screens.confirm_secret import ConfirmReplaceSecret
 
-    held["ConfirmReplaceSecret"] = ConfirmReplaceSecret(CLIENT_ID, ["p", "p2"],
-                                                        failure="refused by the API")
+    held["ConfirmReplaceSecret"] = ConfirmReplaceSecret(
+        CLIENT_ID, ["p", "p2"], failure="refused by the API"
+    )
     return held
 
 
@@ -239,10 +273,16 @@ def python_api_objects(config: Path) -> dict[str, Any]:
 
     jwt_shaped = TOKEN + ".e30.sig"  # a cache only serves what looks like a JWT
     now = datetime.now(timezone.utc)
-    TokenCache(paths.token_cache_path()).put(token(
-        jwt_shaped, endpoint="https://api.contentsquare.com",
-        auth_url="https://api.contentsquare.com", project_id=None, issued_at=now,
-        expires_at=now + timedelta(hours=1)))
+    TokenCache(paths.token_cache_path()).put(
+        token(
+            jwt_shaped,
+            endpoint="https://api.contentsquare.com",
+            auth_url="https://api.contentsquare.com",
+            project_id=None,
+            issued_at=now,
+            expires_at=now + timedelta(hours=1),
+        )
+    )
     source = TokenSource("p", config=config)
     auth = ContentsquareAuth("p", config=config)
     assert source.current().access_token == auth.token().access_token == jwt_shaped
@@ -275,8 +315,11 @@ async def test_objects_holding_a_secret_never_show_it(tmp_path):
     objects = held_objects(tmp_path)
     try:
         for name, obj in objects.items():
-            shown = f"{obj!r}\n{obj!s}\n{obj}\n{obj:>10}" if isinstance(obj, Secret) \
+            shown = (
+                f"{obj!r}\n{obj!s}\n{obj}\n{obj:>10}"
+                if isinstance(obj, Secret)
                 else f"{obj!r}\n{obj!s}"
+            )
             assert clean(shown), f"{name} shows the secret or token it holds"
         secret = objects["Secret"]
         assert clean("%s %r" % (secret, secret))  # noqa: UP031 - what logging does
@@ -296,12 +339,23 @@ def test_a_secret_pasted_where_a_name_belongs_is_never_quoted_back(tmp_path):
     """`secret = "env:<the secret>"` is a valid variable name; `cmd:<the secret>` a command.
     The errors and descriptions that quote names and commands must not quote it."""
     assert looks_like_a_secret(PASTED)
-    for ordinary in ("CS_PROD_SECRET", "CONTENTSQUARE_CLIENT_SECRET_2026", "pass", "op",
-                     "/usr/local/bin/get-cs-secret", "aws-vault", "MY_TOKEN_V2"):
+    for ordinary in (
+        "CS_PROD_SECRET",
+        "CONTENTSQUARE_CLIENT_SECRET_2026",
+        "pass",
+        "op",
+        "/usr/local/bin/get-cs-secret",
+        "aws-vault",
+        "MY_TOKEN_V2",
+    ):
         assert not looks_like_a_secret(ordinary), ordinary
     messages = []
-    for source in (f"env:{PASTED}", f"cmd:{PASTED}", f"cmd:/opt/bin/{PASTED} --json",
-                   f"cmd:sh -c {PASTED}"):
+    for source in (
+        f"env:{PASTED}",
+        f"cmd:{PASTED}",
+        f"cmd:/opt/bin/{PASTED} --json",
+        f"cmd:sh -c {PASTED}",
+    ):
         profile = Profile(name="pasted", client_id=CLIENT_ID, secret=source)
         with pytest.raises(CsauthError) as error:
             resolve_secret(profile, environ={"PATH": os.environ.get("PATH", "")}, timeout=30)
@@ -319,8 +373,10 @@ def test_import_rows_and_plans_never_show_a_secret(tmp_path):
     from csauth_tui.core.transfer import plan_import, read_rows
 
     team = tmp_path / "team.csv"
-    team.write_text("name,level,client_id,project_id,scopes,client_secret\n"
-                    f"prod,project,{CLIENT_ID},1001,metrics,{SECRET}\n")
+    team.write_text(
+        "name,level,client_id,project_id,scopes,client_secret\n"
+        f"prod,project,{CLIENT_ID},1001,metrics,{SECRET}\n"
+    )
     rows = read_rows(team)
     plan = plan_import(rows, ProfilesFile(path=tmp_path / "none.toml"), overwrite=False)
     assert rows[0].secret == Secret(SECRET)  # it is there...
@@ -332,4 +388,3 @@ def test_the_credential_panel_never_shows_a_secret_pasted_as_a_variable_name():
 
     shown = secret_text(Profile(name="p", client_id=CLIENT_ID, secret=f"env:{PASTED}"))
     assert clean(shown), "the credential panel shows a secret pasted after env:"
-

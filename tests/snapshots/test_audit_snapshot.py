@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from csauth_tui.ui.screens.audit_screen import AuditScreen
 
-from .test_snapshots import BIG, build, no_secret_in, settle
-from .test_snapshots import snapshot_world  # noqa: F401  (autouse: UTC, cwd, env secrets)
+from .test_snapshots import (
+    BIG,
+    build,
+    no_secret_in,
+    settle,
+    snapshot_world,  # noqa: F401  (autouse: UTC, cwd, env secrets)
+)
 
 
 def test_audit_screen(snap_compare, memory_keyring):

@@ -14,8 +14,14 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input
 
-from .test_snapshots import AGENCY_SECRET, BIG, PLAIN_SECRET, PROD_SECRET, build
-from .test_snapshots import snapshot_world  # noqa: F401 (used by form_world)
+from .test_snapshots import (
+    AGENCY_SECRET,
+    BIG,
+    PLAIN_SECRET,
+    PROD_SECRET,
+    build,
+    snapshot_world,  # noqa: F401 (used by form_world)
+)
 
 CSV_SECRET = "sentinel-snap-csv-secret-3e9a51"
 TYPED_SECRET = "sentinel-snap-typed-secret-c4d7f0"

@@ -5,13 +5,18 @@ Regenerate with `pytest tests/snapshots --snapshot-update`, then read the SVGs."
 
 from __future__ import annotations
 
-from .test_snapshots import PROFILES, build, settle
-from .test_snapshots import snapshot_world  # noqa: F401 (autouse: UTC, cwd, env secrets)
+from .test_snapshots import (
+    PROFILES,
+    build,
+    settle,
+    snapshot_world,  # noqa: F401 (autouse: UTC, cwd, env secrets)
+)
 
 LONG_NAME = "team-analytics-" + "north-emea-" * 3 + "nightly-exports1"  # 64 characters
 LONG_PROFILES = PROFILES.replace("[profiles.prod-metrics]", f"[profiles.{LONG_NAME}]").replace(
     'description = "Nightly BI sync"',
-    'description = "' + " ".join(f"word{i:03d}" for i in range(70))[:500] + '"')
+    'description = "' + " ".join(f"word{i:03d}" for i in range(70))[:500] + '"',
+)
 
 
 def test_main_60x20(snap_compare):

@@ -30,8 +30,11 @@ PROD_SECRET = "sentinel-snap-prod-secret-4f0e21"
 AGENCY_SECRET = "sentinel-snap-agency-secret-a19c3d"
 PLAIN_SECRET = "sentinel-snap-plain-secret-77d2b8"
 SECRETS = {"CS_SNAP_PROD_SECRET": PROD_SECRET, "CS_SNAP_AGENCY_SECRET": AGENCY_SECRET}
-KNOWN = {"prod-client-7e41": PROD_SECRET, "agency-client-02c9": AGENCY_SECRET,
-         "sandbox-client-5a10": PLAIN_SECRET}
+KNOWN = {
+    "prod-client-7e41": PROD_SECRET,
+    "agency-client-02c9": AGENCY_SECRET,
+    "sandbox-client-5a10": PLAIN_SECRET,
+}
 
 PROFILES = f"""[settings]
 renew_before_seconds = 300
@@ -77,8 +80,15 @@ def _b64(data: dict) -> str:
 
 def fixed_jwt(scope: str, project_id: int) -> str:
     iat = int(FIXED.timestamp())
-    claims = {"iss": "contentsquare", "sub": "prod-client-7e41", "iat": iat, "exp": iat + 3600,
-              "scope": scope, "project_id": project_id, "account_id": 7}
+    claims = {
+        "iss": "contentsquare",
+        "sub": "prod-client-7e41",
+        "iat": iat,
+        "exp": iat + 3600,
+        "scope": scope,
+        "project_id": project_id,
+        "account_id": 7,
+    }
     return f"{_b64({'alg': 'HS256', 'typ': 'JWT'})}.{_b64(claims)}.c25hcHNob3Qtc2lnbmF0dXJl"
 
 
@@ -86,23 +96,39 @@ def handler(request: httpx.Request) -> httpx.Response:
     """Contentsquare as the snapshots need it: fixed answers, secrets checked."""
     body = json.loads(request.content or b"{}")
     if KNOWN.get(body.get("client_id")) != body.get("client_secret"):
-        return httpx.Response(401, json={"error": "invalid_client",
-                                         "error_description": "Client authentication failed"})
+        return httpx.Response(
+            401,
+            json={"error": "invalid_client", "error_description": "Client authentication failed"},
+        )
     if request.url.path == "/v1/oauth/token":
-        return httpx.Response(200, json={
-            "access_token": fixed_jwt(body["scope"], body.get("project_id") or 1001),
-            "token_type": "Bearer", "expires_in": 3600,
-            "endpoint": "https://api.eu-west-1.production.contentsquare.com",
-        })
+        return httpx.Response(
+            200,
+            json={
+                "access_token": fixed_jwt(body["scope"], body.get("project_id") or 1001),
+                "token_type": "Bearer",
+                "expires_in": 3600,
+                "endpoint": "https://api.eu-west-1.production.contentsquare.com",
+            },
+        )
     if request.url.path == "/v1/oauth/me":
-        return httpx.Response(200, json={
-            "client_id": body["client_id"], "name": "Agency reporting (account)",
-            "level": "account", "account_id": 7, "scopes": "metrics data-export surveys",
-            "created_at": "2026-01-15",
-            "permissions": {"projects": [{"id": 1001, "name": "Demo shop"},
-                                         {"id": 1002, "name": "Demo shop (staging)"},
-                                         {"id": 1003, "name": "Demo blog"}]},
-        })
+        return httpx.Response(
+            200,
+            json={
+                "client_id": body["client_id"],
+                "name": "Agency reporting (account)",
+                "level": "account",
+                "account_id": 7,
+                "scopes": "metrics data-export surveys",
+                "created_at": "2026-01-15",
+                "permissions": {
+                    "projects": [
+                        {"id": 1001, "name": "Demo shop"},
+                        {"id": 1002, "name": "Demo shop (staging)"},
+                        {"id": 1003, "name": "Demo blog"},
+                    ]
+                },
+            },
+        )
     return httpx.Response(404, json={"success": False, "errorCode": "NOT_FOUND"})
 
 
@@ -134,8 +160,14 @@ def snapshot_world(tmp_path, monkeypatch):
 def build(text: str | None = PROFILES, clock: FrozenClock | None = None):
     if text is not None:
         CONFIG.write_text(text)
-    return make_app(CONFIG, clock=clock or FrozenClock(), transport=httpx.MockTransport(handler),
-                    native_clipboard=False, today=TODAY, cache=False)
+    return make_app(
+        CONFIG,
+        clock=clock or FrozenClock(),
+        transport=httpx.MockTransport(handler),
+        native_clipboard=False,
+        today=TODAY,
+        cache=False,
+    )
 
 
 async def settle(pilot) -> None:

@@ -33,17 +33,47 @@ PLAIN_SECRET = "sentinel-ui-plaintext-secret-e5d9b0"
 SECRETS = (PROD_SECRET, STAGING_SECRET, AGENCY_SECRET, ENRICH_SECRET, PLAIN_SECRET)
 
 CREDENTIALS = (
-    FakeCredential("prod-client-0001", PROD_SECRET, level="project", project_ids=(1001,),
-                   scopes=("metrics", "data-export"), name="Prod sync", created="2025-06-01"),
-    FakeCredential("staging-client-0002", STAGING_SECRET, level="project",
-                   project_ids=(1002,), scopes=("data-export",), name="Staging"),
-    FakeCredential("agency-client-0003", AGENCY_SECRET, level="account",
-                   project_ids=(1001, 1002, 1003), scopes=("metrics", "data-export", "surveys"),
-                   name="Agency reporting"),
-    FakeCredential("enrich-client-0004", ENRICH_SECRET, level="project", project_ids=(1001,),
-                   scopes=("enrichment", "metrics"), name="CRM enrichment"),
-    FakeCredential("sandbox-client-0005", PLAIN_SECRET, level="project", project_ids=(1004,),
-                   scopes=("metrics",), name="Sandbox"),
+    FakeCredential(
+        "prod-client-0001",
+        PROD_SECRET,
+        level="project",
+        project_ids=(1001,),
+        scopes=("metrics", "data-export"),
+        name="Prod sync",
+        created="2025-06-01",
+    ),
+    FakeCredential(
+        "staging-client-0002",
+        STAGING_SECRET,
+        level="project",
+        project_ids=(1002,),
+        scopes=("data-export",),
+        name="Staging",
+    ),
+    FakeCredential(
+        "agency-client-0003",
+        AGENCY_SECRET,
+        level="account",
+        project_ids=(1001, 1002, 1003),
+        scopes=("metrics", "data-export", "surveys"),
+        name="Agency reporting",
+    ),
+    FakeCredential(
+        "enrich-client-0004",
+        ENRICH_SECRET,
+        level="project",
+        project_ids=(1001,),
+        scopes=("enrichment", "metrics"),
+        name="CRM enrichment",
+    ),
+    FakeCredential(
+        "sandbox-client-0005",
+        PLAIN_SECRET,
+        level="project",
+        project_ids=(1004,),
+        scopes=("metrics",),
+        name="Sandbox",
+    ),
 )
 
 ENV_SECRETS = {
@@ -54,8 +84,9 @@ ENV_SECRETS = {
 }
 
 
-def profiles_text(url: str, *, extra: str = "", renew_before: int = 300,
-                  clear_seconds: int = 30) -> str:
+def profiles_text(
+    url: str, *, extra: str = "", renew_before: int = 300, clear_seconds: int = 30
+) -> str:
     """prod, staging-export, agency (account-level, no project), enrich, sandbox (plaintext)."""
     return f"""# profiles for the Pilot tests
 [settings]
@@ -147,8 +178,7 @@ class Env:
 
     def write(self, text: str | None = None, **kwargs) -> Path:
         self.config.parent.mkdir(parents=True, exist_ok=True)
-        self.config.write_text(text if text is not None else profiles_text(self.fake.url,
-                                                                           **kwargs))
+        self.config.write_text(text if text is not None else profiles_text(self.fake.url, **kwargs))
         return self.config
 
     def app(self, **kwargs):
@@ -178,10 +208,19 @@ def env(tmp_path, monkeypatch, fake_api, clock) -> Env:
 def screen_text(app) -> str:
     """The screen as plain text, as a terminal would show it (modal screens included)."""
     width, height = app.size
-    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True,
-                      color_system=None, record=True, legacy_windows=False, safe_box=False)
-    console.print(app.screen._compositor.render_update(
-        full=True, screen_stack=app._background_screens))
+    console = Console(
+        width=width,
+        height=height,
+        file=io.StringIO(),
+        force_terminal=True,
+        color_system=None,
+        record=True,
+        legacy_windows=False,
+        safe_box=False,
+    )
+    console.print(
+        app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
+    )
     return console.export_text()
 
 
@@ -231,8 +270,9 @@ def toasts(app) -> str:
 def assert_no_secret(app, extra: tuple[str, ...] = ()) -> None:
     """No client secret on the screen, in any widget, in any notification or in the
     rendered SVG."""
-    seen = "\n".join((screen_text(app), all_widget_text(app), "\n".join(notes(app)),
-                      app.export_screenshot()))
+    seen = "\n".join(
+        (screen_text(app), all_widget_text(app), "\n".join(notes(app)), app.export_screenshot())
+    )
     for secret in SECRETS + tuple(extra):
         assert secret not in seen, "a client secret is visible"
 
@@ -249,8 +289,9 @@ def row_names(app) -> list[str]:
     return app.query_one("#profiles").shown_names
 
 
-async def wait_until(pilot, predicate: Callable[[], bool], timeout: float = 15.0,
-                     what: str = "condition") -> None:
+async def wait_until(
+    pilot, predicate: Callable[[], bool], timeout: float = 15.0, what: str = "condition"
+) -> None:
     """Poll (with pauses that let the app work) until `predicate()` is true."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -283,4 +324,3 @@ def no_traceback(capsys):
     yield
     out, err = capsys.readouterr()
     assert "Traceback" not in out + err
-

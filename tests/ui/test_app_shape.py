@@ -8,8 +8,16 @@ import os
 
 from textual.widgets._toast import Toast
 
-from .conftest import SIZE, notes, profiles_text, row_names, screen_text, settle, wait_until
-from .conftest import widget_text
+from .conftest import (
+    SIZE,
+    notes,
+    profiles_text,
+    row_names,
+    screen_text,
+    settle,
+    wait_until,
+    widget_text,
+)
 
 
 def toast_count(app) -> int:
@@ -118,5 +126,6 @@ async def test_a_file_broken_mid_session_keeps_the_table_and_says_why_above_it(e
         env.config.write_text(good)
         os.utime(env.config, ns=(2, 2))
         app.main_screen.tick()
-        await wait_until(pilot, lambda: not app.query_one("#load-error").display,
-                         what="the banner to go")
+        await wait_until(
+            pilot, lambda: not app.query_one("#load-error").display, what="the banner to go"
+        )

@@ -22,8 +22,9 @@ def rows(screen) -> list[tuple[str, str]]:
     from textual.widgets import DataTable
 
     table = screen.query_one(DataTable)
-    return [(str(table.get_row_at(i)[0]), str(table.get_row_at(i)[1]))
-            for i in range(table.row_count)]
+    return [
+        (str(table.get_row_at(i)[0]), str(table.get_row_at(i)[1])) for i in range(table.row_count)
+    ]
 
 
 async def test_audit_fills_in_filters_and_exports(env, tmp_path, monkeypatch):

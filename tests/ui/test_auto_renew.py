@@ -95,8 +95,11 @@ async def test_an_expired_token_reads_expired_never_token_ready(env):
 
 
 async def test_a_wrong_setting_is_shown_in_place_and_nothing_is_sent(env):
-    env.write(profiles_text(env.fake.url).replace(f'auth_url = "{env.fake.url}"',
-                                                  'auth_url = "http://evil.example"'))
+    env.write(
+        profiles_text(env.fake.url).replace(
+            f'auth_url = "{env.fake.url}"', 'auth_url = "http://evil.example"'
+        )
+    )
     app = env.app()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.pause()

@@ -20,8 +20,7 @@ from tests.ui.conftest import SIZE, screen_text, settle, wait_until
 
 NOBODY = 65534
 FORGED = "forged.sentinel.token-4d9e2a"  # JWT-shaped: only the rule under test refuses it
-FORGERIES = ["evil endpoint, far-future expiry", "world-writable file",
-             "file of another user"]
+FORGERIES = ["evil endpoint, far-future expiry", "world-writable file", "file of another user"]
 
 
 @pytest.fixture(autouse=True)
@@ -33,11 +32,19 @@ def _fresh_warnings():
 
 def forge_token_cache(env, path: Path, how: str) -> None:
     now = env.clock()
-    raw = {"access_token": FORGED, "endpoint": env.fake.url, "issued_at": now.isoformat(),
-           "expires_at": (now + timedelta(minutes=30)).isoformat(),
-           "client_id": "prod-client-0001", "auth_url": env.fake.url,
-           "scopes": ["metrics"], "project_id": 1001, "profile": "prod", "trusted": True,
-           "extra": {}}
+    raw = {
+        "access_token": FORGED,
+        "endpoint": env.fake.url,
+        "issued_at": now.isoformat(),
+        "expires_at": (now + timedelta(minutes=30)).isoformat(),
+        "client_id": "prod-client-0001",
+        "auth_url": env.fake.url,
+        "scopes": ["metrics"],
+        "project_id": 1001,
+        "profile": "prod",
+        "trusted": True,
+        "extra": {},
+    }
     if how == "evil endpoint, far-future expiry":
         raw.update(endpoint="https://evil.test", expires_at="2099-01-01T00:00:00+00:00")
     key = cache_key(env.fake.url, "prod-client-0001", ("metrics",), 1001)
@@ -59,8 +66,11 @@ async def test_copy_curl_never_copies_a_forged_cached_token(env, tmp_path, how):
         assert "evil.test" not in screen_text(app)
         await pilot.press("u")
         await settle(pilot)
-        await wait_until(pilot, lambda: app.clipboard.startswith("curl "),
-                         what="the curl command on the clipboard")
+        await wait_until(
+            pilot,
+            lambda: app.clipboard.startswith("curl "),
+            what="the curl command on the clipboard",
+        )
         copied = app.clipboard
         assert FORGED not in copied and "evil.test" not in copied
         assert copied.endswith(f"'{env.fake.url}/v1/segments?projectId=1001'")
@@ -75,18 +85,32 @@ async def test_copy_curl_never_copies_a_forged_cached_token(env, tmp_path, how):
 def big_profiles_text(url: str) -> str:
     """`prod` (a credential the fake knows) first, then enough profiles to pass MIN_BYTES;
     no plaintext secret, so the app keeps the parse in its cache."""
-    lines = ["[settings]", f'auth_url = "{url}"', "token_cache = false", "",
-             "[profiles.prod]", 'level = "project"', 'client_id = "prod-client-0001"',
-             'scopes = ["metrics"]', "project_id = 1001", 'secret = "env:CS_UI_PROD_SECRET"']
+    lines = [
+        "[settings]",
+        f'auth_url = "{url}"',
+        "token_cache = false",
+        "",
+        "[profiles.prod]",
+        'level = "project"',
+        'client_id = "prod-client-0001"',
+        'scopes = ["metrics"]',
+        "project_id = 1001",
+        'secret = "env:CS_UI_PROD_SECRET"',
+    ]
     for i in range(450):
-        lines += [f"[profiles.team-{i:04d}]", f'client_id = "team-client-{i}"',
-                  'scopes = ["metrics"]', 'secret = "env:CS_UI_PROD_SECRET"',
-                  f'description = "padding {"x" * 80}"']
+        lines += [
+            f"[profiles.team-{i:04d}]",
+            f'client_id = "team-client-{i}"',
+            'scopes = ["metrics"]',
+            'secret = "env:CS_UI_PROD_SECRET"',
+            f'description = "padding {"x" * 80}"',
+        ]
     return "\n".join(lines) + "\n"
 
 
-@pytest.mark.parametrize("how", ["group-writable file", "file of another user",
-                                 "directory others may write"])
+@pytest.mark.parametrize(
+    "how", ["group-writable file", "file of another user", "directory others may write"]
+)
 async def test_a_forged_parse_cache_never_runs_its_command(env, tmp_path, how):
     marker = tmp_path / "MARKER"
     config = env.write(big_profiles_text(env.fake.url))
@@ -140,8 +164,9 @@ async def test_our_own_parse_cache_is_what_the_check_protects(env, tmp_path):
 # --- the profiles file ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("how", ["world-writable file", "file of another user",
-                                 "directory others may write"])
+@pytest.mark.parametrize(
+    "how", ["world-writable file", "file of another user", "directory others may write"]
+)
 async def test_a_profiles_file_others_may_write_is_refused_in_place(env, how):
     config = env.write()
     target = config.parent if how == "directory others may write" else config

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from .conftest import Env, profiles_text, notes, settle, widget_text
+from .conftest import Env, notes, profiles_text, settle, widget_text
 
 
 async def test_the_app_starts_on_the_default_profile(env: Env):
-    env.write(profiles_text(env.fake.url).replace("token_cache = false",
-                                                  'token_cache = false\ndefault_profile = "agency"'))
+    env.write(
+        profiles_text(env.fake.url).replace(
+            "token_cache = false", 'token_cache = false\ndefault_profile = "agency"'
+        )
+    )
     app = env.app()
     async with app.run_test(size=(160, 40)) as pilot:
         await settle(pilot)
@@ -16,8 +19,11 @@ async def test_the_app_starts_on_the_default_profile(env: Env):
 
 
 async def test_the_environment_default_wins_and_an_unknown_one_is_said(env: Env, monkeypatch):
-    env.write(profiles_text(env.fake.url).replace("token_cache = false",
-                                                  'token_cache = false\ndefault_profile = "agency"'))
+    env.write(
+        profiles_text(env.fake.url).replace(
+            "token_cache = false", 'token_cache = false\ndefault_profile = "agency"'
+        )
+    )
     monkeypatch.setenv("CSAUTH_PROFILE", "enrich")
     app = env.app()
     async with app.run_test(size=(160, 40)) as pilot:

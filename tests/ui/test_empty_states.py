@@ -8,7 +8,6 @@ from csauth_tui.fake.server import FakeContentsquare
 from csauth_tui.ui.app import make_app
 
 from .conftest import (
-    widget_text,
     SIZE,
     TODAY,
     assert_no_secret,
@@ -20,6 +19,7 @@ from .conftest import (
     screen_text,
     settle,
     status,
+    widget_text,
 )
 
 
@@ -56,8 +56,10 @@ async def test_file_without_profiles(env):
 
 
 async def test_syntax_error_shows_path_line_and_column(env):
-    env.write('[settings]\nauth_url = "https://api.contentsquare.com"\n\n[profiles.prod\n'
-              'level = "project"\n')
+    env.write(
+        '[settings]\nauth_url = "https://api.contentsquare.com"\n\n[profiles.prod\n'
+        'level = "project"\n'
+    )
     app = env.app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -70,8 +72,10 @@ async def test_syntax_error_shows_path_line_and_column(env):
 
 
 async def test_one_bad_profile_is_listed_with_its_error_and_the_others_work(env):
-    env.write(profiles_text(env.fake.url) + '\n[profiles.broken]\nlevel = "galaxy"\n'
-              'client_id = "broken-client"\n')
+    env.write(
+        profiles_text(env.fake.url) + '\n[profiles.broken]\nlevel = "galaxy"\n'
+        'client_id = "broken-client"\n'
+    )
     app = env.app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -84,7 +88,7 @@ async def test_one_bad_profile_is_listed_with_its_error_and_the_others_work(env)
         assert "level: unknown level 'galaxy'" in credential
         assert "the other profiles still work" in credential
         assert not app.query_one("#token").display
-        line = next(l for l in screen_text(app).splitlines() if l.startswith(" broken "))
+        line = next(row for row in screen_text(app).splitlines() if row.startswith(" broken "))
         assert "invalid" in line
         await pilot.press("g")
         await pilot.pause()
@@ -108,8 +112,9 @@ async def test_no_secret_is_ever_shown_in_a_demo_session(tmp_path, monkeypatch, 
         config = tmp_path / "profiles.toml"
         config.write_text(text)
         assert secrets[-1] in text  # partner-sandbox keeps its secret in the file
-        app = make_app(config, clock=clock, native_clipboard=False, today=TODAY, cache=False,
-                       demo=True)
+        app = make_app(
+            config, clock=clock, native_clipboard=False, today=TODAY, cache=False, demo=True
+        )
         async with app.run_test(size=SIZE, notifications=True) as pilot:
             await pilot.pause()
             assert app.sub_title.startswith("DEMO")

@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 
 from .conftest import (
-    widget_text,
     PROD_SECRET,
     SIZE,
     assert_no_secret,
@@ -20,6 +19,7 @@ from .conftest import (
     toasts,
     token_cell,
     wait_until,
+    widget_text,
 )
 
 
@@ -50,9 +50,14 @@ async def test_wrong_secret(env, monkeypatch, no_traceback):
     app = env.app()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await get_token(pilot)
-        await check_failure(app, pilot, "Credentials rejected",
-                            "client_id or client_secret rejected by 127.0.0.1", "invalid_client",
-                            "check the profile's client_id and secret")
+        await check_failure(
+            app,
+            pilot,
+            "Credentials rejected",
+            "client_id or client_secret rejected by 127.0.0.1",
+            "invalid_client",
+            "check the profile's client_id and secret",
+        )
         assert_no_secret(app, extra=("not-the-right-secret",))
         # fixed in the environment: the next try works
         monkeypatch.setenv("CS_UI_PROD_SECRET", PROD_SECRET)
@@ -96,8 +101,13 @@ async def test_rate_limited(env, no_traceback):
     app = env.app()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await get_token(pilot)
-        await check_failure(app, pilot, "Rate limited", "retry after 60 s",
-                            "at most 10 concurrent requests per project")
+        await check_failure(
+            app,
+            pilot,
+            "Rate limited",
+            "retry after 60 s",
+            "at most 10 concurrent requests per project",
+        )
 
 
 async def test_connection_refused(env, no_traceback):

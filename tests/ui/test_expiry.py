@@ -9,7 +9,6 @@ from csauth_tui.core.profiles import load
 from csauth_tui.core.tokens import Token, TokenCache, cache_key
 
 from .conftest import (
-    widget_text,
     SIZE,
     current_token,
     get_token,
@@ -19,6 +18,7 @@ from .conftest import (
     status,
     token_cell,
     wait_until,
+    widget_text,
 )
 
 
@@ -81,8 +81,12 @@ async def test_a_short_lived_token_really_expires(env):
     async with app.run_test(size=SIZE) as pilot:
         await get_token(pilot)
         assert current_token(app).lifetime == 2
-        await wait_until(pilot, lambda: token_cell(app, "prod") == "expired", timeout=20,
-                         what="the table to say expired")
+        await wait_until(
+            pilot,
+            lambda: token_cell(app, "prod") == "expired",
+            timeout=20,
+            what="the table to say expired",
+        )
         await pilot.pause()
         assert "expired" in table_line(app, "prod")
 
@@ -181,9 +185,19 @@ async def test_cached_tokens_show_up_on_start(env, tmp_path):
     prod = pf.profiles["prod"]
     cache = TokenCache(tmp_path / "tokens.json", clock=env.clock)
     key_url = prod.effective_auth_url(pf.settings)
-    cache.put(Token("eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.sig", env.fake.url,
-                    env.clock(), env.clock().replace(hour=12, minute=41, second=7),
-                    prod.client_id, key_url, ("metrics",), 1001, "prod"))
+    cache.put(
+        Token(
+            "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.sig",
+            env.fake.url,
+            env.clock(),
+            env.clock().replace(hour=12, minute=41, second=7),
+            prod.client_id,
+            key_url,
+            ("metrics",),
+            1001,
+            "prod",
+        )
+    )
     assert cache.get(cache_key(key_url, prod.client_id, ("metrics",), 1001))
     env.write(env.config.read_text().replace("token_cache = false", "token_cache = true"))
     app = env.app(cache=cache)
@@ -209,8 +223,11 @@ async def test_a_token_about_to_expire_is_renewed_before_it_is_copied(env):
         env.clock.advance(3600 - 299)  # 299 s left: under renew_before_seconds (300)
         await pilot.press("c")
         await settle(pilot)
-        await wait_until(pilot, lambda: app.clipboard != first.access_token,
-                         what="the renewed token on the clipboard")
+        await wait_until(
+            pilot,
+            lambda: app.clipboard != first.access_token,
+            what="the renewed token on the clipboard",
+        )
         assert len(env.token_requests()) == 2
         assert app.clipboard == current_token(app).access_token
         assert current_token(app).seconds_left(env.clock()) == 3600

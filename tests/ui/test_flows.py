@@ -6,7 +6,6 @@ from csauth_tui.core.tokens import decode_jwt
 from csauth_tui.ui.widgets.token_panel import TokenPanel
 
 from .conftest import (
-    widget_text,
     SIZE,
     assert_no_secret,
     current_token,
@@ -19,6 +18,7 @@ from .conftest import (
     toasts,
     token_cell,
     wait_until,
+    widget_text,
 )
 
 
@@ -67,8 +67,11 @@ async def test_pick_scopes_get_token_and_copy_it(env):
         assert "token for prod copied" in copied and "clears in 30 s" in copied
         assert token.access_token not in copied
         # the toast the user sees says the same, and never shows the token
-        await wait_until(pilot, lambda: "token for prod copied, clears in 30 s" in toasts(app),
-                         what="the copy toast")
+        await wait_until(
+            pilot,
+            lambda: "token for prod copied, clears in 30 s" in toasts(app),
+            what="the copy toast",
+        )
         assert token.access_token not in toasts(app) + screen_text(app)
         assert "clipboard holds a secret: clears in 30 s" in screen_text(app)
 
@@ -85,8 +88,10 @@ async def test_pick_scopes_get_token_and_copy_it(env):
 
         await pilot.press("u")
         await pilot.pause()
-        assert app.clipboard == (f"curl -sS -H 'Authorization: Bearer {token.access_token}' "
-                                 f"'{env.fake.url}/v1/segments?projectId=1001'")
+        assert app.clipboard == (
+            f"curl -sS -H 'Authorization: Bearer {token.access_token}' "
+            f"'{env.fake.url}/v1/segments?projectId=1001'"
+        )
         assert "curl probe command for prod copied, clears in 30 s" in notes(app)[-1]
 
         for note in notes(app):
@@ -159,10 +164,13 @@ async def test_enrichment_is_exclusive_both_ways(env):
         await pilot.press("space")
         await pilot.pause()
         assert picker.selected == ["enrichment"]
-        assert "enrichment cannot be combined with other scopes: the others were cleared" \
+        assert (
+            "enrichment cannot be combined with other scopes: the others were cleared"
             in notes(app)[-1]
-        await wait_until(pilot, lambda: "the others were cleared" in toasts(app),
-                         what="the enrichment notice")
+        )
+        await wait_until(
+            pilot, lambda: "the others were cleared" in toasts(app), what="the enrichment notice"
+        )
 
         picker.highlighted = 0  # metrics again
         await pilot.press("space")

@@ -56,8 +56,9 @@ async def test_saving_an_edit_keeps_what_another_process_changed_meanwhile(env, 
         await pilot.press("e")  # edit prod
         await settle(pilot)
         # another process changes prod's description and project while the form is open
-        ProfileStore(env.config).update("prod", {"description": "changed elsewhere",
-                                                 "project_id": 1002})
+        ProfileStore(env.config).update(
+            "prod", {"description": "changed elsewhere", "project_id": 1002}
+        )
         await pilot.press("ctrl+s")  # the user changed nothing in the form
         await wait_until(pilot, lambda: len(app.screen_stack) == 1, what="the form to close")
         profile = ProfileStore(env.config).load().profiles["prod"]
@@ -73,14 +74,17 @@ async def test_a_settings_change_on_disk_does_not_break_a_request_under_way(env,
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.press("g")
         await pilot.pause(0.3)
-        text = env.config.read_text().replace("clipboard_clear_seconds = 30",
-                                              "clipboard_clear_seconds = 45")
+        text = env.config.read_text().replace(
+            "clipboard_clear_seconds = 30", "clipboard_clear_seconds = 45"
+        )
         env.config.write_text(text)
-        await wait_until(pilot, lambda: app.session.settings.clipboard_clear_seconds == 45,
-                         timeout=10, what="the reload")
+        await wait_until(
+            pilot,
+            lambda: app.session.settings.clipboard_clear_seconds == 45,
+            timeout=10,
+            what="the reload",
+        )
         await settle(pilot)
         live = app.query_one("#token").live
         assert live is not None and live.token.trusted
         assert not any("unexpected" in n for n in notes(app))
-
-

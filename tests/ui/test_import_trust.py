@@ -21,8 +21,9 @@ FILE_SECRET = "sentinel-ui-trust-file-secret-7be213"
 
 async def open_import(pilot, path) -> ImportScreen:
     await pilot.press("i")
-    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ImportScreen),
-                     what="the import screen")
+    await wait_until(
+        pilot, lambda: isinstance(pilot.app.screen, ImportScreen), what="the import screen"
+    )
     field = pilot.app.screen.query_one("#import-path")
     field.focus()
     await pilot.pause()
@@ -53,14 +54,17 @@ async def test_rows_that_would_steer_secrets_are_refused_unless_ticked(env, tmp_
             "name,level,client_id,scopes,description,secret,auth_url\n"
             f"scripted,project,prod-client-0001,metrics,,cmd:sh -c 'touch {marker}'\x1b[2J,\n"
             f"prod,project,prod-client-0001,metrics,,,{elsewhere.url}\n"
-            "prod-copy,project,prod-client-0001,metrics,same credential,,\n")
+            "prod-copy,project,prod-client-0001,metrics,same credential,,\n"
+        )
         app = env.app()
         async with app.run_test(size=SIZE, notifications=True) as pilot:
             screen = await open_import(pilot, team)
             shown = preview_rows(screen)
             assert shown["scripted"][1] == "reject"
-            assert (f"secret source cmd:sh -c 'touch {marker}'\\x1b[2J refused: an import "
-                    "takes one only with --allow-secret-sources") in shown["scripted"][3]
+            assert (
+                f"secret source cmd:sh -c 'touch {marker}'\\x1b[2J refused: an import "
+                "takes one only with --allow-secret-sources"
+            ) in shown["scripted"][3]
             await tick(pilot, "#import-overwrite")
             shown = preview_rows(screen)
             assert shown["prod"][1] == "reject"  # refused, not replaced
@@ -71,12 +75,13 @@ async def test_rows_that_would_steer_secrets_are_refused_unless_ticked(env, tmp_
             await tick(pilot, "#import-allow-sources")  # what it lets in, row by row
             shown = preview_rows(screen)
             assert shown["scripted"][1:3] == [
-                "add", f"secret source: cmd:sh -c 'touch {marker}'\\x1b[2J"]
+                "add",
+                f"secret source: cmd:sh -c 'touch {marker}'\\x1b[2J",
+            ]
             assert shown["prod"][1] == "reject"  # its auth_url needs its own opt-in
             await tick(pilot, "#import-allow-url")
             shown = preview_rows(screen)
-            assert shown["prod"][1:3] == ["replace",
-                                          f"auth_url: {elsewhere.url} (was the default)"]
+            assert shown["prod"][1:3] == ["replace", f"auth_url: {elsewhere.url} (was the default)"]
 
             await tick(pilot, "#import-allow-sources")  # both off again: data only
             await tick(pilot, "#import-allow-url")
@@ -95,11 +100,14 @@ async def test_rows_that_would_steer_secrets_are_refused_unless_ticked(env, tmp_
 
 
 async def test_a_different_keyring_secret_is_kept_unless_replacing_is_ticked(
-        env, tmp_path, memory_keyring):
+    env, tmp_path, memory_keyring
+):
     keyring.set_password(SERVICE, "kept-client-0077", STORED)
     team = tmp_path / "team.csv"
-    team.write_text("name,level,client_id,scopes,client_secret\n"
-                    f"kept,project,kept-client-0077,metrics,{FILE_SECRET}\n")
+    team.write_text(
+        "name,level,client_id,scopes,client_secret\n"
+        f"kept,project,kept-client-0077,metrics,{FILE_SECRET}\n"
+    )
     app = env.app()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await open_import(pilot, team)
@@ -124,8 +132,9 @@ async def test_a_different_keyring_secret_is_kept_unless_replacing_is_ticked(
         assert keyring.get_password(SERVICE, "kept-client-0077") == STORED
 
         # the credential was rotated in the console: the new secret is proved, then stored
-        env.fake.add_credential(FakeCredential("kept-client-0077", FILE_SECRET,
-                                               scopes=("metrics",)))
+        env.fake.add_credential(
+            FakeCredential("kept-client-0077", FILE_SECRET, scopes=("metrics",))
+        )
         team.write_text(team.read_text().replace("kept-2,", "kept-3,"))
         app.clear_notifications()
         await open_import(pilot, team)

@@ -9,8 +9,6 @@ import base64
 import json
 import re
 
-import pytest
-
 from .conftest import (
     SIZE,
     all_widget_text,
@@ -30,8 +28,10 @@ CLEAR = "\x1b[2J"
 OSC8 = "\x1b]8;;https://evil.example/\x1b\\click me\x1b]8;;\x1b\\"
 RLO = "\u202e"
 HOSTILE = f"Shop{OSC52} {CLEAR}{OSC8} {RLO}gnp.exe [b]bold?[/b]"
-SHOWN = (f"Shop{SHOWN_OSC52} \\x1b[2J\\x1b]8;;https://evil.example/\\x1b\\click me"
-         "\\x1b]8;;\\x1b\\ <U+202E>gnp.exe [b]bold?[/b]")
+SHOWN = (
+    f"Shop{SHOWN_OSC52} \\x1b[2J\\x1b]8;;https://evil.example/\\x1b\\click me"
+    "\\x1b]8;;\\x1b\\ <U+202E>gnp.exe [b]bold?[/b]"
+)
 RAW = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -40,30 +40,34 @@ def toml(value: str) -> str:
 
 
 def assert_inert(app) -> None:
-    seen = "\n".join((all_widget_text(app), "\n".join(notes(app)), toasts(app),
-                      app.export_screenshot()))
+    seen = "\n".join(
+        (all_widget_text(app), "\n".join(notes(app)), toasts(app), app.export_screenshot())
+    )
     found = RAW.search(seen)
     assert found is None, f"raw {found.group()!r} on screen"
 
 
 def tree_labels(node) -> list[str]:
-    return [str(node.label)] + [label for child in node.children
-                                for label in tree_labels(child)]
+    return [str(node.label)] + [label for child in node.children for label in tree_labels(child)]
 
 
 def hostile_file(env, extra: str = "") -> None:
-    text = profiles_text(env.fake.url).replace('description = "BI sync"',
-                                               f"description = {toml(HOSTILE)}")
+    text = profiles_text(env.fake.url).replace(
+        'description = "BI sync"', f"description = {toml(HOSTILE)}"
+    )
     env.write(text + extra)
 
 
 async def test_a_hostile_description_is_shown_as_escapes(env):
-    hostile_file(env, extra=f"""
+    hostile_file(
+        env,
+        extra=f"""
 [profiles.bad-id]
 level = "project"
 client_id = {toml("id" + OSC52)}
 secret = "env:CS_UI_PROD_SECRET"
-""")
+""",
+    )
     app = env.app()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.pause()
@@ -75,8 +79,10 @@ secret = "env:CS_UI_PROD_SECRET"
         app.main_screen.select_profile("bad-id")
         await pilot.pause()
         credential = widget_text(app.query_one("#credential"))
-        assert "client_id must not contain control or bidi characters (found \\x1b, \\x07)" \
+        assert (
+            "client_id must not contain control or bidi characters (found \\x1b, \\x07)"
             in " ".join(credential.split())
+        )
         assert_inert(app)
 
 
@@ -117,7 +123,9 @@ async def test_jwt_claims_with_escapes_are_shown_inert(env):
 
 
 async def test_a_hostile_name_and_scope_are_shown_as_escapes(env):
-    hostile_file(env, extra=f"""
+    hostile_file(
+        env,
+        extra=f"""
 [profiles.{toml("bad" + CLEAR + "name" + RLO)}]
 level = "project"
 client_id = "prod-client-0001"
@@ -128,7 +136,8 @@ level = "project"
 client_id = "prod-client-0001"
 scopes = [{toml("metrics" + OSC52)}]
 secret = "env:CS_UI_PROD_SECRET"
-""")
+""",
+    )
     app = env.app()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.pause()
@@ -151,10 +160,13 @@ async def test_the_form_refuses_a_name_and_a_client_id_with_controls_as_you_type
         await paste_into(pilot, "#f-client-id", "new-client" + RLO + "0020")
         await paste_into(pilot, "#f-secret", "a-secret-typed-in-77")
         assert save_disabled(app)
-        assert ("the name must not contain control or bidi characters (found \\x1b)"
-                in error_shown(app, "name"))
-        assert ("client_id must not contain control or bidi characters (found <U+202E>)"
-                in error_shown(app, "client_id"))
+        assert "the name must not contain control or bidi characters (found \\x1b)" in error_shown(
+            app, "name"
+        )
+        assert (
+            "client_id must not contain control or bidi characters (found <U+202E>)"
+            in error_shown(app, "client_id")
+        )
         assert_inert(app)
 
 

@@ -14,8 +14,16 @@ from textual.command import CommandPalette
 from csauth_tui.ui.widgets.key_bar import KeyBar
 from csauth_tui.ui.widgets.profile_table import ProfileTable
 
-from .conftest import (SIZE, current_token, get_token, row_names, screen_text, settle,
-                       token_cell, widget_text)
+from .conftest import (
+    SIZE,
+    current_token,
+    get_token,
+    row_names,
+    screen_text,
+    settle,
+    token_cell,
+    widget_text,
+)
 
 
 def footer_line(app) -> str:
@@ -67,7 +75,7 @@ async def test_a_narrow_footer_shows_whole_keys_only(env):
         left = line.split("▏")[0].rstrip()
         keys = ["g Get token", "r Renew", "c Copy", "v Reveal", "m /me", "t Test"]
         shown = [k for k in keys if k in left]
-        assert shown == keys[:len(shown)] and 2 <= len(shown) < len(keys)
+        assert shown == keys[: len(shown)] and 2 <= len(shown) < len(keys)
         # never half a key; Help and Quit are kept whatever else is left out
         assert left.endswith(f"{shown[-1]}  ? Help  q Quit")
 

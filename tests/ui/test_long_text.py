@@ -18,15 +18,20 @@ REFUSED_NAME = "z" * 300  # longer than the name rule allows: the profile cannot
 
 
 def with_long_texts(url: str) -> str:
-    text = profiles_text(url).replace(
-        "[profiles.prod]", f"[profiles.{LONG_NAME}]").replace(
-        'description = "BI sync"', f'description = "{LONG_DESCRIPTION}"')
-    return text + f"""
+    text = (
+        profiles_text(url)
+        .replace("[profiles.prod]", f"[profiles.{LONG_NAME}]")
+        .replace('description = "BI sync"', f'description = "{LONG_DESCRIPTION}"')
+    )
+    return (
+        text
+        + f"""
 [profiles.{REFUSED_NAME}]
 level = "project"
 client_id = "refused-client-0009"
 scopes = ["metrics"]
 """
+    )
 
 
 def index_of(lines: list[str], label: str) -> int:
@@ -43,7 +48,7 @@ async def test_a_500_character_description_takes_three_lines(env):
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         lines = detail_lines(app)
-        about = lines[index_of(lines, "about"):index_of(lines, "client_id")]
+        about = lines[index_of(lines, "about") : index_of(lines, "client_id")]
         assert len(about) == 3 and about[-1].endswith("…"), about
         assert about[0].startswith("about     word000 word001")
         shown = "\n".join(lines)
@@ -56,7 +61,7 @@ async def test_a_500_character_description_without_spaces_keeps_the_layout(env):
     async with app.run_test(size=(60, 20)) as pilot:
         await pilot.pause()
         lines = detail_lines(app)
-        about = lines[index_of(lines, "about"):index_of(lines, "client_id")]
+        about = lines[index_of(lines, "about") : index_of(lines, "client_id")]
         assert about[0] == "about"  # 60x20: each label above its value
         assert len(about) == 4 and about[-1].endswith("x…"), about
         assert "client_id" in lines  # the row after it still shows
@@ -67,8 +72,9 @@ async def test_the_delete_question_cuts_a_long_name(env):
     app = env.app()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("x")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDelete),
-                         what="the delete confirmation")
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, ConfirmDelete), what="the delete confirmation"
+        )
         question = widget_text(app.screen.query_one("#delete-question"))
         assert f"Delete profile '{SHOWN}'?" in question
         lines = screen_text(app).splitlines()
@@ -82,13 +88,13 @@ async def test_the_edit_and_duplicate_titles_cut_a_long_name(env):
     async with app.run_test(size=(80, 24)) as pilot:
         for key, verb in (("e", "Edit"), ("d", "Duplicate")):
             await pilot.press(key)
-            await wait_until(pilot, lambda: isinstance(app.screen, ProfileForm),
-                             what="the form")
+            await wait_until(pilot, lambda: isinstance(app.screen, ProfileForm), what="the form")
             title = widget_text(app.screen.query_one("#form-title"))
             assert title == f"{verb} {SHOWN}"
             await pilot.press("escape")
-            await wait_until(pilot, lambda: not isinstance(app.screen, ProfileForm),
-                             what="the form closed")
+            await wait_until(
+                pilot, lambda: not isinstance(app.screen, ProfileForm), what="the form closed"
+            )
 
 
 async def test_a_refused_name_of_any_length_is_cut_in_the_panel_and_the_fix_form(env):
@@ -112,8 +118,9 @@ async def test_the_replace_secret_question_cuts_long_names(env):
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         await app.push_screen(ConfirmReplaceSecret("shared-client-0001", [LONG_NAME, "prod"]))
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmReplaceSecret),
-                         what="the question")
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, ConfirmReplaceSecret), what="the question"
+        )
         text = widget_text(app.screen.query_one("#replace-secret-text"))
         assert f"Used by: {SHOWN}, prod." in text
         assert "exports1" not in text

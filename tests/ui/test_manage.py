@@ -47,15 +47,38 @@ OTHER_SECRET = "sentinel-manage-other-secret-6d2f18"
 TYPED = (TEAM_SECRET, NEW_SECRET, ACCT_SECRET, OTHER_SECRET)
 
 EXTRA_CREDENTIALS = (
-    FakeCredential("team-client-0010", TEAM_SECRET, level="project", project_ids=(1002,),
-                   scopes=("metrics", "data-export", "enrichment"), name="Team dashboards"),
-    FakeCredential("new-client-0020", NEW_SECRET, level="project", project_ids=(1003,),
-                   scopes=("metrics", "data-export", "surveys", "enrichment"), name="New"),
-    FakeCredential("acct-client-0030", ACCT_SECRET, level="account",
-                   project_ids=(1001, 1002, 1003), scopes=("metrics", "data-export"),
-                   name="Agency all projects"),
-    FakeCredential("other-client-0040", OTHER_SECRET, level="project", project_ids=(1004,),
-                   scopes=("metrics",), name="Other"),
+    FakeCredential(
+        "team-client-0010",
+        TEAM_SECRET,
+        level="project",
+        project_ids=(1002,),
+        scopes=("metrics", "data-export", "enrichment"),
+        name="Team dashboards",
+    ),
+    FakeCredential(
+        "new-client-0020",
+        NEW_SECRET,
+        level="project",
+        project_ids=(1003,),
+        scopes=("metrics", "data-export", "surveys", "enrichment"),
+        name="New",
+    ),
+    FakeCredential(
+        "acct-client-0030",
+        ACCT_SECRET,
+        level="account",
+        project_ids=(1001, 1002, 1003),
+        scopes=("metrics", "data-export"),
+        name="Agency all projects",
+    ),
+    FakeCredential(
+        "other-client-0040",
+        OTHER_SECRET,
+        level="project",
+        project_ids=(1004,),
+        scopes=("metrics",),
+        name="Other",
+    ),
 )
 
 
@@ -108,8 +131,9 @@ def world(env, memory_keyring):
 
 
 def in_keyring(world) -> dict[str, str]:
-    return {user: value for (service, user), value in world.keyring.store.items()
-            if service == SERVICE}
+    return {
+        user: value for (service, user), value in world.keyring.store.items() if service == SERVICE
+    }
 
 
 def saved(world):
@@ -136,8 +160,9 @@ def form(app) -> ProfileForm:
 
 async def open_form(pilot, key: str = "a") -> ProfileForm:
     await pilot.press(key)
-    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ProfileForm),
-                     what="the profile form")
+    await wait_until(
+        pilot, lambda: isinstance(pilot.app.screen, ProfileForm), what="the profile form"
+    )
     await pilot.pause()
     return form(pilot.app)
 
@@ -188,8 +213,11 @@ async def save(pilot, *, click: bool = False) -> None:
         await pilot.click("#save")
     else:
         await pilot.press("ctrl+s")
-    await wait_until(pilot, lambda: not isinstance(pilot.app.screen, ProfileForm),
-                     what="the form to close after Save")
+    await wait_until(
+        pilot,
+        lambda: not isinstance(pilot.app.screen, ProfileForm),
+        what="the form to close after Save",
+    )
     await settle(pilot)
 
 
@@ -223,12 +251,13 @@ async def test_add_profile_stores_the_secret_in_the_keyring_and_gets_a_token(wor
         # scopes: metrics is ticked; enrichment clears it, data-export then clears enrichment
         await toggle_scope(pilot, 2)
         assert f.query_one("#f-scopes").selected == ["enrichment"]
-        assert "enrichment cannot be combined with other scopes: the others were cleared" \
+        assert (
+            "enrichment cannot be combined with other scopes: the others were cleared"
             in notes(app)[-1]
+        )
         await toggle_scope(pilot, 1)
         assert f.query_one("#f-scopes").selected == ["data-export"]
-        assert "enrichment cannot be combined with other scopes: it was cleared" \
-            in notes(app)[-1]
+        assert "enrichment cannot be combined with other scopes: it was cleared" in notes(app)[-1]
         await toggle_scope(pilot, 3)
         assert f.query_one("#f-scopes").selected == ["data-export", "surveys"]
         await type_into(pilot, "#f-project", "1003")
@@ -240,10 +269,23 @@ async def test_add_profile_stores_the_secret_in_the_keyring_and_gets_a_token(wor
         await save(pilot, click=True)
 
         profile = saved(world).profiles["reporting"]
-        assert (profile.level, profile.client_id, profile.scopes, profile.project_id,
-                profile.secret.text, str(profile.created), profile.description) == (
-            "project", "new-client-0020", ("data-export", "surveys"), 1003, "keyring",
-            "2026-02-10", "weekly reporting")
+        assert (
+            profile.level,
+            profile.client_id,
+            profile.scopes,
+            profile.project_id,
+            profile.secret.text,
+            str(profile.created),
+            profile.description,
+        ) == (
+            "project",
+            "new-client-0020",
+            ("data-export", "surveys"),
+            1003,
+            "keyring",
+            "2026-02-10",
+            "weekly reporting",
+        )
         assert in_keyring(world)["new-client-0020"] == NEW_SECRET
         assert NEW_SECRET not in world.config.read_text()
         assert "reporting" in row_names(app)
@@ -314,21 +356,29 @@ INVALID = [
     pytest.param(_bad_name, "name", "letters, digits, '-' and '_' only", id="bad-name"),
     pytest.param(_duplicate_name, "name", "'team' already exists", id="duplicate-name"),
     pytest.param(_no_client_id, "client_id", "missing client_id", id="missing-client-id"),
-    pytest.param(_account_without_project, "project_id",
-                 "required for account-level credentials", id="account-without-project"),
-    pytest.param(_project_not_a_number, "project_id", "a positive whole number",
-                 id="project-not-a-number"),
+    pytest.param(
+        _account_without_project,
+        "project_id",
+        "required for account-level credentials",
+        id="account-without-project",
+    ),
+    pytest.param(
+        _project_not_a_number, "project_id", "a positive whole number", id="project-not-a-number"
+    ),
     pytest.param(_bad_created, "created", "a date like 2026-01-15", id="bad-created"),
-    pytest.param(_env_without_variable, "secret", "the variable name is required",
-                 id="env-without-variable"),
-    pytest.param(_keyring_without_secret, "secret", "type the client secret",
-                 id="keyring-without-secret"),
+    pytest.param(
+        _env_without_variable, "secret", "the variable name is required", id="env-without-variable"
+    ),
+    pytest.param(
+        _keyring_without_secret, "secret", "type the client secret", id="keyring-without-secret"
+    ),
 ]
 
 
 @pytest.mark.parametrize(("break_it", "field", "reason"), INVALID)
-async def test_an_invalid_field_disables_save_and_says_why_next_to_it(world, break_it, field,
-                                                                       reason):
+async def test_an_invalid_field_disables_save_and_says_why_next_to_it(
+    world, break_it, field, reason
+):
     app = world.app()
     before = world.config.read_bytes()
     async with app.run_test(size=SIZE) as pilot:
@@ -383,8 +433,9 @@ async def test_cancel_writes_nothing(world, how):
             await pilot.press("escape")
         else:
             await pilot.click("#cancel")
-        await wait_until(pilot, lambda: not isinstance(app.screen, ProfileForm),
-                         what="the form to close")
+        await wait_until(
+            pilot, lambda: not isinstance(app.screen, ProfileForm), what="the form to close"
+        )
         await settle(pilot)
         assert row_names(app) == ["prod", "team", "agency"]
         assert_no_secret(app, TYPED)
@@ -403,13 +454,11 @@ async def test_plaintext_source_warns_and_writes_the_secret_in_the_file(world):
         await paste_into(pilot, "#f-client-id", "new-client-0020")
         await choose(pilot, "#f-source", "plaintext")
         await paste_into(pilot, "#f-secret", NEW_SECRET)
-        assert "the secret will be stored in the profiles file in plaintext" \
-            in screen_text(app)
+        assert "the secret will be stored in the profiles file in plaintext" in screen_text(app)
         assert_no_secret(app, TYPED)
         await save(pilot)
 
-        assert f'client_secret = "{NEW_SECRET}"' in table_block(world.config.read_text(),
-                                                                "plain")
+        assert f'client_secret = "{NEW_SECRET}"' in table_block(world.config.read_text(), "plain")
         assert saved(world).profiles["plain"].secret.text == "plaintext"
         assert stat.S_IMODE(world.config.stat().st_mode) == 0o600
         assert "new-client-0020" not in in_keyring(world)
@@ -418,12 +467,16 @@ async def test_plaintext_source_warns_and_writes_the_secret_in_the_file(world):
         assert current_token(app).profile == "plain"
 
 
-@pytest.mark.parametrize(("source", "arg", "written"), [
-    ("env", "CS_NEW_SECRET", 'secret = "env:CS_NEW_SECRET"'),
-    ("cmd", "printenv CS_NEW_SECRET", 'secret = "cmd:printenv CS_NEW_SECRET"'),
-])
-async def test_env_and_cmd_sources_write_the_reference_only(world, monkeypatch, source, arg,
-                                                            written):
+@pytest.mark.parametrize(
+    ("source", "arg", "written"),
+    [
+        ("env", "CS_NEW_SECRET", 'secret = "env:CS_NEW_SECRET"'),
+        ("cmd", "printenv CS_NEW_SECRET", 'secret = "cmd:printenv CS_NEW_SECRET"'),
+    ],
+)
+async def test_env_and_cmd_sources_write_the_reference_only(
+    world, monkeypatch, source, arg, written
+):
     monkeypatch.setenv("CS_NEW_SECRET", NEW_SECRET)
     app = world.app()
     async with app.run_test(size=SIZE) as pilot:
@@ -510,8 +563,7 @@ async def test_rename_keeps_place_comments_and_the_secret_reachable(world):
 
 
 async def test_new_client_id_without_typing_a_secret_carries_the_secret_over(world):
-    world.fake.add_credential(FakeCredential("team-client-0011", TEAM_SECRET,
-                                             project_ids=(1002,)))
+    world.fake.add_credential(FakeCredential("team-client-0011", TEAM_SECRET, project_ids=(1002,)))
     app = world.app()
     async with app.run_test(size=SIZE) as pilot:
         await select(pilot, "team")
@@ -529,8 +581,10 @@ async def test_new_client_id_without_typing_a_secret_carries_the_secret_over(wor
 
 
 async def test_moving_a_plaintext_secret_to_the_keyring_without_retyping_it(world):
-    ProfileStore(world.config).add("plain", {
-        "level": "project", "client_id": "other-client-0040", "client_secret": OTHER_SECRET})
+    ProfileStore(world.config).add(
+        "plain",
+        {"level": "project", "client_id": "other-client-0040", "client_secret": OTHER_SECRET},
+    )
     app = world.app()
     async with app.run_test(size=SIZE) as pilot:
         await select(pilot, "plain")
@@ -559,8 +613,15 @@ async def test_duplicate_makes_a_working_copy(world):
 
         profiles = saved(world).profiles
         original, copy = profiles["team"], profiles["team-copy"]
-        for attr in ("level", "client_id", "scopes", "project_id", "secret", "created",
-                     "description"):
+        for attr in (
+            "level",
+            "client_id",
+            "scopes",
+            "project_id",
+            "secret",
+            "created",
+            "description",
+        ):
             assert getattr(copy, attr) == getattr(original, attr), attr
         assert row_names(app) == ["prod", "team", "agency", "team-copy"]
         assert app.query_one("#profiles").selected_name == "team-copy"
@@ -578,8 +639,9 @@ async def test_duplicate_makes_a_working_copy(world):
 
 async def open_delete(pilot, key: str) -> ConfirmDelete:
     await pilot.press(key)
-    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ConfirmDelete),
-                     what="the delete confirmation")
+    await wait_until(
+        pilot, lambda: isinstance(pilot.app.screen, ConfirmDelete), what="the delete confirmation"
+    )
     await pilot.pause()
     return pilot.app.screen
 
@@ -599,8 +661,11 @@ async def test_delete_asks_first_and_cancel_keeps_the_profile(world, how):
             await pilot.press("escape")
         else:
             await pilot.click("#cancel")
-        await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmDelete),
-                         what="the confirmation to close")
+        await wait_until(
+            pilot,
+            lambda: not isinstance(app.screen, ConfirmDelete),
+            what="the confirmation to close",
+        )
         await settle(pilot)
         assert row_names(app) == ["prod", "team", "agency"]
         assert app.main_screen.current == "team"
@@ -638,13 +703,16 @@ async def test_delete_with_its_secret_and_cached_tokens(world, tmp_path):
         assert "# team credentials, kept by hand" in after
         assert in_keyring(world) == {}
         assert {t.client_id for t in cache.all()} == {"prod-client-0001"}
-        assert ("profile team deleted (keyring entry deleted; 1 cached token(s) forgotten)"
-                in notes(app)[-1])
+        assert (
+            "profile team deleted (keyring entry deleted; 1 cached token(s) forgotten)"
+            in notes(app)[-1]
+        )
 
 
 async def test_delete_keeps_a_keyring_entry_another_profile_uses(world):
-    ProfileStore(world.config).add("team-backup", {
-        "level": "project", "client_id": "team-client-0010", "secret": "keyring"})
+    ProfileStore(world.config).add(
+        "team-backup", {"level": "project", "client_id": "team-client-0010", "secret": "keyring"}
+    )
     app = world.app()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await select(pilot, "team")
@@ -674,8 +742,13 @@ def verify_status(app) -> str:
 
 async def press_verify(pilot) -> None:
     await pilot.click("#verify")
-    await wait_until(pilot, lambda: "verified" in verify_status(pilot.app)
-                     or "Verify needs" in verify_status(pilot.app), what="the /me answer")
+    await wait_until(
+        pilot,
+        lambda: (
+            "verified" in verify_status(pilot.app) or "Verify needs" in verify_status(pilot.app)
+        ),
+        what="the /me answer",
+    )
     await pilot.pause()
 
 
@@ -754,13 +827,16 @@ async def test_a_failed_save_keeps_the_form_and_what_was_typed(world, monkeypatc
         await fill_valid_new(pilot)
         await type_into(pilot, "#f-description", "kept after a failure")
         await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: "not saved" in verify_status(app),
-                         what="the failure to show")
+        await wait_until(
+            pilot, lambda: "not saved" in verify_status(app), what="the failure to show"
+        )
         await settle(pilot)
 
         assert app.screen is f
-        assert "not saved: cannot write profiles.toml: disk full; nothing was written" \
+        assert (
+            "not saved: cannot write profiles.toml: disk full; nothing was written"
             in verify_status(app)
+        )
         assert "not saved: cannot write profiles.toml: disk full" in screen_text(app)
         assert f.query_one("#f-name").value == "fresh"
         assert f.query_one("#f-client-id").value == "new-client-0020"
@@ -785,9 +861,25 @@ def cli_add(world, name: str, client_id: str, var: str) -> None:
     """`csauth add` in a second process, on the same profiles file."""
     child_env = {**os.environ, "CSAUTH_CONFIG": str(world.config)}
     done = subprocess.run(
-        [sys.executable, "-m", "csauth_tui.cli", "add", name, "--level", "project",
-         "--client-id", client_id, "--secret", f"env:{var}"],
-        env=child_env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "csauth_tui.cli",
+            "add",
+            name,
+            "--level",
+            "project",
+            "--client-id",
+            client_id,
+            "--secret",
+            f"env:{var}",
+        ],
+        env=child_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
     assert done.returncode == 0, done.stderr
 
 
@@ -797,8 +889,12 @@ async def test_a_second_process_adds_a_profile_while_the_app_is_open(world, monk
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await select(pilot, "agency")
         await asyncio.to_thread(cli_add, world, "other", "other-client-0040", "CS_OTHER_SECRET")
-        await wait_until(pilot, lambda: "other" in row_names(app), timeout=30,
-                         what="the app to notice the other process's profile")
+        await wait_until(
+            pilot,
+            lambda: "other" in row_names(app),
+            timeout=30,
+            what="the app to notice the other process's profile",
+        )
         await pilot.pause()
         assert row_names(app) == ["prod", "team", "agency", "other"]
         assert app.main_screen.current == "agency"
@@ -809,11 +905,9 @@ async def test_a_second_process_adds_a_profile_while_the_app_is_open(world, monk
         await open_form(pilot)
         await fill_valid_new(pilot)
         # ...and one more arrives while the form is open
-        await asyncio.to_thread(cli_add, world, "other2", "other-client-0041",
-                                "CS_OTHER_SECRET")
+        await asyncio.to_thread(cli_add, world, "other2", "other-client-0041", "CS_OTHER_SECRET")
         await save(pilot)
-        assert list(saved(world).profiles) == ["prod", "team", "agency", "other", "other2",
-                                               "fresh"]
+        assert list(saved(world).profiles) == ["prod", "team", "agency", "other", "other2", "fresh"]
         assert row_names(app) == ["prod", "team", "agency", "other", "other2", "fresh"]
         assert "# the nightly BI job: ask Dana before rotating" in world.config.read_text()
 
@@ -833,7 +927,8 @@ def team_csv(path, secret: str) -> None:
         "bad name!,project,x-0001,,metrics,,,\n"
         "imp-noid,project,,,metrics,,,\n"
         "team,project,team-client-0099,,metrics,,,\n"
-        "imp-date,project,x-0002,,metrics,2026-13-01,,\n")
+        "imp-date,project,x-0002,,metrics,2026-13-01,,\n"
+    )
 
 
 async def test_import_a_csv_in_the_app(world, tmp_path):
@@ -843,8 +938,9 @@ async def test_import_a_csv_in_the_app(world, tmp_path):
     app = world.app()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.press("i")
-        await wait_until(pilot, lambda: isinstance(app.screen, ImportScreen),
-                         what="the import screen")
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, ImportScreen), what="the import screen"
+        )
         await paste_into(pilot, "#import-path", str(source))
         await pilot.click("#preview")
         await pilot.pause()

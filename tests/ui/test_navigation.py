@@ -145,13 +145,25 @@ async def test_help_lists_the_bindings(env):
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
         lines = [" ".join(line.split()) for line in screen_text(app).splitlines()]
-        for key, what in (("enter / g", "get a token"), ("c", "copy the token"),
-                          ("h", "copy the Authorization"), ("u", "copy a curl command"),
-                          ("b", "copy the API base URL"), ("v", "reveal / mask"),
-                          ("m", "load /me"), ("t", "test the token"), ("/", "filter the"),
-                          ("a", "add a profile"), ("e", "edit"), ("delete / x", "delete the"),
-                          ("i", "import profiles"), ("?", "this help"), ("q", "quit"),
-                          ("j / k", "down / up"), ("ctrl+p", "command palette")):
+        for key, what in (
+            ("enter / g", "get a token"),
+            ("c", "copy the token"),
+            ("h", "copy the Authorization"),
+            ("u", "copy a curl command"),
+            ("b", "copy the API base URL"),
+            ("v", "reveal / mask"),
+            ("m", "load /me"),
+            ("t", "test the token"),
+            ("/", "filter the"),
+            ("a", "add a profile"),
+            ("e", "edit"),
+            ("delete / x", "delete the"),
+            ("i", "import profiles"),
+            ("?", "this help"),
+            ("q", "quit"),
+            ("j / k", "down / up"),
+            ("ctrl+p", "command palette"),
+        ):
             assert any(f" {key} {what}" in f" {line.strip(' █▌▐')}" for line in lines), key
         await pilot.press("g")  # keys of the main screen do nothing under the help
         await pilot.press("escape")
@@ -169,8 +181,10 @@ async def palette_prompts(app, pilot, query: str) -> list[str]:
     results = app.screen.query_one(CommandList)
     await wait_until(pilot, lambda: results.option_count > 0, what="palette results")
     await pilot.pause(0.3)  # every provider has answered
-    return [str(results.get_option_at_index(i).prompt).split("\n")[0]
-            for i in range(results.option_count)]
+    return [
+        str(results.get_option_at_index(i).prompt).split("\n")[0]
+        for i in range(results.option_count)
+    ]
 
 
 async def test_command_palette_has_our_commands_and_textuals(env):
@@ -218,8 +232,10 @@ async def test_keys_table_remaps_a_binding(env):
         assert app.clipboard == current_token(app).access_token
         await pilot.press("question_mark")
         await pilot.pause()
-        assert any(" ".join(line.split()).startswith("y copy the token")
-                   for line in (ln.strip(" █▌▐") for ln in screen_text(app).splitlines()))
+        assert any(
+            " ".join(line.split()).startswith("y copy the token")
+            for line in (ln.strip(" █▌▐") for ln in screen_text(app).splitlines())
+        )
 
 
 async def test_unknown_key_ids_are_reported(env):

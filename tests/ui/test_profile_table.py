@@ -72,6 +72,7 @@ class Tables(App):
 def stock_fill(stock: DataTable, table: ProfileTable) -> None:
     """What the table showed when it was a DataTable: add_row per shown row, the cursor
     on the same profile."""
+
     def cell(name: str, key: str) -> Text:  # Text: a str would be read as markup
         value = table.get_cell(name, key)
         style = {"invalid": "bold red", "expired": "red", "fetching": "italic"}.get(value, "")
@@ -94,8 +95,11 @@ def looks(widget) -> list[list[tuple]]:
         for seg in strip:
             style = seg.style
             for char in seg.text:
-                line.append((char, style.color, style.bgcolor, bool(style.bold),
-                             bool(style.italic)) if style else (char,))
+                line.append(
+                    (char, style.color, style.bgcolor, bool(style.bold), bool(style.italic))
+                    if style
+                    else (char,)
+                )
         lines.append(line)
     return lines
 
@@ -119,8 +123,7 @@ async def test_the_table_looks_like_the_datatable_it_replaced(tmp_path: Path):
     async with app.run_test(size=(160, 20)) as pilot:
         fast, stock = app.query_one(ProfileTable), app.query_one("#stock", DataTable)
         fast.load(pf, keep="agency")
-        fast.set_token_states({"agency": "expired", "enrich": "fetching",
-                               "prod-metrics": "12:00"})
+        fast.set_token_states({"agency": "expired", "enrich": "fetching", "prod-metrics": "12:00"})
         stock_fill(stock, fast)
         for theme in ("textual-dark", "textual-light"):
             app.theme = theme
@@ -161,9 +164,19 @@ async def test_sorting_shows_arrows_goes_descending_and_back_to_file_order(tmp_p
         order = []
         for _ in range(11):
             order.append(fast.cycle_sort())
-        assert order == [("name", False), ("name", True), ("token", False), ("token", True),
-                         ("level", False), ("level", True), ("project", False),
-                         ("project", True), ("scopes", False), ("scopes", True), None]
+        assert order == [
+            ("name", False),
+            ("name", True),
+            ("token", False),
+            ("token", True),
+            ("level", False),
+            ("level", True),
+            ("project", False),
+            ("project", True),
+            ("scopes", False),
+            ("scopes", True),
+            None,
+        ]
         assert fast.shown_names == file_order
 
         fast.cycle_sort()
@@ -187,8 +200,11 @@ async def test_sorting_shows_arrows_goes_descending_and_back_to_file_order(tmp_p
         await pilot.click(fast, offset=(x, 0))
         await pilot.pause()
         assert "Project ▼" in text_of(fast)[0]
-        assert [fast.get_cell(n, "project") for n in fast.shown_names][-3:] == \
-            ["1003", "1002", "1001"]
+        assert [fast.get_cell(n, "project") for n in fast.shown_names][-3:] == [
+            "1003",
+            "1002",
+            "1001",
+        ]
         await pilot.click(fast, offset=(x, 0))
         await pilot.pause()
         assert "▲" not in text_of(fast)[0] and "▼" not in text_of(fast)[0]
@@ -245,7 +261,8 @@ async def test_cells_from_the_file_are_shown_inert(env):
     evil = profiles_text(env.fake.url) + (
         '\n[profiles."evil\\u001b[2Jname"]\nclient_id = "evil-client"\n'
         '\n[profiles.odd-scope]\nclient_id = "odd-client"\n'
-        'scopes = ["metrics\\u001b]52;c;aGk=\\u0007"]\n')
+        'scopes = ["metrics\\u001b]52;c;aGk=\\u0007"]\n'
+    )
     env.write(evil)
     app = env.app()
     async with app.run_test(size=(240, 40)) as pilot:
@@ -264,8 +281,9 @@ async def test_cells_from_the_file_are_shown_inert(env):
 
 
 async def test_keys_and_mouse_move_the_cursor_and_keep_it_in_view(env):
-    many = "".join(f'\n[profiles.p{i:03d}]\nclient_id = "c-{i}"\nscopes = ["metrics"]\n'
-                   for i in range(100))
+    many = "".join(
+        f'\n[profiles.p{i:03d}]\nclient_id = "c-{i}"\nscopes = ["metrics"]\n' for i in range(100)
+    )
     env.write(profiles_text(env.fake.url) + many)
     app = env.app()
     async with app.run_test(size=SIZE) as pilot:
@@ -337,8 +355,7 @@ async def test_a_theme_change_repaints_the_kept_lines(tmp_path: Path):
         await pilot.pause()
         await pilot.pause()
         light = looks(fast)
-        assert [[c[0] for c in line] for line in light] == [[c[0] for c in line]
-                                                            for line in dark]
+        assert [[c[0] for c in line] for line in light] == [[c[0] for c in line] for line in dark]
         assert light[2] != dark[2]  # same text, other colours: nothing stale was reused
 
 
@@ -349,4 +366,11 @@ def test_sorting_puts_numbers_and_countdowns_in_their_real_order():
     assert sorted(projects, key=natural_order) == ["9", "10", "1002", "", "abc"]
     states = ["--", "1:02:03", "09:59", "expired", "fetching", "59:58", "10:00 +1"]
     assert sorted(states, key=state_order) == [
-        "expired", "09:59", "10:00 +1", "59:58", "1:02:03", "fetching", "--"]
+        "expired",
+        "09:59",
+        "10:00 +1",
+        "59:58",
+        "1:02:03",
+        "fetching",
+        "--",
+    ]

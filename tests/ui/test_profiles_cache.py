@@ -21,20 +21,40 @@ from csauth_tui.ui.profiles_cache import CACHE_NAME, MIN_BYTES, load_profiles
 
 def big_file(path: Path, n: int = 400, extra: str = "") -> Path:
     """A profiles file over MIN_BYTES, with every TOML value kind the cache must keep."""
-    lines = ['[settings]', 'auth_url = "https://api.contentsquare.com"',
-             "renew_before_seconds = 120", extra,
-             "[keys]", 'get_token = "G"',
-             "[odd]  # not a csauth table: kept by the parse all the same",
-             "when = 1979-05-27T07:32:00-08:00", "naive = 1979-05-27T07:32:00.999999",
-             "day = 1979-05-27", "at = 07:32:00", "inf = inf", "nan = nan", "neg = -0.0",
-             'nested = { a = [1, 2.5, "three", [true, false]], b = { c = 1979-05-27 } }']
+    lines = [
+        "[settings]",
+        'auth_url = "https://api.contentsquare.com"',
+        "renew_before_seconds = 120",
+        extra,
+        "[keys]",
+        'get_token = "G"',
+        "[odd]  # not a csauth table: kept by the parse all the same",
+        "when = 1979-05-27T07:32:00-08:00",
+        "naive = 1979-05-27T07:32:00.999999",
+        "day = 1979-05-27",
+        "at = 07:32:00",
+        "inf = inf",
+        "nan = nan",
+        "neg = -0.0",
+        'nested = { a = [1, 2.5, "three", [true, false]], b = { c = 1979-05-27 } }',
+    ]
     for i in range(n):
-        lines += [f"[profiles.team-{i:04d}]", 'level = "project"', f'client_id = "client-{i}"',
-                  'scopes = ["metrics", "data-export"]', f"project_id = {1000 + i}",
-                  'secret = "env:CSAUTH_SECRET"', f"created = 2025-{1 + i % 12:02d}-15",
-                  f'description = "Team {i}: \\"quoted\\", unicode é 数据, tab\\t"']
-    lines += ['[profiles."bad name"]', 'client_id = ""', 'scopes = "metrics"',
-              "created = 2025-01-01T10:00:00Z"]
+        lines += [
+            f"[profiles.team-{i:04d}]",
+            'level = "project"',
+            f'client_id = "client-{i}"',
+            'scopes = ["metrics", "data-export"]',
+            f"project_id = {1000 + i}",
+            'secret = "env:CSAUTH_SECRET"',
+            f"created = 2025-{1 + i % 12:02d}-15",
+            f'description = "Team {i}: \\"quoted\\", unicode é 数据, tab\\t"',
+        ]
+    lines += [
+        '[profiles."bad name"]',
+        'client_id = ""',
+        'scopes = "metrics"',
+        "created = 2025-01-01T10:00:00Z",
+    ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     assert path.stat().st_size >= MIN_BYTES
     return path
@@ -76,17 +96,16 @@ def test_the_cached_document_keeps_every_toml_value_as_parsed(tmp_path):
     assert odd["at"] == time(7, 32)
     assert odd["inf"] == math.inf and math.isnan(odd["nan"])
     assert math.copysign(1, odd["neg"]) == -1
-    assert odd["nested"] == {"a": [1, 2.5, "three", [True, False]],
-                             "b": {"c": date(1979, 5, 27)}}
-    assert doc["profiles"]["bad name"]["created"] == datetime(2025, 1, 1, 10,
-                                                               tzinfo=timezone.utc)
+    assert odd["nested"] == {"a": [1, 2.5, "three", [True, False]], "b": {"c": date(1979, 5, 27)}}
+    assert doc["profiles"]["bad name"]["created"] == datetime(2025, 1, 1, 10, tzinfo=timezone.utc)
 
 
 def test_any_change_to_the_file_is_a_miss(tmp_path):
     config, cache_dir = big_file(tmp_path / "profiles.toml"), tmp_path / "cache"
     load_profiles(config, cache_dir)
-    text = config.read_text(encoding="utf-8").replace('client_id = "client-7"',
-                                                      'client_id = "client-seven"')
+    text = config.read_text(encoding="utf-8").replace(
+        'client_id = "client-7"', 'client_id = "client-seven"'
+    )
     config.write_text(text, encoding="utf-8")
     os.utime(config, (0, 0))  # even with an old mtime: the bytes decide
     assert load_profiles(config, cache_dir).profiles["team-0007"].client_id == "client-seven"
@@ -105,12 +124,16 @@ def test_a_file_with_a_plaintext_secret_is_never_cached(tmp_path):
 PASTED = "Xq7Lw2Rt9Bz4Nv8Kc1Md5Pf3"  # what a pasted client secret looks like
 
 
-@pytest.mark.parametrize("line", [
-    f'"client\\u005fsecret" = "{PASTED}"',  # TOML's escape: the real client_secret key
-    f'secret = "{PASTED}"',  # the secret pasted where its source belongs
-    f'client-secret = "{PASTED}"',  # a misspelled key the loader does not know
-    f'description = "key {PASTED}"',  # pasted anywhere else
-], ids=["escaped-key", "pasted-as-source", "misspelled-key", "in-a-description"])
+@pytest.mark.parametrize(
+    "line",
+    [
+        f'"client\\u005fsecret" = "{PASTED}"',  # TOML's escape: the real client_secret key
+        f'secret = "{PASTED}"',  # the secret pasted where its source belongs
+        f'client-secret = "{PASTED}"',  # a misspelled key the loader does not know
+        f'description = "key {PASTED}"',  # pasted anywhere else
+    ],
+    ids=["escaped-key", "pasted-as-source", "misspelled-key", "in-a-description"],
+)
 def test_a_file_that_might_hold_a_secret_is_never_cached(tmp_path, line):
     config = big_file(tmp_path / "profiles.toml")
     cache_dir = tmp_path / "cache"
@@ -150,8 +173,7 @@ def test_a_broken_cache_is_a_miss_not_an_error(tmp_path, damage):
         cache.write_text(data[: len(data) // 2], encoding="utf-8")
     else:
         stamp = json.loads(data)["stamp"]
-        cache.write_text(json.dumps({"stamp": stamp, "doc": [], "dates": [[["x"], "date",
-                                                                            "bad"]]}))
+        cache.write_text(json.dumps({"stamp": stamp, "doc": [], "dates": [[["x"], "date", "bad"]]}))
     same(load_profiles(config, cache_dir), expected)
 
 

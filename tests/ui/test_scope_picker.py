@@ -48,8 +48,9 @@ async def test_a_click_ticks_the_line_clicked_and_enrichment_stays_alone(env):
 
 async def test_a_custom_scope_is_listed_as_written(env):
     env.write()
-    env.write(env.config.read_text().replace('scopes = ["metrics"]',
-                                             'scopes = ["metrics", "beta[x]"]', 1))
+    env.write(
+        env.config.read_text().replace('scopes = ["metrics"]', 'scopes = ["metrics", "beta[x]"]', 1)
+    )
     app = env.app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -62,9 +63,13 @@ async def test_a_custom_scope_is_listed_as_written(env):
 async def test_more_scopes_than_fit_show_a_window_that_follows_the_cursor(env):
     extra = [f"custom-{i:02d}" for i in range(12)]
     env.write()
-    env.write(env.config.read_text().replace(
-        'scopes = ["metrics"]', f'scopes = ["metrics", {", ".join(map(repr, extra))}]'
-        .replace("'", '"'), 1))
+    env.write(
+        env.config.read_text().replace(
+            'scopes = ["metrics"]',
+            f'scopes = ["metrics", {", ".join(map(repr, extra))}]'.replace("'", '"'),
+            1,
+        )
+    )
     app = env.app()
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("s")

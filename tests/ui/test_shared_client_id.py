@@ -19,7 +19,17 @@ from csauth_tui.fake.server import FakeCredential
 from csauth_tui.ui.screens.confirm_secret import ConfirmReplaceSecret
 from csauth_tui.ui.screens.profile_form import ProfileForm
 
-from .conftest import SIZE, assert_no_secret, current_token, get_token, notes, screen_text, settle, wait_until, widget_text
+from .conftest import (
+    SIZE,
+    assert_no_secret,
+    current_token,
+    get_token,
+    notes,
+    screen_text,
+    settle,
+    wait_until,
+    widget_text,
+)
 from .test_manage import error_shown, open_form, paste_into, save, save_disabled, select, type_into
 
 SERVICE = "csauth-tui"
@@ -80,8 +90,11 @@ def form_status(app) -> str:
 
 async def press_save_and_wait_for_dialog(pilot) -> ConfirmReplaceSecret:
     await pilot.press("ctrl+s")
-    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ConfirmReplaceSecret),
-                     what="the replace-secret dialog")
+    await wait_until(
+        pilot,
+        lambda: isinstance(pilot.app.screen, ConfirmReplaceSecret),
+        what="the replace-secret dialog",
+    )
     await pilot.pause()
     return dialog(pilot.app)
 
@@ -112,8 +125,9 @@ async def test_add_with_a_used_client_id_asks_and_cancel_keeps_the_stored_secret
         text = screen_text(app)
         assert "Replace the stored secret?" in text
         assert "Used by: kp." in " ".join(text.split())
-        assert "They will all use the new secret, and their cached tokens are dropped" \
-            in " ".join(text.split())
+        assert "They will all use the new secret, and their cached tokens are dropped" in " ".join(
+            text.split()
+        )
         assert asked.query_one("#keep").has_focus  # the safe answer is the default
         assert_no_secret(app, TYPED)
         requests = len(shared.fake.requests)
@@ -145,8 +159,11 @@ async def test_a_new_secret_the_api_refuses_is_not_stored_unless_replaced_anyway
         await new_kp2(pilot, SECRET_B)
         await press_save_and_wait_for_dialog(pilot)
         await pilot.click("#replace")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmReplaceSecret)
-                         and app.screen.failure is not None, what="the refusal")
+        await wait_until(
+            pilot,
+            lambda: isinstance(app.screen, ConfirmReplaceSecret) and app.screen.failure is not None,
+            what="the refusal",
+        )
         await pilot.pause()
         text = " ".join(screen_text(app).split())
         assert "Contentsquare refused the new secret" in text
@@ -161,12 +178,17 @@ async def test_a_new_secret_the_api_refuses_is_not_stored_unless_replaced_anyway
         # shown the refusal, the user may still insist
         await press_save_and_wait_for_dialog(pilot)
         await pilot.click("#replace")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmReplaceSecret)
-                         and app.screen.failure is not None, what="the refusal")
+        await wait_until(
+            pilot,
+            lambda: isinstance(app.screen, ConfirmReplaceSecret) and app.screen.failure is not None,
+            what="the refusal",
+        )
         await pilot.click("#replace")  # "Replace anyway"
-        await wait_until(pilot, lambda: not isinstance(app.screen, (ProfileForm,
-                                                                      ConfirmReplaceSecret)),
-                         what="the form to close")
+        await wait_until(
+            pilot,
+            lambda: not isinstance(app.screen, (ProfileForm, ConfirmReplaceSecret)),
+            what="the form to close",
+        )
         await settle(pilot)
         assert stored(shared) == SECRET_B
         assert "kp2" in ProfileStore(shared.config).load().profiles
@@ -184,9 +206,11 @@ async def test_an_accepted_new_secret_replaces_it_for_all_and_drops_their_tokens
         await new_kp2(pilot, SECRET_B)
         await press_save_and_wait_for_dialog(pilot)
         await pilot.click("#replace")
-        await wait_until(pilot, lambda: not isinstance(app.screen, (ProfileForm,
-                                                                      ConfirmReplaceSecret)),
-                         what="the form to close")
+        await wait_until(
+            pilot,
+            lambda: not isinstance(app.screen, (ProfileForm, ConfirmReplaceSecret)),
+            what="the form to close",
+        )
         await settle(pilot)
 
         assert stored(shared) == SECRET_B
@@ -247,9 +271,11 @@ async def test_form_name_and_date_rules(shared):
         await open_form(pilot)
         await paste_into(pilot, "#f-client-id", "new-client")
         await paste_into(pilot, "#f-secret", SECRET_B)
-        for name, reason in (("café", "ASCII letters, digits, '-' and '_' only"),
-                             ("x" * 65, "at most 64 characters (65 now)"),
-                             ("KP", "differs from 'kp' only by case")):
+        for name, reason in (
+            ("café", "ASCII letters, digits, '-' and '_' only"),
+            ("x" * 65, "at most 64 characters (65 now)"),
+            ("KP", "differs from 'kp' only by case"),
+        ):
             await type_into(pilot, "#f-name", name)
             assert reason in error_shown(app, "name"), name
             assert save_disabled(app)
@@ -264,7 +290,9 @@ async def test_form_name_and_date_rules(shared):
 
 
 async def test_an_invalid_profile_opens_in_the_form_to_be_fixed(shared):
-    shared.write(shared_file(shared.fake.url) + """
+    shared.write(
+        shared_file(shared.fake.url)
+        + """
 [profiles.broken]
 level = "project"
 client_id = "prod-client-0001"
@@ -273,7 +301,8 @@ project_id = 0
 secret = "env:CS_UI_PROD_SECRET"
 created = 2999-01-01
 description = "kept as typed"
-""")
+"""
+    )
     app = shared.app()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await select(pilot, "broken")
@@ -293,6 +322,9 @@ description = "kept as typed"
         assert fixed.errors_for("broken") == []
         profile = fixed.profiles["broken"]
         assert (profile.project_id, str(profile.created), profile.description) == (
-            None, "2025-06-01", "kept as typed")
+            None,
+            "2025-06-01",
+            "kept as typed",
+        )
         await get_token(pilot)
         assert current_token(app).profile == "broken"

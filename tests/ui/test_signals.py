@@ -18,8 +18,10 @@ def signals_kept():
     """A catch-all for SIGHUP/SIGTERM while the test runs (without the app's own handlers
     the signal would otherwise end the test runner), put back as they were afterwards."""
     seen: list[int] = []
-    saved = {n: signal.signal(n, lambda number, frame: seen.append(number))
-             for n in (signal.SIGHUP, signal.SIGTERM)}
+    saved = {
+        n: signal.signal(n, lambda number, frame: seen.append(number))
+        for n in (signal.SIGHUP, signal.SIGTERM)
+    }
     yield seen
     for number, handler in saved.items():
         signal.signal(number, handler)

@@ -37,15 +37,26 @@ async def test_help_and_quit_stay_in_the_key_bar(env, size):
 
 
 async def test_at_60x20_no_word_is_split_across_lines(env):
-    env.write(profiles_text(env.fake.url).replace(
-        'description = "BI sync"', 'description = "Nightly BI sync for the finance dashboards"'))
+    env.write(
+        profiles_text(env.fake.url).replace(
+            'description = "BI sync"', 'description = "Nightly BI sync for the finance dashboards"'
+        )
+    )
     app = env.app()
     async with app.run_test(size=(60, 20)) as pilot:
         await pilot.pause()
         lines = detail_lines(app)
         shown = "\n".join(lines)
-        for word in ("prod", "project-level", "Nightly", "finance", "dashboards",
-                     "environment", "variable", "$CS_UI_PROD_SECRET"):
+        for word in (
+            "prod",
+            "project-level",
+            "Nightly",
+            "finance",
+            "dashboards",
+            "environment",
+            "variable",
+            "$CS_UI_PROD_SECRET",
+        ):
             assert any(word in line.split() for line in lines), (word, shown)
         # a URL too long for the column breaks after its own punctuation, not inside a word
         url = env.fake.url  # http://127.0.0.1:PORT
@@ -73,19 +84,22 @@ async def test_a_terminal_too_small_shows_a_note_instead_of_the_layout(env):
         await pilot.pause()
         assert app.focused is app.query_one("#profiles")
         await pilot.resize_terminal(50, 15)
-        await wait_until(pilot, lambda: "terminal too small" in screen_text(app),
-                         what="the too-small note")
+        await wait_until(
+            pilot, lambda: "terminal too small" in screen_text(app), what="the too-small note"
+        )
         text = screen_text(app)
         assert f"terminal too small: 50x15, needs at least {MIN_WIDTH}x{MIN_HEIGHT}" in text
         assert "prod" not in text and "Credential" not in text and "Quit" not in text
 
         await pilot.resize_terminal(60, MIN_HEIGHT - 1)  # wide enough, too short
-        await wait_until(pilot, lambda: f"60x{MIN_HEIGHT - 1}" in screen_text(app),
-                         what="the note's new size")
+        await wait_until(
+            pilot, lambda: f"60x{MIN_HEIGHT - 1}" in screen_text(app), what="the note's new size"
+        )
 
         await pilot.resize_terminal(60, 20)  # big enough again: the layout as it was
-        await wait_until(pilot, lambda: "terminal too small" not in screen_text(app),
-                         what="the layout back")
+        await wait_until(
+            pilot, lambda: "terminal too small" not in screen_text(app), what="the layout back"
+        )
         text = screen_text(app)
         assert "prod" in text and "Credential" in text and "q Quit" in text
         await pilot.press("j")  # the keys still go to the profile list
@@ -96,8 +110,9 @@ async def test_a_terminal_too_small_shows_a_note_instead_of_the_layout(env):
 async def test_q_quits_from_the_too_small_note(env):
     app = env.app()
     async with app.run_test(size=(40, 10)) as pilot:
-        await wait_until(pilot, lambda: "terminal too small" in screen_text(app),
-                         what="the too-small note")
+        await wait_until(
+            pilot, lambda: "terminal too small" in screen_text(app), what="the too-small note"
+        )
         await pilot.press("q")
         await pilot.pause()
     assert app.return_code == 0

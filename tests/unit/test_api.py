@@ -59,8 +59,13 @@ def account_profile(**kw) -> Profile:
 
 
 def token_body(**kw) -> dict:
-    body = {"access_token": JWT, "endpoint": ENDPOINT, "expires_in": 3600,
-            "token_type": "Bearer", "scope": "metrics"}
+    body = {
+        "access_token": JWT,
+        "endpoint": ENDPOINT,
+        "expires_in": 3600,
+        "token_type": "Bearer",
+        "scope": "metrics",
+    }
     body.update(kw)
     return {k: v for k, v in body.items() if v is not None}
 
@@ -93,8 +98,12 @@ class Sleeps(list):
 
 def client(server: Server, sleeps: Sleeps | None = None, **kw) -> AuthClient:
     kw.setdefault("jitter", lambda: 1.0)  # deterministic: every backoff at its ceiling
-    return AuthClient(transport=server.transport, clock=lambda: NOW,
-                      sleep=sleeps if sleeps is not None else Sleeps(), **kw)
+    return AuthClient(
+        transport=server.transport,
+        clock=lambda: NOW,
+        sleep=sleeps if sleeps is not None else Sleeps(),
+        **kw,
+    )
 
 
 def assert_clean(exc: BaseException, sentinels=SENTINELS) -> None:
@@ -105,8 +114,9 @@ def assert_clean(exc: BaseException, sentinels=SENTINELS) -> None:
 
 
 async def fetch(server: Server, profile: Profile | None = None, **kw) -> Token:
-    client_kw = {k: kw.pop(k) for k in list(kw) if k in ("sleeps", "max_retries",
-                                                          "retry_budget", "settings")}
+    client_kw = {
+        k: kw.pop(k) for k in list(kw) if k in ("sleeps", "max_retries", "retry_budget", "settings")
+    }
     sleeps = client_kw.pop("sleeps", None)
     async with client(server, sleeps, **client_kw) as c:
         return await c.fetch_token(profile or project_profile(), SECRET, **kw)
@@ -123,17 +133,19 @@ async def test_token_request_is_json_with_scopes_joined_and_no_project_id():
     assert str(request.url) == "https://api.contentsquare.com/v1/oauth/token"
     assert request.headers["content-type"] == "application/json"
     assert request.headers["user-agent"].startswith("csauth-tui/")
-    assert server.body() == {"client_id": "cid-123", "client_secret": SECRET_VALUE,
-                             "grant_type": "client_credentials",
-                             "scope": "metrics data-export"}
+    assert server.body() == {
+        "client_id": "cid-123",
+        "client_secret": SECRET_VALUE,
+        "grant_type": "client_credentials",
+        "scope": "metrics data-export",
+    }
 
 
 async def test_project_id_is_sent_as_int_from_profile_or_argument():
     server = Server()
     await fetch(server, account_profile(project_id=1001))
     assert server.body()["project_id"] == 1001
-    await fetch(server, account_profile(project_id=1001), project_id=2002,
-                scopes=["enrichment"])
+    await fetch(server, account_profile(project_id=1001), project_id=2002, scopes=["enrichment"])
     assert server.body()["project_id"] == 2002 and server.body()["scope"] == "enrichment"
 
 
@@ -157,8 +169,13 @@ async def test_token_fields_and_extra_kept_without_access_token():
     assert (token.profile, token.client_id, token.project_id) == ("acct", "cid-acc", 1001)
     assert token.auth_url == "https://api.contentsquare.com"
     assert token.scopes == ("metrics",)
-    assert token.extra == {"expires_in": 3600, "token_type": "Bearer", "scope": "metrics",
-                           "project_id": 1001, "surprise": [1, 2]}
+    assert token.extra == {
+        "expires_in": 3600,
+        "token_type": "Bearer",
+        "scope": "metrics",
+        "project_id": 1001,
+        "surprise": [1, 2],
+    }
     assert JWT not in repr(token)
 
 
@@ -166,16 +183,18 @@ async def test_token_fields_and_extra_kept_without_access_token():
     ("expires_in", "claims", "expected"),
     [
         (1800, {"exp": int((NOW + timedelta(hours=5)).timestamp())}, NOW + timedelta(seconds=1800)),
-        (None, {"exp": int((NOW + timedelta(minutes=42)).timestamp())},
-         NOW + timedelta(minutes=42)),
+        (
+            None,
+            {"exp": int((NOW + timedelta(minutes=42)).timestamp())},
+            NOW + timedelta(minutes=42),
+        ),
         (None, {}, NOW + timedelta(hours=1)),
         ("garbage", {}, NOW + timedelta(hours=1)),
     ],
     ids=["expires_in wins", "jwt exp", "default hour", "bad expires_in"],
 )
 async def test_expiry_from_expires_in_then_exp_then_default(expires_in, claims, expected):
-    body = token_body(access_token=jwt(claims) if claims else "opaque-token",
-                      expires_in=expires_in)
+    body = token_body(access_token=jwt(claims) if claims else "opaque-token", expires_in=expires_in)
     token = await fetch(Server(httpx.Response(200, json=body)))
     assert token.expires_at == expected
 
@@ -200,8 +219,15 @@ async def test_foreign_endpoint_gives_an_untrusted_token():
         (project_profile(auth_url="ftp://127.0.0.1"), {}, "https://"),
         (project_profile(), {"project_id": -3}, "positive integer"),
     ],
-    ids=["enrichment combined", "enrichment combined by arg", "no scope",
-         "account without project", "plain http", "odd scheme", "bad project id"],
+    ids=[
+        "enrichment combined",
+        "enrichment combined by arg",
+        "no scope",
+        "account without project",
+        "plain http",
+        "odd scheme",
+        "bad project id",
+    ],
 )
 async def test_refused_before_any_request(profile, kw, words):
     server = Server()
@@ -232,8 +258,16 @@ async def test_http_auth_url_allowed_on_loopback_only():
         (httpx.Response(200, text=f'{{"access_token": "{JWT}", '), "not JSON"),
         (httpx.Response(200, html=f"<html><body>{PLAIN_TOKEN}</body></html>"), "HTML page"),
     ],
-    ids=["no token", "empty token", "token not str", "no endpoint", "endpoint not str",
-         "list", "truncated json", "html"],
+    ids=[
+        "no token",
+        "empty token",
+        "token not str",
+        "no endpoint",
+        "endpoint not str",
+        "list",
+        "truncated json",
+        "html",
+    ],
 )
 async def test_bad_success_answers_are_bad_response_errors(response, words):
     with pytest.raises(BadResponseError) as info:
@@ -254,8 +288,9 @@ async def test_token_without_endpoint_never_quotes_the_token():
 
 
 def cs(message, code, status):
-    return httpx.Response(status, json={"success": False, "errorMessage": message,
-                                        "errorCode": code})
+    return httpx.Response(
+        status, json={"success": False, "errorMessage": message, "errorCode": code}
+    )
 
 
 def oauth(error, description, status):
@@ -265,38 +300,85 @@ def oauth(error, description, status):
 @pytest.mark.parametrize(
     ("response", "kind", "code", "words"),
     [
-        (oauth("invalid_client", "Client authentication failed", 401), InvalidCredentialsError,
-         "invalid_client", "client_id or client_secret rejected by api.contentsquare.com"),
-        (cs("Invalid credentials", "UNAUTHORIZED", 401), InvalidCredentialsError,
-         "UNAUTHORIZED", "rejected by api.contentsquare.com"),
+        (
+            oauth("invalid_client", "Client authentication failed", 401),
+            InvalidCredentialsError,
+            "invalid_client",
+            "client_id or client_secret rejected by api.contentsquare.com",
+        ),
+        (
+            cs("Invalid credentials", "UNAUTHORIZED", 401),
+            InvalidCredentialsError,
+            "UNAUTHORIZED",
+            "rejected by api.contentsquare.com",
+        ),
         (httpx.Response(401), InvalidCredentialsError, None, "401 Unauthorized"),
-        (oauth("invalid_client", "bad secret", 400), InvalidCredentialsError,
-         "invalid_client", "rejected"),
-        (oauth("invalid_client", "Invalid client", 500), InvalidCredentialsError,
-         "invalid_client", "rejected"),
+        (
+            oauth("invalid_client", "bad secret", 400),
+            InvalidCredentialsError,
+            "invalid_client",
+            "rejected",
+        ),
+        (
+            oauth("invalid_client", "Invalid client", 500),
+            InvalidCredentialsError,
+            "invalid_client",
+            "rejected",
+        ),
         (cs("Internal error", "INTERNAL", 500), ServerError, "INTERNAL", "server error"),
-        (httpx.Response(500, text="Internal Server Error"), ServerError, None,
-         "Internal Server Error"),
-        (cs("Auth token is expired.", "JWT_EXPIRED", 401), TokenExpiredError, "JWT_EXPIRED",
-         "expired"),
+        (
+            httpx.Response(500, text="Internal Server Error"),
+            ServerError,
+            None,
+            "Internal Server Error",
+        ),
+        (
+            cs("Auth token is expired.", "JWT_EXPIRED", 401),
+            TokenExpiredError,
+            "JWT_EXPIRED",
+            "expired",
+        ),
         (cs("Forbidden", "FORBIDDEN", 403), ForbiddenError, "FORBIDDEN", "scope"),
-        (oauth("insufficient_scope", "no", 403), ForbiddenError, "insufficient_scope",
-         "csauth me"),
-        (cs("project_id is required", "PROJECT_ID_REQUIRED", 400), RefusedError,
-         "PROJECT_ID_REQUIRED", "--project-id"),
-        (oauth("invalid_scope", "unknown scope 'foo'", 400), RefusedError, "invalid_scope",
-         "unknown scope 'foo'"),
-        (httpx.Response(404, html="<html><h1>Not found</h1></html>"), RefusedError, None,
-         "HTML page"),
+        (oauth("insufficient_scope", "no", 403), ForbiddenError, "insufficient_scope", "csauth me"),
+        (
+            cs("project_id is required", "PROJECT_ID_REQUIRED", 400),
+            RefusedError,
+            "PROJECT_ID_REQUIRED",
+            "--project-id",
+        ),
+        (
+            oauth("invalid_scope", "unknown scope 'foo'", 400),
+            RefusedError,
+            "invalid_scope",
+            "unknown scope 'foo'",
+        ),
+        (
+            httpx.Response(404, html="<html><h1>Not found</h1></html>"),
+            RefusedError,
+            None,
+            "HTML page",
+        ),
         (httpx.Response(418, text="short and stout"), RefusedError, None, "short and stout"),
         (httpx.Response(302, headers={"location": "https://x.test"}), ApiError, None, "302"),
         (httpx.Response(502), ServerError, None, "502 Bad Gateway"),
-        (cs("Too much concurrent calls", "CONCURRENT_API_CALL", 400), RateLimitedError,
-         "CONCURRENT_API_CALL", "concurrent"),
-        (cs("Too much concurrent calls", "CONCURRENT_API_CALL", 200), RateLimitedError,
-         "CONCURRENT_API_CALL", "rate limited"),
-        (httpx.Response(429, headers={"retry-after": "3"}), RateLimitedError, None,
-         "retry after 3 s"),
+        (
+            cs("Too much concurrent calls", "CONCURRENT_API_CALL", 400),
+            RateLimitedError,
+            "CONCURRENT_API_CALL",
+            "concurrent",
+        ),
+        (
+            cs("Too much concurrent calls", "CONCURRENT_API_CALL", 200),
+            RateLimitedError,
+            "CONCURRENT_API_CALL",
+            "rate limited",
+        ),
+        (
+            httpx.Response(429, headers={"retry-after": "3"}),
+            RateLimitedError,
+            None,
+            "retry after 3 s",
+        ),
     ],
 )
 async def test_token_errors_are_typed_and_worded(response, kind, code, words):
@@ -377,8 +459,10 @@ async def test_no_token_in_probe_errors(response):
         (httpx.ReadTimeout("timed out"), "timed out after 15 s"),
         (httpx.RemoteProtocolError("Server disconnected"), "dropped"),
         (httpx.ReadError("reset"), "dropped"),
-        (httpx.ConnectError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"),
-         "TLS certificate"),
+        (
+            httpx.ConnectError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"),
+            "TLS certificate",
+        ),
     ],
 )
 async def test_network_errors_are_worded(exc, words):
@@ -394,8 +478,9 @@ async def test_network_errors_are_worded(exc, words):
 
 async def test_503_then_success_retries_with_exponential_full_jitter():
     sleeps = Sleeps()
-    server = Server(httpx.Response(503), httpx.Response(503),
-                    httpx.Response(200, json=token_body()))
+    server = Server(
+        httpx.Response(503), httpx.Response(503), httpx.Response(200, json=token_body())
+    )
     token = await fetch(server, sleeps=sleeps)
     assert token.access_token == JWT
     assert len(server.calls) == 3
@@ -404,8 +489,12 @@ async def test_503_then_success_retries_with_exponential_full_jitter():
 
 async def test_jitter_spreads_delays_below_the_ceiling():
     sleeps = Sleeps()
-    server = Server(httpx.Response(502), httpx.Response(504), httpx.Response(500),
-                    httpx.Response(200, json=token_body()))
+    server = Server(
+        httpx.Response(502),
+        httpx.Response(504),
+        httpx.Response(500),
+        httpx.Response(200, json=token_body()),
+    )
     async with client(server, sleeps, jitter=lambda: 0.25, backoff_cap=1.5) as c:
         await c.fetch_token(project_profile(), SECRET)
     assert sleeps == [0.125, 0.25, 0.375]  # 0.25 * min(1.5, 0.5, 1, 2)
@@ -438,9 +527,11 @@ async def test_backoff_is_capped():
 
 async def test_retry_after_seconds_is_honoured():
     sleeps = Sleeps()
-    server = Server(httpx.Response(429, headers={"retry-after": "7"}),
-                    cs("Too much concurrent calls", "CONCURRENT_API_CALL", 200),
-                    httpx.Response(200, json=token_body()))
+    server = Server(
+        httpx.Response(429, headers={"retry-after": "7"}),
+        cs("Too much concurrent calls", "CONCURRENT_API_CALL", 200),
+        httpx.Response(200, json=token_body()),
+    )
     await fetch(server, sleeps=sleeps)
     assert sleeps == [7.0, 1.0]
 
@@ -448,8 +539,9 @@ async def test_retry_after_seconds_is_honoured():
 async def test_retry_after_http_date_is_honoured():
     sleeps = Sleeps()
     later = "Sun, 01 Mar 2026 12:00:12 GMT"  # NOW + 12 s
-    server = Server(httpx.Response(429, headers={"retry-after": later}),
-                    httpx.Response(200, json=token_body()))
+    server = Server(
+        httpx.Response(429, headers={"retry-after": later}), httpx.Response(200, json=token_body())
+    )
     await fetch(server, sleeps=sleeps)
     assert sleeps == [12.0]
 
@@ -474,8 +566,9 @@ async def test_no_retry_on_other_4xx_or_501(status):
 
 async def test_connect_errors_are_retried_up_to_max():
     sleeps = Sleeps()
-    server = Server(httpx.ConnectError, httpx.ConnectTimeout,
-                    httpx.Response(200, json=token_body()))
+    server = Server(
+        httpx.ConnectError, httpx.ConnectTimeout, httpx.Response(200, json=token_body())
+    )
     await fetch(server, sleeps=sleeps)
     assert len(server.calls) == 3 and sleeps == [0.5, 1.0]
 
@@ -550,15 +643,32 @@ def test_endpoint_trusted(endpoint, auth_url, trusted):
 
 
 def make_token(**kw) -> Token:
-    values = dict(access_token=JWT, endpoint=ENDPOINT, issued_at=NOW,
-                  expires_at=NOW + timedelta(hours=1), client_id="cid-123",
-                  auth_url=CS, scopes=("metrics",), project_id=None, profile="prod")
+    values = dict(
+        access_token=JWT,
+        endpoint=ENDPOINT,
+        issued_at=NOW,
+        expires_at=NOW + timedelta(hours=1),
+        client_id="cid-123",
+        auth_url=CS,
+        scopes=("metrics",),
+        project_id=None,
+        profile="prod",
+    )
     values.update(kw)
     return Token(**values)
 
 
-SEGMENTS = httpx.Response(200, json={"success": True, "payload": [
-    {"id": 1, "name": "New visitors"}, {"id": 2, "name": "Returning"}, {"id": 3, "name": "All"}]})
+SEGMENTS = httpx.Response(
+    200,
+    json={
+        "success": True,
+        "payload": [
+            {"id": 1, "name": "New visitors"},
+            {"id": 2, "name": "Returning"},
+            {"id": 3, "name": "All"},
+        ],
+    },
+)
 
 
 async def test_probe_sends_bearer_and_project_and_counts_segments():
@@ -584,10 +694,12 @@ async def test_probe_project_argument_overrides_and_none_sends_no_query():
 
 @pytest.mark.parametrize(
     "token",
-    [make_token(endpoint="https://api.evil.io", trusted=False),
-     make_token(endpoint="https://api.evil.io"),  # trusted flag tampered with in a cache
-     make_token(trusted=False),
-     make_token(endpoint="http://api.contentsquare.com")],
+    [
+        make_token(endpoint="https://api.evil.io", trusted=False),
+        make_token(endpoint="https://api.evil.io"),  # trusted flag tampered with in a cache
+        make_token(trusted=False),
+        make_token(endpoint="http://api.contentsquare.com"),
+    ],
 )
 async def test_untrusted_token_is_never_probed(token):
     server = Server(SEGMENTS)
@@ -631,18 +743,25 @@ async def test_probe_network_error_raises():
 
 
 async def test_me_posts_credentials_and_reads_known_fields():
-    raw = {"scopes": "metrics data-export", "created_at": "2025-04-01T10:00:00Z",
-           "permissions": {"projects": [{"id": 1001, "name": "Shop"}, {"id": "x2", "name": "B"},
-                                        "junk"]},
-           "anything": {"else": True}}
+    raw = {
+        "scopes": "metrics data-export",
+        "created_at": "2025-04-01T10:00:00Z",
+        "permissions": {
+            "projects": [{"id": 1001, "name": "Shop"}, {"id": "x2", "name": "B"}, "junk"]
+        },
+        "anything": {"else": True},
+    }
     server = Server(httpx.Response(200, json=raw))
     async with client(server) as c:
         info = await c.me(project_profile(), SECRET)
     assert str(server.calls[0].url) == "https://api.contentsquare.com/v1/oauth/me"
     assert server.body() == {"client_id": "cid-123", "client_secret": SECRET_VALUE}
-    assert info == MeInfo(raw=raw, scopes=("metrics", "data-export"),
-                          projects=((1001, "Shop"), ("x2", "B")),
-                          created="2025-04-01T10:00:00Z")
+    assert info == MeInfo(
+        raw=raw,
+        scopes=("metrics", "data-export"),
+        projects=((1001, "Shop"), ("x2", "B")),
+        created="2025-04-01T10:00:00Z",
+    )
 
 
 @pytest.mark.parametrize(
@@ -650,12 +769,21 @@ async def test_me_posts_credentials_and_reads_known_fields():
     [
         ({}, MeInfo(raw={})),
         ([1, 2], MeInfo(raw=[1, 2])),
-        ({"scopes": ["metrics"], "permissions": "all", "createdAt": "2025-01-01"},
-         MeInfo(raw={"scopes": ["metrics"], "permissions": "all", "createdAt": "2025-01-01"},
-                scopes=("metrics",), created="2025-01-01")),
-        ({"scopes": 5, "permissions": {"projects": None}, "created": 1700000000},
-         MeInfo(raw={"scopes": 5, "permissions": {"projects": None}, "created": 1700000000},
-                created="1700000000")),
+        (
+            {"scopes": ["metrics"], "permissions": "all", "createdAt": "2025-01-01"},
+            MeInfo(
+                raw={"scopes": ["metrics"], "permissions": "all", "createdAt": "2025-01-01"},
+                scopes=("metrics",),
+                created="2025-01-01",
+            ),
+        ),
+        (
+            {"scopes": 5, "permissions": {"projects": None}, "created": 1700000000},
+            MeInfo(
+                raw={"scopes": 5, "permissions": {"projects": None}, "created": 1700000000},
+                created="1700000000",
+            ),
+        ),
     ],
 )
 async def test_me_never_fails_on_missing_fields(raw, expected):
@@ -731,4 +859,3 @@ def test_httpx_is_imported_only_when_a_client_is_built():
         "assert 'httpx' in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
-

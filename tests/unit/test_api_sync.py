@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from csauth_tui.core.api import AuthClient
-from csauth_tui.core.sync_client import SyncAuthClient
 from csauth_tui.core.errors import CsauthError, NetworkError
+from csauth_tui.core.sync_client import SyncAuthClient
 
 from .test_api import (
     ENDPOINT,
@@ -51,31 +51,37 @@ TOKEN_TABLE = {
     "503, 502, then success": [status(503), status(502), ok()],
     "503 for ever": [status(503)],
     "429 with Retry-After then success": [
-        status(429, headers={"Retry-After": "2"}, json={"errorCode": "RATE"}), ok()],
+        status(429, headers={"Retry-After": "2"}, json={"errorCode": "RATE"}),
+        ok(),
+    ],
     "429 without Retry-After for ever": [status(429)],
     "Retry-After beyond the budget": [status(429, headers={"Retry-After": "999"})],
-    "invalid_client 401": [status(401, json={"error": "invalid_client",
-                                             "error_description": "bad secret"})],
+    "invalid_client 401": [
+        status(401, json={"error": "invalid_client", "error_description": "bad secret"})
+    ],
     "invalid_client 400": [status(400, json={"error": "invalid_client"})],
     "403 quoting the secret": [status(403, json={"errorMessage": f"no {SECRET_VALUE}"})],
-    "404 HTML page": [status(404, text="<html>nope</html>",
-                             headers={"content-type": "text/html"})],
+    "404 HTML page": [status(404, text="<html>nope</html>", headers={"content-type": "text/html"})],
     "501": [status(501, text="not implemented")],
-    "200 HTML": [status(200, text="<html>login</html>",
-                        headers={"content-type": "text/html"})],
+    "200 HTML": [status(200, text="<html>login</html>", headers={"content-type": "text/html"})],
     "200 not JSON": [status(200, text="hello")],
     "200 JSON list": [status(200, json=[1, 2])],
     "200 success false": [status(200, json={"success": False, "errorCode": "PROJECT_ID"})],
     "no access_token": [status(200, json={"endpoint": ENDPOINT})],
     "no endpoint, token echoed": [status(200, json={"access_token": PLAIN_TOKEN})],
     "expired on arrival": [ok(expires_in=-10)],
-    "gzip body": [lambda: httpx.Response(
-        200, content=__import__("gzip").compress(httpx.Response(200, json=token_body()).content),
-        headers={"content-encoding": "gzip", "content-type": "application/json"})],
-    "connection refused for ever": [raises(httpx.ConnectError,
-                                           "[Errno 111] Connection refused")],
+    "gzip body": [
+        lambda: httpx.Response(
+            200,
+            content=__import__("gzip").compress(httpx.Response(200, json=token_body()).content),
+            headers={"content-encoding": "gzip", "content-type": "application/json"},
+        )
+    ],
+    "connection refused for ever": [raises(httpx.ConnectError, "[Errno 111] Connection refused")],
     "name not resolved, then success": [
-        raises(httpx.ConnectError, "[Errno -3] Temporary failure in name resolution"), ok()],
+        raises(httpx.ConnectError, "[Errno -3] Temporary failure in name resolution"),
+        ok(),
+    ],
     "connect timeout": [raises(httpx.ConnectTimeout)],
     "read timeout then success": [raises(httpx.ReadTimeout), ok()],
     "read timeout twice": [raises(httpx.ReadTimeout)],
@@ -95,8 +101,9 @@ class Script:
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         request.read()
-        self.calls.append((request.method, str(request.url), request.content,
-                           request.headers.get("user-agent")))
+        self.calls.append(
+            (request.method, str(request.url), request.content, request.headers.get("user-agent"))
+        )
         answer = (self.answers.pop(0) if len(self.answers) > 1 else self.answers[0])()
         if isinstance(answer, Exception):
             raise answer
@@ -137,8 +144,14 @@ def outcome(result):
         # no httpx chain (which may carry the request body) shown with the error
         assert result.__cause__ is None
         assert result.__context__ is None or result.__suppress_context__
-        return (type(result), str(result), result.hint, result.exit_code,
-                getattr(result, "status", None), getattr(result, "retry_after", None))
+        return (
+            type(result),
+            str(result),
+            result.hint,
+            result.exit_code,
+            getattr(result, "status", None),
+            getattr(result, "retry_after", None),
+        )
     return result
 
 
@@ -150,8 +163,12 @@ async def test_fetch_token_sync_and_async_agree(answers):
 
 
 ME_TABLE = {
-    "success": [status(200, json={"scopes": "metrics", "permissions": {
-        "projects": [{"id": 7, "name": "Shop"}]}})],
+    "success": [
+        status(
+            200,
+            json={"scopes": "metrics", "permissions": {"projects": [{"id": 7, "name": "Shop"}]}},
+        )
+    ],
     "401": [status(401, json={"errorCode": "INVALID_CREDENTIALS"})],
     "HTML": [status(200, text="<html/>", headers={"content-type": "text/html"})],
     "503 then success": [status(503), status(200, json={"scopes": []})],
@@ -175,8 +192,12 @@ def probe_face(result):
     if isinstance(result[0], tuple):  # an error
         return result
     probe = result[0]
-    face = (probe.ok, probe.status, probe.summary,
-            None if probe.error is None else (type(probe.error), str(probe.error)))
+    face = (
+        probe.ok,
+        probe.status,
+        probe.summary,
+        None if probe.error is None else (type(probe.error), str(probe.error)),
+    )
     return face, result[1], result[2]
 
 
@@ -199,6 +220,7 @@ def test_sync_client_is_configured_like_the_async_one():
 def test_sync_client_cuts_off_an_answer_trickling_past_the_deadline():
     """httpx.Client bounds each read only: a body arriving a byte at a time must still
     be cut off after connect_timeout + timeout, as AuthClient's wait_for does."""
+
     def trickle():
         for byte in b'{"access_token": "x"}':
             time.sleep(0.05)
@@ -206,12 +228,14 @@ def test_sync_client_cuts_off_an_answer_trickling_past_the_deadline():
 
     transport = httpx.MockTransport(lambda request: httpx.Response(200, content=trickle()))
     started = time.monotonic()
-    with SyncAuthClient(transport=transport, timeout=0.1, connect_timeout=0.1, max_retries=0,
-                        clock=lambda: NOW) as client:
+    with SyncAuthClient(
+        transport=transport, timeout=0.1, connect_timeout=0.1, max_retries=0, clock=lambda: NOW
+    ) as client:
         with pytest.raises(NetworkError) as info:
             client.fetch_token(project_profile(), SECRET)
-    assert str(info.value) == ("api.contentsquare.com timed out after 0.2 s: its answer "
-                               "came too slowly")
+    assert str(info.value) == (
+        "api.contentsquare.com timed out after 0.2 s: its answer came too slowly"
+    )
     assert time.monotonic() - started < 0.6  # not the ~1 s the whole body would take
     assert JWT not in str(info.value)
 
@@ -243,8 +267,9 @@ def test_sync_client_cuts_off_a_server_trickling_its_headers():
     profile = project_profile(auth_url=f"http://127.0.0.1:{port}")
     started = time.monotonic()
     try:
-        with SyncAuthClient(timeout=0.2, connect_timeout=0.2, max_retries=0,
-                            clock=lambda: NOW) as client:
+        with SyncAuthClient(
+            timeout=0.2, connect_timeout=0.2, max_retries=0, clock=lambda: NOW
+        ) as client:
             with pytest.raises(NetworkError) as info:
                 client.fetch_token(profile, SECRET)
     finally:

@@ -23,7 +23,11 @@ def test_the_main_screen_binds_every_action_of_the_table_and_nothing_else():
     for action in MAIN:
         binding = bound[action.id]
         assert (binding.key, binding.action, binding.description, binding.show) == (
-            action.keys, action.id, action.short, action.key_bar)
+            action.keys,
+            action.id,
+            action.short,
+            action.key_bar,
+        )
         assert callable(getattr(MainScreen, f"action_{action.id}", None)), action.id
 
 
@@ -62,12 +66,15 @@ def test_a_swap_is_fine_and_a_free_key_is_taken():
     assert plan.remapped == {"copy_token": "r", "renew": "c", "sort": "O"}
 
 
-@pytest.mark.parametrize(("wanted", "said"), [
-    ({"copy_tokens": "y"}, "no such action"),
-    ({"copy_token": "\x1b[2J"}, "control characters"),
-    ({"copy_token": " , "}, "names no key"),
-    ({"copy_token": "ctrl+p"}, "the command palette"),
-])
+@pytest.mark.parametrize(
+    ("wanted", "said"),
+    [
+        ({"copy_tokens": "y"}, "no such action"),
+        ({"copy_token": "\x1b[2J"}, "control characters"),
+        ({"copy_token": " , "}, "names no key"),
+        ({"copy_token": "ctrl+p"}, "the command palette"),
+    ],
+)
 def test_a_remapping_that_cannot_work_is_reported_and_the_default_kept(wanted, said):
     plan = plan_keys(wanted)
     assert plan.remapped == {} and plan.keys["copy_token"] == "c"
@@ -84,11 +91,15 @@ def private_app_reads(tree: ast.AST) -> list[str]:
     """`self.app._x`, `app._x`, `self._app._x`: a private attribute of the app."""
     found = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and node.attr.startswith("_") \
-                and not node.attr.startswith("__"):
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr.startswith("_")
+            and not node.attr.startswith("__")
+        ):
             base = node.value
             if (isinstance(base, ast.Name) and base.id == "app") or (
-                    isinstance(base, ast.Attribute) and base.attr == "app"):
+                isinstance(base, ast.Attribute) and base.attr == "app"
+            ):
                 found.append(f"{ast.unparse(node)} (line {node.lineno})")
     return found
 
@@ -106,8 +117,18 @@ def test_the_check_catches_a_private_read():
     assert private_app_reads(ast.parse("x = self.app._services()")) != []
 
 
-OWNED = ("app.py", "session.py", "actions.py", "manage.py", "token_actions.py", "live.py",
-         "palette.py", "screens/main.py", "screens/help.py", "screens/audit_screen.py")
+OWNED = (
+    "app.py",
+    "session.py",
+    "actions.py",
+    "manage.py",
+    "token_actions.py",
+    "live.py",
+    "palette.py",
+    "screens/main.py",
+    "screens/help.py",
+    "screens/audit_screen.py",
+)
 
 
 @pytest.mark.parametrize("name", OWNED)

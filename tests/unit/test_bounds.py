@@ -15,11 +15,11 @@ import httpx
 import pytest
 
 from csauth_tui.core.api import MAX_ANSWER_BYTES, AuthClient
-from csauth_tui.core.urls import reached_directly as _direct
 from csauth_tui.core.errors import BadResponseError, NetworkError, SecretError, TokenExpiredError
 from csauth_tui.core.profiles import Profile, Settings
 from csauth_tui.core.secrets import MAX_COMMAND_OUTPUT, resolve_secret
 from csauth_tui.core.sync_client import SyncAuthClient
+from csauth_tui.core.urls import reached_directly as _direct
 from csauth_tui.fake.server import FakeContentsquare, FakeCredential
 
 from .test_api import JWT, NOW, SECRET, assert_clean, jwt, project_profile, token_body
@@ -74,24 +74,35 @@ def test_an_answer_just_under_the_cap_is_read():
     padding = "x" * (MAX_ANSWER_BYTES - 2000)
     body = gzip.compress(httpx.Response(200, json=token_body(padding=padding)).content)
     assert len(body) < 10_000  # compressed, far below; inflated, just below
-    transport = httpx.MockTransport(lambda request: httpx.Response(
-        200, headers={"Content-Encoding": "gzip", "Content-Type": "application/json"},
-        content=iter([body])))
+    transport = httpx.MockTransport(
+        lambda request: httpx.Response(
+            200,
+            headers={"Content-Encoding": "gzip", "Content-Type": "application/json"},
+            content=iter([body]),
+        )
+    )
     with SyncAuthClient(transport=transport, clock=lambda: NOW) as client:
         token = client.fetch_token(project_profile(), SECRET)
     assert token.access_token == JWT
 
 
-@pytest.mark.parametrize("coding, packed", [
-    ("gzip", gzip.compress),
-    ("deflate", zlib.compress),  # as HTTP says: zlib's header
-    ("deflate", lambda data: zlib.compress(data)[2:-4]),  # as some servers send: none
-])
+@pytest.mark.parametrize(
+    "coding, packed",
+    [
+        ("gzip", gzip.compress),
+        ("deflate", zlib.compress),  # as HTTP says: zlib's header
+        ("deflate", lambda data: zlib.compress(data)[2:-4]),  # as some servers send: none
+    ],
+)
 def test_compressed_answers_are_read(coding, packed):
     body = packed(httpx.Response(200, json=token_body()).content)
-    transport = httpx.MockTransport(lambda request: httpx.Response(
-        200, headers={"Content-Encoding": coding, "Content-Type": "application/json"},
-        content=iter([body[:7], body[7:]])))
+    transport = httpx.MockTransport(
+        lambda request: httpx.Response(
+            200,
+            headers={"Content-Encoding": coding, "Content-Type": "application/json"},
+            content=iter([body[:7], body[7:]]),
+        )
+    )
     with SyncAuthClient(transport=transport, clock=lambda: NOW) as client:
         assert client.fetch_token(project_profile(), SECRET).access_token == JWT
 
@@ -104,18 +115,31 @@ def streamed(headers: dict, body: bytes, *, is_async: bool):
         yield body
 
     return lambda request: httpx.Response(
-        200, headers={"Content-Type": "application/json", **headers},
-        content=chunks() if is_async else iter([body]))
+        200,
+        headers={"Content-Type": "application/json", **headers},
+        content=chunks() if is_async else iter([body]),
+    )
 
 
 ODD = {
-    "gzip twice (a bomb of bombs)": ({"Content-Encoding": "gzip, gzip"},
-                                     gzip.compress(gzip.compress(b"{}")),
-                                     BadResponseError, "Content-Encoding 'gzip, gzip'"),
-    "br (not asked for)": ({"Content-Encoding": "br"}, b"\x0b\x00\x80{}\x03",
-                           BadResponseError, "Content-Encoding 'br'"),
-    "gzip that is not": ({"Content-Encoding": "gzip"}, b"not gzip at all",
-                         BadResponseError, "cannot be decompressed (gzip)"),
+    "gzip twice (a bomb of bombs)": (
+        {"Content-Encoding": "gzip, gzip"},
+        gzip.compress(gzip.compress(b"{}")),
+        BadResponseError,
+        "Content-Encoding 'gzip, gzip'",
+    ),
+    "br (not asked for)": (
+        {"Content-Encoding": "br"},
+        b"\x0b\x00\x80{}\x03",
+        BadResponseError,
+        "Content-Encoding 'br'",
+    ),
+    "gzip that is not": (
+        {"Content-Encoding": "gzip"},
+        b"not gzip at all",
+        BadResponseError,
+        "cannot be decompressed (gzip)",
+    ),
 }
 
 
@@ -143,19 +167,22 @@ async def test_only_gzip_and_deflate_are_asked_for(fake):
 # --- which URLs skip proxies ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("url, direct", [
-    ("http://127.0.0.1:8123/v1/oauth/token", True),
-    ("https://127.0.0.2/v1/oauth/token", True),
-    ("https://127.255.255.254/x", True),
-    ("https://localhost:9/x", True),
-    ("https://LOCALHOST./x", True),
-    ("https://[::1]:8443/x", True),
-    ("https://[::ffff:127.0.0.5]/x", True),
-    ("http://example.com/x", True),  # plain http: never through a proxy
-    ("https://api.contentsquare.com/v1/oauth/token", False),
-    ("https://128.0.0.1/x", False),
-    ("https://localhost.example.com/x", False),
-])
+@pytest.mark.parametrize(
+    "url, direct",
+    [
+        ("http://127.0.0.1:8123/v1/oauth/token", True),
+        ("https://127.0.0.2/v1/oauth/token", True),
+        ("https://127.255.255.254/x", True),
+        ("https://localhost:9/x", True),
+        ("https://LOCALHOST./x", True),
+        ("https://[::1]:8443/x", True),
+        ("https://[::ffff:127.0.0.5]/x", True),
+        ("http://example.com/x", True),  # plain http: never through a proxy
+        ("https://api.contentsquare.com/v1/oauth/token", False),
+        ("https://128.0.0.1/x", False),
+        ("https://localhost.example.com/x", False),
+    ],
+)
 def test_direct_routes(url, direct):
     assert _direct(url) is direct
 
@@ -183,14 +210,16 @@ def test_a_command_printing_past_the_cap_is_stopped_and_named():
     with pytest.raises(SecretError) as info:
         resolve_secret(cmd_profile("yes"), timeout=10)
     assert str(info.value).startswith(
-        "the secret command of profile 'vault' (yes) printed more than 64 KiB on stdout")
+        "the secret command of profile 'vault' (yes) printed more than 64 KiB on stdout"
+    )
     assert time.monotonic() - started < 5
 
 
 def test_a_command_flooding_stderr_still_gives_its_secret():
     flood = 4 * MAX_COMMAND_OUTPUT
-    secret = resolve_secret(cmd_profile(
-        f"sh -c 'head -c {flood} /dev/zero | tr \"\\0\" x >&2; echo s3cret-from-cmd'"))
+    secret = resolve_secret(
+        cmd_profile(f"sh -c 'head -c {flood} /dev/zero | tr \"\\0\" x >&2; echo s3cret-from-cmd'")
+    )
     assert secret.reveal() == "s3cret-from-cmd"
 
 
@@ -214,8 +243,9 @@ def claims_token(**claims) -> str:
 
 
 def token_answer(access_token: str, **kw):
-    return httpx.MockTransport(lambda request: httpx.Response(
-        200, json=token_body(access_token=access_token, **kw)))
+    return httpx.MockTransport(
+        lambda request: httpx.Response(200, json=token_body(access_token=access_token, **kw))
+    )
 
 
 def expired_error(transport) -> TokenExpiredError:
@@ -228,8 +258,7 @@ def expired_error(transport) -> TokenExpiredError:
 def test_exp_before_iat_is_said_when_it_is_so():
     iat = int(NOW.timestamp())
     error = expired_error(token_answer(claims_token(iat=iat, exp=iat - 600)))
-    assert "was already expired when it was issued (its exp is 10 min before its iat)" \
-        in str(error)
+    assert "was already expired when it was issued (its exp is 10 min before its iat)" in str(error)
 
 
 def test_exp_equal_to_iat_is_not_called_before_it():
@@ -241,8 +270,7 @@ def test_exp_equal_to_iat_is_not_called_before_it():
 def test_a_good_exp_and_iat_are_not_blamed_for_an_expires_in_of_nothing():
     """exp is an hour after iat; it is expires_in (a few nanoseconds) that left no time."""
     iat = int(NOW.timestamp())
-    error = expired_error(token_answer(claims_token(iat=iat, exp=iat + 3600),
-                                       expires_in=1e-9))
+    error = expired_error(token_answer(claims_token(iat=iat, exp=iat + 3600), expires_in=1e-9))
     assert "before its iat" not in str(error)
     assert "came with no time left to use it" in str(error)
 
@@ -250,5 +278,4 @@ def test_a_good_exp_and_iat_are_not_blamed_for_an_expires_in_of_nothing():
 def test_an_exp_without_iat_behind_the_clock_blames_the_clock():
     exp = int((NOW - timedelta(minutes=30)).timestamp())
     error = expired_error(token_answer(claims_token(exp=exp), expires_in="soon"))
-    assert "had already expired by this machine's clock (its exp is 30 min before" \
-        in str(error)
+    assert "had already expired by this machine's clock (its exp is 30 min before" in str(error)

@@ -42,9 +42,17 @@ NOBODY = 65534
 
 
 def good_token(**kw) -> Token:
-    values = dict(access_token=JWT, endpoint="https://api.eu-west-1.contentsquare.com",
-                  issued_at=NOW, expires_at=NOW + timedelta(hours=1), client_id="cid-1",
-                  auth_url=AUTH_URL, scopes=("metrics",), project_id=1001, profile="prod")
+    values = dict(
+        access_token=JWT,
+        endpoint="https://api.eu-west-1.contentsquare.com",
+        issued_at=NOW,
+        expires_at=NOW + timedelta(hours=1),
+        client_id="cid-1",
+        auth_url=AUTH_URL,
+        scopes=("metrics",),
+        project_id=1001,
+        profile="prod",
+    )
     values.update(kw)
     return Token(**values)
 
@@ -71,10 +79,14 @@ FORGERIES = {
     "endpoint with an empty label": forged(endpoint="https://api..contentsquare.com"),
     "endpoint with port 0": forged(endpoint="https://api.contentsquare.com:0"),
     "far-future expiry": forged(expires_at="2099-01-01T00:00:00+00:00"),
-    "expiry just past an hour and the skew": forged(expires_at=(NOW + timedelta(
-        seconds=MAX_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS + 1)).isoformat()),
-    "issued in the future": forged(issued_at=(NOW + timedelta(
-        seconds=CLOCK_SKEW_SECONDS + 1)).isoformat()),
+    "expiry just past an hour and the skew": forged(
+        expires_at=(
+            NOW + timedelta(seconds=MAX_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS + 1)
+        ).isoformat()
+    ),
+    "issued in the future": forged(
+        issued_at=(NOW + timedelta(seconds=CLOCK_SKEW_SECONDS + 1)).isoformat()
+    ),
     "not shaped like a JWT": forged(access_token="opaque-token"),
     "a newline in the token": forged(access_token=JWT + "\nX-Evil: 1"),
     "a space in the token": forged(access_token=JWT.replace(".", ". ", 1)),
@@ -111,9 +123,10 @@ def test_the_same_entry_unforged_is_returned(tmp_path):
     assert cache.get(token.key) == token
     assert cache.all() == [token]
     # the bounds themselves are inside: an hour plus the skew, issued up to the skew ahead
-    edge = good_token(issued_at=NOW + timedelta(seconds=CLOCK_SKEW_SECONDS),
-                      expires_at=NOW + timedelta(seconds=MAX_LIFETIME_SECONDS
-                                                 + CLOCK_SKEW_SECONDS))
+    edge = good_token(
+        issued_at=NOW + timedelta(seconds=CLOCK_SKEW_SECONDS),
+        expires_at=NOW + timedelta(seconds=MAX_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS),
+    )
     assert cached_token(edge.to_dict(), edge.key, NOW) == edge
 
 
@@ -131,8 +144,10 @@ def test_a_forged_entry_is_dropped_on_the_next_write(tmp_path):
 
 def test_what_a_read_would_refuse_is_not_written():
     """A token that is not JWT-shaped, or lives longer than an hour, is not cached."""
-    for token in (good_token(access_token="opaque"),
-                  good_token(expires_at=NOW + timedelta(hours=5))):
+    for token in (
+        good_token(access_token="opaque"),
+        good_token(expires_at=NOW + timedelta(hours=5)),
+    ):
         assert cached_token(token.to_dict(), token.key, NOW) is None
 
 
@@ -140,8 +155,9 @@ def test_a_fresh_answer_never_lives_longer_than_an_hour():
     """The same bound as a cache read: a server saying 24 h gets the hour a token lives."""
     assert expiry_from_response(NOW, 86400, {}) == NOW + timedelta(seconds=3600)
     iat = 1_900_000_000
-    assert expiry_from_response(NOW, None, {"iat": iat, "exp": iat + 7200}) == \
-        NOW + timedelta(seconds=3600)
+    assert expiry_from_response(NOW, None, {"iat": iat, "exp": iat + 7200}) == NOW + timedelta(
+        seconds=3600
+    )
     assert expiry_from_response(NOW, 1200, {}) == NOW + timedelta(seconds=1200)
 
 
@@ -276,9 +292,13 @@ def test_a_parsed_profiles_cache_symlink_is_replaced_not_followed(tmp_path):
 def big_profiles(path: Path, secret: str) -> Path:
     lines = []
     for i in range(400):
-        lines += [f"[profiles.team-{i:04d}]", f'client_id = "client-{i}"',
-                  'scopes = ["metrics"]', f'secret = "{secret}"',
-                  f'description = "{"x" * 100}"']
+        lines += [
+            f"[profiles.team-{i:04d}]",
+            f'client_id = "client-{i}"',
+            'scopes = ["metrics"]',
+            f'secret = "{secret}"',
+            f'description = "{"x" * 100}"',
+        ]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n")
     os.chmod(path, 0o600)
@@ -437,4 +457,3 @@ def _fresh_warnings():
     fsutil._warned.clear()
     yield
     fsutil._warned.clear()
-

@@ -26,7 +26,7 @@ SECRET = "eyJTOKEN-sentinel.payload.sig"
 def test_osc52_wraps_the_base64_text_in_the_escape_sequence():
     seq = osc52("héllo ✓")
     assert seq.startswith("\x1b]52;c;") and seq.endswith("\a")
-    assert base64.b64decode(seq[len("\x1b]52;c;"):-1]).decode("utf-8") == "héllo ✓"
+    assert base64.b64decode(seq[len("\x1b]52;c;") : -1]).decode("utf-8") == "héllo ✓"
     assert osc52("") == "\x1b]52;c;\a"
 
 
@@ -116,8 +116,9 @@ def board(tmp_path):
         f"open({str(clip)!r}, 'wb').write(sys.stdin.buffer.read())\n"
     )
     paste_code = f"import sys; sys.stdout.buffer.write(open({str(clip)!r}, 'rb').read())"
-    tool = NativeTool("fakeclip", (sys.executable, "-c", copy_code),
-                      (sys.executable, "-c", paste_code))
+    tool = NativeTool(
+        "fakeclip", (sys.executable, "-c", copy_code), (sys.executable, "-c", paste_code)
+    )
     return types.SimpleNamespace(clip=clip, argv_log=argv_log, tool=tool)
 
 
@@ -232,8 +233,9 @@ def test_clear_inside_tmux_deletes_the_paste_buffers_holding_the_secret(tmux_ser
         board = Clipboard(terminal_write=None, tool=None, tmux=True)
         board.copy(SECRET)
         assert board.clear() is True
-    names = subprocess.run([*tmux, "list-buffers", "-F", "#{buffer_name}"],
-                           capture_output=True, text=True).stdout.split()
+    names = subprocess.run(
+        [*tmux, "list-buffers", "-F", "#{buffer_name}"], capture_output=True, text=True
+    ).stdout.split()
     assert names == ["mine"]
 
 
@@ -253,6 +255,7 @@ def test_clear_inside_tmux_forgets_every_value_copied_since_the_last_clear(tmux_
         board.copy("token-A-" + SECRET)
         board.copy("token-B-" + SECRET)
         assert board.clear() is True
-    left = subprocess.run([*tmux, "list-buffers", "-F", "#{buffer_sample}"],
-                          capture_output=True, text=True).stdout
+    left = subprocess.run(
+        [*tmux, "list-buffers", "-F", "#{buffer_sample}"], capture_output=True, text=True
+    ).stdout
     assert SECRET not in left

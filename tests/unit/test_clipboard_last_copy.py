@@ -61,7 +61,8 @@ def test_the_earlier_secrets_tmux_buffers_are_forgotten_all_the_same(tmux_server
         board = Clipboard(terminal_write=terminal_write, tmux=True)
         board.copy(TOKEN, secret=True, now=T0, clear_after=30)
         board.copy(BASE_URL, secret=False, now=at(5), clear_after=30)
-    left = subprocess.run([*tmux, "list-buffers", "-F", "#{buffer_sample}"],
-                          capture_output=True, text=True).stdout
+    left = subprocess.run(
+        [*tmux, "list-buffers", "-F", "#{buffer_sample}"], capture_output=True, text=True
+    ).stdout
     assert TOKEN not in left
     assert BASE_URL in left  # what the user copied last stays

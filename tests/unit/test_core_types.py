@@ -14,28 +14,35 @@ from csauth_tui.core.transfer import export_profiles, export_record
 PASTED = "s3cr3tVALUEneverShown0123456789abcdef"
 
 
-@pytest.mark.parametrize("text, kind, argument", [
-    ("keyring", SecretKind.KEYRING, ""),
-    ("plaintext", SecretKind.PLAINTEXT, ""),
-    ("env:CS_PROD", SecretKind.ENV, "CS_PROD"),
-    ("cmd:pass show cs/prod", SecretKind.COMMAND, "pass show cs/prod"),
-    ("cmd:a:b", SecretKind.COMMAND, "a:b"),
-])
+@pytest.mark.parametrize(
+    "text, kind, argument",
+    [
+        ("keyring", SecretKind.KEYRING, ""),
+        ("plaintext", SecretKind.PLAINTEXT, ""),
+        ("env:CS_PROD", SecretKind.ENV, "CS_PROD"),
+        ("cmd:pass show cs/prod", SecretKind.COMMAND, "pass show cs/prod"),
+        ("cmd:a:b", SecretKind.COMMAND, "a:b"),
+    ],
+)
 def test_a_source_is_read_into_its_kind_and_argument_and_written_back_the_same(
-        text, kind, argument):
+    text, kind, argument
+):
     source = SecretSource.parse(text)
     assert (source.kind, source.argument, source.text) == (kind, argument, text)
     assert source.held is (kind in (SecretKind.KEYRING, SecretKind.PLAINTEXT))
 
 
-@pytest.mark.parametrize("text, message", [
-    ("vault:x", "unknown secret source (value not shown)"),
-    (PASTED, "unknown secret source (value not shown)"),
-    (5, "unknown secret source (value not shown)"),
-    ("env:", "'env:' needs a variable name or a command after the colon"),
-    ("cmd:", "'cmd:' needs a variable name or a command after the colon"),
-    ("env:1BAD", "env: must be followed by a variable name"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("vault:x", "unknown secret source (value not shown)"),
+        (PASTED, "unknown secret source (value not shown)"),
+        (5, "unknown secret source (value not shown)"),
+        ("env:", "'env:' needs a variable name or a command after the colon"),
+        ("cmd:", "'cmd:' needs a variable name or a command after the colon"),
+        ("env:1BAD", "env: must be followed by a variable name"),
+    ],
+)
 def test_a_source_that_names_nothing_says_why_without_quoting_it(text, message):
     with pytest.raises(ValueError) as info:
         SecretSource.parse(text)
@@ -44,20 +51,26 @@ def test_a_source_that_names_nothing_says_why_without_quoting_it(text, message):
 
 
 def test_the_loader_reads_the_source_once_and_keeps_its_messages(tmp_path):
-    pf = profiles.parse(tmp_path / "p.toml", (
-        '[profiles.a]\nclient_id = "a"\nsecret = "env:A_SECRET"\n'
-        '[profiles.b]\nclient_id = "b"\n'
-        '[profiles.c]\nclient_id = "c"\nclient_secret = "s3cr3t"\n'
-        '[profiles.d]\nclient_id = "d"\nsecret = "env:"\n'
-        f'[profiles.e]\nclient_id = "e"\nsecret = "{PASTED}"\n'))
+    pf = profiles.parse(
+        tmp_path / "p.toml",
+        (
+            '[profiles.a]\nclient_id = "a"\nsecret = "env:A_SECRET"\n'
+            '[profiles.b]\nclient_id = "b"\n'
+            '[profiles.c]\nclient_id = "c"\nclient_secret = "s3cr3t"\n'
+            '[profiles.d]\nclient_id = "d"\nsecret = "env:"\n'
+            f'[profiles.e]\nclient_id = "e"\nsecret = "{PASTED}"\n'
+        ),
+    )
     assert pf.profiles["a"].secret == SecretSource(SecretKind.ENV, "A_SECRET")
     assert pf.profiles["b"].secret is KEYRING
     assert pf.profiles["c"].secret.kind is SecretKind.PLAINTEXT
     assert [str(p) for p in pf.errors_for("d")] == [
-        "d.secret: 'env:' needs a variable name or a command after the colon"]
+        "d.secret: 'env:' needs a variable name or a command after the colon"
+    ]
     assert [str(p) for p in pf.errors_for("e")] == [
         'e.secret: unknown secret source (value not shown): use "keyring", "env:VAR" or '
-        '"cmd:COMMAND"']
+        '"cmd:COMMAND"'
+    ]
 
 
 def test_comparing_a_source_with_a_string_is_an_error_not_a_silent_false():
@@ -114,12 +127,20 @@ def test_every_module_uses_the_one_copy_of_the_url_rules():
     assert token_panel.host_of is urls.host_of
 
 
-@pytest.mark.parametrize("url, direct", [
-    ("http://example.com", True), ("https://127.0.0.5:8443", True),
-    ("https://[::1]/", True), ("https://[::ffff:127.0.0.1]/", True),
-    ("https://localhost./x", True), ("https://api.contentsquare.com", False),
-    ("https://[::ffff:10.0.0.1]/", False), ("https://[zz/", False), (None, False),
-])
+@pytest.mark.parametrize(
+    "url, direct",
+    [
+        ("http://example.com", True),
+        ("https://127.0.0.5:8443", True),
+        ("https://[::1]/", True),
+        ("https://[::ffff:127.0.0.1]/", True),
+        ("https://localhost./x", True),
+        ("https://api.contentsquare.com", False),
+        ("https://[::ffff:10.0.0.1]/", False),
+        ("https://[zz/", False),
+        (None, False),
+    ],
+)
 def test_reached_directly(url, direct):
     from csauth_tui.core.urls import reached_directly
 
@@ -158,8 +179,10 @@ def test_core_kinds_are_enums_that_still_read_and_print_as_their_words(tmp_path)
     from csauth_tui.core.api import _Call
     from csauth_tui.core.kinds import CallKind, ImportAction, SecretsMode, Severity
 
-    pf = profiles.parse(tmp_path / "p.toml", '[profiles.a]\nclient_id = "a"\nzzz = 1\n'
-                                             '[profiles.b]\nlevel = "x"\nclient_id = "b"\n')
+    pf = profiles.parse(
+        tmp_path / "p.toml",
+        '[profiles.a]\nclient_id = "a"\nzzz = 1\n[profiles.b]\nlevel = "x"\nclient_id = "b"\n',
+    )
     severities = {(p.profile, p.severity) for p in pf.problems}
     assert severities == {("a", Severity.WARNING), ("b", Severity.ERROR)}
     assert all(type(p.severity) is Severity for p in pf.problems)
@@ -171,8 +194,9 @@ def test_core_kinds_are_enums_that_still_read_and_print_as_their_words(tmp_path)
     assert f"{finding.severity:7}|" == "error  |" and str(finding.severity) == "error"
     assert set(transfer.ACTION_WORDS) == set(ImportAction)
     assert transfer.SECRET_MODES == ("keyring", "skip", "plaintext") == tuple(SecretsMode)
-    assert {f.type for f in __import__("dataclasses").fields(_Call) if f.name == "kind"} == \
-        {"CallKind"}
+    assert {f.type for f in __import__("dataclasses").fields(_Call) if f.name == "kind"} == {
+        "CallKind"
+    }
     assert CallKind("probe") is CallKind.PROBE
 
 
@@ -182,8 +206,12 @@ def test_an_import_plan_names_its_actions_by_member(tmp_path):
 
     source = tmp_path / "in.csv"
     source.write_text("name,level,client_id\nok,project,c1\nbad name,project,c2\n")
-    plan = plan_import(read_rows(source), profiles.ProfilesFile(tmp_path / "p.toml"),
-                       overwrite=False, secrets="skip")
+    plan = plan_import(
+        read_rows(source),
+        profiles.ProfilesFile(tmp_path / "p.toml"),
+        overwrite=False,
+        secrets="skip",
+    )
     assert [o.action for o in plan.outcomes] == [ImportAction.ADD, ImportAction.INVALID]
     assert plan.outcomes[1].line().startswith("line 3: reject bad name")
 
@@ -201,14 +229,16 @@ def test_the_project_id_rule_is_one_rule_for_file_request_and_import(tmp_path, b
     expected = f"project_id must be a positive integer, not {bad!r}"
     assert field_problem("project_id", bad) == expected
     problems: list[profiles.Problem] = []
-    assert profiles.validate_profile("p", {"client_id": "c", "project_id": bad}, problems) \
-        is None
+    assert profiles.validate_profile("p", {"client_id": "c", "project_id": bad}, problems) is None
     assert [p.message for p in problems] == [expected]
     with pytest.raises(RuleError, match="project_id must be a positive integer"):
         plan(Profile(name="p", client_id="c"), Settings(), None, bad)
     source = tmp_path / "in.json"
-    source.write_text(__import__("json").dumps([{"name": "p", "level": "project",
-                                                 "client_id": "c", "project_id": bad}]))
+    source.write_text(
+        __import__("json").dumps(
+            [{"name": "p", "level": "project", "client_id": "c", "project_id": bad}]
+        )
+    )
     (row,) = read_rows(source)
     # a JSON "12" is read as the number a CSV cell would give: then it is a good one
     assert row.errors == ([] if bad == "12" else [f"project_id: {expected}"])
@@ -220,11 +250,25 @@ def test_every_profile_key_has_one_rule_and_the_loader_keeps_the_file_order_of_p
 
     assert {rule.name for rule in FIELD_RULES} == PROFILE_KEYS
     problems: list[profiles.Problem] = []
-    profiles.validate_profile("p", {"level": "x", "scopes": ["metrics", "brand-new"],
-                                    "project_id": 0, "created": "soon", "zzz": 1}, problems)
+    profiles.validate_profile(
+        "p",
+        {
+            "level": "x",
+            "scopes": ["metrics", "brand-new"],
+            "project_id": 0,
+            "created": "soon",
+            "zzz": 1,
+        },
+        problems,
+    )
     assert [(p.field, p.severity.value) for p in problems] == [
-        ("zzz", "warning"), ("level", "error"), ("client_id", "error"),
-        ("scopes", "warning"), ("project_id", "error"), ("created", "error")]
+        ("zzz", "warning"),
+        ("level", "error"),
+        ("client_id", "error"),
+        ("scopes", "warning"),
+        ("project_id", "error"),
+        ("created", "error"),
+    ]
 
 
 def test_the_forms_project_id_check_is_the_cores_and_survives_non_ascii_digits():
@@ -233,7 +277,9 @@ def test_the_forms_project_id_check_is_the_cores_and_survives_non_ascii_digits()
 
     for text in ("²", "0", "-1", "abc"):
         values = FormValues(name="p", client_id="c", project=text)
-        assert form_errors(values, set(), None, False)["project_id"] == \
-            "a positive whole number", text
-    assert "project_id" not in form_errors(FormValues(name="p", client_id="c", project="7"),
-                                           set(), None, False)
+        assert form_errors(values, set(), None, False)["project_id"] == "a positive whole number", (
+            text
+        )
+    assert "project_id" not in form_errors(
+        FormValues(name="p", client_id="c", project="7"), set(), None, False
+    )

@@ -20,7 +20,11 @@ HOSTILE = [
     "$HOME ${HOME} $(id) `id`",
     "back\\slash \\' \\\\ end\\",
     "semi; rm -rf /tmp/x & echo pwned | cat",
-    "'", "''", "\"", "\\", "",
+    "'",
+    "''",
+    '"',
+    "\\",
+    "",
     "smart \u2018quotes\u2019 \u201a \u201b",
     "https://api.eu-west-1.production.contentsquare.com/path?q=1&r=$x#frag",
 ]
@@ -28,21 +32,35 @@ VALUES = {f"CS_VAR_{i}": value for i, value in enumerate(HOSTILE)}
 
 
 def test_posix_lines_evaluated_by_sh_give_back_every_value():
-    script = env_lines(VALUES, "posix") + "\n" + "".join(
-        f'printf "%s\\0" "${name}"\n' for name in VALUES)
-    out = subprocess.run(["sh", "-c", script], capture_output=True, text=True, check=True,
-                         env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent"})
+    script = (
+        env_lines(VALUES, "posix")
+        + "\n"
+        + "".join(f'printf "%s\\0" "${name}"\n' for name in VALUES)
+    )
+    out = subprocess.run(
+        ["sh", "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent"},
+    )
     assert out.stdout.split("\0")[:-1] == HOSTILE
 
 
 @pytest.mark.skipif(shutil.which("fish") is None, reason="fish is not installed")
 def test_fish_lines_evaluated_by_fish_give_back_every_value(tmp_path):
-    script = env_lines(VALUES, "fish") + "\n" + "".join(
-        f'printf "%s\\0" "${name}"\n' for name in VALUES)
+    script = (
+        env_lines(VALUES, "fish") + "\n" + "".join(f'printf "%s\\0" "${name}"\n' for name in VALUES)
+    )
     path = tmp_path / "env.fish"
     path.write_text(script)
-    out = subprocess.run(["fish", "--no-config", str(path)], capture_output=True, text=True,
-                         check=True, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    out = subprocess.run(
+        ["fish", "--no-config", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+    )
     assert out.stdout.split("\0")[:-1] == HOSTILE
 
 

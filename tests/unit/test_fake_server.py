@@ -27,14 +27,20 @@ from csauth_tui.fake import (
 )
 
 SECRET = "s3cret-value-never-logged"
-PROJECT = FakeCredential("proj-client", SECRET, project_ids=(1001,), name="Prod metrics",
-                         created="2025-03-01")
-ACCOUNT = FakeCredential("acct-client", SECRET + "-acct", level="account",
-                         project_ids=(1001, 1002, 1003),
-                         scopes=("metrics", "data-export", "surveys"))
+PROJECT = FakeCredential(
+    "proj-client", SECRET, project_ids=(1001,), name="Prod metrics", created="2025-03-01"
+)
+ACCOUNT = FakeCredential(
+    "acct-client",
+    SECRET + "-acct",
+    level="account",
+    project_ids=(1001, 1002, 1003),
+    scopes=("metrics", "data-export", "surveys"),
+)
 ENRICH = FakeCredential("enrich-client", SECRET + "-enrich", scopes=("enrichment",))
-EXPORT_ONLY = FakeCredential("export-client", SECRET + "-export", project_ids=(1002,),
-                             scopes=("data-export",))
+EXPORT_ONLY = FakeCredential(
+    "export-client", SECRET + "-export", project_ids=(1002,), scopes=("data-export",)
+)
 
 
 @pytest.fixture
@@ -50,8 +56,13 @@ def client():
 
 
 def token_request(fake, client, cred=PROJECT, scope="metrics", **extra):
-    body = {"client_id": cred.client_id, "client_secret": cred.client_secret,
-            "grant_type": "client_credentials", "scope": scope, **extra}
+    body = {
+        "client_id": cred.client_id,
+        "client_secret": cred.client_secret,
+        "grant_type": "client_credentials",
+        "scope": scope,
+        **extra,
+    }
     return client.post(f"{fake.url}/v1/oauth/token", json=body)
 
 
@@ -62,8 +73,9 @@ def get_token(fake, client, cred=PROJECT, scope="metrics", **extra) -> str:
 
 
 def segments(fake, client, token, **params):
-    return client.get(f"{fake.url}/v1/segments", params=params,
-                      headers={"Authorization": f"Bearer {token}"})
+    return client.get(
+        f"{fake.url}/v1/segments", params=params, headers={"Authorization": f"Bearer {token}"}
+    )
 
 
 # --- token --------------------------------------------------------------------------------
@@ -126,9 +138,18 @@ def test_credentials_can_be_added_while_running(fake, client):
         (ACCOUNT, "metrics", {"project_id": 4242}, 403, "errorCode", "PROJECT_FORBIDDEN"),
         (ACCOUNT, "metrics", {"project_id": "1001"}, 403, "errorCode", "PROJECT_FORBIDDEN"),
     ],
-    ids=["bad-secret", "unknown-client", "grant-type", "empty-scope", "enrichment-combo",
-         "ungranted-scope", "project-level-other-project", "account-without-project",
-         "account-forbidden-project", "project-id-not-int"],
+    ids=[
+        "bad-secret",
+        "unknown-client",
+        "grant-type",
+        "empty-scope",
+        "enrichment-combo",
+        "ungranted-scope",
+        "project-level-other-project",
+        "account-without-project",
+        "account-forbidden-project",
+        "project-id-not-int",
+    ],
 )
 def test_token_refusals(fake, client, cred, scope, extra, status, key, value):
     response = token_request(fake, client, cred, scope, **extra)
@@ -148,9 +169,11 @@ def test_bad_secret_message_is_the_documented_one(fake, client):
 
 
 def test_non_json_body_is_invalid_request(fake, client):
-    response = client.post(f"{fake.url}/v1/oauth/token",
-                           content=f"client_id=proj-client&client_secret={SECRET}",
-                           headers={"Content-Type": "application/x-www-form-urlencoded"})
+    response = client.post(
+        f"{fake.url}/v1/oauth/token",
+        content=f"client_id=proj-client&client_secret={SECRET}",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_request"
 
@@ -159,16 +182,19 @@ def test_non_json_body_is_invalid_request(fake, client):
 
 
 def test_me_describes_the_credential(fake, client):
-    body = client.post(f"{fake.url}/v1/oauth/me",
-                       json={"client_id": "proj-client", "client_secret": SECRET}).json()
+    body = client.post(
+        f"{fake.url}/v1/oauth/me", json={"client_id": "proj-client", "client_secret": SECRET}
+    ).json()
     assert body["client_id"] == "proj-client" and body["name"] == "Prod metrics"
     assert body["level"] == "project" and body["account_id"] == 1
     assert body["scopes"].split() == ["metrics", "data-export"]
     assert body["permissions"]["projects"] == [{"id": 1001, "name": "Demo shop"}]
     assert body["created_at"] == "2025-03-01"
 
-    account = client.post(f"{fake.url}/v1/oauth/me",
-                          json={"client_id": "acct-client", "client_secret": ACCOUNT.client_secret})
+    account = client.post(
+        f"{fake.url}/v1/oauth/me",
+        json={"client_id": "acct-client", "client_secret": ACCOUNT.client_secret},
+    )
     projects = account.json()["permissions"]["projects"]
     assert [p["id"] for p in projects] == [1001, 1002, 1003]
     assert all(p["name"] for p in projects)
@@ -176,8 +202,9 @@ def test_me_describes_the_credential(fake, client):
 
 
 def test_me_refuses_a_wrong_secret(fake, client):
-    response = client.post(f"{fake.url}/v1/oauth/me",
-                           json={"client_id": "proj-client", "client_secret": "wrong"})
+    response = client.post(
+        f"{fake.url}/v1/oauth/me", json={"client_id": "proj-client", "client_secret": "wrong"}
+    )
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_client"
 
@@ -226,20 +253,28 @@ def test_expired_token_is_refused_with_jwt_expired(client):
         time.sleep(max(0.0, exp - time.time()) + 0.2)
         response = segments(fake, client, token)
     assert response.status_code == 401
-    assert response.json() == {"success": False, "errorMessage": "Auth token is expired.",
-                               "errorCode": "JWT_EXPIRED"}
+    assert response.json() == {
+        "success": False,
+        "errorMessage": "Auth token is expired.",
+        "errorCode": "JWT_EXPIRED",
+    }
 
 
 def test_scopes_gate_the_data_endpoints(fake, client):
     export_token = get_token(fake, client, EXPORT_ONLY, scope="data-export")
     response = segments(fake, client, export_token)
     assert response.status_code == 403 and response.json()["errorCode"] == "FORBIDDEN"
-    exports = client.get(f"{fake.url}/v1/exports",
-                         headers={"Authorization": f"Bearer {export_token}"})
+    exports = client.get(
+        f"{fake.url}/v1/exports", headers={"Authorization": f"Bearer {export_token}"}
+    )
     assert exports.status_code == 200 and exports.json()["success"] is True
     metrics_token = get_token(fake, client)
-    assert client.get(f"{fake.url}/v1/exports",
-                      headers={"Authorization": f"Bearer {metrics_token}"}).status_code == 403
+    assert (
+        client.get(
+            f"{fake.url}/v1/exports", headers={"Authorization": f"Bearer {metrics_token}"}
+        ).status_code
+        == 403
+    )
 
 
 # --- concurrency and latency --------------------------------------------------------------
@@ -312,8 +347,12 @@ def test_latency_is_added_and_settable(fake, client):
 
 @pytest.mark.parametrize(
     ("kind", "status", "content_type"),
-    [("500", 500, "application/json"), ("502", 502, "text/html"), ("503", 503, "text/html"),
-     ("html", 500, "text/html")],
+    [
+        ("500", 500, "application/json"),
+        ("502", 502, "text/html"),
+        ("503", 503, "text/html"),
+        ("html", 500, "text/html"),
+    ],
 )
 def test_error_faults(fake, client, kind, status, content_type):
     fake.inject(kind)
@@ -326,8 +365,9 @@ def test_error_faults(fake, client, kind, status, content_type):
     assert token_request(fake, client).status_code == 200
 
 
-@pytest.mark.parametrize(("kind", "code"), [("429", "TOO_MANY_REQUESTS"),
-                                             ("concurrent", "CONCURRENT_API_CALL")])
+@pytest.mark.parametrize(
+    ("kind", "code"), [("429", "TOO_MANY_REQUESTS"), ("concurrent", "CONCURRENT_API_CALL")]
+)
 def test_rate_limit_faults_with_retry_after(fake, client, kind, code):
     fake.inject(kind, retry_after=7)
     response = token_request(fake, client)
@@ -368,8 +408,9 @@ def test_drop_closes_without_an_answer(fake, client):
 
 def test_stall_sends_part_of_the_body_then_hangs(fake):
     fake.inject("stall", delay=30)
-    with httpx.Client(timeout=httpx.Timeout(10, read=0.5)) as quick, pytest.raises(
-        httpx.ReadTimeout
+    with (
+        httpx.Client(timeout=httpx.Timeout(10, read=0.5)) as quick,
+        pytest.raises(httpx.ReadTimeout),
     ):
         token_request(fake, quick)
     fake.inject("stall", delay=0.2)
@@ -449,11 +490,13 @@ def test_inject_refuses_unknown_kinds(fake):
 def test_recorded_requests_hold_no_secret_or_token(fake, client):
     token = get_token(fake, client)
     segments(fake, client, token)
-    client.post(f"{fake.url}/v1/oauth/me",
-                json={"client_id": "proj-client", "client_secret": SECRET})
+    client.post(
+        f"{fake.url}/v1/oauth/me", json={"client_id": "proj-client", "client_secret": SECRET}
+    )
     recorded = fake.requests
     assert [(r.method, r.path, r.status) for r in recorded] == [
-        ("POST", "/v1/oauth/token", 200), ("GET", "/v1/segments", 200),
+        ("POST", "/v1/oauth/token", 200),
+        ("GET", "/v1/segments", 200),
         ("POST", "/v1/oauth/me", 200),
     ]
     assert recorded[0].body["client_secret"] == "REDACTED"
@@ -523,8 +566,12 @@ def test_demo_profiles_parse_and_every_profile_gets_a_token(client):
             else:
                 assert profile.secret.text.startswith("env:CSAUTH_DEMO_SECRET_")
                 secret = env[profile.secret.argument]
-            body = {"client_id": profile.client_id, "client_secret": secret,
-                    "grant_type": "client_credentials", "scope": " ".join(profile.scopes)}
+            body = {
+                "client_id": profile.client_id,
+                "client_secret": secret,
+                "grant_type": "client_credentials",
+                "scope": " ".join(profile.scopes),
+            }
             if profile.is_account:
                 body["project_id"] = profile.project_id
             response = client.post(f"{fake.url}/v1/oauth/token", json=body)
@@ -545,7 +592,10 @@ def test_module_runs_in_the_foreground_and_stops_on_signal(tmp_path):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "csauth_tui.fake", "--port", "0", "--token-lifetime", "90"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     try:
         line = proc.stdout.readline()
@@ -555,9 +605,15 @@ def test_module_runs_in_the_foreground_and_stops_on_signal(tmp_path):
         url = line.split(" on ", 1)[1].split()[0]
         cred = DEMO_CREDENTIALS[0]
         with httpx.Client(timeout=10) as c:
-            response = c.post(f"{url}/v1/oauth/token", json={
-                "client_id": cred.client_id, "client_secret": cred.client_secret,
-                "grant_type": "client_credentials", "scope": cred.scopes[0]})
+            response = c.post(
+                f"{url}/v1/oauth/token",
+                json={
+                    "client_id": cred.client_id,
+                    "client_secret": cred.client_secret,
+                    "grant_type": "client_credentials",
+                    "scope": cred.scopes[0],
+                },
+            )
         assert response.status_code == 200 and response.json()["expires_in"] == 90
         proc.send_signal(2)  # SIGINT, as Ctrl-C
         out, err = proc.communicate(timeout=20)
@@ -572,7 +628,9 @@ def test_module_runs_in_the_foreground_and_stops_on_signal(tmp_path):
 def test_module_refuses_a_non_loopback_host():
     result = subprocess.run(
         [sys.executable, "-m", "csauth_tui.fake", "--host", "0.0.0.0", "--port", "0"],
-        capture_output=True, text=True, timeout=30,
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert result.returncode == 2
     assert "loopback" in result.stderr

@@ -75,8 +75,10 @@ def test_writing_over_a_directory_is_refused(tmp_path):
 
 def test_a_parent_that_is_a_file_is_refused(tmp_path):
     (tmp_path / "blocker").write_text("i am a file")
-    for attempt in (lambda: atomic_write(tmp_path / "blocker" / "f", "x"),
-                    lambda: file_lock(tmp_path / "blocker" / "f").__enter__()):
+    for attempt in (
+        lambda: atomic_write(tmp_path / "blocker" / "f", "x"),
+        lambda: file_lock(tmp_path / "blocker" / "f").__enter__(),
+    ):
         with pytest.raises(StoreError) as info:
             attempt()
         blocker = (tmp_path / "blocker").resolve()
@@ -95,12 +97,15 @@ def test_disk_full_says_so_and_keeps_the_old_file(tmp_path, monkeypatch):
     target = tmp_path / "f.json"
     atomic_write(target, "old")
     real_fdopen = os.fdopen
-    monkeypatch.setattr(fsutil.os, "fdopen",
-                        lambda fd, *a, **k: _FullDisk(real_fdopen(fd, *a, **k)))
+    monkeypatch.setattr(
+        fsutil.os, "fdopen", lambda fd, *a, **k: _FullDisk(real_fdopen(fd, *a, **k))
+    )
     with pytest.raises(StoreError) as info:
         atomic_write(target, "new")
-    assert str(info.value) == (f"cannot write {target.resolve()}: No space left on device "
-                               "(disk full); the previous file is unchanged")
+    assert str(info.value) == (
+        f"cannot write {target.resolve()}: No space left on device "
+        "(disk full); the previous file is unchanged"
+    )
     assert target.read_text() == "old"
     assert leftovers(tmp_path) == []
 
@@ -117,8 +122,9 @@ def test_a_failed_write_closes_only_its_own_file_descriptor(tmp_path, monkeypatc
             self.handle.close()
             reused.append(os.open(tmp_path / "other", os.O_RDWR | os.O_CREAT, 0o600))
 
-    monkeypatch.setattr(fsutil.os, "fdopen",
-                        lambda fd, *a, **k: GrabFdOnClose(real_fdopen(fd, *a, **k)))
+    monkeypatch.setattr(
+        fsutil.os, "fdopen", lambda fd, *a, **k: GrabFdOnClose(real_fdopen(fd, *a, **k))
+    )
     with pytest.raises(StoreError, match="disk full"):
         atomic_write(target, "new")
     try:
@@ -145,8 +151,11 @@ def _lock_script(timeout: float) -> str:
 def _try_lock_in_child(target: Path, timeout: float) -> str:
     result = subprocess.run(
         [sys.executable, "-c", _lock_script(timeout), str(target)],
-        cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
-        capture_output=True, text=True, timeout=120,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
@@ -228,5 +237,7 @@ def test_a_read_only_directory_names_the_file_and_the_reason(tmp_path, monkeypat
     monkeypatch.setattr(fsutil.os, "open", refuse_lock_file)
     with pytest.raises(StoreError) as info, file_lock(target):
         pass
-    assert str(info.value) == (f"cannot write {target.resolve()}: Permission denied "
-                               "(creating its lock file profiles.toml.lock); nothing was written")
+    assert str(info.value) == (
+        f"cannot write {target.resolve()}: Permission denied "
+        "(creating its lock file profiles.toml.lock); nothing was written"
+    )

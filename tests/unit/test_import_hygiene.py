@@ -9,7 +9,6 @@ import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-
 HEAVY = ("textual", "httpx", "tomlkit", "keyring", "rich")
 # the cached-token path of `csauth token`: none of these, nor anything they pull in
 NOT_ON_THE_CACHED_PATH = (*HEAVY, "platformdirs", "httpcore", "anyio", "asyncio")
@@ -18,8 +17,13 @@ CSAUTH = Path(sys.executable).with_name("csauth")  # the installed console scrip
 
 def modules_after(code: str, env: dict | None = None, *, replace_env: bool = False) -> set[str]:
     script = code + "\nimport sys, json\nprint(json.dumps(sorted(sys.modules)))"
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         env=env if replace_env else {**os.environ, **(env or {})}, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env=env if replace_env else {**os.environ, **(env or {})},
+        check=True,
+    )
     return set(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
@@ -50,13 +54,21 @@ def write_cached_token(config: Path, cache_dir: Path) -> None:
     from csauth_tui.core.tokens import Token, TokenCache
 
     config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text('[profiles.p]\nclient_id = "cid"\nscopes = ["metrics"]\n'
-                      'secret = "env:NOPE"\n')
+    config.write_text(
+        '[profiles.p]\nclient_id = "cid"\nscopes = ["metrics"]\nsecret = "env:NOPE"\n'
+    )
     now = datetime.now(timezone.utc)
-    TokenCache(cache_dir / "tokens.json").put(Token(
-        access_token="cached.token.value", endpoint="https://api.contentsquare.com",
-        issued_at=now, expires_at=now + timedelta(hours=1), client_id="cid",
-        auth_url="https://api.contentsquare.com", scopes=("metrics",)))
+    TokenCache(cache_dir / "tokens.json").put(
+        Token(
+            access_token="cached.token.value",
+            endpoint="https://api.contentsquare.com",
+            issued_at=now,
+            expires_at=now + timedelta(hours=1),
+            client_id="cid",
+            auth_url="https://api.contentsquare.com",
+            scopes=("metrics",),
+        )
+    )
 
 
 def csauth_token_script(then: str) -> str:
@@ -72,15 +84,15 @@ def csauth_token_script(then: str) -> str:
         f"        runpy.run_path({str(CSAUTH)!r}, run_name='__main__')\n"
         "    except SystemExit as stop:\n"
         "        status = stop.code\n"
-        "assert status == 0, status\n"
-        + then
+        "assert status == 0, status\n" + then
     )
 
 
 def run_csauth_token(env: dict[str, str]) -> set[str]:
     """The cached `csauth token p`: prints the cached token; its sys.modules returned."""
     code = csauth_token_script(
-        "assert out.getvalue() == 'cached.token.value\\n', 'not the cached token'\n")
+        "assert out.getvalue() == 'cached.token.value\\n', 'not the cached token'\n"
+    )
     return modules_after(code, env, replace_env=True)
 
 
@@ -95,8 +107,7 @@ def test_cached_token_path_stays_on_the_standard_library(tmp_path):
     third-party module (nor asyncio) loaded on the way."""
     config, cache = tmp_path / "profiles.toml", tmp_path / "cache"
     write_cached_token(config, cache)
-    loaded = run_csauth_token(child_env(CSAUTH_CONFIG=str(config),
-                                        CSAUTH_CACHE_DIR=str(cache)))
+    loaded = run_csauth_token(child_env(CSAUTH_CONFIG=str(config), CSAUTH_CACHE_DIR=str(cache)))
     assert heavy_in(loaded) == []
     assert {"csauth_tui.cli", "csauth_tui.core.tokens", "tomllib"} <= loaded
 
@@ -105,8 +116,11 @@ def test_cached_token_path_with_default_locations(tmp_path, monkeypatch):
     """The same without $CSAUTH_CONFIG / $CSAUTH_CACHE_DIR: the files where a user has
     them, in the user's config and cache directories."""
     home = tmp_path / "home"
-    dirs = {"HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
-            "XDG_CACHE_HOME": str(home / ".cache")}
+    dirs = {
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+    }
     for name, value in dirs.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("CSAUTH_CONFIG")
@@ -121,8 +135,10 @@ def test_cached_token_path_with_default_locations(tmp_path, monkeypatch):
 
 def test_token_formats_live_in_core_without_the_cli():
     """The app prints tokens with core.formats: no CLI module, no third-party import."""
-    loaded = modules_after("from csauth_tui.core.formats import probe_url, render, token_env\n"
-                           "from csauth_tui.core.tokens import iso_utc")
+    loaded = modules_after(
+        "from csauth_tui.core.formats import probe_url, render, token_env\n"
+        "from csauth_tui.core.tokens import iso_utc"
+    )
     assert "csauth_tui.commands" not in loaded and "csauth_tui.cli" not in loaded
     assert heavy_in(loaded, HEAVY) == []
 
@@ -133,8 +149,14 @@ def test_app_start_leaves_the_api_client_and_the_forms_for_later():
     loaded = modules_after("import csauth_tui.cli, csauth_tui.commands, csauth_tui.ui.app")
     assert "textual" in loaded
     assert heavy_in(loaded, ("httpx", "httpcore", "tomlkit", "keyring")) == []
-    assert not {"csauth_tui.core.api", "csauth_tui.ui.screens.profile_form",
-                "csauth_tui.ui.screens.import_screen"} & loaded
+    assert (
+        not {
+            "csauth_tui.core.api",
+            "csauth_tui.ui.screens.profile_form",
+            "csauth_tui.ui.screens.import_screen",
+        }
+        & loaded
+    )
 
 
 # the event loop the async client needs and the one-shot CLI fetch does without (httpcore
@@ -152,13 +174,20 @@ def test_uncached_token_fetch_loads_no_event_loop(tmp_path):
     config, cache = tmp_path / "profiles.toml", tmp_path / "cache"
     printed = tmp_path / "printed"
     with FakeContentsquare([FakeCredential("cid", "fake-secret-value")]) as fake:
-        config.write_text(f'[profiles.p]\nclient_id = "cid"\nscopes = ["metrics"]\n'
-                          f'secret = "env:HYGIENE_SECRET"\nauth_url = "{fake.url}"\n')
+        config.write_text(
+            f'[profiles.p]\nclient_id = "cid"\nscopes = ["metrics"]\n'
+            f'secret = "env:HYGIENE_SECRET"\nauth_url = "{fake.url}"\n'
+        )
         code = csauth_token_script(f"open({str(printed)!r}, 'w').write(out.getvalue())\n")
-        loaded = modules_after(code, child_env(CSAUTH_CONFIG=str(config),
-                                               CSAUTH_CACHE_DIR=str(cache),
-                                               HYGIENE_SECRET="fake-secret-value"),
-                               replace_env=True)
+        loaded = modules_after(
+            code,
+            child_env(
+                CSAUTH_CONFIG=str(config),
+                CSAUTH_CACHE_DIR=str(cache),
+                HYGIENE_SECRET="fake-secret-value",
+            ),
+            replace_env=True,
+        )
         assert [r.path for r in fake.requests] == ["/v1/oauth/token"]  # really fetched
     cached = TokenCache(cache / "tokens.json").all()
     assert [t.access_token + "\n" for t in cached] == [printed.read_text()]  # and cached
@@ -190,7 +219,8 @@ def test_completion_name_lookup_stays_on_the_standard_library(tmp_path):
     """What a completion script calls at TAB: profile names read with tomllib only."""
     config, cache = tmp_path / "profiles.toml", tmp_path / "cache"
     write_cached_token(config, cache)
-    loaded = run_csauth(["_names"], child_env(CSAUTH_CONFIG=str(config),
-                                              CSAUTH_CACHE_DIR=str(cache)), expect="p\n")
+    loaded = run_csauth(
+        ["_names"], child_env(CSAUTH_CONFIG=str(config), CSAUTH_CACHE_DIR=str(cache)), expect="p\n"
+    )
     assert heavy_in(loaded) == []
     assert "csauth_tui.completion" in loaded

@@ -6,7 +6,6 @@ its name shown inert."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from csauth_tui.core.profiles import ProfilesFile, parse
 from csauth_tui.core.text import control_characters
@@ -17,13 +16,16 @@ RLO = "\u202e"
 
 
 def test_a_file_with_hostile_names_and_client_ids_reports_them_inert(tmp_path):
-    pf = parse(tmp_path / "p.toml", f"""
+    pf = parse(
+        tmp_path / "p.toml",
+        f"""
 [profiles.{json.dumps("prod" + OSC52)}]
 client_id = "c1"
 
 [profiles.ok]
 client_id = {json.dumps("c" + RLO + "2")}
-""")
+""",
+    )
     assert pf.profiles == {}
     errors = [str(p) for p in pf.problems if p.severity == "error"]
     assert errors == [
@@ -37,10 +39,14 @@ client_id = {json.dumps("c" + RLO + "2")}
 
 def test_import_refuses_a_hostile_client_id(tmp_path):
     source = tmp_path / "team.json"
-    source.write_text(json.dumps([{"name": "team", "client_id": "c" + OSC52,
-                                   "level": "project", "scopes": ["metrics"]}]))
-    plan = plan_import(read_rows(source, "json"), ProfilesFile(path=tmp_path / "p.toml"),
-                       overwrite=False)
+    source.write_text(
+        json.dumps(
+            [{"name": "team", "client_id": "c" + OSC52, "level": "project", "scopes": ["metrics"]}]
+        )
+    )
+    plan = plan_import(
+        read_rows(source, "json"), ProfilesFile(path=tmp_path / "p.toml"), overwrite=False
+    )
     [outcome] = plan.outcomes
     assert outcome.action == "invalid"
     assert "client_id must not contain control or bidi characters" in outcome.detail

@@ -5,25 +5,33 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime, timedelta, timezone
 
-from csauth_tui.ui.live import LiveTokens
 from csauth_tui.core.tokens import Token
+from csauth_tui.ui.live import LiveTokens
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 
 
 def token(profile: str, scopes=("metrics",), project=None, minutes=60, issued=NOW) -> Token:
-    return Token(access_token="t", endpoint="https://api.contentsquare.com", issued_at=issued,
-                 expires_at=issued + timedelta(minutes=minutes), client_id=f"c-{profile}",
-                 auth_url="https://api.contentsquare.com", scopes=scopes, project_id=project,
-                 profile=profile)
+    return Token(
+        access_token="t",
+        endpoint="https://api.contentsquare.com",
+        issued_at=issued,
+        expires_at=issued + timedelta(minutes=minutes),
+        client_id=f"c-{profile}",
+        auth_url="https://api.contentsquare.com",
+        scopes=scopes,
+        project_id=project,
+        profile=profile,
+    )
 
 
 def test_table_state_shows_the_current_choice_and_counts_the_others():
     live = LiveTokens()
     assert live.table_state("a", None, NOW) == "--"
     first = live.put(token("a", minutes=30))
-    second = live.put(token("a", scopes=("data-export",), minutes=50,
-                            issued=NOW + timedelta(seconds=1)))
+    second = live.put(
+        token("a", scopes=("data-export",), minutes=50, issued=NOW + timedelta(seconds=1))
+    )
     assert live.table_state("a", first.token.key, NOW) == "30:00 +1"
     assert live.table_state("a", second.token.key, NOW) == "50:01 +1"
     assert live.table_state("a", "no-such-key", NOW) == "50:01 +1"  # newest when unknown

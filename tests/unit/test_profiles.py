@@ -56,30 +56,44 @@ def test_the_full_example_loads_without_a_single_remark(tmp_path):
     assert loaded.problems == []
     assert loaded.order == ["prod-metrics", "shop", "enrich"]
     assert loaded.settings == Settings(
-        auth_url="https://api.contentsquare.com", renew_before_seconds=120,
-        clipboard_clear_seconds=15, token_cache=False, ca_bundle="/etc/ssl/corp.pem",
+        auth_url="https://api.contentsquare.com",
+        renew_before_seconds=120,
+        clipboard_clear_seconds=15,
+        token_cache=False,
+        ca_bundle="/etc/ssl/corp.pem",
         keys={"copy": "y"},
     )
     prod = loaded.get("prod-metrics")
     assert prod.is_account
     assert (prod.client_id, prod.project_id, prod.scopes, prod.secret.text) == (
-        "a1b2c3", 4242, ("metrics", "data-export"), "env:CS_PROD_SECRET")
+        "a1b2c3",
+        4242,
+        ("metrics", "data-export"),
+        "env:CS_PROD_SECRET",
+    )
     assert prod.created == dt.date(2025, 11, 3)
     assert prod.description == "Production metrics, all projects"
     assert prod.effective_auth_url(loaded.settings) == (
-        "https://api.eu-west-1.production.contentsquare.com")
+        "https://api.eu-west-1.production.contentsquare.com"
+    )
 
 
 def test_defaults_of_a_minimal_profile(tmp_path):
     shop = load_text(tmp_path, FULL_EXAMPLE).get("shop")
     assert shop.client_id == "shop-client"  # surrounding blanks from a paste are dropped
     assert (shop.level, shop.scopes, shop.secret.text, shop.project_id) == (
-        "project", ("metrics",), "keyring", None)
+        "project",
+        ("metrics",),
+        "keyring",
+        None,
+    )
     assert shop.client_secret is None and shop.created is None
     assert shop.effective_auth_url(Settings()) == DEFAULT_AUTH_URL
 
 
-BAD_NEIGHBOURS = FULL_EXAMPLE + """
+BAD_NEIGHBOURS = (
+    FULL_EXAMPLE
+    + """
 [profiles.bad-level]
 client_id = "x"
 level = "organisation"
@@ -100,6 +114,7 @@ scopes = ["metrics"]
 client_id = "x"
 created = "2025-01-01"
 """
+)
 
 
 @pytest.mark.parametrize(
@@ -129,8 +144,11 @@ def test_a_bad_profile_is_reported_by_name_and_field_and_others_still_load(
 
 def test_asking_for_an_absent_profile_suggests_close_names_not_all(tmp_path):
     loaded = load_text(tmp_path, FULL_EXAMPLE)
-    with pytest.raises(UnknownProfileError, match=r"unknown profile 'prod-metric' .*"
-                       r"did you mean 'prod-metrics'\?") as caught:
+    with pytest.raises(
+        UnknownProfileError,
+        match=r"unknown profile 'prod-metric' .*"
+        r"did you mean 'prod-metrics'\?",
+    ) as caught:
         loaded.get("prod-metric")
     assert "shop" not in str(caught.value) and "csauth list" in str(caught.value)
 
@@ -193,8 +211,14 @@ def test_a_bad_secret_source_is_an_error(tmp_path, secret, words):
 
 @pytest.mark.parametrize(
     "secret",
-    ["pasted-the-real-secret-4f2a", "env:MY-VAR", "env:1ABC", "env:A B", "env:$X",
-     "env:pasted-the-real-secret-4f2a"],
+    [
+        "pasted-the-real-secret-4f2a",
+        "env:MY-VAR",
+        "env:1ABC",
+        "env:A B",
+        "env:$X",
+        "env:pasted-the-real-secret-4f2a",
+    ],
 )
 def test_a_bad_secret_source_is_never_echoed(tmp_path, secret):
     """Someone who pasted the secret itself into `secret = ...` must not see it printed
@@ -215,7 +239,9 @@ def test_env_secret_names_that_a_shell_can_export_are_accepted(tmp_path, name):
 
 
 def test_auth_url_must_be_https_except_on_loopback(tmp_path):
-    loaded = load_text(tmp_path, """\
+    loaded = load_text(
+        tmp_path,
+        """\
 [profiles.plain-http]
 client_id = "x"
 auth_url = "http://api.contentsquare.com"
@@ -223,7 +249,8 @@ auth_url = "http://api.contentsquare.com"
 [profiles.local]
 client_id = "x"
 auth_url = "http://127.0.0.1:8765"
-""")
+""",
+    )
     assert loaded.errors_for("plain-http")[0].field == "auth_url"
     assert loaded.get("local").auth_url == "http://127.0.0.1:8765"
 
@@ -234,12 +261,18 @@ auth_url = "http://127.0.0.1:8765"
 def test_settings_default_when_absent(tmp_path):
     loaded = load_text(tmp_path, '[profiles.p]\nclient_id = "x"\n')
     assert loaded.settings == Settings()
-    assert (Settings().renew_before_seconds, Settings().clipboard_clear_seconds,
-            Settings().token_cache, Settings().auth_url) == (300, 30, True, DEFAULT_AUTH_URL)
+    assert (
+        Settings().renew_before_seconds,
+        Settings().clipboard_clear_seconds,
+        Settings().token_cache,
+        Settings().auth_url,
+    ) == (300, 30, True, DEFAULT_AUTH_URL)
 
 
 def test_bad_settings_are_reported_and_fall_back_to_defaults(tmp_path):
-    loaded = load_text(tmp_path, """\
+    loaded = load_text(
+        tmp_path,
+        """\
 [settings]
 renew_before_seconds = -1
 clipboard_clear_seconds = true
@@ -247,11 +280,16 @@ token_cache = "yes"
 auth_url = "ftp://example.com"
 ca_bundle = "/ok.pem"
 theme = "dark"
-""")
+""",
+    )
     errors = {p.field for p in loaded.problems if p.severity == "error"}
     warnings = {p.field for p in loaded.problems if p.severity == "warning"}
-    assert errors == {"settings.renew_before_seconds", "settings.clipboard_clear_seconds",
-                      "settings.token_cache", "settings.auth_url"}
+    assert errors == {
+        "settings.renew_before_seconds",
+        "settings.clipboard_clear_seconds",
+        "settings.token_cache",
+        "settings.auth_url",
+    }
     assert warnings == {"settings.theme"}
     assert loaded.settings == Settings(ca_bundle="/ok.pem")
 
@@ -287,8 +325,15 @@ def test_a_directory_is_reported(tmp_path):
         ('[profiles.p]\ndescription = """never closed', 2, 30, "unexpected end of file"),
         ("", None, None, None),
     ],
-    ids=["double-equals", "unclosed-string", "unclosed-header", "duplicate-key",
-         "eof-array", "eof-string", "empty-file-is-fine"],
+    ids=[
+        "double-equals",
+        "unclosed-string",
+        "unclosed-header",
+        "duplicate-key",
+        "eof-array",
+        "eof-string",
+        "empty-file-is-fine",
+    ],
 )
 def test_syntax_errors_give_path_line_col(tmp_path, text, line, col, words):
     path = tmp_path / "profiles.toml"

@@ -26,17 +26,36 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "csauth_tui"
 LIBRARIES = ("textual", "rich", "tomlkit", "httpx", "keyring")
 # what issue 14 found in use: flagged even if csauth_tui defines a name like it
-KNOWN = {"_two_way_dict", "_data_table", "_row_locations", "_render_cell",
-         "_update_dimensions", "_get_styles_to_render_cell", "_ordered_row_cache",
-         "_offset_cache", "_parse_rules", "_column_locations",
-         "_update_count", "_clear_caches", "_get_row_style", "_pseudo_class_state",
-         "_show_hover_cursor", "_require_update_dimensions", "_compositor", "_display",
-         "_batch_count", "_dirty_widgets"}
+KNOWN = {
+    "_two_way_dict",
+    "_data_table",
+    "_row_locations",
+    "_render_cell",
+    "_update_dimensions",
+    "_get_styles_to_render_cell",
+    "_ordered_row_cache",
+    "_offset_cache",
+    "_parse_rules",
+    "_column_locations",
+    "_update_count",
+    "_clear_caches",
+    "_get_row_style",
+    "_pseudo_class_state",
+    "_show_hover_cursor",
+    "_require_update_dimensions",
+    "_compositor",
+    "_display",
+    "_batch_count",
+    "_dirty_widgets",
+}
 
 
 def is_private(name: str) -> bool:
-    return (len(name) > 1 and name.startswith("_")
-            and not (name.startswith("__") and name.endswith("__")))
+    return (
+        len(name) > 1
+        and name.startswith("_")
+        and not (name.startswith("__") and name.endswith("__"))
+    )
 
 
 def defined_names(tree: ast.AST) -> set[str]:
@@ -57,7 +76,7 @@ def defined_names(tree: ast.AST) -> set[str]:
     return {n for n in names if is_private(n)}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def library_privates(library: str) -> frozenset[str]:
     module = importlib.import_module(library)
     root = Path(module.__file__).parent
@@ -76,8 +95,10 @@ def all_library_privates() -> frozenset[str]:
 
 
 def our_sources() -> dict[Path, ast.AST]:
-    return {path: ast.parse(path.read_text(encoding="utf-8"), str(path))
-            for path in sorted(PACKAGE.rglob("*.py"))}
+    return {
+        path: ast.parse(path.read_text(encoding="utf-8"), str(path))
+        for path in sorted(PACKAGE.rglob("*.py"))
+    }
 
 
 def library_of(module: str | None) -> str | None:
@@ -106,36 +127,55 @@ def violations(tree: ast.AST, library: frozenset[str], ours: frozenset[str]) -> 
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and is_private(node.attr):
             value = node.value
-            if (isinstance(value, ast.Call) and isinstance(value.func, ast.Name)
-                    and value.func.id == "super"):
+            if (
+                isinstance(value, ast.Call)
+                and isinstance(value.func, ast.Name)
+                and value.func.id == "super"
+            ):
                 found.append(f"{node.lineno}: super().{node.attr}")
             elif node.attr in KNOWN or (node.attr in library and node.attr not in ours):
                 found.append(f"{node.lineno}: .{node.attr}")
         if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:
-                if (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
-                        and target.value.id in imported_from_library):
-                    found.append(f"{node.lineno}: {target.value.id}.{target.attr} = "
-                                 "(monkeypatching a library)")
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                and node.func.id == "setattr" and node.args
-                and isinstance(node.args[0], ast.Name)
-                and node.args[0].id in imported_from_library):
+                if (
+                    isinstance(target, ast.Attribute)
+                    and isinstance(target.value, ast.Name)
+                    and target.value.id in imported_from_library
+                ):
+                    found.append(
+                        f"{node.lineno}: {target.value.id}.{target.attr} = "
+                        "(monkeypatching a library)"
+                    )
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "setattr"
+            and node.args
+            and isinstance(node.args[0], ast.Name)
+            and node.args[0].id in imported_from_library
+        ):
             found.append(f"{node.lineno}: setattr({node.args[0].id}, ...)")
     return sorted(set(found), key=lambda text: int(text.split(":")[0]))
 
 
 def test_the_checker_knows_the_libraries_private_names():
     names = all_library_privates()
-    assert {"_row_locations", "_render_cell", "_parse_rules", "_two_way_dict",
-            "_data_table", "_compositor", "_spans"} <= names
+    assert {
+        "_row_locations",
+        "_render_cell",
+        "_parse_rules",
+        "_two_way_dict",
+        "_data_table",
+        "_compositor",
+        "_spans",
+    } <= names
     assert "render_line" not in names and "_" not in names
 
 
 def test_the_checker_catches_what_issue_14_found():
     """The code this test replaced, a line of each kind: every one must be caught."""
-    old = '''
+    old = """
 from textual._two_way_dict import TwoWayDict
 from textual.widgets._data_table import Row, RowKey
 import textual._compositor
@@ -156,23 +196,35 @@ class ProfileTable(DataTable):
 
 App.run = lambda self: None
 setattr(Stylesheet, "parse", None)
-'''
+"""
     tree = ast.parse(old)
     found = violations(tree, all_library_privates(), frozenset())
-    for what in ("import textual._compositor", "from textual._two_way_dict",
-                 "from textual.widgets._data_table", "from rich import _loop",
-                 "super()._render_cell", "._row_locations", "._data", "._update_count",
-                 "._parse_rules", "._compositor", "._spans"):
+    for what in (
+        "import textual._compositor",
+        "from textual._two_way_dict",
+        "from textual.widgets._data_table",
+        "from rich import _loop",
+        "super()._render_cell",
+        "._row_locations",
+        "._data",
+        "._update_count",
+        "._parse_rules",
+        "._compositor",
+        "._spans",
+    ):
         assert any(what in line for line in found), what
     # App and Stylesheet are not imported in the snippet: add the imports and look again
-    patched = ast.parse("from textual.app import App\nfrom textual.css.stylesheet "
-                        "import Stylesheet\n" + old)
+    patched = ast.parse(
+        "from textual.app import App\nfrom textual.css.stylesheet import Stylesheet\n" + old
+    )
     found = violations(patched, all_library_privates(), frozenset())
     assert any("App.run = (monkeypatching" in line for line in found)
     assert any("setattr(Stylesheet" in line for line in found)
     # our own privates are not flagged
-    mine = ast.parse("class A:\n    def _tick(self):\n        self._notes = {}\n"
-                     "        return other._notes, self._tick()\n")
+    mine = ast.parse(
+        "class A:\n    def _tick(self):\n        self._notes = {}\n"
+        "        return other._notes, self._tick()\n"
+    )
     assert violations(mine, all_library_privates(), defined_names(mine)) == []
 
 
@@ -204,8 +256,12 @@ def class_members(cls: type) -> set[str]:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             names |= {t.id for t in targets if isinstance(t, ast.Name)}
     for node in ast.walk(tree):
-        if (isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store)
-                and isinstance(node.value, ast.Name) and node.value.id == "self"):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.ctx, ast.Store)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "self"
+        ):
             names.add(node.attr)
     return {n for n in names if is_private(n)}
 

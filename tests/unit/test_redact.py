@@ -22,9 +22,9 @@ def test_every_way_of_printing_a_secret_hides_the_value():
         f"{secret!r}",
         f"{secret!s}",
         f"{secret:>40}",
-        "{}".format(secret),
-        "%s" % secret,
-        "%r" % (secret,),
+        f"{secret}",
+        "%s" % secret,  # noqa: UP031 - the old formatting must mask too
+        "%r" % (secret,),  # noqa: UP031
         str([secret]),
         repr({"client_secret": secret}),
     ]
@@ -98,20 +98,34 @@ def test_mask_token_keeps_six_characters_each_side():
     assert mask_token("") == ""
 
 
-@pytest.mark.parametrize("text", [
-    "CS_PROD_CLIENT_SECRET", "CS_PROD_SECRET_2024", "op read op://vault/item/field",
-    "pass show cs/prod", "security find-generic-password -w -s cs",
-    "123e4567-e89b-12d3-a456-426614174000", "my-project-name-2024-0001-prod",
-    "gpg --decrypt ~/secrets/cs-prod-2025.gpg", "vault kv get -field=secret secret/cs/prod",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "CS_PROD_CLIENT_SECRET",
+        "CS_PROD_SECRET_2024",
+        "op read op://vault/item/field",
+        "pass show cs/prod",
+        "security find-generic-password -w -s cs",
+        "123e4567-e89b-12d3-a456-426614174000",
+        "my-project-name-2024-0001-prod",
+        "gpg --decrypt ~/secrets/cs-prod-2025.gpg",
+        "vault kv get -field=secret secret/cs/prod",
+    ],
+)
 def test_names_and_commands_people_use_are_not_taken_for_secrets(text):
     assert not looks_like_a_secret(text)
 
 
-@pytest.mark.parametrize("text", [
-    "AbCdEf1234567890XyZq", "k2j3h4g5f6d7s8a9q0w1e2r3", "K2J3H4G5F6D7S8A9Q0W1E2R3",
-    "0123456789abcdef0123456789abcdef", "Xy9_kq-3Lm8Rt2_vB7nW4pZs",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "AbCdEf1234567890XyZq",
+        "k2j3h4g5f6d7s8a9q0w1e2r3",
+        "K2J3H4G5F6D7S8A9Q0W1E2R3",
+        "0123456789abcdef0123456789abcdef",
+        "Xy9_kq-3Lm8Rt2_vB7nW4pZs",
+    ],
+)
 def test_pasted_secrets_are_recognised(text):
     assert looks_like_a_secret(text)
     assert looks_like_a_secret(f"env:{text}")

@@ -15,8 +15,9 @@ SETTINGS = Settings(auth_url="https://api.contentsquare.com/")
 
 
 def project_profile(**kw) -> Profile:
-    values = dict(name="prod", client_id="cid-1", scopes=("metrics", "data-export"),
-                  project_id=1001)
+    values = dict(
+        name="prod", client_id="cid-1", scopes=("metrics", "data-export"), project_id=1001
+    )
     values.update(kw)
     return Profile(**values)
 
@@ -32,14 +33,22 @@ def account_profile(**kw) -> Profile:
 
 def test_normalize_splits_on_spaces_dedupes_and_keeps_order():
     assert scopes.normalize(["data-export metrics", "metrics", "  surveys\t", "", " "]) == (
-        "data-export", "metrics", "surveys")
+        "data-export",
+        "metrics",
+        "surveys",
+    )
     assert scopes.normalize([]) == ()
 
 
 @pytest.mark.parametrize(
     "given",
-    [["metrics"], ["enrichment"], ["metrics", "data-export", "surveys"],
-     ["enrichment", "enrichment"], ["enrichment enrichment"]],
+    [
+        ["metrics"],
+        ["enrichment"],
+        ["metrics", "data-export", "surveys"],
+        ["enrichment", "enrichment"],
+        ["enrichment enrichment"],
+    ],
 )
 def test_combinations_that_may_be_requested(given):
     assert scopes.combination_error(given) is None
@@ -138,7 +147,8 @@ def test_bad_project_ids_are_refused(bad):
 def test_the_plan_cache_key_is_the_token_cache_key_of_the_same_inputs():
     request = plan(project_profile(), SETTINGS, ["metrics", "data-export"], 1001)
     assert request.cache_key == cache_key(
-        "https://api.contentsquare.com/", "cid-1", ["data-export", "metrics"], 1001)
+        "https://api.contentsquare.com/", "cid-1", ["data-export", "metrics"], 1001
+    )
 
 
 def test_the_plan_cache_key_does_not_depend_on_the_secret():

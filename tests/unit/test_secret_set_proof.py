@@ -31,8 +31,9 @@ def with_me(monkeypatch, raw):
 
 def prove(tmp_path):
     profile = Profile(name="p", client_id="client-aaaa-0001")
-    return everyday.prove(ProfilesFile(tmp_path / "p.toml"), profile,
-                          Secret("proof-test-secret"), lambda *a: None)
+    return everyday.prove(
+        ProfilesFile(tmp_path / "p.toml"), profile, Secret("proof-test-secret"), lambda *a: None
+    )
 
 
 def test_me_for_another_client_refuses_the_secret(monkeypatch, tmp_path):

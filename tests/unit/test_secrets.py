@@ -32,8 +32,9 @@ SECRET = "s3cr3t-VALUE-never-shown"
 
 
 def profile(secret: str = "keyring", **kw) -> Profile:
-    return Profile(name=kw.pop("name", "prod"), client_id=kw.pop("client_id", CLIENT_ID),
-                   secret=secret, **kw)
+    return Profile(
+        name=kw.pop("name", "prod"), client_id=kw.pop("client_id", CLIENT_ID), secret=secret, **kw
+    )
 
 
 def cmd(script: str, *extra: str) -> str:
@@ -316,16 +317,20 @@ def test_cmd_source_gets_client_id_and_profile_name():
 
 
 def test_cmd_source_runs_with_stdin_closed():
-    script = ("import os, sys; a, b = os.fstat(0), os.stat(os.devnull); "
-              "print('devnull' if (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino) else 'other'); "
-              "sys.stdin.read()")
+    script = (
+        "import os, sys; a, b = os.fstat(0), os.stat(os.devnull); "
+        "print('devnull' if (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino) else 'other'); "
+        "sys.stdin.read()"
+    )
     assert resolve_secret(profile(cmd(script)), timeout=30).reveal() == "devnull"
 
 
 def test_cmd_source_nonzero_exit_reports_status_and_first_stderr_line():
-    script = (f"import sys; print('{SECRET}'); "
-              "sys.stderr.write('gpg: decryption failed: No secret key\\nmore detail\\n'); "
-              "sys.exit(3)")
+    script = (
+        f"import sys; print('{SECRET}'); "
+        "sys.stderr.write('gpg: decryption failed: No secret key\\nmore detail\\n'); "
+        "sys.exit(3)"
+    )
     with pytest.raises(SecretError) as info:
         resolve_secret(profile(cmd(script)))
     text = str(info.value)
@@ -336,8 +341,10 @@ def test_cmd_source_nonzero_exit_reports_status_and_first_stderr_line():
 
 
 def test_cmd_source_error_scrubs_stdout_echoed_on_stderr():
-    script = (f"import sys; print('{SECRET}'); "
-              f"sys.stderr.write('oops, the value was {SECRET}\\n'); sys.exit(1)")
+    script = (
+        f"import sys; print('{SECRET}'); "
+        f"sys.stderr.write('oops, the value was {SECRET}\\n'); sys.exit(1)"
+    )
     with pytest.raises(SecretError) as info:
         resolve_secret(profile(cmd(script)))
     assert "oops, the value was ********" in str(info.value)
@@ -345,8 +352,10 @@ def test_cmd_source_error_scrubs_stdout_echoed_on_stderr():
 
 
 def test_cmd_source_error_scrubs_a_secret_given_inside_an_option_of_the_command():
-    script = ("import sys; key = sys.argv[1].split('=', 1)[1]; "
-              "sys.stderr.write('invalid key ' + key + '\\n'); sys.exit(2)")
+    script = (
+        "import sys; key = sys.argv[1].split('=', 1)[1]; "
+        "sys.stderr.write('invalid key ' + key + '\\n'); sys.exit(2)"
+    )
     pasted = "AbCdEf1234567890XyZq"
     with pytest.raises(SecretError) as info:
         resolve_secret(profile(cmd(script, f"--api-key={pasted}")))
@@ -391,7 +400,7 @@ def test_cmd_source_unparsable_command():
 def test_cmd_source_uses_no_shell(tmp_path):
     marker = tmp_path / "x"
     script = "import sys; print(' '.join(sys.argv[1:]))"
-    source = (cmd(script) + f" $(touch {marker}) `touch {marker}` ; touch {marker}")
+    source = cmd(script) + f" $(touch {marker}) `touch {marker}` ; touch {marker}"
     got = resolve_secret(profile(source))
     assert not marker.exists()
     assert got.reveal().startswith(f"$(touch {marker})")
@@ -443,8 +452,12 @@ def test_describe_source_never_echoes_a_pasted_variable_name():
 def test_keyring_is_imported_lazily():
     import subprocess
 
-    code = ("import sys, csauth_tui.core.secrets; "
-            "print('keyring' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, cwd=Path(secrets.__file__).parents[2])
+    code = "import sys, csauth_tui.core.secrets; print('keyring' in sys.modules)"
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(secrets.__file__).parents[2],
+    )
     assert out.stdout.strip() == "False"

@@ -21,16 +21,18 @@ SECRET_VALUE = "SECRET-sentinel-31c0a2"
 class FakeClient:
     """Stands in for AuthClient: counts calls, issues numbered tokens."""
 
-    def __init__(self, lifetime: float = 3600, endpoint: str = TRUSTED,
-                 trusted: bool = True) -> None:
+    def __init__(
+        self, lifetime: float = 3600, endpoint: str = TRUSTED, trusted: bool = True
+    ) -> None:
         self.calls: list[dict] = []
         self.lifetime = lifetime
         self.endpoint = endpoint
         self.trusted = trusted
 
     async def fetch_token(self, profile, secret, *, scopes=None, project_id=None) -> Token:
-        self.calls.append({"profile": profile.name, "secret": secret, "scopes": scopes,
-                           "project_id": project_id})
+        self.calls.append(
+            {"profile": profile.name, "secret": secret, "scopes": scopes, "project_id": project_id}
+        )
         return Token(
             access_token=f"TOKEN.sig.{len(self.calls)}",  # JWT-shaped: all the cache keeps
             endpoint=self.endpoint,
@@ -54,8 +56,9 @@ class FakeResolver:
         return Secret(SECRET_VALUE)
 
 
-PROFILE = Profile(name="prod", client_id="cid-1", scopes=("metrics",), project_id=1001,
-                  secret="env:UNUSED")
+PROFILE = Profile(
+    name="prod", client_id="cid-1", scopes=("metrics",), project_id=1001, secret="env:UNUSED"
+)
 
 
 @pytest.fixture
@@ -92,8 +95,7 @@ async def test_a_token_cached_by_another_process_is_used(cache):
     client, resolver = FakeClient(), FakeResolver()
     await service(cache, client, resolver).token(PROFILE)
     other = FakeClient()
-    again = await service(TokenCache(cache.path, clock=lambda: NOW), other, resolver).token(
-        PROFILE)
+    again = await service(TokenCache(cache.path, clock=lambda: NOW), other, resolver).token(PROFILE)
     assert again.access_token == "TOKEN.sig.1"
     assert other.calls == []
 
@@ -206,16 +208,23 @@ async def test_a_rule_error_comes_before_the_cache_is_read(cache, monkeypatch):
     monkeypatch.setattr(cache, "get", boom)
     with pytest.raises(RuleError):
         await service(cache, FakeClient(), FakeResolver()).token(
-            Profile(name="acct", client_id="c", level="account"))
+            Profile(name="acct", client_id="c", level="account")
+        )
 
 
 # --- untrusted_error ----------------------------------------------------------------------
 
 
 def _token(endpoint: str, access: str = "eyJsecret.eyJtoken.sig") -> Token:
-    return Token(access_token=access, endpoint=endpoint, issued_at=NOW,
-                 expires_at=NOW + timedelta(hours=1), client_id="cid-1",
-                 auth_url=SETTINGS.auth_url, trusted=False)
+    return Token(
+        access_token=access,
+        endpoint=endpoint,
+        issued_at=NOW,
+        expires_at=NOW + timedelta(hours=1),
+        client_id="cid-1",
+        auth_url=SETTINGS.auth_url,
+        trusted=False,
+    )
 
 
 @pytest.mark.parametrize(
@@ -223,8 +232,7 @@ def _token(endpoint: str, access: str = "eyJsecret.eyJtoken.sig") -> Token:
     [
         ("https://evil.example.net/v1", "evil.example.net"),
         ("http://api.contentsquare.com", "api.contentsquare.com"),
-        ("https://user:pw@evil.example.net/eyJsecret.eyJtoken.sig?t=eyJsecret",
-         "evil.example.net"),
+        ("https://user:pw@evil.example.net/eyJsecret.eyJtoken.sig?t=eyJsecret", "evil.example.net"),
     ],
     ids=["foreign-host", "http-not-https", "userinfo-path-and-query"],
 )
@@ -240,8 +248,12 @@ def test_untrusted_error_names_the_host_and_never_the_token(endpoint, host):
 
 @pytest.mark.parametrize(
     "endpoint",
-    ["eyJsecret.eyJtoken.sig", "/relative/eyJsecret.eyJtoken.sig",
-     "Bearer eyJsecret.eyJtoken.sig", "https://[eyJsecret.eyJtoken.sig"],
+    [
+        "eyJsecret.eyJtoken.sig",
+        "/relative/eyJsecret.eyJtoken.sig",
+        "Bearer eyJsecret.eyJtoken.sig",
+        "https://[eyJsecret.eyJtoken.sig",
+    ],
     ids=["bare-token", "relative-path", "bearer-header", "broken-ipv6"],
 )
 def test_untrusted_error_on_an_endpoint_without_host_does_not_quote_it(endpoint):

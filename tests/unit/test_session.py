@@ -54,9 +54,10 @@ secret = "env:CS_SESSION_SECRET"
 @pytest.fixture
 def fake(monkeypatch):
     monkeypatch.setenv("CS_SESSION_SECRET", SECRET)
-    credentials = (FakeCredential("session-client-0001", SECRET, project_ids=(1001,)),
-                   FakeCredential("session-client-0002", SECRET, level="account",
-                                  project_ids=(1001, 1002)))
+    credentials = (
+        FakeCredential("session-client-0001", SECRET, project_ids=(1001,)),
+        FakeCredential("session-client-0002", SECRET, level="account", project_ids=(1001, 1002)),
+    )
     with FakeContentsquare(credentials) as server:
         yield server
 
@@ -180,8 +181,9 @@ async def test_auto_renew_backs_off_after_a_failure(session, monkeypatch):
 
 async def test_nothing_is_sent_while_settings_are_wrong(tmp_path, fake):
     config = tmp_path / "profiles.toml"
-    config.write_text(profiles(fake.url).replace(f'auth_url = "{fake.url}"',
-                                                 'auth_url = "http://evil.example"'))
+    config.write_text(
+        profiles(fake.url).replace(f'auth_url = "{fake.url}"', 'auth_url = "http://evil.example"')
+    )
     session = Session(config, cache=False)
     session.load()
     fetched = await session.fetch(session.pf.profiles["prod"], ("metrics",), 1001)
@@ -192,9 +194,12 @@ async def test_nothing_is_sent_while_settings_are_wrong(tmp_path, fake):
 
 def test_errors_carry_their_own_title_and_the_apps_hints():
     assert describe_error(NetworkError("connection refused")) == (
-        "Network problem", "connection refused")
-    title, message = describe_error(SecretError("no secret for prod",
-                                                hint="store it with `csauth add prod ...`"))
+        "Network problem",
+        "connection refused",
+    )
+    title, message = describe_error(
+        SecretError("no secret for prod", hint="store it with `csauth add prod ...`")
+    )
     assert title == "Secret not found" and "csauth" not in message
     assert "press e" in message
     assert describe_error(ValueError("x"))[0] == "Error"

@@ -17,13 +17,24 @@ def problems(settings: dict, profiles: dict | None = None):
     return pf, [(p.field, p.severity) for p in pf.problems]
 
 
-@pytest.mark.parametrize("key, value", [
-    ("auth_url", "http://evil.example"), ("auth_url", 42), ("auth_url", "ftp://x"),
-    ("renew_before_seconds", -5), ("renew_before_seconds", 3600), ("renew_before_seconds", 4000),
-    ("renew_before_seconds", True), ("renew_before_seconds", 1.5),
-    ("clipboard_clear_seconds", "x"), ("clipboard_clear_seconds", -1),
-    ("token_cache", "yes"), ("token_cache", 1), ("ca_bundle", 3),
-])
+@pytest.mark.parametrize(
+    "key, value",
+    [
+        ("auth_url", "http://evil.example"),
+        ("auth_url", 42),
+        ("auth_url", "ftp://x"),
+        ("renew_before_seconds", -5),
+        ("renew_before_seconds", 3600),
+        ("renew_before_seconds", 4000),
+        ("renew_before_seconds", True),
+        ("renew_before_seconds", 1.5),
+        ("clipboard_clear_seconds", "x"),
+        ("clipboard_clear_seconds", -1),
+        ("token_cache", "yes"),
+        ("token_cache", 1),
+        ("ca_bundle", 3),
+    ],
+)
 def test_every_invalid_setting_is_an_error_that_blocks_use(key, value):
     pf, found = problems({key: value})
     assert found == [(f"settings.{key}", "error")]
@@ -31,9 +42,15 @@ def test_every_invalid_setting_is_an_error_that_blocks_use(key, value):
 
 
 def test_valid_settings_and_unknown_keys_are_not_errors():
-    pf, found = problems({"renew_before_seconds": 0, "clipboard_clear_seconds": 0,
-                          "token_cache": False, "auth_url": "http://127.0.0.1:8080",
-                          "colour": "blue"})
+    pf, found = problems(
+        {
+            "renew_before_seconds": 0,
+            "clipboard_clear_seconds": 0,
+            "token_cache": False,
+            "auth_url": "http://127.0.0.1:8080",
+            "colour": "blue",
+        }
+    )
     assert found == [("settings.colour", "warning")]
     assert pf.settings_errors() == []
     assert problems({"renew_before_seconds": 3599})[0].settings_errors() == []
@@ -45,15 +62,22 @@ def test_settings_that_are_not_a_table_are_an_error():
 
 
 def test_a_profiles_own_rejected_auth_url_makes_that_profile_invalid():
-    pf, _ = problems({}, {"p": {"client_id": "c", "auth_url": "http://evil.example"},
-                          "q": {"client_id": "d"}})
+    pf, _ = problems(
+        {}, {"p": {"client_id": "c", "auth_url": "http://evil.example"}, "q": {"client_id": "d"}}
+    )
     assert "p" not in pf.profiles and "q" in pf.profiles
     assert [p.field for p in pf.errors_for("p")] == ["auth_url"]
 
 
 def token(lifetime: float, issued: datetime = NOW) -> Token:
-    return Token("tok.e30.sig", "https://api.contentsquare.com", issued,
-                 issued + timedelta(seconds=lifetime), "c", "https://api.contentsquare.com")
+    return Token(
+        "tok.e30.sig",
+        "https://api.contentsquare.com",
+        issued,
+        issued + timedelta(seconds=lifetime),
+        "c",
+        "https://api.contentsquare.com",
+    )
 
 
 def test_renew_before_is_capped_at_half_a_tokens_lifetime():

@@ -90,10 +90,17 @@ def leftovers(directory: Path) -> list[str]:
 
 
 def test_add_appends_a_table_after_one_blank_line_and_keeps_everything_else(store, path):
-    store.add("new-one", {
-        "client_id": "n1", "scopes": ("metrics", "surveys"), "project_id": 42,
-        "level": "account", "created": dt.date(2026, 1, 15), "description": "fresh",
-    })
+    store.add(
+        "new-one",
+        {
+            "client_id": "n1",
+            "scopes": ("metrics", "surveys"),
+            "project_id": 42,
+            "level": "account",
+            "created": dt.date(2026, 1, 15),
+            "description": "fresh",
+        },
+    )
     assert path.read_text() == HAND_WRITTEN + (
         "\n"
         "[profiles.new-one]\n"
@@ -108,8 +115,11 @@ def test_add_appends_a_table_after_one_blank_line_and_keeps_everything_else(stor
     assert loaded.problems == []
     assert list(loaded.profiles) == ["prod", "staging", "enrich", "new-one"]
     new = loaded.profiles["new-one"]
-    assert (new.project_id, new.scopes, new.created) == (42, ("metrics", "surveys"),
-                                                         dt.date(2026, 1, 15))
+    assert (new.project_id, new.scopes, new.created) == (
+        42,
+        ("metrics", "surveys"),
+        dt.date(2026, 1, 15),
+    )
 
 
 def test_add_to_a_file_without_final_newline_still_leaves_one_blank_line(path):
@@ -119,8 +129,10 @@ def test_add_to_a_file_without_final_newline_still_leaves_one_blank_line(path):
 
 
 def test_update_edits_values_in_place_and_keeps_their_comments(store, path):
-    store.update("prod", {"client_id": "prod-2", "project_id": 777, "created": None,
-                          "description": "Prod metrics"})
+    store.update(
+        "prod",
+        {"client_id": "prod-2", "project_id": 777, "created": None, "description": "Prod metrics"},
+    )
     expected = HAND_WRITTEN.replace(
         'client_id = "prod-client"    # from the console',
         'client_id = "prod-2"    # from the console',
@@ -196,8 +208,11 @@ def test_set_setting_in_place_new_and_removed(store, path):
         "token_cache=false\nclipboard_clear_seconds = 10\n",
     )
     settings = store.load().settings
-    assert (settings.token_cache, settings.clipboard_clear_seconds,
-            settings.renew_before_seconds) == (False, 10, 300)
+    assert (
+        settings.token_cache,
+        settings.clipboard_clear_seconds,
+        settings.renew_before_seconds,
+    ) == (False, 10, 300)
 
 
 def test_a_new_settings_table_goes_before_the_profiles(path):
@@ -309,8 +324,9 @@ def test_a_change_that_makes_the_profile_invalid_writes_nothing(store, path, cha
 
 def test_an_invalid_new_profile_is_refused_without_showing_its_secret(store, path):
     with pytest.raises(ProfileInvalidError) as caught:
-        store.add("leaky", {"client_id": "c", "project_id": 0,
-                            "client_secret": Secret("s3cr3t-VALUE")})
+        store.add(
+            "leaky", {"client_id": "c", "project_id": 0, "client_secret": Secret("s3cr3t-VALUE")}
+        )
     assert "leaky.project_id" in str(caught.value)
     assert "s3cr3t-VALUE" not in str(caught.value)
     assert_untouched(path)
@@ -349,11 +365,13 @@ def test_a_syntax_error_is_reported_as_path_line_col_and_nothing_is_written(
     path.write_text(broken)
     os.utime(path, ns=(OLD_MTIME_NS, OLD_MTIME_NS))
     store = ProfileStore(path)
-    for attempt in (lambda: store.add("z", {"client_id": "z"}),
-                    lambda: store.update("prod", {"project_id": 1}),
-                    lambda: store.remove("prod"),
-                    lambda: store.rename("prod", "p"),
-                    lambda: store.set_setting("token_cache", False)):
+    for attempt in (
+        lambda: store.add("z", {"client_id": "z"}),
+        lambda: store.update("prod", {"project_id": 1}),
+        lambda: store.remove("prod"),
+        lambda: store.rename("prod", "p"),
+        lambda: store.set_setting("token_cache", False),
+    ):
         with pytest.raises(ProfilesSyntaxError) as caught:
             attempt()
         assert (caught.value.line, caught.value.col) == (line, col)
@@ -396,8 +414,10 @@ def test_a_failed_rename_leaves_the_old_file_and_no_temp_file(store, path, monke
     monkeypatch.setattr(os, "replace", full_disk)
     with pytest.raises(StoreError) as caught:
         store.add("x", {"client_id": "x"})
-    assert str(caught.value) == (f"cannot write {path.resolve()}: No space left on device "
-                                 "(disk full); the previous file is unchanged")
+    assert str(caught.value) == (
+        f"cannot write {path.resolve()}: No space left on device "
+        "(disk full); the previous file is unchanged"
+    )
     assert_untouched(path)
     assert leftovers(path.parent) == []
 
@@ -511,8 +531,13 @@ def test_two_processes_adding_at_once_lose_nothing(path, tmp_path):
     go = tmp_path / "go"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     children = [
-        subprocess.Popen([sys.executable, "-c", ADDER, str(path), prefix, str(go)],
-                         cwd=REPO, env=env, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", ADDER, str(path), prefix, str(go)],
+            cwd=REPO,
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for prefix in ("left", "right")
     ]
     go.touch()
@@ -566,7 +591,9 @@ def test_a_symlinked_profiles_file_is_edited_through_the_link(tmp_path):
 
 def test_remove_keeps_the_comment_written_right_above_the_next_table(tmp_path):
     path = tmp_path / "profiles.toml"
-    path.write_text('[profiles.a]\nclient_id = "a"\n# about b: the nightly export\n'
-                    '[profiles.b]\nclient_id = "b"\n')
+    path.write_text(
+        '[profiles.a]\nclient_id = "a"\n# about b: the nightly export\n'
+        '[profiles.b]\nclient_id = "b"\n'
+    )
     ProfileStore(path).remove("a")
     assert path.read_text() == '# about b: the nightly export\n[profiles.b]\nclient_id = "b"\n'

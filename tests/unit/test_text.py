@@ -30,15 +30,16 @@ def test_ordinary_unicode_is_untouched():
 
 def test_control_error_names_the_field_and_the_characters():
     message = control_error("client_id", "abc\x1b\u202e\x1b")
-    assert message == ("client_id must not contain control or bidi characters "
-                       "(found \\x1b, <U+202E>)")
+    assert message == (
+        "client_id must not contain control or bidi characters (found \\x1b, <U+202E>)"
+    )
     assert control_error("name", "prod") is None
 
 
 def test_csv_cells_that_a_spreadsheet_would_run_get_a_quote():
     from csauth_tui.core.text import csv_cell
 
-    for hostile in ("=HYPERLINK(\"http://x\")", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"):
+    for hostile in ('=HYPERLINK("http://x")', "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"):
         assert csv_cell(hostile) == "'" + hostile
     assert csv_cell("prod-metrics") == "prod-metrics"
     assert csv_cell(1001) == "1001" and csv_cell(None) == ""

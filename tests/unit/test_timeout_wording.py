@@ -27,8 +27,13 @@ def slow_fake():
 def test_a_retried_timeout_says_each_limit_and_the_whole_wait(slow_fake):
     profile = Profile(name="slow", client_id="c-slow", auth_url=slow_fake.url)
     started = time.monotonic()
-    with SyncAuthClient(settings=Settings(auth_url=slow_fake.url), timeout=0.4,
-                        connect_timeout=0.2, backoff_base=0.01, backoff_cap=0.02) as client:
+    with SyncAuthClient(
+        settings=Settings(auth_url=slow_fake.url),
+        timeout=0.4,
+        connect_timeout=0.2,
+        backoff_base=0.01,
+        backoff_cap=0.02,
+    ) as client:
         with pytest.raises(NetworkError) as info:
             client.fetch_token(profile, Secret(SECRET))
     waited = time.monotonic() - started
@@ -42,7 +47,8 @@ def test_a_retried_timeout_says_each_limit_and_the_whole_wait(slow_fake):
 
 def test_a_single_try_still_reads_simply(slow_fake):
     profile = Profile(name="slow", client_id="c-slow", auth_url=slow_fake.url)
-    with SyncAuthClient(settings=Settings(auth_url=slow_fake.url), timeout=0.3,
-                        connect_timeout=0.2, max_retries=0) as client:
+    with SyncAuthClient(
+        settings=Settings(auth_url=slow_fake.url), timeout=0.3, connect_timeout=0.2, max_retries=0
+    ) as client:
         with pytest.raises(NetworkError, match=r"timed out after 0\.3 s\Z"):
             client.fetch_token(profile, Secret(SECRET))

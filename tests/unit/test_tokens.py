@@ -105,8 +105,9 @@ def test_decode_jwt_handles_every_padding_length(length):
         b64url(b'{"alg": "none"}') + "." + b64url(b'"just a string"') + ".sig",
         b64url(b'{"alg": "none"}') + "." + b64url(b"[1, 2, 3]") + ".sig",
         b64url(b'{"alg": "none"}') + "." + b64url(b"null") + ".sig",
-        pytest.param(b64url(b'{"alg": "none"}') + "." + b64url(b"[" * 100_000) + ".sig",
-                     id="nested-too-deep"),
+        pytest.param(
+            b64url(b'{"alg": "none"}') + "." + b64url(b"[" * 100_000) + ".sig", id="nested-too-deep"
+        ),
         None,
         12345,
         b"a.b.c",
@@ -162,9 +163,7 @@ def test_unusable_expires_in_falls_back_to_jwt_exp(expires_in):
     assert expiry_from_response(NOW, expires_in, EXP_CLAIMS) == NOW + timedelta(minutes=50)
 
 
-@pytest.mark.parametrize(
-    "expires_in", [float("inf"), "inf", "1e400", 10**20, 1e15]
-)
+@pytest.mark.parametrize("expires_in", [float("inf"), "inf", "1e400", 10**20, 1e15])
 def test_absurd_expires_in_falls_back_instead_of_crashing(expires_in):
     assert expiry_from_response(NOW, expires_in, EXP_CLAIMS) == NOW + timedelta(minutes=50)
 
@@ -348,7 +347,9 @@ def test_forget_all_and_forget_one_client(cache_path):
     assert cache.forget("nobody") == 0
     assert cache.forget("a", AUTH_URL) == 2
     assert sorted((t.client_id, t.auth_url) for t in cache.all()) == [
-        ("a", "http://127.0.0.1:8123"), ("b", AUTH_URL)]
+        ("a", "http://127.0.0.1:8123"),
+        ("b", AUTH_URL),
+    ]
     assert cache.forget("a") == 1
     assert [t.client_id for t in cache.all()] == ["b"]
     cache.put(make_token(client_id="c"))
@@ -376,8 +377,14 @@ def test_two_processes_caching_at_once_keep_every_token(cache_path):
     )
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     procs = [
-        subprocess.Popen([sys.executable, "-c", script, str(cache_path), who], cwd=REPO,
-                         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(cache_path), who],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for who in ("p1", "p2")
     ]
     for proc in procs:

@@ -26,20 +26,32 @@ SECRET = "transfer-sentinel-secret-9d1"
 def demo_file(tmp_path: Path) -> Path:
     text, _ = demo_profiles_toml("https://api.contentsquare.com", today=date(2026, 11, 29))
     # one profile on another auth host, and one whose secret comes from a command
-    text = text.replace('secret = "env:CSAUTH_DEMO_SECRET_ENRICHMENT_EU"\n',
-                        'secret = "env:CSAUTH_DEMO_SECRET_ENRICHMENT_EU"\n'
-                        'auth_url = "https://api.eu-west-1.production.contentsquare.com"\n')
-    text = text.replace('secret = "env:CSAUTH_DEMO_SECRET_LEGACY_REPORTING"',
-                        'secret = "cmd:pass show cs/legacy, reporting"')
-    assert "auth_url = \"https://api.eu-west-1" in text and "cmd:pass" in text
+    text = text.replace(
+        'secret = "env:CSAUTH_DEMO_SECRET_ENRICHMENT_EU"\n',
+        'secret = "env:CSAUTH_DEMO_SECRET_ENRICHMENT_EU"\n'
+        'auth_url = "https://api.eu-west-1.production.contentsquare.com"\n',
+    )
+    text = text.replace(
+        'secret = "env:CSAUTH_DEMO_SECRET_LEGACY_REPORTING"',
+        'secret = "cmd:pass show cs/legacy, reporting"',
+    )
+    assert 'auth_url = "https://api.eu-west-1' in text and "cmd:pass" in text
     path = tmp_path / "demo.toml"
     path.write_text(text)
     return path
 
 
 def comparable(profile):
-    return (profile.name, profile.level, profile.client_id, profile.scopes, profile.project_id,
-            profile.created, profile.description, profile.auth_url)
+    return (
+        profile.name,
+        profile.level,
+        profile.client_id,
+        profile.scopes,
+        profile.project_id,
+        profile.created,
+        profile.description,
+        profile.auth_url,
+    )
 
 
 @pytest.mark.parametrize("fmt", ["toml", "json", "csv"])
@@ -52,13 +64,19 @@ def test_export_then_import_into_an_empty_file_gives_the_same_profiles(tmp_path,
 
     target = ProfileStore(tmp_path / "new" / "profiles.toml")
     # the secret sources and the auth_url come in only when let in by name
-    plan = plan_import(read_rows(out), target.load(), overwrite=False,
-                       allow_secret_sources=True, allow_auth_url=True)
+    plan = plan_import(
+        read_rows(out),
+        target.load(),
+        overwrite=False,
+        allow_secret_sources=True,
+        allow_auth_url=True,
+    )
     assert plan.failed == []
     apply_import(plan, target, secrets="skip")
     result = target.load()
-    assert [comparable(p) for p in result.profiles.values()] == \
-        [comparable(p) for p in source.profiles.values()]
+    assert [comparable(p) for p in result.profiles.values()] == [
+        comparable(p) for p in source.profiles.values()
+    ]
     assert any(p.auth_url for p in result.profiles.values())
     for name, profile in source.profiles.items():  # env: and cmd: survive, CSV included
         expected = "keyring" if profile.secret.text == "plaintext" else profile.secret.text
@@ -98,14 +116,26 @@ def test_a_name_conflict_needs_overwrite_a_shared_client_id_does_not(tmp_path):
     store = ProfileStore(tmp_path / "profiles.toml")
     store.add("prod", {"client_id": "cid-1", "scopes": ["metrics"]})
     incoming = tmp_path / "in.json"
-    incoming.write_text(json.dumps([
-        {"name": "prod", "level": "project", "client_id": "cid-9", "scopes": ["data-export"]},
-        {"name": "other", "level": "project", "client_id": "cid-1"},
-        {"name": "fresh", "level": "project", "client_id": "cid-2"},
-    ]))
+    incoming.write_text(
+        json.dumps(
+            [
+                {
+                    "name": "prod",
+                    "level": "project",
+                    "client_id": "cid-9",
+                    "scopes": ["data-export"],
+                },
+                {"name": "other", "level": "project", "client_id": "cid-1"},
+                {"name": "fresh", "level": "project", "client_id": "cid-2"},
+            ]
+        )
+    )
     plan = plan_import(read_rows(incoming), store.load(), overwrite=False)
-    assert {o.name: o.action for o in plan.outcomes} == \
-        {"prod": "conflict", "other": "add", "fresh": "add"}
+    assert {o.name: o.action for o in plan.outcomes} == {
+        "prod": "conflict",
+        "other": "add",
+        "fresh": "add",
+    }
     apply_import(plan, store, secrets="skip")
     assert store.load().profiles["prod"].client_id == "cid-1"  # untouched
 
@@ -119,11 +149,16 @@ def test_a_name_conflict_needs_overwrite_a_shared_client_id_does_not(tmp_path):
 
 def test_toml_import_keeps_secrets_out_unless_plaintext_is_chosen(tmp_path):
     team = tmp_path / "team.toml"
-    team.write_text(f'[profiles.a]\nclient_id = "cid-a"\nclient_secret = "{SECRET}"\n'
-                    '[profiles.b]\nclient_id = "cid-b"\nsecret = "env:B_SECRET"\n')
+    team.write_text(
+        f'[profiles.a]\nclient_id = "cid-a"\nclient_secret = "{SECRET}"\n'
+        '[profiles.b]\nclient_id = "cid-b"\nsecret = "env:B_SECRET"\n'
+    )
     store = ProfileStore(tmp_path / "profiles.toml")
-    notes = apply_import(plan_import(read_rows(team), store.load(), False,
-                                     allow_secret_sources=True), store, secrets="skip")
+    notes = apply_import(
+        plan_import(read_rows(team), store.load(), False, allow_secret_sources=True),
+        store,
+        secrets="skip",
+    )
     assert SECRET not in store.path.read_text()
     assert any("left out" in n for n in notes)
     assert store.load().profiles["b"].secret.text == "env:B_SECRET"
@@ -141,8 +176,20 @@ def test_keyring_unavailable_leaves_the_secret_out_with_a_note(tmp_path):
     keyring.set_keyring(FailKeyring())
     try:
         team = tmp_path / "team.json"
-        team.write_text(json.dumps({"profiles": [
-            {"name": "a", "level": "project", "client_id": "cid-a", "client_secret": SECRET}]}))
+        team.write_text(
+            json.dumps(
+                {
+                    "profiles": [
+                        {
+                            "name": "a",
+                            "level": "project",
+                            "client_id": "cid-a",
+                            "client_secret": SECRET,
+                        }
+                    ]
+                }
+            )
+        )
         store = ProfileStore(tmp_path / "profiles.toml")
         notes = apply_import(plan_import(read_rows(team), store.load(), False), store)
     finally:
@@ -171,8 +218,14 @@ def test_unreadable_inputs_are_config_errors(tmp_path):
 
 def test_duplicate_names_inside_one_import(tmp_path):
     f = tmp_path / "dup.json"
-    f.write_text(json.dumps([{"name": "x", "level": "project", "client_id": "1"},
-                             {"name": "x", "level": "project", "client_id": "2"}]))
+    f.write_text(
+        json.dumps(
+            [
+                {"name": "x", "level": "project", "client_id": "1"},
+                {"name": "x", "level": "project", "client_id": "2"},
+            ]
+        )
+    )
     plan = plan_import(read_rows(f), ProfileStore(tmp_path / "p.toml").load(), False)
     assert [o.action for o in plan.outcomes] == ["add", "conflict"]
 
@@ -180,8 +233,11 @@ def test_duplicate_names_inside_one_import(tmp_path):
 @pytest.mark.parametrize(
     ("text", "fmt"),
     [
-        ('[settings]\nauth_url = "https://api.contentsquare.com"\n\n'
-         '[profiles.a]\nclient_id = "cid-a"\n', "toml"),
+        (
+            '[settings]\nauth_url = "https://api.contentsquare.com"\n\n'
+            '[profiles.a]\nclient_id = "cid-a"\n',
+            "toml",
+        ),
         ('[profiles.a]\nclient_id = "cid-a"\n', "toml"),
         ('# team\n[profiles.a]\nclient_id = "cid-a"\n', "toml"),
         ('[{"name": "a", "level": "project", "client_id": "cid-a"}]\n', "json"),

@@ -13,14 +13,18 @@ from csauth_tui.core.transfer import apply_import, plan_import, read_rows
 
 def test_json_bad_items_reported_by_number_rest_imported(tmp_path):
     f = tmp_path / "team.json"
-    f.write_text(json.dumps([
-        {"name": "ok-one", "level": "project", "client_id": "c1", "scopes": ["metrics"]},
-        "not an object",
-        {"level": "project", "client_id": "c2"},
-        {"name": "bad-level", "level": "galaxy", "client_id": "c3"},
-        {"name": "bad-date", "level": "project", "client_id": "c4", "created": "soon"},
-        {"name": "ok-two", "level": "account", "client_id": "c5", "project_id": 9},
-    ]))
+    f.write_text(
+        json.dumps(
+            [
+                {"name": "ok-one", "level": "project", "client_id": "c1", "scopes": ["metrics"]},
+                "not an object",
+                {"level": "project", "client_id": "c2"},
+                {"name": "bad-level", "level": "galaxy", "client_id": "c3"},
+                {"name": "bad-date", "level": "project", "client_id": "c4", "created": "soon"},
+                {"name": "ok-two", "level": "account", "client_id": "c5", "project_id": 9},
+            ]
+        )
+    )
     store = ProfileStore(tmp_path / "profiles.toml")
     plan = plan_import(read_rows(f), store.load(), overwrite=False)
     failed = {o.where: o.detail for o in plan.failed}
@@ -33,10 +37,12 @@ def test_json_bad_items_reported_by_number_rest_imported(tmp_path):
 
 def test_toml_bad_tables_reported_by_name_rest_imported(tmp_path):
     f = tmp_path / "team.toml"
-    f.write_text('[profiles.good]\nclient_id = "c1"\n\n'
-                 '[profiles.no-client]\nlevel = "project"\n\n'
-                 '[profiles.combo]\nclient_id = "c2"\nscopes = ["enrichment", "metrics"]\n\n'
-                 '[profiles.acct]\nlevel = "account"\nclient_id = "c3"\nproject_id = "x"\n')
+    f.write_text(
+        '[profiles.good]\nclient_id = "c1"\n\n'
+        '[profiles.no-client]\nlevel = "project"\n\n'
+        '[profiles.combo]\nclient_id = "c2"\nscopes = ["enrichment", "metrics"]\n\n'
+        '[profiles.acct]\nlevel = "account"\nclient_id = "c3"\nproject_id = "x"\n'
+    )
     store = ProfileStore(tmp_path / "profiles.toml")
     plan = plan_import(read_rows(f), store.load(), overwrite=False)
     failed = {o.where: o.detail for o in plan.failed}
@@ -76,8 +82,10 @@ def test_json_nested_too_deeply_is_a_config_error(tmp_path, suffix):
         read_rows(f)
 
 
-@pytest.mark.parametrize("text", ["a = " + "[" * 1100 + "]" * 1100,
-                                  '[profiles.p]\nclient_id = "c"\nproject_id = ' + "9" * 4400])
+@pytest.mark.parametrize(
+    "text",
+    ["a = " + "[" * 1100 + "]" * 1100, '[profiles.p]\nclient_id = "c"\nproject_id = ' + "9" * 4400],
+)
 def test_toml_that_tomllib_gives_up_on_is_a_syntax_error(tmp_path, text):
     f = tmp_path / "team.toml"
     f.write_text(text)

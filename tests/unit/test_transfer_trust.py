@@ -42,12 +42,22 @@ def row(name, client_id="cid-1", **extra):
 def test_two_profiles_sharing_a_client_id_are_both_planned_for_adding(tmp_path):
     store = ProfileStore(tmp_path / "profiles.toml")
     store.add("prod", {"client_id": "cid-1"})
-    rows = write_json(tmp_path, [row("proj-a", "cid-2", project_id=1),
-                                 row("proj-b", "cid-2", project_id=2),
-                                 row("prod-2", "cid-1"), row("prod", "cid-9")])
+    rows = write_json(
+        tmp_path,
+        [
+            row("proj-a", "cid-2", project_id=1),
+            row("proj-b", "cid-2", project_id=2),
+            row("prod-2", "cid-1"),
+            row("prod", "cid-9"),
+        ],
+    )
     plan = plan_import(rows, store.load(), overwrite=False)
     assert [(o.name, o.action) for o in plan.outcomes] == [
-        ("proj-a", "add"), ("proj-b", "add"), ("prod-2", "add"), ("prod", "conflict")]
+        ("proj-a", "add"),
+        ("proj-b", "add"),
+        ("prod-2", "add"),
+        ("prod", "conflict"),
+    ]
     notes = {o.name: o.notes for o in plan.outcomes}
     assert notes["proj-b"] == ["shares its client_id with 'proj-a'"]
     assert notes["prod-2"] == ["shares its client_id with 'prod'"]
@@ -58,11 +68,14 @@ def test_two_profiles_sharing_a_client_id_are_both_planned_for_adding(tmp_path):
 # --- behaviour-bearing fields ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("extra", "refused"), [
-    ({"secret": "cmd:pass show cs/prod"}, "secret source cmd:pass show cs/prod refused"),
-    ({"secret": "env:CS_PROD"}, "secret source env:CS_PROD refused"),
-    ({"auth_url": "https://elsewhere.example"}, "auth_url https://elsewhere.example refused"),
-])
+@pytest.mark.parametrize(
+    ("extra", "refused"),
+    [
+        ({"secret": "cmd:pass show cs/prod"}, "secret source cmd:pass show cs/prod refused"),
+        ({"secret": "env:CS_PROD"}, "secret source env:CS_PROD refused"),
+        ({"auth_url": "https://elsewhere.example"}, "auth_url https://elsewhere.example refused"),
+    ],
+)
 def test_a_behaviour_field_refuses_its_row_unless_let_in(tmp_path, extra, refused):
     rows = write_json(tmp_path, [row("a", **extra), row("b", "cid-2")])
     empty = ProfileStore(tmp_path / "p.toml").load()
@@ -70,8 +83,9 @@ def test_a_behaviour_field_refuses_its_row_unless_let_in(tmp_path, extra, refuse
     assert [o.action for o in plan.outcomes] == ["invalid", "add"]
     assert refused in plan.outcomes[0].detail and plan.rejected == [plan.outcomes[0]]
 
-    allowed = plan_import(rows, empty, overwrite=False, allow_secret_sources=True,
-                          allow_auth_url=True)
+    allowed = plan_import(
+        rows, empty, overwrite=False, allow_secret_sources=True, allow_auth_url=True
+    )
     assert [o.action for o in allowed.outcomes] == ["add", "add"]
     field, value = next(iter(extra.items()))
     label = "secret source" if field == "secret" else "auth_url"
@@ -85,10 +99,13 @@ def test_keyring_as_the_secret_field_is_the_default_and_needs_no_flag(tmp_path):
     assert plan.outcomes[0].action == "add" and plan.outcomes[0].admitted == []
 
 
-@pytest.mark.parametrize(("extra", "error"), [
-    ({"secret": "plaintext"}, "no client_secret"),
-    ({"secret": "env:X", "client_secret": FILE_SECRET}, "both a client_secret and a secret"),
-])
+@pytest.mark.parametrize(
+    ("extra", "error"),
+    [
+        ({"secret": "plaintext"}, "no client_secret"),
+        ({"secret": "env:X", "client_secret": FILE_SECRET}, "both a client_secret and a secret"),
+    ],
+)
 def test_contradictory_secret_fields_are_a_row_error(tmp_path, extra, error):
     [bad] = write_json(tmp_path, [row("a", **extra)])
     assert any(error in e for e in bad.errors)
@@ -97,18 +114,28 @@ def test_contradictory_secret_fields_are_a_row_error(tmp_path, extra, error):
 
 def test_an_overwrite_replaces_data_and_keeps_source_auth_url_and_other_keys(tmp_path):
     store = ProfileStore(tmp_path / "profiles.toml")
-    store.add("prod", {"client_id": "cid-1", "scopes": ["metrics"], "project_id": 7,
-                       "secret": "cmd:pass show cs/prod", "description": "old",
-                       "auth_url": "https://api.eu-west-1.production.contentsquare.com"})
-    rows = write_json(tmp_path, [row("prod", "cid-1", scopes=["data-export"],
-                                     client_secret=FILE_SECRET)])
+    store.add(
+        "prod",
+        {
+            "client_id": "cid-1",
+            "scopes": ["metrics"],
+            "project_id": 7,
+            "secret": "cmd:pass show cs/prod",
+            "description": "old",
+            "auth_url": "https://api.eu-west-1.production.contentsquare.com",
+        },
+    )
+    rows = write_json(
+        tmp_path, [row("prod", "cid-1", scopes=["data-export"], client_secret=FILE_SECRET)]
+    )
     plan = plan_import(rows, store.load(), overwrite=True)
     [outcome] = plan.outcomes
     assert outcome.action == "overwrite"
     assert outcome.notes == [
         "keeps its own auth_url https://api.eu-west-1.production.contentsquare.com",
         "client_secret not imported: the profile keeps its secret source cmd:pass show cs/prod "
-        "(--allow-secret-sources moves it to the keyring)"]
+        "(--allow-secret-sources moves it to the keyring)",
+    ]
 
     def no_store(*args, **kwargs):
         raise AssertionError("the secret was stored although the source is kept")
@@ -122,7 +149,8 @@ def test_an_overwrite_replaces_data_and_keeps_source_auth_url_and_other_keys(tmp
 
 
 def test_an_overwrite_let_in_switches_the_source_to_the_keyring_and_says_so(
-        tmp_path, memory_keyring):
+    tmp_path, memory_keyring
+):
     store = ProfileStore(tmp_path / "profiles.toml")
     store.add("prod", {"client_id": "cid-1", "secret": "env:CS_PROD"})
     rows = write_json(tmp_path, [row("prod", "cid-1", client_secret=FILE_SECRET)])
@@ -140,20 +168,23 @@ def test_an_overwrite_let_in_switches_the_source_to_the_keyring_and_says_so(
 def test_a_different_stored_secret_is_kept_and_the_row_says_so(tmp_path, memory_keyring):
     memory_keyring.set_password(SERVICE, "cid-1", STORED)
     store = ProfileStore(tmp_path / "profiles.toml")
-    rows = write_json(tmp_path, [row("a", client_secret=FILE_SECRET),
-                                 row("b", "cid-2", client_secret=OTHER)])
+    rows = write_json(
+        tmp_path, [row("a", client_secret=FILE_SECRET), row("b", "cid-2", client_secret=OTHER)]
+    )
     notes = apply_import(plan_import(rows, store.load(), False), store, "keyring")
     assert memory_keyring.get_password(SERVICE, "cid-1") == STORED
     assert memory_keyring.get_password(SERVICE, "cid-2") == OTHER
     assert notes.refused == 1
-    assert notes[0].startswith("a: client_secret NOT imported: the keyring already holds a "
-                               "different secret for client_id")
+    assert notes[0].startswith(
+        "a: client_secret NOT imported: the keyring already holds a different secret for client_id"
+    )
     assert "--replace-secret" in notes[0] and all(FILE_SECRET not in n for n in notes)
     assert store.load().profiles["a"].secret.text == "keyring"  # it uses the kept secret
 
     again = write_json(tmp_path, [row("c", client_secret=FILE_SECRET)])
-    notes = apply_import(plan_import(again, store.load(), False), store, "keyring",
-                         replace_secret=True)
+    notes = apply_import(
+        plan_import(again, store.load(), False), store, "keyring", replace_secret=True
+    )
     assert memory_keyring.get_password(SERVICE, "cid-1") == FILE_SECRET
     assert notes.refused == 0 and "REPLACED" in notes[0]
 
@@ -167,17 +198,23 @@ def test_the_same_secret_already_stored_is_fine(tmp_path, memory_keyring):
 
 
 def test_two_rows_with_different_secrets_for_one_client_id(tmp_path):
-    rows = write_json(tmp_path, [row("a", client_secret=FILE_SECRET),
-                                 row("b", client_secret=FILE_SECRET),
-                                 row("c", client_secret=OTHER)])
+    rows = write_json(
+        tmp_path,
+        [
+            row("a", client_secret=FILE_SECRET),
+            row("b", client_secret=FILE_SECRET),
+            row("c", client_secret=OTHER),
+        ],
+    )
     plan = plan_import(rows, ProfileStore(tmp_path / "p.toml").load(), overwrite=False)
     assert [o.action for o in plan.outcomes] == ["add", "add", "add"]
     assert [bool(o.secret_refused) for o in plan.outcomes] == [False, False, True]
     assert "item 1 gives a different one" in plan.outcomes[2].secret_refused
     stored = []
     store = ProfileStore(tmp_path / "p.toml")
-    notes = apply_import(plan, store, "keyring",
-                         lambda cid, secret, replace=False: stored.append(secret) or "stored")
+    notes = apply_import(
+        plan, store, "keyring", lambda cid, secret, replace=False: stored.append(secret) or "stored"
+    )
     assert [s.reveal() for s in stored] == [FILE_SECRET, FILE_SECRET]
     assert notes.refused == 1
 
@@ -196,8 +233,10 @@ def test_a_conflict_raised_by_the_store_is_a_note_not_a_crash(tmp_path):
 
 
 def test_a_json_project_id_may_be_a_numeric_string(tmp_path):
-    rows = write_json(tmp_path, [row("a", project_id="1001"), row("b", project_id=" 7 "),
-                                 row("c", project_id="12a")])
+    rows = write_json(
+        tmp_path,
+        [row("a", project_id="1001"), row("b", project_id=" 7 "), row("c", project_id="12a")],
+    )
     assert rows[0].errors == [] and rows[0].fields["project_id"] == 1001
     assert rows[1].errors == [] and rows[1].fields["project_id"] == 7
     assert any("project_id" in e for e in rows[2].errors)
@@ -215,10 +254,23 @@ def test_unknown_fields_are_noted_in_every_format(tmp_path):
         assert plan.outcomes[0].notes == ["unknown field(s) colour ignored"]
 
 
-@pytest.mark.parametrize("value", [
-    "=HYPERLINK(\"http://x\",\"y\")", "+1", "-1", "@SUM(A1)", "\tx", "'=quoted", "''-two",
-    "'plain", "it's", "", "plain", "=",
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        '=HYPERLINK("http://x","y")',
+        "+1",
+        "-1",
+        "@SUM(A1)",
+        "\tx",
+        "'=quoted",
+        "''-two",
+        "'plain",
+        "it's",
+        "",
+        "plain",
+        "=",
+    ],
+)
 def test_csv_cells_are_formula_safe_and_come_back_exactly(value):
     cell = to_csv_cell(value)
     assert not cell.startswith(("=", "+", "-", "@", "\t", "\r"))
@@ -231,7 +283,7 @@ def test_an_exported_csv_description_is_quoted_for_spreadsheets(tmp_path):
     store = ProfileStore(tmp_path / "profiles.toml")
     store.add("p", {"client_id": "c", "description": '=HYPERLINK("http://x","y")'})
     text = export_profiles(store.load().profiles.values(), "csv")
-    assert "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"" in text
+    assert '"\'=HYPERLINK(""http://x"",""y"")"' in text
     out = tmp_path / "out.csv"
     out.write_text(text)
     [back] = read_rows(out)

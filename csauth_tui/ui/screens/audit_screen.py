@@ -25,8 +25,12 @@ if TYPE_CHECKING:
     from ..session import Session
 
 STYLES = {"error": "bold red", "warning": "yellow", "info": "cyan", "ok": "green"}
-FILTERS = (("all findings", "all"), ("errors only", "error"),
-           ("errors and warnings", "warning"), ("everything but notes", "warning"))
+FILTERS = (
+    ("all findings", "all"),
+    ("errors only", "error"),
+    ("errors and warnings", "warning"),
+    ("everything but notes", "warning"),
+)
 EXTENSIONS = {"json": "json", "csv": "csv", "markdown": "md", "text": "txt"}
 
 
@@ -46,8 +50,9 @@ class AuditScreen(Screen[None]):
         report: AuditReport | None
         error: str | None = None
 
-    def __init__(self, session: Session, names: list[str] | None = None, *,
-                 timings: bool = True) -> None:
+    def __init__(
+        self, session: Session, names: list[str] | None = None, *, timings: bool = True
+    ) -> None:
         super().__init__()
         self.session = session
         self.names = names
@@ -62,13 +67,30 @@ class AuditScreen(Screen[None]):
         yield Static("", id="audit-summary")
         yield ProgressBar(show_eta=False, id="audit-progress")
         with Horizontal(id="audit-controls"):
-            yield Select([("all findings", "all"), ("errors only", "error"),
-                          ("errors and warnings", "warning")], value="all",
-                         allow_blank=False, id="audit-filter", compact=True)
-            yield Select([(f, f) for f in EXTENSIONS], value="json", allow_blank=False,
-                         id="audit-format", compact=True)
-            yield Input(placeholder="export to (path)", id="audit-path", compact=True,
-                        highlighter=InertHighlighter())
+            yield Select(
+                [
+                    ("all findings", "all"),
+                    ("errors only", "error"),
+                    ("errors and warnings", "warning"),
+                ],
+                value="all",
+                allow_blank=False,
+                id="audit-filter",
+                compact=True,
+            )
+            yield Select(
+                [(f, f) for f in EXTENSIONS],
+                value="json",
+                allow_blank=False,
+                id="audit-format",
+                compact=True,
+            )
+            yield Input(
+                placeholder="export to (path)",
+                id="audit-path",
+                compact=True,
+                highlighter=InertHighlighter(),
+            )
             yield Button("Export", id="audit-export-button", compact=True)
         yield DataTable(id="audit-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="audit-detail")
@@ -112,7 +134,8 @@ class AuditScreen(Screen[None]):
     def _done(self, event: Done) -> None:
         if event.report is None:
             self.query_one("#audit-summary", Static).update(
-                Text(plain(f"audit failed: {event.error}"), style="red"))
+                Text(plain(f"audit failed: {event.error}"), style="red")
+            )
             return
         self.report = event.report
         self.results = list(event.report.results)  # the file's order, not arrival order
@@ -131,8 +154,13 @@ class AuditScreen(Screen[None]):
         key = str(len(self.details))
         self.details[key] = (profile, message, fix)
         self.query_one(DataTable).add_row(
-            Text(profile), Text(severity, style=STYLES[severity]), token, Text(message),
-            Text(fix), key=key)
+            Text(profile),
+            Text(severity, style=STYLES[severity]),
+            token,
+            Text(message),
+            Text(fix),
+            key=key,
+        )
 
     @on(DataTable.RowHighlighted, "#audit-table")
     def _show_detail(self, event: DataTable.RowHighlighted) -> None:
@@ -144,7 +172,7 @@ class AuditScreen(Screen[None]):
         self.query_one("#audit-detail", Static).update(detail)
 
     def _add_rows(self, result: ProfileResult) -> None:
-        token = ("ok" if result.token_ok else "failed" if result.token_ok is False else "-")
+        token = "ok" if result.token_ok else "failed" if result.token_ok is False else "-"
         if result.token_ok and result.token_ms is not None and self.timings:
             token = f"ok {result.token_ms:.0f} ms"
         if not result.findings and self._visible("ok"):
@@ -159,21 +187,26 @@ class AuditScreen(Screen[None]):
         if self.report is not None:
             for finding in self.report.findings:
                 if self._visible(finding.severity):
-                    self._row(finding.profile or "(file)", finding.severity, "",
-                              finding.message, finding.fix)
+                    self._row(
+                        finding.profile or "(file)",
+                        finding.severity,
+                        "",
+                        finding.message,
+                        finding.fix,
+                    )
         for result in self.results:
             self._add_rows(result)
 
     def _summary(self) -> None:
         report = self.report
         found = report.all_findings() if report else [f for r in self.results for f in r.findings]
-        counts: dict[str, int] = {s: sum(1 for f in found if f.severity == s)
-                                  for s in SEVERITIES}
+        counts: dict[str, int] = {s: sum(1 for f in found if f.severity == s) for s in SEVERITIES}
         state = "done" if report else f"auditing... {len(self.results)}/{self.total}"
         self.query_one("#audit-summary", Static).update(
             f"[b]Audit[/] of {self.total} profile(s): {state}   "
             f"[bold red]{counts['error']} errors[/]  [yellow]{counts['warning']} warnings[/]  "
-            f"[cyan]{counts['info']} notes[/]   [dim]f filters, ctrl+s exports, esc goes back[/]")
+            f"[cyan]{counts['info']} notes[/]   [dim]f filters, ctrl+s exports, esc goes back[/]"
+        )
 
     # --- controls -----------------------------------------------------------------------
 

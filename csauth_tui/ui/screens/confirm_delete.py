@@ -32,17 +32,23 @@ class ConfirmDelete(ModalScreen[DeleteChoice | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="delete-box"):
-            yield Static(f"[b]Delete profile '{escape(clip(self.profile_name))}'?[/]\n"
-                         "It is removed from the profiles file; other profiles are untouched.",
-                         id="delete-question")
+            yield Static(
+                f"[b]Delete profile '{escape(clip(self.profile_name))}'?[/]\n"
+                "It is removed from the profiles file; other profiles are untouched.",
+                id="delete-question",
+            )
             if self.keyring_entry:
-                yield Checkbox("also delete its secret from the keyring",
-                               value=not self.shared_with, id="delete-secret",
-                               disabled=bool(self.shared_with))
+                yield Checkbox(
+                    "also delete its secret from the keyring",
+                    value=not self.shared_with,
+                    id="delete-secret",
+                    disabled=bool(self.shared_with),
+                )
                 if self.shared_with:  # on its own line: a long checkbox label is cut off
                     users = ", ".join(clip(name) for name in self.shared_with)
-                    yield Static(f"   (kept: also used by {users})",
-                                 id="delete-shared", markup=False)
+                    yield Static(
+                        f"   (kept: also used by {users})", id="delete-shared", markup=False
+                    )
             yield Checkbox("also forget its cached tokens", value=True, id="forget-tokens")
             with Horizontal(id="delete-buttons"):
                 yield Button("Delete", id="delete", variant="error")

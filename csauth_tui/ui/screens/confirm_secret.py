@@ -40,8 +40,7 @@ class ConfirmReplaceSecret(ModalScreen[bool]):
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="replace_secret_cancel")]
 
-    def __init__(self, client_id: str, sharing: list[str], *,
-                 failure: str | None = None) -> None:
+    def __init__(self, client_id: str, sharing: list[str], *, failure: str | None = None) -> None:
         super().__init__()
         self.client_id = client_id  # shown masked
         self.sharing = sharing
@@ -59,7 +58,9 @@ class ConfirmReplaceSecret(ModalScreen[bool]):
                     f"{mask(self.client_id)}. Used by: {users}.\n"
                     "They will all use the new secret, and their cached tokens are dropped. "
                     "The new secret is tried with Contentsquare first.",
-                    id="replace-secret-text", markup=False)
+                    id="replace-secret-text",
+                    markup=False,
+                )
                 label, variant = "Replace secret", "warning"
             else:
                 yield Static("[b]Contentsquare refused the new secret[/]")
@@ -67,7 +68,9 @@ class ConfirmReplaceSecret(ModalScreen[bool]):
                     f"{plain(self.failure)}\n\nThe stored secret of client ID "
                     f"{mask(self.client_id)} is kept for: {users}. Replacing it anyway makes them all use a secret "
                     "that was just refused.",
-                    id="replace-secret-text", markup=False)
+                    id="replace-secret-text",
+                    markup=False,
+                )
                 label, variant = "Replace anyway", "error"
             with Horizontal(id="replace-secret-buttons"):
                 yield Button(label, id="replace", variant=variant)

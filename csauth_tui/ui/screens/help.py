@@ -30,11 +30,16 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help-box"):
-            yield Static("[b]csauth keys[/]  [dim]remap any key by id in the \\[keys] table[/]",
-                         id="help-title")
+            yield Static(
+                "[b]csauth keys[/]  [dim]remap any key by id in the \\[keys] table[/]",
+                id="help-title",
+            )
             if self.keys.problems:
-                yield Static("[b yellow]Not applied from \\[keys]:[/]\n" + "\n".join(
-                    escape(p) for p in self.keys.problems), id="help-problems")
+                yield Static(
+                    "[b yellow]Not applied from \\[keys]:[/]\n"
+                    + "\n".join(escape(p) for p in self.keys.problems),
+                    id="help-problems",
+                )
             yield DataTable(id="help-table", cursor_type="none", zebra_stripes=True)
             yield Static("[dim]esc closes[/]", id="help-foot")
 
@@ -44,8 +49,11 @@ class HelpScreen(ModalScreen[None]):
         keys = self.keys.keys
         for action in MAIN:
             table.add_row(pretty(keys[action.id]), action.long, action.id)
-        table.add_row(f"{pretty(keys['cursor_down'])} / {pretty(keys['cursor_up'])}",
-                      "down / up in the profile list", "")  # ids cursor_down, cursor_up
+        table.add_row(
+            f"{pretty(keys['cursor_down'])} / {pretty(keys['cursor_up'])}",
+            "down / up in the profile list",
+            "",
+        )  # ids cursor_down, cursor_up
         for key, what in EXTRA:
             table.add_row(key, what, "")
 

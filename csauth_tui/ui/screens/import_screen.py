@@ -13,7 +13,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from ..text import escape
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, DataTable, Input, Select, Static
 
@@ -21,6 +20,7 @@ from ...core.errors import CsauthError
 from ...core.profiles import ProfilesFile
 from ...core.text import inert
 from ...core.transfer import ACTION_WORDS, ImportPlan, plan_import, read_rows
+from ..text import escape
 
 
 class ImportScreen(ModalScreen[tuple[ImportPlan, str, bool] | None]):
@@ -41,16 +41,24 @@ class ImportScreen(ModalScreen[tuple[ImportPlan, str, bool] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="import-box"):
-            yield Static("[b]Import profiles[/] from a TOML, JSON or CSV file "
-                         "(name,level,client_id,project_id,scopes,created,description"
-                         "[,client_secret])")
+            yield Static(
+                "[b]Import profiles[/] from a TOML, JSON or CSV file "
+                "(name,level,client_id,project_id,scopes,created,description"
+                "[,client_secret])"
+            )
             yield Input(placeholder=f"path, e.g. {self.start_dir}/team.csv", id="import-path")
             with Horizontal(id="import-options"):
                 yield Checkbox("overwrite same names", id="import-overwrite")
-                yield Select([("secrets found -> keyring", "keyring"),
-                              ("secrets found -> leave out", "skip"),
-                              ("secrets found -> plaintext in file", "plaintext")],
-                             value="keyring", allow_blank=False, id="import-secrets")
+                yield Select(
+                    [
+                        ("secrets found -> keyring", "keyring"),
+                        ("secrets found -> leave out", "skip"),
+                        ("secrets found -> plaintext in file", "plaintext"),
+                    ],
+                    value="keyring",
+                    allow_blank=False,
+                    id="import-secrets",
+                )
             with Horizontal(id="import-trust"):  # off by default: what the file may steer
                 yield Checkbox("allow env:/cmd: sources", id="import-allow-sources")
                 yield Checkbox("allow auth_url", id="import-allow-url")
@@ -90,19 +98,27 @@ class ImportScreen(ModalScreen[tuple[ImportPlan, str, bool] | None]):
             return
         overwrite = self.query_one("#import-overwrite", Checkbox).value
         self.plan = plan_import(
-            rows, self.existing, overwrite,
+            rows,
+            self.existing,
+            overwrite,
             secrets=str(self.query_one("#import-secrets", Select).value),
             allow_secret_sources=self.query_one("#import-allow-sources", Checkbox).value,
-            allow_auth_url=self.query_one("#import-allow-url", Checkbox).value)
+            allow_auth_url=self.query_one("#import-allow-url", Checkbox).value,
+        )
         for outcome in self.plan.outcomes:
             why = [outcome.detail, *outcome.notes, outcome.secret_refused]
-            table.add_row(Text(inert(outcome.where)), Text(inert(outcome.name)),
-                          ACTION_WORDS[outcome.action],
-                          Text(inert("; ".join(outcome.admitted))),
-                          Text(inert("; ".join(w for w in why if w))))
+            table.add_row(
+                Text(inert(outcome.where)),
+                Text(inert(outcome.name)),
+                ACTION_WORDS[outcome.action],
+                Text(inert("; ".join(outcome.admitted))),
+                Text(inert("; ".join(w for w in why if w))),
+            )
         good = len(self.plan.outcomes) - len(self.plan.failed)
-        summary.update(f"{good} to import, {len(self.plan.failed)} not"
-                       + (" (see why below)" if self.plan.failed else ""))
+        summary.update(
+            f"{good} to import, {len(self.plan.failed)} not"
+            + (" (see why below)" if self.plan.failed else "")
+        )
         self.query_one("#import", Button).disabled = good == 0
 
     @on(Checkbox.Changed, "#import-allow-sources, #import-allow-url")
@@ -115,8 +131,13 @@ class ImportScreen(ModalScreen[tuple[ImportPlan, str, bool] | None]):
     @on(Button.Pressed, "#import")
     def _import(self) -> None:
         if self.plan is not None:
-            self.dismiss((self.plan, str(self.query_one("#import-secrets", Select).value),
-                          self.query_one("#import-replace", Checkbox).value))
+            self.dismiss(
+                (
+                    self.plan,
+                    str(self.query_one("#import-secrets", Select).value),
+                    self.query_one("#import-replace", Checkbox).value,
+                )
+            )
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

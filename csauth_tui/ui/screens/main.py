@@ -20,7 +20,6 @@ from ..actions import MAIN, NEEDS_A_PROFILE, TYPING_KEYS_OFF, split_keys
 from ..live import NET
 from ..manage import ProfileEdits
 from ..session import Session, gc_paused
-from ..wording import broken_file_banner, empty_state, settings_message
 from ..text import InertHighlighter, escape
 from ..token_actions import Failed, TokenActions, TokenReady
 from ..widgets.credential_panel import CredentialPanel
@@ -30,6 +29,7 @@ from ..widgets.profile_table import ProfileTable
 from ..widgets.request_panel import RequestPanel
 from ..widgets.title_bar import TitleBar
 from ..widgets.token_panel import TokenPanel
+from ..wording import broken_file_banner, empty_state, settings_message
 
 
 class MainScreen(Screen[None]):
@@ -85,8 +85,11 @@ class MainScreen(Screen[None]):
         with gc_paused():
             old_client = self.session.load()
             if old_client is not None:
-                self.run_worker(self._close_when_idle(old_client), exit_on_error=False,
-                                description="close the previous client")
+                self.run_worker(
+                    self._close_when_idle(old_client),
+                    exit_on_error=False,
+                    description="close the previous client",
+                )
             self.show_loaded()
 
     def show_loaded(self) -> None:
@@ -123,8 +126,7 @@ class MainScreen(Screen[None]):
             note = self.note("empty", left)
             note.display = empty
             if empty:
-                note.update(empty_state(session.config_path, session.pf.exists,
-                                        session.load_error))
+                note.update(empty_state(session.config_path, session.pf.exists, session.load_error))
 
     # --- selection ----------------------------------------------------------------------
 
@@ -151,8 +153,9 @@ class MainScreen(Screen[None]):
     def say_no_profile(self) -> None:
         """An action that needs a profile, and none (or an invalid one) is selected."""
         if self.current in self.session.pf.order:
-            self.notify(f"profile {self.current} cannot be used: press e to fix it",
-                        severity="warning")
+            self.notify(
+                f"profile {self.current} cannot be used: press e to fix it", severity="warning"
+            )
         elif self.session.pf.order:
             self.notify("no profile selected", severity="warning")
         else:
@@ -172,8 +175,12 @@ class MainScreen(Screen[None]):
         profile = session.pf.profiles.get(name or "")
         today = session.today or session.clock().astimezone().date()
         self.query_one(CredentialPanel).show_profile(
-            profile, session.settings, [p for p in session.pf.problems if p.profile == name],
-            today, name=name)
+            profile,
+            session.settings,
+            [p for p in session.pf.problems if p.profile == name],
+            today,
+            name=name,
+        )
         for widget_id in ("#request", "#token", "#me"):
             self.query_one(widget_id).display = profile is not None
         if profile is None:
@@ -181,14 +188,19 @@ class MainScreen(Screen[None]):
         chosen = session.choice(profile)
         me = session.me_info.get(profile.name)
         self.query_one(RequestPanel).show(
-            profile, chosen.scopes,
+            profile,
+            chosen.scopes,
             "" if chosen.project_id is None else str(chosen.project_id),
-            me.projects if me is not None else None)
+            me.projects if me is not None else None,
+        )
         self.query_one(TokenPanel).show(session.live_for(profile), session.clock())
         wrong = session.pf.settings_errors()
         self.query_one(TokenPanel).status(  # in place, as a bad profile is: nothing is sent
             f"[b red]{escape(settings_message(wrong))}[/]\n[dim]Fix it in the profiles file: "
-            "no token is fetched and no secret read until then.[/]" if wrong else "")
+            "no token is fetched and no secret read until then.[/]"
+            if wrong
+            else ""
+        )
         self.query_one(MePanel).show(me)
 
     @on(RequestPanel.Changed)
@@ -243,8 +255,7 @@ class MainScreen(Screen[None]):
         self.query_one(TokenPanel).tick(now)
         for live in session.renewals_due(now):
             token = live.token
-            self.tokens.fetch(token.profile, token.scopes, token.project_id, force=True,
-                              auto=True)
+            self.tokens.fetch(token.profile, token.scopes, token.project_id, force=True, auto=True)
         self.tokens.tick_clipboard(now)
 
     # --- actions (ids, keys and words: ui/actions.py) ------------------------------------
@@ -353,8 +364,11 @@ class MainScreen(Screen[None]):
         try:
             box = self.query_one("#filter", Input)
         except NoMatches:  # first use: not mounted at start, the first frame has no use for it
-            box = Input(placeholder="filter profiles (esc clears)", id="filter",
-                        highlighter=InertHighlighter())
+            box = Input(
+                placeholder="filter profiles (esc clears)",
+                id="filter",
+                highlighter=InertHighlighter(),
+            )
             self.query_one("#left").mount(box, before=self.query_one(ProfileTable))
         box.display = True
         box.focus()
@@ -369,8 +383,12 @@ class MainScreen(Screen[None]):
 
     def action_sort(self) -> None:
         order = self.query_one(ProfileTable).cycle_sort()
-        self.notify("in file order" if order is None else
-                    f"sorted by {order[0]} {'▼' if order[1] else '▲'}", timeout=2)
+        self.notify(
+            "in file order"
+            if order is None
+            else f"sorted by {order[0]} {'▼' if order[1] else '▲'}",
+            timeout=2,
+        )
 
     def action_audit(self) -> None:
         from .audit_screen import AuditScreen

@@ -17,7 +17,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from ..text import NAME_CELLS, InertHighlighter, clip, escape, plain
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
@@ -36,22 +35,41 @@ from ...core.profiles import (
     validate_profile,
     whole_number,
 )
-from ...core.text import control_error
 from ...core.redact import Secret
+from ...core.text import control_error
+from ..text import NAME_CELLS, InertHighlighter, clip, escape, plain
 from ..widgets.scope_picker import ScopePicker
 
-SOURCES = (("OS keyring (recommended)", "keyring"), ("environment variable", "env"),
-           ("command output", "cmd"), ("plaintext in the profiles file (not recommended)",
-                                       "plaintext"))
-FIELDS = ("name", "level", "client_id", "scopes", "project_id", "secret", "created",
-          "description")
-LABELS = {"name": "name", "level": "level", "client_id": "client ID", "scopes": "scopes",
-          "project_id": "project ID", "secret": "secret", "created": "created",
-          "description": "description"}
-WIDGET_FIELDS = {"f-name": "name", "f-level": "level", "f-client-id": "client_id",
-                 "f-scopes": "scopes", "f-project": "project_id", "f-project-pick": "project_id",
-                 "f-source": "secret", "f-source-arg": "secret", "f-secret": "secret",
-                 "f-created": "created", "f-description": "description"}
+SOURCES = (
+    ("OS keyring (recommended)", "keyring"),
+    ("environment variable", "env"),
+    ("command output", "cmd"),
+    ("plaintext in the profiles file (not recommended)", "plaintext"),
+)
+FIELDS = ("name", "level", "client_id", "scopes", "project_id", "secret", "created", "description")
+LABELS = {
+    "name": "name",
+    "level": "level",
+    "client_id": "client ID",
+    "scopes": "scopes",
+    "project_id": "project ID",
+    "secret": "secret",
+    "created": "created",
+    "description": "description",
+}
+WIDGET_FIELDS = {
+    "f-name": "name",
+    "f-level": "level",
+    "f-client-id": "client_id",
+    "f-scopes": "scopes",
+    "f-project": "project_id",
+    "f-project-pick": "project_id",
+    "f-source": "secret",
+    "f-source-arg": "secret",
+    "f-secret": "secret",
+    "f-created": "created",
+    "f-description": "description",
+}
 
 Verifier = Callable[[Profile, Secret | None], Awaitable[Any]]
 Saver = Callable[["ProfileFormResult"], Awaitable[None]]
@@ -73,17 +91,23 @@ class FormValues:
     @classmethod
     def from_profile(cls, profile: Profile, name: str | None = None) -> FormValues:
         source, arg = profile.secret.kind.value, profile.secret.argument
-        return cls(name=profile.name if name is None else name, level=profile.level,
-                   client_id=profile.client_id, scopes=profile.scopes,
-                   project="" if profile.project_id is None else str(profile.project_id),
-                   source=source, source_arg=arg,
-                   created=profile.created.isoformat() if profile.created else "",
-                   description=profile.description)
+        return cls(
+            name=profile.name if name is None else name,
+            level=profile.level,
+            client_id=profile.client_id,
+            scopes=profile.scopes,
+            project="" if profile.project_id is None else str(profile.project_id),
+            source=source,
+            source_arg=arg,
+            created=profile.created.isoformat() if profile.created else "",
+            description=profile.description,
+        )
 
     @classmethod
     def from_table(cls, name: str, table: dict[str, Any]) -> tuple[FormValues, Profile]:
         """What an invalid profile's table holds, as far as the form can show it, and a
         stand-in Profile for its secret (where it lives, the plaintext one to keep)."""
+
         def text(key: str) -> str:
             value = table.get(key)
             if value is None or isinstance(value, (dict, list)):
@@ -93,8 +117,11 @@ class FormValues:
         level = table.get("level")
         raw_scopes = table.get("scopes", ["metrics"])
         raw_scopes = [raw_scopes] if isinstance(raw_scopes, str) else raw_scopes
-        scopes = tuple(s for s in raw_scopes if isinstance(s, str)) \
-            if isinstance(raw_scopes, list) else ()
+        scopes = (
+            tuple(s for s in raw_scopes if isinstance(s, str))
+            if isinstance(raw_scopes, list)
+            else ()
+        )
         secret = table.get("secret", "keyring")
         plaintext = table.get("client_secret")
         source, arg = "keyring", ""
@@ -102,19 +129,32 @@ class FormValues:
             source = "plaintext"
         elif isinstance(secret, str) and secret.startswith(("env:", "cmd:")):
             source, arg = secret[:3], secret[4:]
-        values = cls(name=name, level=level if level in ("project", "account") else "project",
-                     client_id=text("client_id"), scopes=scopes, project=text("project_id"),
-                     source=source, source_arg=arg, created=text("created"),
-                     description=text("description"))
-        stand_in = Profile(name=name, client_id=values.client_id,
-                           secret=SecretSource(SecretKind(source), arg),
-                           client_secret=Secret(plaintext) if source == "plaintext" else None)
+        values = cls(
+            name=name,
+            level=level if level in ("project", "account") else "project",
+            client_id=text("client_id"),
+            scopes=scopes,
+            project=text("project_id"),
+            source=source,
+            source_arg=arg,
+            created=text("created"),
+            description=text("description"),
+        )
+        stand_in = Profile(
+            name=name,
+            client_id=values.client_id,
+            secret=SecretSource(SecretKind(source), arg),
+            client_secret=Secret(plaintext) if source == "plaintext" else None,
+        )
         return values, stand_in
 
     def fields(self) -> dict[str, Any]:
         """The profile table to write (no plaintext secret: the app adds it if chosen)."""
-        out: dict[str, Any] = {"level": self.level, "client_id": self.client_id.strip(),
-                               "scopes": list(self.scopes)}
+        out: dict[str, Any] = {
+            "level": self.level,
+            "client_id": self.client_id.strip(),
+            "scopes": list(self.scopes),
+        }
         if self.project.strip():
             out["project_id"] = whole_number(self.project.strip())
         if self.source in ("env", "cmd"):
@@ -131,8 +171,9 @@ class FormValues:
         return out
 
 
-def form_errors(values: FormValues, taken: set[str], original: str | None,
-                secret_required: bool) -> dict[str, str]:
+def form_errors(
+    values: FormValues, taken: set[str], original: str | None, secret_required: bool
+) -> dict[str, str]:
     """What is wrong, by field: the profile file's own rules plus what only a form knows."""
     errors: dict[str, str] = {}
     name = values.name.strip()
@@ -144,8 +185,9 @@ def form_errors(values: FormValues, taken: set[str], original: str | None,
         errors["name"] = f"at most {MAX_NAME} characters ({len(name)} now)"
     elif name != original and name in taken:
         errors["name"] = f"'{name}' already exists"
-    elif name != original and (twin := next((t for t in taken if t != original
-                                              and t.casefold() == name.casefold()), None)):
+    elif name != original and (
+        twin := next((t for t in taken if t != original and t.casefold() == name.casefold()), None)
+    ):
         errors["name"] = f"differs from '{twin}' only by case"
     project = values.project.strip()
     if project and field_problem("project_id", whole_number(project)):
@@ -158,8 +200,9 @@ def form_errors(values: FormValues, taken: set[str], original: str | None,
         except ValueError:
             errors["created"] = RULES["created"].expects
     if values.source in ("env", "cmd") and not values.source_arg.strip():
-        errors["secret"] = ("the variable name" if values.source == "env" else "the command") \
-            + " is required"
+        errors["secret"] = (
+            "the variable name" if values.source == "env" else "the command"
+        ) + " is required"
     elif values.source in ("keyring", "plaintext") and secret_required and not values.secret:
         errors["secret"] = "type the client secret"
     if not values.scopes:
@@ -195,9 +238,18 @@ class ProfileForm(ModalScreen[ProfileFormResult | None]):
         Binding("ctrl+s", "save", "Save", id="form_save"),
     ]
 
-    def __init__(self, title: str, values: FormValues, *, taken: set[str],
-                 original: str | None, has_stored_secret: bool, verify: Verifier | None,
-                 save: Saver, auth_url: str) -> None:
+    def __init__(
+        self,
+        title: str,
+        values: FormValues,
+        *,
+        taken: set[str],
+        original: str | None,
+        has_stored_secret: bool,
+        verify: Verifier | None,
+        save: Saver,
+        auth_url: str,
+    ) -> None:
         super().__init__()
         self.saver = save
         self.form_title = title
@@ -214,42 +266,98 @@ class ProfileForm(ModalScreen[ProfileFormResult | None]):
         with Vertical(id="form-box"):
             yield Static(f"[b]{escape(short_title(self.form_title))}[/]", id="form-title")
             with VerticalScroll(id="form-fields"):
-                yield from self._row("name", "Name", Input(v.name, id="f-name", compact=True,
-                                                           placeholder="e.g. prod-metrics",
-                                                           highlighter=InertHighlighter()))
-                yield from self._row("level", "Level", Select(
-                    [("project-level", "project"), ("account-level", "account")],
-                    value=v.level, allow_blank=False, id="f-level", compact=True))
-                yield from self._row("client_id", "Client ID", Input(
-                    v.client_id, id="f-client-id", compact=True,
-                    placeholder="from the Contentsquare console",
-                    highlighter=InertHighlighter()))
+                yield from self._row(
+                    "name",
+                    "Name",
+                    Input(
+                        v.name,
+                        id="f-name",
+                        compact=True,
+                        placeholder="e.g. prod-metrics",
+                        highlighter=InertHighlighter(),
+                    ),
+                )
+                yield from self._row(
+                    "level",
+                    "Level",
+                    Select(
+                        [("project-level", "project"), ("account-level", "account")],
+                        value=v.level,
+                        allow_blank=False,
+                        id="f-level",
+                        compact=True,
+                    ),
+                )
+                yield from self._row(
+                    "client_id",
+                    "Client ID",
+                    Input(
+                        v.client_id,
+                        id="f-client-id",
+                        compact=True,
+                        placeholder="from the Contentsquare console",
+                        highlighter=InertHighlighter(),
+                    ),
+                )
                 yield from self._row("scopes", "Scopes", ScopePicker(id="f-scopes"))
                 with Horizontal(classes="form-row"):
                     yield Label("Project ID", classes="form-label")
                     with Vertical(classes="form-field"):
-                        yield Input(v.project, id="f-project", type="integer", compact=True,
-                                    placeholder="required for account-level")
-                        yield Select([], prompt="projects reported by /me (Verify)",
-                                     id="f-project-pick", compact=True)
+                        yield Input(
+                            v.project,
+                            id="f-project",
+                            type="integer",
+                            compact=True,
+                            placeholder="required for account-level",
+                        )
+                        yield Select(
+                            [],
+                            prompt="projects reported by /me (Verify)",
+                            id="f-project-pick",
+                            compact=True,
+                        )
                         yield Static("", id="e-project_id", classes="field-error")
                 with Horizontal(classes="form-row"):
                     yield Label("Secret", classes="form-label")
                     with Vertical(classes="form-field"):
-                        yield Select(SOURCES, value=v.source, allow_blank=False, id="f-source",
-                                     compact=True)
-                        yield Input(v.source_arg, id="f-source-arg", compact=True,
-                                    highlighter=InertHighlighter())
-                        yield Input("", id="f-secret", password=True, compact=True,
-                                    placeholder=self._secret_placeholder())
+                        yield Select(
+                            SOURCES, value=v.source, allow_blank=False, id="f-source", compact=True
+                        )
+                        yield Input(
+                            v.source_arg,
+                            id="f-source-arg",
+                            compact=True,
+                            highlighter=InertHighlighter(),
+                        )
+                        yield Input(
+                            "",
+                            id="f-secret",
+                            password=True,
+                            compact=True,
+                            placeholder=self._secret_placeholder(),
+                        )
                         yield Static("", id="e-secret", classes="field-error")
-                yield from self._row("created", "Created", Input(
-                    v.created, id="f-created", compact=True,
-                    placeholder="YYYY-MM-DD (credentials last 1 year)",
-                    highlighter=InertHighlighter()))
-                yield from self._row("description", "Description", Input(
-                    v.description, id="f-description", compact=True,
-                    highlighter=InertHighlighter()))
+                yield from self._row(
+                    "created",
+                    "Created",
+                    Input(
+                        v.created,
+                        id="f-created",
+                        compact=True,
+                        placeholder="YYYY-MM-DD (credentials last 1 year)",
+                        highlighter=InertHighlighter(),
+                    ),
+                )
+                yield from self._row(
+                    "description",
+                    "Description",
+                    Input(
+                        v.description,
+                        id="f-description",
+                        compact=True,
+                        highlighter=InertHighlighter(),
+                    ),
+                )
             yield Static("", id="verify-status")
             with Horizontal(id="form-buttons"):
                 yield Static("", id="form-hint")
@@ -310,21 +418,24 @@ class ProfileForm(ModalScreen[ProfileFormResult | None]):
             label.display = shown
         if values.source == "plaintext" and "secret" not in errors:
             warning = self.query_one("#e-secret", Static)
-            warning.update("[yellow]the secret will be stored in the profiles file in "
-                           "plaintext[/]")
+            warning.update("[yellow]the secret will be stored in the profiles file in plaintext[/]")
             warning.display = True
         self.query_one("#save", Button).disabled = bool(errors)
         missing = ", ".join(LABELS[k] for k in FIELDS if k in errors)
         self.query_one("#form-hint", Static).update(
-            f"[dim]to save, complete: {missing}[/]" if missing else "[dim]ctrl+s saves[/]")
+            f"[dim]to save, complete: {missing}[/]" if missing else "[dim]ctrl+s saves[/]"
+        )
         return errors
 
     def _sync_source(self) -> None:
         source = str(self.query_one("#f-source", Select).value)
         arg = self.query_one("#f-source-arg", Input)
         arg.display = source in ("env", "cmd")
-        arg.placeholder = ("variable name, e.g. CS_PROD_SECRET" if source == "env"
-                           else "command printing the secret, e.g. pass show cs/prod")
+        arg.placeholder = (
+            "variable name, e.g. CS_PROD_SECRET"
+            if source == "env"
+            else "command printing the secret, e.g. pass show cs/prod"
+        )
         self.query_one("#f-secret").display = source in ("keyring", "plaintext")
 
     @on(Input.Changed)
@@ -364,12 +475,14 @@ class ProfileForm(ModalScreen[ProfileFormResult | None]):
             await self.saver(result)
         except CsauthError as exc:
             self.query_one("#verify-status", Static).update(
-                f"[red]not saved: {escape(str(exc))}[/]")
+                f"[red]not saved: {escape(str(exc))}[/]"
+            )
             self._validate()
             return
         except Exception as exc:
             self.query_one("#verify-status", Static).update(
-                f"[red]not saved: unexpected {type(exc).__name__}[/]")
+                f"[red]not saved: unexpected {type(exc).__name__}[/]"
+            )
             self._validate()
             return
         self.dismiss(result)
@@ -386,7 +499,8 @@ class ProfileForm(ModalScreen[ProfileFormResult | None]):
         blocking = {k for k in errors if k in ("client_id", "secret")}
         if blocking or not values.client_id:
             self.query_one("#verify-status", Static).update(
-                "[yellow]Verify needs a client ID and a secret[/]")
+                "[yellow]Verify needs a client ID and a secret[/]"
+            )
             return
         self.query_one("#verify-status", Static).update("[i]asking /me...[/]")
         self._verify(values)
@@ -398,11 +512,16 @@ class ProfileForm(ModalScreen[ProfileFormResult | None]):
             status.update("[yellow]verification is not available here[/]")
             return
         source = values.source
-        profile = Profile(name=values.name or "new", client_id=values.client_id,
-                          level=values.level, scopes=values.scopes or ("metrics",),
-                          secret=SecretSource(SecretKind(source), values.source_arg)
-                          if source in ("env", "cmd") else KEYRING,
-                          auth_url=self.auth_url)
+        profile = Profile(
+            name=values.name or "new",
+            client_id=values.client_id,
+            level=values.level,
+            scopes=values.scopes or ("metrics",),
+            secret=SecretSource(SecretKind(source), values.source_arg)
+            if source in ("env", "cmd")
+            else KEYRING,
+            auth_url=self.auth_url,
+        )
         try:
             info = await self.verifier(profile, values.secret)
         except CsauthError as exc:
@@ -419,9 +538,13 @@ class ProfileForm(ModalScreen[ProfileFormResult | None]):
             notes.append(f"level: {level}")
         if info.projects:
             pick = self.query_one("#f-project-pick", Select)
-            pick.set_options([(Text(plain(f"{pid}  {name}")), int(pid))
-                              for pid, name in info.projects
-                              if str(pid).isdigit()])
+            pick.set_options(
+                [
+                    (Text(plain(f"{pid}  {name}")), int(pid))
+                    for pid, name in info.projects
+                    if str(pid).isdigit()
+                ]
+            )
             pick.display = True
             notes.append(f"{len(info.projects)} project(s): pick one below the project ID")
         if info.scopes:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
@@ -42,9 +41,15 @@ def secret_text(profile: Profile) -> str:
     return "OS keyring"
 
 
-ROWS = (("profile", "profile"), ("about", "about"), ("client_id", "client_id"),
-        ("secret", "secret"), ("auth", "auth URL"), ("lifetime", "lifetime"),
-        ("warnings", "warning"))
+ROWS = (
+    ("profile", "profile"),
+    ("about", "about"),
+    ("client_id", "client_id"),
+    ("secret", "secret"),
+    ("auth", "auth URL"),
+    ("lifetime", "lifetime"),
+    ("warnings", "warning"),
+)
 LABEL_WIDTH = 10
 ABOUT_LINES = 3  # a long description ends in "…" after this many lines (the form shows it)
 NAME_CELLS = 48  # the name of a profile that cannot be used (the name rule did not apply)
@@ -65,21 +70,32 @@ class CredentialPanel(Static):
 
     _rows: list[tuple[str, Text]] | None = None  # the grid's rows, or None: plain text
 
-    def show_profile(self, profile: Profile | None, settings: Settings,
-                     problems: list[Problem], today: date, name: str | None = None) -> None:
+    def show_profile(
+        self,
+        profile: Profile | None,
+        settings: Settings,
+        problems: list[Problem],
+        today: date,
+        name: str | None = None,
+    ) -> None:
         if profile is None:
             if name is None:
                 self.update("")
                 return
-            lines = [f"[b]{escape(clip(name, NAME_CELLS))}[/]: "
-                     "[b red]this profile cannot be used[/]"]
-            lines += [f"  • {escape(p.field or 'profile')}: {escape(p.message)}"
-                      for p in problems if p.severity == "error"]
+            lines = [
+                f"[b]{escape(clip(name, NAME_CELLS))}[/]: [b red]this profile cannot be used[/]"
+            ]
+            lines += [
+                f"  • {escape(p.field or 'profile')}: {escape(p.message)}"
+                for p in problems
+                if p.severity == "error"
+            ]
             lines.append("[dim]Fix it in the profiles file; the other profiles still work.[/]")
             self.update("\n".join(lines))
             return
-        warnings = [p.message for p in problems
-                    if p.severity == "warning" and p.field != "client_secret"]
+        warnings = [
+            p.message for p in problems if p.severity == "warning" and p.field != "client_secret"
+        ]
         values = {
             "profile": f"[b]{escape(profile.name)}[/]  {profile.level}-level",
             "about": escape(profile.description) if profile.description else None,
@@ -87,11 +103,13 @@ class CredentialPanel(Static):
             "secret": secret_text(profile),
             "auth": escape(profile.effective_auth_url(settings)),
             "lifetime": age_text(profile.created, today),
-            "warnings": ("[yellow]" + escape("; ".join(warnings)) + "[/]" if warnings
-                         else None),
+            "warnings": ("[yellow]" + escape("; ".join(warnings)) + "[/]" if warnings else None),
         }
-        self._rows = [(label, Text.from_markup(values[key], emoji=False))
-                      for key, label in ROWS if values[key]]
+        self._rows = [
+            (label, Text.from_markup(values[key], emoji=False))
+            for key, label in ROWS
+            if values[key]
+        ]
         self.refresh(layout=True)
 
     def update(self, content="", *, layout: bool = True) -> None:
@@ -102,6 +120,9 @@ class CredentialPanel(Static):
         if self._rows is None:
             return super().render()
         # built when painted, not when shown: the labels take the theme of the moment
-        return Rows(self._rows, self.get_component_rich_style("credential--label"),
-                    LABEL_WIDTH, short={"about": ABOUT_LINES})
-
+        return Rows(
+            self._rows,
+            self.get_component_rich_style("credential--label"),
+            LABEL_WIDTH,
+            short={"about": ABOUT_LINES},
+        )

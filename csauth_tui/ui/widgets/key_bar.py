@@ -27,8 +27,7 @@ ALWAYS_SHOWN = ("help", "quit")  # actions whose keys a narrow bar keeps to the 
 
 class KeyBar(Widget, can_focus=False):
     ALLOW_SELECT = False
-    COMPONENT_CLASSES = {"keybar--key", "keybar--description", "keybar--palette",
-                         "keybar--hover"}
+    COMPONENT_CLASSES = {"keybar--key", "keybar--description", "keybar--palette", "keybar--hover"}
     DEFAULT_CSS = """
     KeyBar {
         dock: bottom;
@@ -83,28 +82,40 @@ class KeyBar(Widget, can_focus=False):
         found = self.screen.active_bindings.get(app.COMMAND_PALETTE_BINDING)
         return found.binding if found is not None else None
 
-    def _key(self, binding: Binding, enabled: bool, description: str,
-             styles: tuple[Style, Style], pad: str = " ") -> list[tuple[str, Style]]:
+    def _key(
+        self,
+        binding: Binding,
+        enabled: bool,
+        description: str,
+        styles: tuple[Style, Style],
+        pad: str = " ",
+    ) -> list[tuple[str, Style]]:
         key_style, text_style = styles
         if not enabled:
             key_style, text_style = key_style + Style(dim=True), text_style + Style(dim=True)
         if binding.key == self._hovered:
             hover = self.get_visual_style("keybar--hover")
             key_style, text_style = key_style + hover, text_style + hover
-        return [(f"{pad}{self.app.get_key_display(binding)} ", key_style),
-                (f"{description} " if description else "", text_style)]
+        return [
+            (f"{pad}{self.app.get_key_display(binding)} ", key_style),
+            (f"{description} " if description else "", text_style),
+        ]
 
     def render(self) -> Content:
         """As many whole keys as the width holds: `? Help` and `q Quit` first, then the
         palette key on the right, then the others in the screen's order (the help screen
         lists them all)."""
         width = self.size.width
-        styles = (self.get_visual_style("keybar--key"),
-                  self.get_visual_style("keybar--description"))
+        styles = (
+            self.get_visual_style("keybar--key"),
+            self.get_visual_style("keybar--description"),
+        )
         palette = self._palette_key()
-        keys = [(binding, self._key(binding, enabled, binding.description, styles))
-                for binding, enabled in self.shown_keys()
-                if binding.action != "app.command_palette" and binding is not palette]
+        keys = [
+            (binding, self._key(binding, enabled, binding.description, styles))
+            for binding, enabled in self.shown_keys()
+            if binding.action != "app.command_palette" and binding is not palette
+        ]
         kept = {id(b) for b, key in keys if b.action in ALWAYS_SHOWN}
         room = width - sum(_cells(key) for b, key in keys if id(b) in kept)
         right: list[tuple[str, Style]] = []

@@ -17,8 +17,10 @@ if TYPE_CHECKING:  # the API client (httpx and all) is loaded on the first reque
 
 class MePanel(Vertical):
     def compose(self) -> ComposeResult:
-        yield Static("[dim]/me not loaded: press [b]m[/] to ask Contentsquare about this "
-                     "credential.[/]", id="me-summary")
+        yield Static(
+            "[dim]/me not loaded: press [b]m[/] to ask Contentsquare about this credential.[/]",
+            id="me-summary",
+        )
 
     def show(self, info: MeInfo | None, status: str = "") -> None:
         summary = self.query_one("#me-summary", Static)
@@ -27,8 +29,9 @@ class MePanel(Vertical):
             for tree in self.query("#me-tree"):
                 tree.display = False
             return
-        scopes = (escape(" ".join(info.scopes)) if info.scopes is not None
-                  else "[dim](not reported)[/]")
+        scopes = (
+            escape(" ".join(info.scopes)) if info.scopes is not None else "[dim](not reported)[/]"
+        )
         if info.projects is None:
             projects = "[dim](not reported)[/]"
         else:

@@ -32,8 +32,13 @@ from ...core.text import inert
 
 TOKEN_WIDTH = 8
 NAME_CAP = 32  # the Profile column never grows past this; longer names end in "…"
-COLUMNS = (("Profile", "name"), ("Token", "token"), ("Level", "level"),
-           ("Project", "project"), ("Scopes", "scopes"))
+COLUMNS = (
+    ("Profile", "name"),
+    ("Token", "token"),
+    ("Level", "level"),
+    ("Project", "project"),
+    ("Scopes", "scopes"),
+)
 KEYS = tuple(key for _, key in COLUMNS)
 TOKEN = 1  # index of the token column
 PAD = 1  # cells of padding each side of a cell, as DataTable draws them
@@ -60,7 +65,7 @@ class ProfileRow(NamedTuple):
 def capped(text: str, cap: int = NAME_CAP) -> str:
     """`text` cut to `cap` cells, its last cell an ellipsis when something was cut."""
     if text.isascii():
-        return text if len(text) <= cap else text[:cap - 1] + "…"
+        return text if len(text) <= cap else text[: cap - 1] + "…"
     if cell_len(text) <= cap:
         return text
     return set_cell_size(text, cap - 1) + "…"
@@ -95,15 +100,18 @@ def rows_from(pf: ProfilesFile) -> list[ProfileRow]:
         profile = pf.profiles.get(name)
         if profile is None:
             why = shown_safe("; ".join(errors.get(name, ())))
-            rows.append(ProfileRow(name, shown, "invalid", "", why, False,
-                                   f"{name} {why}".lower()))
+            rows.append(ProfileRow(name, shown, "invalid", "", why, False, f"{name} {why}".lower()))
             continue
         scopes = " ".join(profile.scopes)
         project = str(profile.project_id) if profile.project_id is not None else "-"
-        haystack = " ".join((name, profile.level, project, scopes, profile.client_id,
-                             profile.description)).lower()
-        rows.append(ProfileRow(name, shown, share(profile.level), share(project),
-                               share(scopes), True, haystack))
+        haystack = " ".join(
+            (name, profile.level, project, scopes, profile.client_id, profile.description)
+        ).lower()
+        rows.append(
+            ProfileRow(
+                name, shown, share(profile.level), share(project), share(scopes), True, haystack
+            )
+        )
     return rows
 
 
@@ -161,8 +169,12 @@ class ProfileTable(ScrollView, can_focus=True):
     """
 
     COMPONENT_CLASSES = {
-        "profile-table--cursor", "profile-table--hover", "profile-table--header",
-        "profile-table--header-hover", "profile-table--odd-row", "profile-table--even-row",
+        "profile-table--cursor",
+        "profile-table--hover",
+        "profile-table--header",
+        "profile-table--header-hover",
+        "profile-table--odd-row",
+        "profile-table--even-row",
         "profile-table--empty",
     }
 
@@ -242,8 +254,11 @@ class ProfileTable(ScrollView, can_focus=True):
     def get_cell(self, name: str, column: str) -> str:
         """The text the cell of profile `name` in `column` shows (KeyError: no such row)."""
         index = self._where.get(name)
-        row = self._shown[index] if index is not None else next(
-            (r for r in self._rows if r.name == name), None)
+        row = (
+            self._shown[index]
+            if index is not None
+            else next((r for r in self._rows if r.name == name), None)
+        )
         if row is None:
             raise KeyError(name)
         return self._cells(row)[KEYS.index(column)][0]
@@ -284,8 +299,10 @@ class ProfileTable(ScrollView, can_focus=True):
             column, descending = self._sort
             if column == "token":
                 states = self._states
-                rows.sort(key=lambda r: state_order(states.get(r.name, "--") if r.valid
-                                                    else ""), reverse=descending)
+                rows.sort(
+                    key=lambda r: state_order(states.get(r.name, "--") if r.valid else ""),
+                    reverse=descending,
+                )
             else:
                 field = "name" if column == "name" else column
                 rows.sort(key=lambda r: natural_order(getattr(r, field)), reverse=descending)
@@ -301,8 +318,7 @@ class ProfileTable(ScrollView, can_focus=True):
             TOKEN_WIDTH,
             max(map(width_of, {r.level for r in self._rows}), default=0),
             max(map(width_of, {r.project for r in valid}), default=0),
-            max(map(width_of, {r.scopes for r in valid} | {r.scopes for r in invalid}),
-                default=0),
+            max(map(width_of, {r.scopes for r in valid} | {r.scopes for r in invalid}), default=0),
         ]
         for index, (label, key) in enumerate(COLUMNS):
             if key != "token":
@@ -474,8 +490,10 @@ class ProfileTable(ScrollView, can_focus=True):
         key = self.get_pseudo_class_state()
         if self._looks is None or self._looks_key != key:
             component = self.get_component_rich_style
-            row = {name: self.get_component_styles(f"profile-table--{name}").rich_style
-                   for name in ("header", "even-row", "odd-row")}
+            row = {
+                name: self.get_component_styles(f"profile-table--{name}").rich_style
+                for name in ("header", "even-row", "odd-row")
+            }
             self._looks = {
                 "base": self.rich_style,
                 "header": row["header"],
@@ -496,14 +514,25 @@ class ProfileTable(ScrollView, can_focus=True):
     def _cells(self, row: ProfileRow) -> list[tuple[str, Style | None]]:
         """What each cell of `row` shows, and its own style."""
         if not row.valid:
-            return [(row.shown, None), ("", None), ("invalid", INVALID_STYLE), ("", None),
-                    (row.scopes, None)]
+            return [
+                (row.shown, None),
+                ("", None),
+                ("invalid", INVALID_STYLE),
+                ("", None),
+                (row.scopes, None),
+            ]
         state = self._states.get(row.name, "--")
-        return [(row.shown, None), (state, _state_style(state)), (row.level, None),
-                (row.project, None), (row.scopes, None)]
+        return [
+            (row.shown, None),
+            (state, _state_style(state)),
+            (row.level, None),
+            (row.project, None),
+            (row.scopes, None),
+        ]
 
-    def _line(self, cells: list[tuple[str, Style | None]], row_style: Style, look: Style,
-              width: int) -> Strip:
+    def _line(
+        self, cells: list[tuple[str, Style | None]], row_style: Style, look: Style, width: int
+    ) -> Strip:
         """One line: every cell padded to its column (cut if too long), then the row's
         colour to the right edge; `look` is the cursor's and/or the hover's. As in
         DataTable, the cursor's colour wins over a cell's own (red "expired")."""
@@ -535,7 +564,8 @@ class ProfileTable(ScrollView, can_focus=True):
         line = self._lines.get(key)
         if line is None:
             look = (looks["hover"] if hover else Style.null()) + (
-                looks["cursor"] if cursor else Style.null())
+                looks["cursor"] if cursor else Style.null()
+            )
             line = self._line(self._cells(row), looks["rows"][index % 2], look, width)
             self._lines.set(key, line)
         return line
@@ -547,8 +577,9 @@ class ProfileTable(ScrollView, can_focus=True):
         line = self._lines.get(key)
         if line is None:
             labels = [(self._label(label, key), None) for label, key in COLUMNS]
-            line = self._line(labels, looks["header"],
-                              looks["header-hover"] if hover else Style.null(), width)
+            line = self._line(
+                labels, looks["header"], looks["header-hover"] if hover else Style.null(), width
+            )
             self._lines.set(key, line)
         return line
 
@@ -564,12 +595,12 @@ class ProfileTable(ScrollView, can_focus=True):
             elif index == 0 and self._filter:
                 message = f" no profile matches '{inert(self._filter)}'"
                 return Strip([Segment(message, self._style()["empty"])]).adjust_cell_length(
-                    width, self.rich_style)
+                    width, self.rich_style
+                )
             else:
                 return Strip.blank(width, self.rich_style)
         if scroll_x or line.cell_length != width:
-            line = line.crop(scroll_x, scroll_x + width).adjust_cell_length(width,
-                                                                           self.rich_style)
+            line = line.crop(scroll_x, scroll_x + width).adjust_cell_length(width, self.rich_style)
         return line
 
 

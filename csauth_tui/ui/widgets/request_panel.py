@@ -33,21 +33,36 @@ class RequestPanel(Vertical):
         yield ScopePicker(id="scopes")
         with Horizontal(id="project-row"):
             yield Label("project_id", id="project-label")
-            yield Input(placeholder="project id", id="project", type="integer",
-                        validators=[Integer(minimum=1)], valid_empty=True, compact=True)
+            yield Input(
+                placeholder="project id",
+                id="project",
+                type="integer",
+                validators=[Integer(minimum=1)],
+                valid_empty=True,
+                compact=True,
+            )
             # the pick list of /me's projects is mounted when there are some (_show_projects)
         yield Static("", id="request-note")
 
-    def show(self, profile: Profile, scopes: tuple[str, ...], project_text: str,
-             projects: tuple[tuple[object, str], ...] | None) -> None:
+    def show(
+        self,
+        profile: Profile,
+        scopes: tuple[str, ...],
+        project_text: str,
+        projects: tuple[tuple[object, str], ...] | None,
+    ) -> None:
         self._profile = profile
         self._loading = True
         try:
             self.query_one(ScopePicker).set_scopes(scopes, extra=profile.scopes)
             self.query_one("#project", Input).value = project_text
-            self._show_projects([(Text(plain(f"{pid}  {name}")), int(pid))
-                                 for pid, name in projects or ()
-                                 if str(pid).isdigit()])
+            self._show_projects(
+                [
+                    (Text(plain(f"{pid}  {name}")), int(pid))
+                    for pid, name in projects or ()
+                    if str(pid).isdigit()
+                ]
+            )
             self._note(profile)
         finally:
             self._loading = False
@@ -57,9 +72,15 @@ class RequestPanel(Vertical):
         pick = next(picks, None)
         if pick is None:
             if usable:  # the first /me answer with projects: the list is made with them
-                self.query_one("#project-row").mount(Select[int](
-                    usable, prompt="projects from /me", id="project-pick", allow_blank=True,
-                    compact=True))
+                self.query_one("#project-row").mount(
+                    Select[int](
+                        usable,
+                        prompt="projects from /me",
+                        id="project-pick",
+                        allow_blank=True,
+                        compact=True,
+                    )
+                )
             return
         if pick.is_mounted:
             pick.set_options(usable)

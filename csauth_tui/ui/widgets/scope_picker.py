@@ -136,12 +136,15 @@ class ScopePicker(Widget, can_focus=True):
             self._chosen.discard(scope)
         elif scope == EXCLUSIVE_SCOPE and self._chosen:
             self._chosen = {EXCLUSIVE_SCOPE}
-            self.notify("enrichment cannot be combined with other scopes: the others were "
-                        "cleared", title="Scopes")
+            self.notify(
+                "enrichment cannot be combined with other scopes: the others were cleared",
+                title="Scopes",
+            )
         elif scope != EXCLUSIVE_SCOPE and EXCLUSIVE_SCOPE in self._chosen:
             self._chosen = {scope}
-            self.notify("enrichment cannot be combined with other scopes: it was cleared",
-                        title="Scopes")
+            self.notify(
+                "enrichment cannot be combined with other scopes: it was cleared", title="Scopes"
+            )
         else:
             self._chosen.add(scope)
         self.refresh()
@@ -190,15 +193,18 @@ class ScopePicker(Widget, can_focus=True):
         cursor = self.get_visual_style("scope-picker--cursor")
         dim = Style(dim=True)
         lines = []
-        shown = self._options[self._top:self._top + self._shown_lines()]
+        shown = self._options[self._top : self._top + self._shown_lines()]
         for index, scope in enumerate(shown, start=self._top):
             ticked = scope in self._chosen
             box = on if ticked else off
             side = Style(foreground=box.background)  # half blocks: the box's edges
-            line = Content.assemble((BOX_LEFT, side), (TICKED if ticked else UNTICKED, box),
-                                    (BOX_RIGHT, side),
-                                    f" {plain(scope)}  ",  # a profile's own scope
-                                    (KNOWN_SCOPES.get(scope, "custom scope"), dim))
+            line = Content.assemble(
+                (BOX_LEFT, side),
+                (TICKED if ticked else UNTICKED, box),
+                (BOX_RIGHT, side),
+                f" {plain(scope)}  ",  # a profile's own scope
+                (KNOWN_SCOPES.get(scope, "custom scope"), dim),
+            )
             if index == self.highlighted and self._cursor_shown:
                 line = line.pad_right(max(0, width - line.cell_length)).stylize_before(cursor)
             lines.append(line)

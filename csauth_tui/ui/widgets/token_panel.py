@@ -54,13 +54,22 @@ class TokenPanel(Vertical):
         from textual.widgets import ProgressBar, Switch  # imported with the first token too
 
         life, renew = Horizontal(id="token-life"), Horizontal(id="renew-row")
-        body.mount(Static("", id="token-value"), Static("", id="token-meta"), life, renew,
-                   Static("", id="token-probe"), Static("", id="token-claims"))
-        life.mount(ProgressBar(total=3600, show_eta=False, show_percentage=False,
-                               id="token-bar"),
-                   Label("", id="token-countdown"))
-        renew.mount(Switch(value=False, id="auto-renew"),
-                    Label("auto-renew before expiry", id="auto-renew-label"))
+        body.mount(
+            Static("", id="token-value"),
+            Static("", id="token-meta"),
+            life,
+            renew,
+            Static("", id="token-probe"),
+            Static("", id="token-claims"),
+        )
+        life.mount(
+            ProgressBar(total=3600, show_eta=False, show_percentage=False, id="token-bar"),
+            Label("", id="token-countdown"),
+        )
+        renew.mount(
+            Switch(value=False, id="auto-renew"),
+            Label("auto-renew before expiry", id="auto-renew-label"),
+        )
         return body
 
     def status(self, text: str) -> None:
@@ -93,15 +102,28 @@ class TokenPanel(Vertical):
             base = f"{escape(host_of(token.endpoint))}  [b red]UNTRUSTED HOST: never sent there[/]"
         scope = escape(" ".join(token.scopes))
         project = f"  project {token.project_id}" if token.project_id is not None else ""
-        rows = (("base URL", base), ("scopes", f"{scope}{project}"),
-                ("issued", when(token.issued_at)), ("expires", when(token.expires_at)))
-        self.query_one("#token-meta", Static).update(Rows(
-            [(label, Text.from_markup(value, emoji=False)) for label, value in rows], "", 10))
+        rows = (
+            ("base URL", base),
+            ("scopes", f"{scope}{project}"),
+            ("issued", when(token.issued_at)),
+            ("expires", when(token.expires_at)),
+        )
+        self.query_one("#token-meta", Static).update(
+            Rows([(label, Text.from_markup(value, emoji=False)) for label, value in rows], "", 10)
+        )
         header, claims = token.jwt()
-        self.query_one("#token-claims", Static).update(Wrapped(Text.from_markup(
-            "[b]JWT claims[/] (decoded, not verified)\n" + escape(_pretty(claims))
-            + (f"\n[dim]header {escape(json.dumps(header))}[/]" if header else "")
-            if claims else "[dim]the token is not a JWT we can decode[/]", emoji=False)))
+        self.query_one("#token-claims", Static).update(
+            Wrapped(
+                Text.from_markup(
+                    "[b]JWT claims[/] (decoded, not verified)\n"
+                    + escape(_pretty(claims))
+                    + (f"\n[dim]header {escape(json.dumps(header))}[/]" if header else "")
+                    if claims
+                    else "[dim]the token is not a JWT we can decode[/]",
+                    emoji=False,
+                )
+            )
+        )
         switch = self.query_one("#auto-renew")
         with switch.prevent(type(switch).Changed):
             switch.value = live.auto_renew
@@ -115,8 +137,11 @@ class TokenPanel(Vertical):
         if self.live is None:
             return
         value = self.live.token.access_token
-        shown = (escape(value) if self.revealed
-                 else f"{escape(mask_token(value))}  [dim](masked: v reveals)[/]")
+        shown = (
+            escape(value)
+            if self.revealed
+            else f"{escape(mask_token(value))}  [dim](masked: v reveals)[/]"
+        )
         self.query_one("#token-value", Static).update(f"[b]token[/]  {shown}", layout=True)
 
     def toggle_reveal(self) -> bool:
@@ -153,7 +178,8 @@ def _pretty(claims: dict) -> str:
         if key in ("exp", "iat", "nbf") and isinstance(value, (int, float)):
             try:
                 stamp = datetime.fromtimestamp(value, timezone.utc).strftime(
-                    "%Y-%m-%d %H:%M:%S UTC")
+                    "%Y-%m-%d %H:%M:%S UTC"
+                )
                 value = f"{value}  ({stamp})"
             except (OverflowError, OSError, ValueError):
                 pass  # not a time in seconds (milliseconds?): shown as it came

@@ -20,8 +20,10 @@ TOO_SMALL = "-too-small"
 
 
 def too_small_text(width: int, height: int) -> str:
-    return (f"terminal too small: {width}x{height}, needs at least {MIN_WIDTH}x{MIN_HEIGHT}"
-            "\n\nmake the terminal bigger; q quits")
+    return (
+        f"terminal too small: {width}x{height}, needs at least {MIN_WIDTH}x{MIN_HEIGHT}"
+        "\n\nmake the terminal bigger; q quits"
+    )
 
 
 class TooSmall(Static):

@@ -98,8 +98,13 @@ class Rows:
     between words; each label goes above its value when the value column is narrow.
     `short`: the rows cut to a number of lines, ending in "…"."""
 
-    def __init__(self, rows: list[tuple[str, Text]], label_style, label_width: int,
-                 short: dict[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        rows: list[tuple[str, Text]],
+        label_style,
+        label_width: int,
+        short: dict[str, int] | None = None,
+    ) -> None:
         self.rows = rows
         self.label_style = label_style
         self.label_width = label_width
@@ -111,8 +116,10 @@ class Rows:
             stacked = []
             for label, value in self.rows:
                 shown = wrap(value, width - 2, self.short.get(label))
-                stacked += [Text(label, style=self.label_style),
-                            *(Text("  ") + line for line in shown.split("\n"))]
+                stacked += [
+                    Text(label, style=self.label_style),
+                    *(Text("  ") + line for line in shown.split("\n")),
+                ]
             yield Text("\n").join(stacked)
             return
         grid = Table.grid(padding=0, expand=True)
