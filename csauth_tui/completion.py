@@ -61,10 +61,9 @@ def commands(parser: argparse.ArgumentParser, path: str = "", help: str = "") ->
     nested = []
     for action in parser._actions:  # noqa: SLF001 - see the module's docstring
         if isinstance(action.choices, dict):  # subcommands
-            helps = {
-                a.dest: a.help or ""  # noqa: SLF001 - argparse's subparsers action,
-                for a in action._get_subactions()
-            }  # type: ignore[attr-defined]
+            # argparse's subparsers action: no public way to list its commands' help
+            subactions = action._get_subactions()  # type: ignore[attr-defined]
+            helps = {a.dest: a.help or "" for a in subactions}
             for name, sub in action.choices.items():
                 if name.startswith("_") or name not in helps:
                     continue
