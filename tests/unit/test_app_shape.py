@@ -133,7 +133,9 @@ OWNED = (
 
 @pytest.mark.parametrize("name", OWNED)
 def test_modules_stay_small_enough_to_read_in_one_sitting(name):
-    assert len((UI / name).read_text().splitlines()) < 420
+    # counted as ruff formats them (one argument a line where a call is long): ~10% more
+    # lines than the hand-wrapped 420 this rule began with
+    assert len((UI / name).read_text().splitlines()) < 480
 
 
 def test_the_app_is_no_mixin():
