@@ -148,10 +148,16 @@ def _encode(value: Any, where: list, dates: list) -> Any:
         return {key: _encode(item, [*where, key], dates) for key, item in value.items()}
     if isinstance(value, list):
         return [_encode(item, [*where, i], dates) for i, item in enumerate(value)]
-    for kind in ("datetime", "date", "time"):  # datetime first: a datetime is a date
-        if isinstance(value, TYPE_CLASSES[kind]):
-            dates.append((where, kind, value.isoformat()))
-            return None
+    if isinstance(value, (date, time)):  # a datetime is a date: it is named first
+        kind = (
+            "datetime"
+            if isinstance(value, datetime)
+            else "date"
+            if isinstance(value, date)
+            else "time"
+        )
+        dates.append((where, kind, value.isoformat()))
+        return None
     return value  # str, int, float (inf and nan included), bool
 
 

@@ -13,6 +13,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
+from textual.widgets.button import ButtonVariant
 
 from ..text import clip, plain
 
@@ -61,7 +62,8 @@ class ConfirmReplaceSecret(ModalScreen[bool]):
                     id="replace-secret-text",
                     markup=False,
                 )
-                label, variant = "Replace secret", "warning"
+                label = "Replace secret"
+                variant: ButtonVariant = "warning"
             else:
                 yield Static("[b]Contentsquare refused the new secret[/]")
                 yield Static(

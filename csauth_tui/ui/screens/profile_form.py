@@ -144,7 +144,7 @@ class FormValues:
             name=name,
             client_id=values.client_id,
             secret=SecretSource(SecretKind(source), arg),
-            client_secret=Secret(plaintext) if source == "plaintext" else None,
+            client_secret=Secret(plaintext) if isinstance(plaintext, str) and plaintext else None,
         )
         return values, stand_in
 

@@ -106,9 +106,9 @@ class CredentialPanel(Static):
             "warnings": ("[yellow]" + escape("; ".join(warnings)) + "[/]" if warnings else None),
         }
         self._rows = [
-            (label, Text.from_markup(values[key], emoji=False))
+            (label, Text.from_markup(value, emoji=False))
             for key, label in ROWS
-            if values[key]
+            if (value := values[key])
         ]
         self.refresh(layout=True)
 

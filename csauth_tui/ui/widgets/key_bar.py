@@ -143,7 +143,7 @@ class KeyBar(Widget, can_focus=False):
             places.append((used, used + cells, binding.key))
             left += key
             used += cells
-        if right:
+        if right and palette is not None:
             places.append((width - _cells(right) + 1, width, palette.key))
         self._places = places
         gap = max(0, width - _cells(right) - used)

@@ -12,7 +12,7 @@ from textual.widgets import Static, Tree
 from ..text import escape, plain
 
 if TYPE_CHECKING:  # the API client (httpx and all) is loaded on the first request, not at start
-    from ...core.api import MeInfo
+    from ...core.answers import MeInfo
 
 
 class MePanel(Vertical):
@@ -54,7 +54,7 @@ class MePanel(Vertical):
         try:
             return self.query_one("#me-tree", Tree)
         except NoMatches:
-            tree = Tree("/v1/oauth/me", id="me-tree")
+            tree: Tree[None] = Tree("/v1/oauth/me", id="me-tree")
             self.mount(tree)
             return tree
 

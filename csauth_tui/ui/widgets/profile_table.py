@@ -115,6 +115,18 @@ def rows_from(pf: ProfilesFile) -> list[ProfileRow]:
     return rows
 
 
+@dataclass(frozen=True)
+class Looks:
+    """The table's styles for one repaint (theme, focus and hover state)."""
+
+    header: Style
+    rows: tuple[Style, Style]  # even, odd
+    cursor: Style
+    hover: Style
+    header_hover: Style
+    empty: Style
+
+
 class ProfileTable(ScrollView, can_focus=True):
     """Rows keyed by profile name; a header line on top that stays when the rows scroll."""
 
@@ -215,7 +227,7 @@ class ProfileTable(ScrollView, can_focus=True):
         self._cursor = 0
         self._hover: int | None = None  # row under the mouse (-1: the header)
         self._lines: LRUCache[tuple, Strip] = LRUCache(1024)  # drawn lines, see _row_line
-        self._looks: dict[str, object] | None = None  # styles of this repaint, see _style
+        self._looks: Looks | None = None  # styles of this repaint, see _style
         self._looks_key: object = None
 
     # --- content ------------------------------------------------------------------------
@@ -484,7 +496,7 @@ class ProfileTable(ScrollView, can_focus=True):
         self._lines.clear()
         super().notify_style_update()
 
-    def _style(self) -> dict[str, object]:
+    def _style(self) -> Looks:
         """The styles of this repaint, worked out from the CSS once per theme, focus and
         hover state, not per line."""
         key = self.get_pseudo_class_state()
@@ -494,16 +506,15 @@ class ProfileTable(ScrollView, can_focus=True):
                 name: self.get_component_styles(f"profile-table--{name}").rich_style
                 for name in ("header", "even-row", "odd-row")
             }
-            self._looks = {
-                "base": self.rich_style,
-                "header": row["header"],
-                "rows": (row["even-row"], row["odd-row"]),
-                "cursor": component("profile-table--cursor"),
-                "hover": component("profile-table--hover"),
-                "header-hover": component("profile-table--hover")
+            self._looks = Looks(
+                header=row["header"],
+                rows=(row["even-row"], row["odd-row"]),
+                cursor=component("profile-table--cursor"),
+                hover=component("profile-table--hover"),
+                header_hover=component("profile-table--hover")
                 + component("profile-table--header-hover"),
-                "empty": self.rich_style + component("profile-table--empty"),
-            }
+                empty=self.rich_style + component("profile-table--empty"),
+            )
             self._looks_key = key
             self._lines.clear()
         return self._looks
@@ -563,10 +574,10 @@ class ProfileTable(ScrollView, can_focus=True):
         key = (row, state, index % 2, cursor, hover, width)
         line = self._lines.get(key)
         if line is None:
-            look = (looks["hover"] if hover else Style.null()) + (
-                looks["cursor"] if cursor else Style.null()
+            look = (looks.hover if hover else Style.null()) + (
+                looks.cursor if cursor else Style.null()
             )
-            line = self._line(self._cells(row), looks["rows"][index % 2], look, width)
+            line = self._line(self._cells(row), looks.rows[index % 2], look, width)
             self._lines.set(key, line)
         return line
 
@@ -576,9 +587,11 @@ class ProfileTable(ScrollView, can_focus=True):
         key = ("header", self._sort, hover, width)
         line = self._lines.get(key)
         if line is None:
-            labels = [(self._label(label, key), None) for label, key in COLUMNS]
+            labels: list[tuple[str, Style | None]] = [
+                (self._label(label, key), None) for label, key in COLUMNS
+            ]
             line = self._line(
-                labels, looks["header"], looks["header-hover"] if hover else Style.null(), width
+                labels, looks.header, looks.header_hover if hover else Style.null(), width
             )
             self._lines.set(key, line)
         return line
@@ -594,7 +607,7 @@ class ProfileTable(ScrollView, can_focus=True):
                 line = self._row_line(index, width)
             elif index == 0 and self._filter:
                 message = f" no profile matches '{inert(self._filter)}'"
-                return Strip([Segment(message, self._style()["empty"])]).adjust_cell_length(
+                return Strip([Segment(message, self._style().empty)]).adjust_cell_length(
                     width, self.rich_style
                 )
             else:

@@ -58,7 +58,7 @@ class RequestPanel(Vertical):
             self.query_one("#project", Input).value = project_text
             self._show_projects(
                 [
-                    (Text(plain(f"{pid}  {name}")), int(pid))
+                    (Text(plain(f"{pid}  {name}")), int(str(pid)))
                     for pid, name in projects or ()
                     if str(pid).isdigit()
                 ]

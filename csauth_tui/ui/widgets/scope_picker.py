@@ -36,7 +36,7 @@ class ScopePicker(Widget, can_focus=True):
         Binding("end", "move_to(-1)", "Last", show=False),
         Binding("pagedown", "page(1)", "Page down", show=False),
         Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("space,enter", "toggle", "Toggle", show=False),
+        Binding("space,enter", "toggle_scope", "Toggle", show=False),
     ]
     COMPONENT_CLASSES = {"scope-picker--box", "scope-picker--box-on", "scope-picker--cursor"}
     DEFAULT_CSS = """
@@ -120,7 +120,7 @@ class ScopePicker(Widget, can_focus=True):
     def action_page(self, pages: int) -> None:
         self.action_move(pages * max(1, self._shown_lines()))
 
-    def action_toggle(self) -> None:
+    def action_toggle_scope(self) -> None:
         if 0 <= self.highlighted < len(self._options):
             self.toggle(self._options[self.highlighted])
 

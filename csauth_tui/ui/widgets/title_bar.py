@@ -36,7 +36,10 @@ class TitleBar(Widget):
         if not self.screen.query(TooSmall):
             self.screen.mount(TooSmall())
         for attribute in ("title", "sub_title"):
-            self.watch(self.app, attribute, lambda: self.refresh(), init=False)
+            self.watch(self.app, attribute, self._title_changed, init=False)
+
+    def _title_changed(self) -> None:
+        self.refresh()
 
     def render(self) -> Content:
         width = self.size.width

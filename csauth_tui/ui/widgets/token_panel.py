@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -17,6 +18,9 @@ from ...core.urls import host_of
 from ..live import LiveToken
 from ..text import escape
 from .wrapping import Rows, Wrapped
+
+if TYPE_CHECKING:  # mounted with the first token, not at start (see _body)
+    from textual.widgets import ProgressBar, Switch
 
 
 def when(moment: datetime) -> str:
@@ -124,10 +128,10 @@ class TokenPanel(Vertical):
                 )
             )
         )
-        switch = self.query_one("#auto-renew")
+        switch = cast("Switch", self.query_one("#auto-renew"))  # imported on first use
         with switch.prevent(type(switch).Changed):
             switch.value = live.auto_renew
-        bar = self.query_one("#token-bar")
+        bar = cast("ProgressBar", self.query_one("#token-bar"))
         bar.update(total=max(token.lifetime, 1))
         self.query_one("#token-probe", Static).update(live.probe)
         self._countdown = ""
@@ -165,7 +169,7 @@ class TokenPanel(Vertical):
         # same length, same width (width: auto): a new layout only when the length changes
         label.update(shown, layout=len(shown) != len(self._shown))
         self._countdown, self._shown = text, shown
-        self.query_one("#token-bar").update(progress=left)
+        cast("ProgressBar", self.query_one("#token-bar")).update(progress=left)
         if urgency != self._urgency:
             for name in ("ok", "warn", "critical", "expired"):
                 self.query_one("#token-life").set_class(name == urgency, f"-{name}")
