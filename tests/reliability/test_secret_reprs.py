@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.style import Style
 
 import csauth_tui
 from csauth_tui.core.clipboard import Clipboard
@@ -122,6 +123,8 @@ def build(kind: Any, name: str, depth: int = 0) -> Any:
         return FIXED.date()
     if kind is Path:
         return Path("plain.toml")
+    if kind is Style:  # the profile table's looks: a colour never holds a secret
+        return Style(bold=True)
     if origin is tuple:
         return tuple(build(a, name, depth + 1) for a in args if a is not Ellipsis)
     if origin in (list, set):
