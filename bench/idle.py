@@ -1,6 +1,6 @@
 """CPU while idle: the app showing 50 profiles, each with a live token counting down.
 
-The real app (`csauth` through bench.frame_probe, headless, frames turned into terminal
+The real app (`csauth` through bench.frame_probe, on a pseudo-terminal, frames turned into terminal
 bytes) starts on a token cache holding a one-hour token for each of the 50 profiles, so
 every row's countdown changes every second. After its first full frame and one more second
 to settle, the app's utime + stime are read from /proc/<pid>/stat at the start and end of

@@ -8,7 +8,6 @@ tests look for in everything a user could see.
 from __future__ import annotations
 
 import asyncio
-import io
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -17,7 +16,6 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from rich.console import Console
 
 from csauth_tui.fake.server import FakeContentsquare, FakeCredential
 
@@ -206,22 +204,48 @@ def env(tmp_path, monkeypatch, fake_api, clock) -> Env:
 
 
 def screen_text(app) -> str:
-    """The screen as plain text, as a terminal would show it (modal screens included)."""
+    """The screen as plain text, as a terminal would show it (modal screens over the
+    screens under them), put together from public API: where each widget is on the screen
+    and what of it is visible (`Screen.find_widget`), and what it draws there
+    (`render_lines`), in the compositor's painting order."""
+    from rich.cells import cell_len
+    from textual.errors import NoWidget
+
     width, height = app.size
-    console = Console(
-        width=width,
-        height=height,
-        file=io.StringIO(),
-        force_terminal=True,
-        color_system=None,
-        record=True,
-        legacy_windows=False,
-        safe_box=False,
-    )
-    console.print(
-        app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
-    )
-    return console.export_text()
+    grid = [[" "] * width for _ in range(height)]
+    shown = []
+    for screen in reversed(app.screen_stack):
+        shown.insert(0, screen)
+        if not screen.is_modal:
+            break
+    for screen in shown:
+        placed = []
+        for widget in screen.walk_children(with_self=False):
+            try:
+                geometry = screen.find_widget(widget)
+            except NoWidget:  # not displayed
+                continue
+            placed.append((geometry.order, widget, geometry))
+        placed.sort(key=lambda item: item[0])
+        for _, widget, geometry in placed:
+            visible = geometry.visible_region.intersection(app.screen.region)
+            if not visible.area:
+                continue
+            crop = visible.translate((-geometry.region.x, -geometry.region.y))
+            for y, strip in enumerate(widget.render_lines(crop), start=visible.y):
+                row, x = grid[y], visible.x
+                for char in strip.text:
+                    size = cell_len(char)
+                    if size == 0 and x > visible.x:  # combining: joins the cell before
+                        row[x - 1] += char
+                        continue
+                    if x + size > visible.right:
+                        break
+                    row[x] = char
+                    if size == 2:
+                        row[x + 1] = ""
+                    x += size
+    return "".join("".join(row) + "\n" for row in grid)
 
 
 def widget_text(widget) -> str:
@@ -262,9 +286,7 @@ def notes(app) -> list[str]:
 
 def toasts(app) -> str:
     """The text of the toasts on screen now, whitespace collapsed (toasts wrap)."""
-    from textual.widgets._toast import Toast
-
-    return " ".join(" ".join(widget_text(t).split()) for t in app.screen.query(Toast))
+    return " ".join(" ".join(widget_text(t).split()) for t in app.screen.query("Toast"))
 
 
 def assert_no_secret(app, extra: tuple[str, ...] = ()) -> None:

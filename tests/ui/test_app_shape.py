@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import os
 
-from textual.widgets._toast import Toast
-
 from .conftest import (
     SIZE,
     notes,
@@ -21,7 +19,7 @@ from .conftest import (
 
 
 def toast_count(app) -> int:
-    return len(app.screen.query(Toast))
+    return len(app.screen.query("Toast"))
 
 
 async def test_ten_sort_presses_are_one_toast_not_ten(env):
@@ -32,7 +30,7 @@ async def test_ten_sort_presses_are_one_toast_not_ten(env):
         await pilot.pause(0.2)
         assert toast_count(app) == 1
         assert len(notes(app)) == 1  # replaced, the last one said
-        shown = " ".join(widget_text(t) for t in app.screen.query(Toast))
+        shown = " ".join(widget_text(t) for t in app.screen.query("Toast"))
         assert notes(app)[0].split(": ", 1)[1] in shown
 
 
