@@ -10,6 +10,8 @@ hold any (a profile name, a client_id) does.
 
 from __future__ import annotations
 
+import re
+
 # Python-style escapes for the usual three, \xNN for every other C0/C1 control and DEL.
 _NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
 # Bidi overrides and isolates (and the marks that steer them): <U+XXXX>.
@@ -23,6 +25,8 @@ for _code in [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)]:
 for _code in BIDI + SEPARATORS:
     _TABLE[_code] = f"<U+{_code:04X}>"
 _MULTILINE = {**_TABLE}
+# any character of _TABLE, for a quick "is there one at all?"
+_ANY = re.compile("[" + "".join(re.escape(chr(code)) for code in sorted(_TABLE)) + "]")
 del _MULTILINE[ord("\n")]
 
 
@@ -37,6 +41,8 @@ def inert(text: object, *, keep_newlines: bool = False) -> str:
 def control_characters(text: str) -> list[str]:
     """The characters of `text` that `inert` would escape, as shown by it ("\\x1b",
     "<U+202E>"), in order of first appearance; [] when there are none."""
+    if not _ANY.search(text):  # the usual case, once per profile at every start: no loop
+        return []
     found: list[str] = []
     for char in text:
         shown = _TABLE.get(ord(char))
