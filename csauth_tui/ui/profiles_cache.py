@@ -161,9 +161,6 @@ def _encode(value: Any, where: list, dates: list) -> Any:
     return value  # str, int, float (inf and nan included), bool
 
 
-TYPE_CLASSES = {"datetime": datetime, "date": date, "time": time}
-
-
 def _put_back(doc: Any, where: list, value: Any) -> None:
     *path, last = where
     for step in path:

@@ -10,13 +10,12 @@ import base64
 import json
 import os
 import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_tmux import REPO, STARTUP_SECONDS, Pane, in_ci
+from tests.e2e.test_tmux import STARTUP_SECONDS, Pane, in_ci
 
 pytestmark = pytest.mark.tmux
 
@@ -40,46 +39,7 @@ description = {json.dumps("Shop" + OSC52 + " and more")}
 class AppPane(Pane):
     """`csauth` (the app, not the demo) on the profiles file of the test."""
 
-    def start(self) -> None:
-        env_args = [arg for k, v in self.passed.items() for arg in ("-e", f"{k}={v}")]
-        self.run(
-            "start-server",
-            ";",
-            "set",
-            "-g",
-            "default-terminal",
-            "tmux-256color",
-            ";",
-            "set",
-            "-g",
-            "set-clipboard",
-            "on",
-            ";",
-            "set",
-            "-g",
-            "remain-on-exit",
-            "on",
-            ";",
-            "new-session",
-            "-d",
-            "-s",
-            "app",
-            "-x",
-            "120",
-            "-y",
-            "40",
-            "-c",
-            str(REPO),
-            *env_args,
-            "/bin/sh",
-            "-c",
-            '"$@"; echo "$?" > "$0"',
-            str(self.status_file),
-            sys.executable,
-            "-m",
-            "csauth_tui.cli",
-        )
-        self.run("pipe-pane", "-O", "-t", "app", f"cat >> '{self.output}'")
+    ARGS = ()
 
 
 @pytest.fixture

@@ -68,6 +68,8 @@ def seconds(countdown: str) -> int:
 class Pane:
     """One tmux server on a private socket, running `csauth demo` in session `app`."""
 
+    ARGS: tuple[str, ...] = ("demo",)  # what follows `csauth`: a subclass may run another
+
     def __init__(self, tmux: str, root: Path) -> None:
         self.tmux = tmux
         self.socket = root / "tmux.sock"
@@ -147,7 +149,7 @@ class Pane:
             sys.executable,
             "-m",
             "csauth_tui.cli",
-            "demo",
+            *self.ARGS,
         )
         # The app's stderr is its screen: it is never redirected, only copied here.
         self.run("pipe-pane", "-O", "-t", "app", f"cat >> '{self.output}'")
