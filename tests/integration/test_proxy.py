@@ -22,6 +22,7 @@ from tests.integration.test_python_api import (  # noqa: F401 - fixtures
     assert_lived_through_renewals,
     data_requests,
     fake,
+    hammer,
     short_lives,
     spy_proxy,
     token_requests,
@@ -54,23 +55,6 @@ def proxy(fake):  # noqa: F811
         yield running
 
 
-def hammer(url: str, seconds: float, workers: int) -> list[int]:
-    statuses: list[int] = []
-    stop = time.monotonic() + seconds
-
-    def work() -> None:
-        with httpx.Client(timeout=30) as http:
-            while time.monotonic() < stop:
-                statuses.append(http.get(f"{url}{SEGMENTS}").status_code)
-
-    threads = [threading.Thread(target=work) for _ in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return statuses
-
-
 # --- through several token lifetimes ------------------------------------------------------
 
 
@@ -85,7 +69,7 @@ def test_proxy_lives_through_three_token_lifetimes(fake, renew_before, clock_ahe
     on the API's JWT_EXPIRED and the request sent once more."""
     short_lives(fake, renew_before=renew_before, clock_ahead=clock_ahead)
     with Running() as running:
-        statuses = hammer(running.url, 6.5, 12)
+        statuses = hammer(lambda: httpx.Client(timeout=30), f"{running.url}{SEGMENTS}", 6.5, 12)
     assert_lived_through_renewals(fake, statuses, in_flight=not clock_ahead)
     expired = [r for r in data_requests(fake) if r.status == 401]
     if clock_ahead:

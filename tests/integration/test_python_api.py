@@ -5,11 +5,14 @@ answered by a renewal and one retry, 429 waited out, at most 10 requests in flig
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import httpx
@@ -118,13 +121,21 @@ def test_importing_the_package_does_not_load_httpx():
 # --- tokens through several lifetimes ---------------------------------------------------
 
 
-def hammer(http: httpx.Client, seconds: float, workers: int) -> list[int]:
+def hammer(
+    open_client: Callable[[], AbstractContextManager[httpx.Client]],
+    path: str,
+    seconds: float,
+    workers: int,
+) -> list[int]:
+    """`workers` threads GET `path` for `seconds`, each through the client `open_client`
+    gives it (a shared one, or one of its own); every status they saw."""
     statuses: list[int] = []
     stop = time.monotonic() + seconds
 
     def work() -> None:
-        while time.monotonic() < stop:
-            statuses.append(http.get(SEGMENTS).status_code)
+        with open_client() as http:
+            while time.monotonic() < stop:
+                statuses.append(http.get(path).status_code)
 
     threads = [threading.Thread(target=work) for _ in range(workers)]
     for thread in threads:
@@ -148,7 +159,7 @@ def test_client_lives_through_three_token_lifetimes(fake, renew_before, clock_ah
     short_lives(fake, renew_before=renew_before, clock_ahead=clock_ahead)
     with client("prod-metrics") as http:
         assert str(http.base_url).rstrip("/") == fake.url
-        statuses = hammer(http, 6.5, 12)
+        statuses = hammer(lambda: contextlib.nullcontext(http), SEGMENTS, 6.5, 12)
     assert_lived_through_renewals(fake, statuses, in_flight=not clock_ahead)
     expired = [r for r in data_requests(fake) if r.status == 401]
     if clock_ahead:
