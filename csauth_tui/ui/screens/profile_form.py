@@ -232,6 +232,18 @@ def short_title(title: str) -> str:
     return f"{verb} {clip(name)}" if name and cell_len(name) > NAME_CELLS else title
 
 
+def text_input(value: str, input_id: str, placeholder: str = "") -> Input:
+    """A form's text field: compact, its value drawn inert (a pasted or loaded escape
+    is shown, never obeyed; the value itself is kept as typed)."""
+    return Input(
+        value,
+        id=input_id,
+        compact=True,
+        placeholder=placeholder,
+        highlighter=InertHighlighter(),
+    )
+
+
 class ProfileForm(ModalScreen[ProfileFormResult | None]):
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="form_cancel"),
@@ -269,13 +281,7 @@ class ProfileForm(ModalScreen[ProfileFormResult | None]):
                 yield from self._row(
                     "name",
                     "Name",
-                    Input(
-                        v.name,
-                        id="f-name",
-                        compact=True,
-                        placeholder="e.g. prod-metrics",
-                        highlighter=InertHighlighter(),
-                    ),
+                    text_input(v.name, "f-name", "e.g. prod-metrics"),
                 )
                 yield from self._row(
                     "level",
@@ -291,13 +297,7 @@ class ProfileForm(ModalScreen[ProfileFormResult | None]):
                 yield from self._row(
                     "client_id",
                     "Client ID",
-                    Input(
-                        v.client_id,
-                        id="f-client-id",
-                        compact=True,
-                        placeholder="from the Contentsquare console",
-                        highlighter=InertHighlighter(),
-                    ),
+                    text_input(v.client_id, "f-client-id", "from the Contentsquare console"),
                 )
                 yield from self._row("scopes", "Scopes", ScopePicker(id="f-scopes"))
                 with Horizontal(classes="form-row"):
@@ -323,12 +323,7 @@ class ProfileForm(ModalScreen[ProfileFormResult | None]):
                         yield Select(
                             SOURCES, value=v.source, allow_blank=False, id="f-source", compact=True
                         )
-                        yield Input(
-                            v.source_arg,
-                            id="f-source-arg",
-                            compact=True,
-                            highlighter=InertHighlighter(),
-                        )
+                        yield text_input(v.source_arg, "f-source-arg")
                         yield Input(
                             "",
                             id="f-secret",
@@ -340,23 +335,12 @@ class ProfileForm(ModalScreen[ProfileFormResult | None]):
                 yield from self._row(
                     "created",
                     "Created",
-                    Input(
-                        v.created,
-                        id="f-created",
-                        compact=True,
-                        placeholder="YYYY-MM-DD (credentials last 1 year)",
-                        highlighter=InertHighlighter(),
-                    ),
+                    text_input(v.created, "f-created", "YYYY-MM-DD (credentials last 1 year)"),
                 )
                 yield from self._row(
                     "description",
                     "Description",
-                    Input(
-                        v.description,
-                        id="f-description",
-                        compact=True,
-                        highlighter=InertHighlighter(),
-                    ),
+                    text_input(v.description, "f-description"),
                 )
             yield Static("", id="verify-status")
             with Horizontal(id="form-buttons"):
